@@ -1,0 +1,264 @@
+// THE contract between the UI and the back end: every call and event, declared once with its types
+// and a runtime check of its request. Both shells (Electron IPC, the browser shell's WebSocket)
+// implement exactly this; no other file spells a channel name.
+
+import type { ProfileProblem } from './profile';
+import type { ReplicaStateName } from './replica-state';
+
+/** What the UI may know of a replica: never a secret. */
+export interface ReplicaSummary {
+  readonly id: string;
+  readonly label: string;
+  /** "127.0.0.1:5901", or "127.0.0.1:5901 via l0-a" for a tunnelled replica. */
+  readonly endpoint: string;
+  readonly tunnel: boolean;
+  /** The profile supplies a password (the UI asks the back end for it when the server wants one). */
+  readonly hasPassword: boolean;
+}
+
+export interface SessionInfo {
+  readonly sessionId: string;
+  readonly name: string;
+  /** Where the profile came from: a file path, a dropped file's name, or "quick connect". */
+  readonly source: string;
+  readonly replicas: readonly ReplicaSummary[];
+}
+
+export type OpenResult =
+  | { readonly ok: true; readonly session: SessionInfo }
+  | { readonly ok: false; readonly problems: readonly ProfileProblem[] };
+
+export interface StartupInfo {
+  readonly shell: 'electron' | 'browser';
+  readonly version: string;
+  /** True under `retrovisor run`: no person is watching, connect everything at once. */
+  readonly headless: boolean;
+  /** The profile named on the command line (--profile), already opened, or null. */
+  readonly startupSession: OpenResult | null;
+}
+
+export interface ReplicaStatusReport {
+  readonly sessionId: string;
+  readonly replicaId: string;
+  readonly state: ReplicaStateName;
+  readonly width?: number;
+  readonly height?: number;
+  readonly reason?: string;
+}
+
+export interface Notice {
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime checks of requests: the back end never trusts the shape of what the UI sends.
+
+/** Thrown when a request does not match its declared shape. */
+export class ContractError extends Error {
+  override readonly name = 'ContractError';
+}
+
+type Parser<T> = (input: unknown) => T;
+
+function record(input: unknown, what: string): Record<string, unknown> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ContractError(`${what}: expected an object`);
+  }
+  return input as Record<string, unknown>;
+}
+
+function text(value: unknown, what: string, maxLength: number): string {
+  if (typeof value !== 'string' || value.length > maxLength) {
+    throw new ContractError(`${what}: expected a string of at most ${maxLength} characters`);
+  }
+  return value;
+}
+
+function optionalNumber(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1 << 16) {
+    throw new ContractError(`${what}: expected an integer from 0 to 65536`);
+  }
+  return value;
+}
+
+const ID_MAX = 128;
+const REPLICA_STATE_NAMES: readonly ReplicaStateName[] = [
+  'idle',
+  'connecting',
+  'needs-password',
+  'connected',
+  'auth-failed',
+  'disconnected',
+  'reconnecting',
+  'closed',
+];
+
+const parseNothing: Parser<void> = (input) => {
+  if (input !== undefined && input !== null) throw new ContractError('this call takes no request');
+};
+
+const parseSessionReplica: Parser<{ sessionId: string; replicaId: string }> = (input) => {
+  const value = record(input, 'request');
+  return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), replicaId: text(value.replicaId, 'replicaId', ID_MAX) };
+};
+
+// ---------------------------------------------------------------------------------------------
+// The calls (UI → back end, each answered once) and events (back end → UI).
+
+interface CallSpec<Request, Response> {
+  readonly parseRequest: Parser<Request>;
+  /** Type-only: carries the response type. */
+  readonly response?: Response;
+}
+
+function call<Request, Response>(parseRequest: Parser<Request>): CallSpec<Request, Response> {
+  return { parseRequest };
+}
+
+export const CONTRACT_CALLS = {
+  /** Which shell this is, and the profile given on the command line. */
+  getStartup: call<void, StartupInfo>(parseNothing),
+  /** Opens a profile file by path (back end reads it; relative secret/key paths resolve next to it). */
+  openProfileFile: call<{ path: string }, OpenResult>((input) => ({
+    path: text(record(input, 'request').path, 'path', 4096),
+  })),
+  /** Opens a profile from text the UI read (file picker, drag-and-drop). */
+  openProfileText: call<{ text: string; sourceName: string }, OpenResult>((input) => {
+    const value = record(input, 'request');
+    return { text: text(value.text, 'text', 1024 * 1024), sourceName: text(value.sourceName, 'sourceName', 512) };
+  }),
+  /** Opens an ad-hoc set of "host:N" / "host::port" replicas. */
+  quickConnect: call<{ endpoints: string; password?: string }, OpenResult>((input) => {
+    const value = record(input, 'request');
+    const endpoints = text(value.endpoints, 'endpoints', 4096);
+    return value.password === undefined ? { endpoints } : { endpoints, password: text(value.password, 'password', 256) };
+  }),
+  /** Forgets a session: its streams are closed. */
+  closeSession: call<{ sessionId: string }, void>((input) => ({
+    sessionId: text(record(input, 'request').sessionId, 'sessionId', ID_MAX),
+  })),
+  /**
+   * Opens a byte stream to a replica's VNC server (TCP, or SSH tunnel through its L0). The UI then
+   * attaches to `streamId` with its shell's stream transport. One stream per RFB connection.
+   */
+  openReplicaStream: call<{ sessionId: string; replicaId: string }, { streamId: string }>(parseSessionReplica),
+  /** The replica's VNC password from its profile (inline, env or file), when the server asks for one. */
+  getReplicaPassword: call<{ sessionId: string; replicaId: string }, { password: string | null; error?: string }>(
+    parseSessionReplica,
+  ),
+  /** The UI reports each replica state change (it is where noVNC runs); the back end logs and emits it. */
+  reportReplicaState: call<ReplicaStatusReport, void>((input) => {
+    const value = record(input, 'request');
+    const state = text(value.state, 'state', 32) as ReplicaStateName;
+    if (!REPLICA_STATE_NAMES.includes(state)) throw new ContractError(`state: unknown state "${state}"`);
+    const width = optionalNumber(value.width, 'width');
+    const height = optionalNumber(value.height, 'height');
+    const reason = value.reason === undefined ? undefined : text(value.reason, 'reason', 1024);
+    return {
+      sessionId: text(value.sessionId, 'sessionId', ID_MAX),
+      replicaId: text(value.replicaId, 'replicaId', ID_MAX),
+      state,
+      ...(width === undefined ? {} : { width }),
+      ...(height === undefined ? {} : { height }),
+      ...(reason === undefined ? {} : { reason }),
+    };
+  }),
+} as const;
+
+interface EventSpec<Payload> {
+  /** Type-only: carries the payload type. */
+  readonly payload?: Payload;
+}
+
+function event<Payload>(): EventSpec<Payload> {
+  return {};
+}
+
+export const CONTRACT_EVENTS = {
+  /** Something the user should read (a toast in the UI). */
+  notice: event<Notice>(),
+} as const;
+
+export type CallName = keyof typeof CONTRACT_CALLS;
+export type EventName = keyof typeof CONTRACT_EVENTS;
+export type CallRequest<K extends CallName> = (typeof CONTRACT_CALLS)[K] extends CallSpec<infer Q, unknown> ? Q : never;
+export type CallResponse<K extends CallName> = (typeof CONTRACT_CALLS)[K] extends CallSpec<unknown, infer R> ? R : never;
+export type EventPayload<K extends EventName> = (typeof CONTRACT_EVENTS)[K] extends EventSpec<infer P> ? P : never;
+
+/** The back end's side of the contract: one handler per call. */
+export type ContractHandlers = {
+  readonly [K in CallName]: (request: CallRequest<K>) => Promise<CallResponse<K>>;
+};
+
+/** The UI's side of the contract: one method per call, plus event subscription. */
+export type BackendApi = ContractHandlers & {
+  readonly on: <K extends EventName>(event: K, listener: (payload: EventPayload<K>) => void) => () => void;
+};
+
+export const CALL_NAMES = Object.keys(CONTRACT_CALLS) as CallName[];
+export const EVENT_NAMES = Object.keys(CONTRACT_EVENTS) as EventName[];
+
+export function isCallName(value: unknown): value is CallName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(CONTRACT_CALLS, value);
+}
+
+export function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(CONTRACT_EVENTS, value);
+}
+
+/** Electron IPC channel of a call or event: the only place channel names are spelled. */
+export function ipcChannel(name: CallName | EventName): string {
+  return `retrovisor:${name}`;
+}
+
+/** Electron IPC channel that carries a MessagePort for a replica byte stream. */
+export const STREAM_IPC_CHANNEL = 'retrovisor:stream';
+
+/** Browser shell paths (all below the per-launch secret: /<secret>/...). */
+export const BROWSER_SHELL_PATHS = {
+  rpc: 'rpc',
+  stream: 'stream',
+} as const;
+
+/** Largest byte-stream message either side sends in one frame. */
+export const MAX_STREAM_FRAME_BYTES = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Replica byte streams. Data flows as binary frames; the UI acknowledges what it has consumed so the
+// back end never has more than STREAM_WINDOW_BYTES in flight toward it (a flooding server is paused
+// at the socket, and only its own session waits). The same rule holds in both shells.
+
+/** Bytes the back end may send toward the UI before it must see an acknowledgement. */
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+/** The UI acknowledges consumed bytes at least this often. */
+export const STREAM_ACK_EVERY_BYTES = 256 * 1024;
+/** Bytes the UI may queue toward a server that is not reading before its stream is closed. */
+export const STREAM_UPSTREAM_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** Control messages on a stream (text frames in the browser shell, plain objects on a MessagePort). */
+export type StreamControl =
+  | { readonly type: 'ack'; readonly bytes: number }
+  | { readonly type: 'open' }
+  | { readonly type: 'close'; readonly reason: string };
+
+export interface ByteStreamHandlers {
+  /** The back end reached the VNC server (TCP connected, or the SSH channel opened). */
+  readonly onOpen: () => void;
+  readonly onData: (bytes: Uint8Array) => void;
+  /** The stream ended; `reason` says why in words for the user. */
+  readonly onClose: (reason: string) => void;
+}
+
+export interface ByteStream {
+  send(bytes: Uint8Array): void;
+  /** Tells the back end these many received bytes were consumed (flow control). */
+  ack(bytes: number): void;
+  close(): void;
+}
+
+/** What the Electron preload exposes on window.retrovisor: the contract plus the stream transport. */
+export type ElectronBridge = BackendApi & {
+  readonly openStream: (streamId: string, handlers: ByteStreamHandlers) => ByteStream;
+};
