@@ -1,0 +1,256 @@
+// Starts a whole test lab (Xvnc servers, QEMU VMs, sshd) in parallel and describes it as JSON so test
+// files in other processes can use it. Runs in Node; also a script that keeps a lab up until interrupted:
+//   node --import tsx tests/lab/lab.ts --out .lab/lab.json [--spec '{"xvnc":[{},{"password":"pw"}],"vms":1,"sshd":true}']
+
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  startSshd,
+  startVm,
+  startXvnc,
+  type SshdHandle,
+  type VmHandle,
+  type XvncHandle,
+  type XvncOptions,
+} from './components.js';
+
+/** Environment variable naming the lab description file that {@link loadLabDescription} reads. */
+export const LAB_FILE_ENV = 'RETROVISOR_LAB_FILE';
+
+/** What to start. */
+export interface LabSpec {
+  /** One Xvnc (with its xterm) per entry. */
+  xvnc: XvncOptions[];
+  /** How many QEMU VMs to boot. */
+  vms: number;
+  /** Whether to start a loopback sshd. */
+  sshd: boolean;
+}
+
+/** A running lab; `stop` ends every component. */
+export interface Lab {
+  xvnc: XvncHandle[];
+  vms: VmHandle[];
+  sshd?: SshdHandle;
+  stop(): Promise<void>;
+}
+
+/** One Xvnc in a {@link LabDescription}. */
+export interface XvncDescription {
+  host: string;
+  port: number;
+  display: number;
+  password?: string;
+  pid: number;
+}
+
+/** One VM in a {@link LabDescription}. */
+export interface VmDescription {
+  host: string;
+  port: number;
+  serialLogPath: string;
+  pid: number;
+}
+
+/** The sshd in a {@link LabDescription}. */
+export interface SshdDescription {
+  host: string;
+  port: number;
+  user: string;
+  identityFile: string;
+  hostKeyFingerprint: string;
+}
+
+/** A JSON-serializable description of a running lab, for test files in other processes. */
+export interface LabDescription {
+  xvnc: XvncDescription[];
+  vms: VmDescription[];
+  sshd?: SshdDescription;
+}
+
+/**
+ * Starts every component of the spec at once and resolves when all are ready. If any fails, the
+ * ones that did start are stopped and the error (or an AggregateError of all errors) is thrown.
+ */
+export async function startLab(spec: LabSpec): Promise<Lab> {
+  const xvncStarts = spec.xvnc.map((options) => startXvnc(options));
+  const vmStarts = Array.from({ length: spec.vms }, (_unused, index) => startVm({ name: `lab-vm-${process.pid}-${index + 1}` }));
+  const sshdStart = spec.sshd ? startSshd() : Promise.resolve(undefined);
+  const [xvncResults, vmResults, sshdResult] = await Promise.all([
+    Promise.allSettled(xvncStarts),
+    Promise.allSettled(vmStarts),
+    Promise.allSettled([sshdStart]),
+  ]);
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const errors: unknown[] = [];
+  for (const result of [...xvncResults, ...vmResults, ...sshdResult]) {
+    if (result.status === 'rejected') errors.push(result.reason);
+    else if (result.value !== undefined) started.push(result.value);
+  }
+  if (errors.length > 0) {
+    await Promise.allSettled(started.map((component) => component.stop()));
+    if (errors.length === 1) throw errors[0];
+    throw new AggregateError(errors, `the lab failed to start: ${errors.map((error) => (error instanceof Error ? error.message : String(error))).join(' | ')}`);
+  }
+  const xvnc = xvncResults.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const vms = vmResults.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const sshd = sshdResult[0]?.status === 'fulfilled' ? sshdResult[0].value : undefined;
+  return {
+    xvnc,
+    vms,
+    ...(sshd === undefined ? {} : { sshd }),
+    async stop() {
+      await Promise.allSettled(started.map((component) => component.stop()));
+    },
+  };
+}
+
+/** Describes a running lab as plain data (pids are those of the moment: an Xvnc restart changes its pid). */
+export function describeLab(lab: Lab): LabDescription {
+  const description: LabDescription = {
+    xvnc: lab.xvnc.map((server) => ({
+      host: server.host,
+      port: server.port,
+      display: server.display,
+      ...(server.password === undefined ? {} : { password: server.password }),
+      pid: server.pid,
+    })),
+    vms: lab.vms.map((vm) => ({ host: vm.host, port: vm.port, serialLogPath: vm.serialLogPath, pid: vm.pid })),
+  };
+  if (lab.sshd !== undefined) {
+    const { host, port, user, identityFile, hostKeyFingerprint } = lab.sshd;
+    description.sshd = { host, port, user, identityFile, hostKeyFingerprint };
+  }
+  return description;
+}
+
+/** Writes the lab's description as JSON (creating the folder), for {@link loadLabDescription}. */
+export async function writeLabDescription(lab: Lab, filePath: string): Promise<void> {
+  await mkdir(path.dirname(filePath), { recursive: true });
+  await writeFile(filePath, `${JSON.stringify(describeLab(lab), null, 2)}\n`, { mode: 0o600 });
+}
+
+/**
+ * Reads and validates a lab description written by the orchestrator; the path defaults to the
+ * RETROVISOR_LAB_FILE environment variable.
+ */
+export function loadLabDescription(filePath: string | undefined = process.env[LAB_FILE_ENV]): LabDescription {
+  if (filePath === undefined || filePath === '') {
+    throw new Error(`${LAB_FILE_ENV} is not set: start a lab first (node --import tsx tests/lab/lab.ts --out FILE) and point ${LAB_FILE_ENV} at FILE`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(filePath, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read the lab description ${filePath}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return parseLabDescription(parsed, filePath);
+}
+
+function parseLabDescription(value: unknown, source: string): LabDescription {
+  const fail = (what: string): never => {
+    throw new Error(`invalid lab description in ${source}: ${what}`);
+  };
+  const record = (item: unknown, where: string): Record<string, unknown> =>
+    typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as Record<string, unknown>) : fail(`${where} is not an object`);
+  const text = (item: Record<string, unknown>, key: string, where: string): string =>
+    typeof item[key] === 'string' ? item[key] : fail(`${where}.${key} is not a string`);
+  const integer = (item: Record<string, unknown>, key: string, where: string): number =>
+    typeof item[key] === 'number' && Number.isInteger(item[key]) ? item[key] : fail(`${where}.${key} is not an integer`);
+  const list = (item: unknown, where: string): unknown[] => (Array.isArray(item) ? item : fail(`${where} is not an array`));
+
+  const root = record(value, 'the root');
+  const description: LabDescription = {
+    xvnc: list(root.xvnc, 'xvnc').map((entry, index) => {
+      const where = `xvnc[${index}]`;
+      const item = record(entry, where);
+      const password = item.password === undefined ? undefined : text(item, 'password', where);
+      return {
+        host: text(item, 'host', where),
+        port: integer(item, 'port', where),
+        display: integer(item, 'display', where),
+        ...(password === undefined ? {} : { password }),
+        pid: integer(item, 'pid', where),
+      };
+    }),
+    vms: list(root.vms, 'vms').map((entry, index) => {
+      const where = `vms[${index}]`;
+      const item = record(entry, where);
+      return {
+        host: text(item, 'host', where),
+        port: integer(item, 'port', where),
+        serialLogPath: text(item, 'serialLogPath', where),
+        pid: integer(item, 'pid', where),
+      };
+    }),
+  };
+  if (root.sshd !== undefined) {
+    const item = record(root.sshd, 'sshd');
+    description.sshd = {
+      host: text(item, 'host', 'sshd'),
+      port: integer(item, 'port', 'sshd'),
+      user: text(item, 'user', 'sshd'),
+      identityFile: text(item, 'identityFile', 'sshd'),
+      hostKeyFingerprint: text(item, 'hostKeyFingerprint', 'sshd'),
+    };
+  }
+  return description;
+}
+
+/** The spec the lab CLI uses without --spec: what most lab tests need. */
+const DEFAULT_SPEC: LabSpec = { xvnc: [{}, {}, {}], vms: 0, sshd: true };
+
+async function runCli(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: 'string' }, spec: { type: 'string' } } });
+  if (values.out === undefined) throw new Error('usage: node --import tsx tests/lab/lab.ts --out FILE [--spec JSON]');
+  const spec = values.spec === undefined ? DEFAULT_SPEC : parseSpec(values.spec);
+  const outPath = path.resolve(values.out);
+  const startedAt = Date.now();
+  const starting = startLab(spec);
+  // Registered while the lab starts, so an interrupt during start-up still stops what was started.
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    starting
+      .then((lab) => lab.stop(), () => undefined)
+      // A description of a stopped lab would send tests to dead ports: remove it with the lab.
+      .then(() => rm(outPath, { force: true }))
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, shutdown);
+  const lab = await starting;
+  if (stopping) return;
+  await writeLabDescription(lab, outPath);
+  console.log(`lab ready in ${Date.now() - startedAt} ms; description in ${outPath}; stop with Ctrl-C or SIGTERM (pid ${process.pid})`);
+}
+
+function parseSpec(json: string): LabSpec {
+  const value: unknown = JSON.parse(json);
+  if (typeof value !== 'object' || value === null) throw new Error('--spec must be a JSON object');
+  const { xvnc, vms, sshd } = value as Record<string, unknown>;
+  if (!Array.isArray(xvnc) || !xvnc.every((item) => typeof item === 'object' && item !== null)) throw new Error('--spec.xvnc must be an array of objects');
+  const servers = xvnc.map((item: Record<string, unknown>, index): XvncOptions => {
+    if (item.password !== undefined && typeof item.password !== 'string') throw new Error(`--spec.xvnc[${index}].password must be a string`);
+    return item.password === undefined ? {} : { password: item.password };
+  });
+  return {
+    xvnc: servers,
+    vms: typeof vms === 'number' && Number.isInteger(vms) && vms >= 0 ? vms : 0,
+    sshd: sshd === true,
+  };
+}
+
+const invokedAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (invokedAsScript) {
+  runCli().catch((error: unknown) => {
+    console.error(`lab: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
