@@ -1,0 +1,359 @@
+// The back end both shells share: the contract's call handlers (sessions, profiles, secrets, replica
+// streams), stream attachment by single-use id, replica state reports and contract events.
+// Node-side; the Electron shell and the browser shell each carry it to the UI their own way.
+
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import {
+  type ContractHandlers,
+  type EventName,
+  type EventPayload,
+  type Notice,
+  type OpenResult,
+  type ReplicaStatusReport,
+  type SessionInfo,
+  type StartupInfo,
+} from '../common/contract';
+import { quickConnectProfile } from '../common/endpoint';
+import { MAX_PROFILE_BYTES, parseProfileText, type Profile, type ProfileProblem } from '../common/profile';
+import { errorMessage, SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
+import { connectReplica } from './replica-transport';
+import { readSmallFile, resolveSecret, resolveUserPath } from './secrets';
+import { SessionStore, summarizeSession } from './sessions';
+import { SshL0Pool, type SshL0Options } from './ssh-l0';
+import { startStreamRelay, type StreamEndpoint, type StreamRelay, type StreamRelayOptions } from './stream-relay';
+
+/** An id from openReplicaStream that is not attached within this long is forgotten. */
+export const STREAM_ID_TTL_MS = 30_000;
+/** Stream ids waiting to be attached, at most (a UI that opens streams and never attaches is stopped). */
+export const MAX_PENDING_STREAMS = 64;
+/** Longest stream id accepted by attachStream (ids are 32 characters). */
+const MAX_STREAM_ID_CHARS = 128;
+
+/** How a shell configures its back end. */
+export interface BackendOptions {
+  readonly shell: 'electron' | 'browser';
+  /** True under `retrovisor run`: no person is watching. */
+  readonly headless: boolean;
+  readonly version: string;
+  /** The profile named on the command line; opened once, on the first getStartup. */
+  readonly startupProfilePath?: string;
+  readonly logger: Logger;
+  /** Where profile text and quick-connect sessions resolve relative paths. Default: process.cwd(). */
+  readonly workingDirectory?: string;
+  readonly streamIdTtlMs?: number;
+  /** Direct TCP connect timeout toward VNC servers. */
+  readonly connectTimeoutMs?: number;
+  /** SSH tuning (timeouts); the logger and redactor are the back end's. */
+  readonly ssh?: Omit<SshL0Options, 'logger' | 'redactor'>;
+  /** Flow-control tuning of replica streams (tests use small windows). */
+  readonly relay?: Omit<StreamRelayOptions, 'logger'>;
+  /** Default: the process-wide redactor. */
+  readonly redactor?: SecretRedactor;
+}
+
+/** A replica state report with the (secret-free) session it belongs to. */
+export type ReplicaReportListener = (report: ReplicaStatusReport, session: SessionInfo) => void;
+
+/** The back end a shell drives: contract handlers, stream attachment, reports and events. */
+export interface Backend {
+  /** Implements every call of CONTRACT_CALLS; requests are already checked by the caller (invokeHandler). */
+  readonly handlers: ContractHandlers;
+  /**
+   * Connects a shell's stream transport to the stream `streamId` (from openReplicaStream). Ids are
+   * single use and expire; an unknown id gets `{type:'close', reason}` and a closed endpoint.
+   */
+  attachStream(streamId: string, endpoint: StreamEndpoint): void;
+  /** Listens to replica state reports (the `run` command prints them); returns the unsubscribe. */
+  onReplicaReport(listener: ReplicaReportListener): () => void;
+  /** Sends an event to every UI listener (the shells forward events to the UI). */
+  emit<K extends EventName>(event: K, payload: EventPayload<K>): void;
+  /** Shortcut for emit('notice', notice); the notice is logged too. */
+  emitNotice(notice: Notice): void;
+  /** Subscribes to a contract event; returns the unsubscribe. */
+  onEvent<K extends EventName>(event: K, listener: (payload: EventPayload<K>) => void): () => void;
+  /** Closes every stream and SSH connection; later calls fail. */
+  close(): Promise<void>;
+}
+
+interface PendingStream {
+  readonly sessionId: string;
+  readonly replicaId: string;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface ActiveStream {
+  readonly sessionId: string;
+  readonly relay: StreamRelay;
+}
+
+/** Runs a synchronous handler body as a promise: a throw becomes a rejection, as for an async handler. */
+function answer<T>(compute: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(compute()));
+}
+
+function problemResult(message: string): OpenResult {
+  return { ok: false, problems: [{ path: '$', message }] };
+}
+
+/** Creates the back end. */
+export function createBackend(options: BackendOptions): Backend {
+  const logger = options.logger;
+  const redactor = options.redactor ?? SECRET_REDACTOR;
+  const workingDirectory = options.workingDirectory ?? process.cwd();
+  const streamIdTtlMs = options.streamIdTtlMs ?? STREAM_ID_TTL_MS;
+  const sessions = new SessionStore(redactor);
+  const ssh = new SshL0Pool({ ...options.ssh, logger: logger.child({ component: 'ssh' }), redactor });
+  const pendingStreams = new Map<string, PendingStream>();
+  const activeStreams = new Set<ActiveStream>();
+  const reportListeners = new Set<ReplicaReportListener>();
+  const eventListeners = new Map<EventName, Set<(payload: never) => void>>();
+  let startup: Promise<OpenResult> | null = null;
+  let closed = false;
+
+  function assertOpen(): void {
+    if (closed) throw new Error('the back end is shut down');
+  }
+
+  function openSession(
+    validation: { readonly ok: true; readonly profile: Profile } | { readonly ok: false; readonly problems: readonly ProfileProblem[] },
+    baseDir: string,
+    source: string,
+  ): OpenResult {
+    if (!validation.ok) {
+      logger.info('profile rejected', { source, problems: validation.problems.length });
+      return { ok: false, problems: validation.problems };
+    }
+    try {
+      const session = sessions.open(validation.profile, baseDir, source);
+      logger.info('session opened', { sessionId: session.id, source, replicas: validation.profile.replicas.length });
+      return { ok: true, session: summarizeSession(session) };
+    } catch (error) {
+      return problemResult(errorMessage(error));
+    }
+  }
+
+  async function openProfileFile(filePath: string): Promise<OpenResult> {
+    const absolutePath = resolveUserPath(filePath, workingDirectory);
+    let text: string;
+    try {
+      text = (await readSmallFile(absolutePath, MAX_PROFILE_BYTES, 'profile')).toString('utf8');
+    } catch (error) {
+      return problemResult(`${errorMessage(error)} — check the path`);
+    }
+    // Editors on some systems write a byte-order mark; JSON.parse would reject it.
+    if (text.startsWith('\uFEFF')) text = text.slice(1);
+    return openSession(parseProfileText(text), path.dirname(absolutePath), absolutePath);
+  }
+
+  function closeStreamsOf(sessionId: string, reason: string): void {
+    for (const [streamId, pending] of pendingStreams) {
+      if (pending.sessionId !== sessionId) continue;
+      clearTimeout(pending.timer);
+      pendingStreams.delete(streamId);
+    }
+    for (const stream of activeStreams) {
+      if (stream.sessionId === sessionId) stream.relay.close(reason);
+    }
+  }
+
+  function emit<K extends EventName>(event: K, payload: EventPayload<K>): void {
+    for (const listener of eventListeners.get(event) ?? []) {
+      try {
+        (listener as (payload: EventPayload<K>) => void)(payload);
+      } catch (error) {
+        logger.error('event listener failed', { event, error });
+      }
+    }
+  }
+
+  const handlers: ContractHandlers = {
+    async getStartup(): Promise<StartupInfo> {
+      assertOpen();
+      const startupPath = options.startupProfilePath;
+      if (startupPath !== undefined) {
+        startup ??= openProfileFile(startupPath);
+        // A page reloaded after the user closed the startup session opens the profile again.
+        const previous = await startup;
+        if (previous.ok && sessions.get(previous.session.sessionId) === undefined) startup = openProfileFile(startupPath);
+      }
+      return {
+        shell: options.shell,
+        version: options.version,
+        headless: options.headless,
+        startupSession: startup === null ? null : await startup,
+      };
+    },
+
+    async openProfileFile({ path: filePath }) {
+      assertOpen();
+      return openProfileFile(filePath);
+    },
+
+    openProfileText: ({ text, sourceName }) =>
+      answer(() => {
+        assertOpen();
+        return openSession(parseProfileText(text.startsWith('\uFEFF') ? text.slice(1) : text), workingDirectory, sourceName);
+      }),
+
+    quickConnect: ({ endpoints, password }) =>
+      answer(() => {
+        assertOpen();
+        // Registered before anything else happens with it: it must never reach a log.
+        if (password !== undefined) redactor.add(password);
+        return openSession(quickConnectProfile(endpoints, password), workingDirectory, 'quick connect');
+      }),
+
+    closeSession: ({ sessionId }) =>
+      answer(() => {
+        closeStreamsOf(sessionId, 'the session was closed');
+        if (sessions.delete(sessionId)) logger.info('session closed', { sessionId });
+      }),
+
+    openReplicaStream: ({ sessionId, replicaId }) =>
+      answer(() => {
+        assertOpen();
+        const found = sessions.replica(sessionId, replicaId);
+        if ('error' in found) throw new Error(found.error);
+        if (pendingStreams.size >= MAX_PENDING_STREAMS) {
+          throw new Error(`${MAX_PENDING_STREAMS} streams are waiting to be attached: attach or let them expire before opening more`);
+        }
+        const streamId = randomBytes(24).toString('base64url');
+        const timer = setTimeout(() => {
+          if (pendingStreams.delete(streamId)) logger.debug('stream id expired unused', { sessionId, replicaId });
+        }, streamIdTtlMs);
+        timer.unref();
+        pendingStreams.set(streamId, { sessionId, replicaId, timer });
+        return { streamId };
+      }),
+
+    async getReplicaPassword({ sessionId, replicaId }) {
+      assertOpen();
+      const found = sessions.replica(sessionId, replicaId);
+      if ('error' in found) return { password: null, error: found.error };
+      const reference = found.replica.vnc.password;
+      if (reference === undefined) return { password: null };
+      try {
+        return { password: await resolveSecret(reference, found.session.baseDir, redactor) };
+      } catch (error) {
+        const message = `the password of replica "${replicaId}": ${errorMessage(error)}`;
+        logger.warn('cannot resolve a VNC password', { sessionId, replicaId, error: message });
+        return { password: null, error: message };
+      }
+    },
+
+    reportReplicaState: (report) =>
+      answer(() => {
+        assertOpen();
+        const session = sessions.get(report.sessionId);
+        if (!session) {
+          // A late report from a session the UI just closed: nothing to pair it with.
+          logger.debug('state report for a closed session', { sessionId: report.sessionId, replicaId: report.replicaId });
+          return;
+        }
+        if (!session.profile.replicas.some((replica) => replica.id === report.replicaId)) {
+          logger.warn('state report for an unknown replica', { sessionId: report.sessionId, replicaId: report.replicaId });
+          return;
+        }
+        logger.info('replica state', { ...report });
+        const info = summarizeSession(session);
+        for (const listener of reportListeners) {
+          try {
+            listener(report, info);
+          } catch (error) {
+            logger.error('replica report listener failed', { error });
+          }
+        }
+      }),
+  };
+
+  function refuseEndpoint(endpoint: StreamEndpoint, reason: string): void {
+    try {
+      endpoint.sendControl({ type: 'close', reason });
+      endpoint.close();
+    } catch (error) {
+      logger.debug('a refused stream endpoint failed while closing', { error });
+    }
+  }
+
+  return {
+    handlers,
+
+    attachStream(streamId, endpoint) {
+      if (closed) {
+        refuseEndpoint(endpoint, 'RetroVisor is shutting down');
+        return;
+      }
+      const pending = typeof streamId === 'string' && streamId.length <= MAX_STREAM_ID_CHARS ? pendingStreams.get(streamId) : undefined;
+      if (!pending) {
+        logger.warn('stream attach refused: unknown or expired stream id');
+        refuseEndpoint(endpoint, 'unknown or expired stream id: open the stream again');
+        return;
+      }
+      // Single use: the id is gone whatever happens next.
+      pendingStreams.delete(streamId);
+      clearTimeout(pending.timer);
+      const found = sessions.replica(pending.sessionId, pending.replicaId);
+      if ('error' in found) {
+        refuseEndpoint(endpoint, found.error);
+        return;
+      }
+      const { session, replica } = found;
+      const relay = startStreamRelay(
+        endpoint,
+        (signal) =>
+          connectReplica(
+            replica,
+            {
+              profile: session.profile,
+              baseDir: session.baseDir,
+              ssh,
+              ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+            },
+            signal,
+          ),
+        { ...options.relay, logger: logger.child({ sessionId: session.id, replicaId: replica.id }) },
+      );
+      const active: ActiveStream = { sessionId: session.id, relay };
+      activeStreams.add(active);
+      void relay.done.then(() => activeStreams.delete(active));
+    },
+
+    onReplicaReport(listener) {
+      reportListeners.add(listener);
+      return () => reportListeners.delete(listener);
+    },
+
+    emit,
+
+    emitNotice(notice) {
+      const clean: Notice = { level: notice.level, message: redactor.redact(notice.message) };
+      if (clean.level === 'error') logger.error('notice', { message: clean.message });
+      else if (clean.level === 'warning') logger.warn('notice', { message: clean.message });
+      else logger.info('notice', { message: clean.message });
+      emit('notice', clean);
+    },
+
+    onEvent(event, listener) {
+      const listeners = eventListeners.get(event) ?? new Set();
+      eventListeners.set(event, listeners);
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const pending of pendingStreams.values()) clearTimeout(pending.timer);
+      pendingStreams.clear();
+      const relays = [...activeStreams].map((stream) => stream.relay);
+      for (const relay of relays) relay.close('RetroVisor is shutting down');
+      await Promise.all(relays.map((relay) => relay.done));
+      sessions.clear();
+      reportListeners.clear();
+      eventListeners.clear();
+      await ssh.close();
+      logger.info('back end closed');
+    },
+  };
+}

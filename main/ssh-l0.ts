@@ -1,0 +1,465 @@
+// SSH connections to L0 hosts (ssh2): key auth, a pinned host key checked in constant time, one
+// shared connection per L0 reconnected on demand, and TCP tunnels through it (direct-tcpip).
+// Node-side. Later: `exec` of virsh with an argv goes through L0Connection.client() the same way.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
+import type { SshTarget } from '../common/profile';
+import { errorMessage, SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
+import { readSmallFile, resolveSecret, resolveUserPath } from './secrets';
+import { formatHostPort } from './sessions';
+
+// ssh2 is CommonJS: Node's ESM loader exposes only some names, so take them from the default export.
+const { Client, utils: sshUtils } = ssh2;
+
+/** How long an SSH connection may take from TCP connect to authenticated. */
+export const SSH_READY_TIMEOUT_MS = 10_000;
+/** SSH keepalive period. */
+export const SSH_KEEPALIVE_INTERVAL_MS = 15_000;
+/** Unanswered keepalives after which the connection is considered dead and dropped. */
+export const SSH_KEEPALIVE_COUNT_MAX = 3;
+/** How long the L0 may take to open a tunnel channel (its own TCP connect to the VNC server). */
+export const SSH_CHANNEL_OPEN_TIMEOUT_MS = 10_000;
+/** An L0 connection with no open channel is closed after this long. */
+export const SSH_IDLE_CLOSE_MS = 60_000;
+/** Largest identity (private key) file read. */
+export const MAX_IDENTITY_FILE_BYTES = 64 * 1024;
+/** Bounded wait for a graceful SSH disconnect on close. */
+const SSH_CLOSE_WAIT_MS = 2_000;
+/** Keys OpenSSH tries when no identity file is configured, in its order. */
+const DEFAULT_IDENTITY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/** Which L0 to reach: its name in the profile, its SSH settings, and the folder relative paths resolve against. */
+export interface L0Target {
+  readonly name: string;
+  readonly ssh: SshTarget;
+  readonly baseDir: string;
+}
+
+/** What went wrong with an L0, for callers that branch on it. */
+export type SshL0ErrorKind =
+  | 'host-key-changed'
+  | 'unreachable'
+  | 'auth-failed'
+  | 'identity'
+  | 'passphrase'
+  | 'tunnel'
+  | 'disconnected'
+  | 'closed';
+
+/** A failure reaching or using an L0, worded for the user; `kind` lets callers and tests branch. */
+export class SshL0Error extends Error {
+  override readonly name = 'SshL0Error';
+  constructor(
+    message: string,
+    readonly kind: SshL0ErrorKind,
+  ) {
+    super(message);
+  }
+}
+
+/** Tuning and plumbing of L0 connections. */
+export interface SshL0Options {
+  readonly logger: Logger;
+  readonly readyTimeoutMs?: number;
+  readonly keepaliveIntervalMs?: number;
+  readonly channelOpenTimeoutMs?: number;
+  readonly idleCloseMs?: number;
+  /** Where private keys and passphrases are registered so they never reach a log. */
+  readonly redactor?: SecretRedactor;
+}
+
+/** The OpenSSH fingerprint of a public key blob: "SHA256:" + unpadded base64 of its SHA-256. */
+export function sshFingerprint(keyBlob: Uint8Array): string {
+  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** Compares a pinned "SHA256:..." fingerprint with a presented one in constant time. */
+export function fingerprintsMatch(pinned: string, presented: string): boolean {
+  const pinnedDigest = Buffer.from(pinned.replace(/^SHA256:/, ''), 'base64');
+  const presentedDigest = Buffer.from(presented.replace(/^SHA256:/, ''), 'base64');
+  if (pinnedDigest.length !== presentedDigest.length) {
+    // Still spend a comparison, so a malformed pin takes as long as a wrong one.
+    timingSafeEqual(presentedDigest, presentedDigest);
+    return false;
+  }
+  return timingSafeEqual(pinnedDigest, presentedDigest);
+}
+
+interface Credentials {
+  readonly privateKey?: Buffer;
+  readonly passphrase?: string;
+  readonly agent?: string;
+  /** For messages: which key was offered ("/root/.ssh/id_ed25519", "the ssh-agent"). */
+  readonly offered: string;
+}
+
+/**
+ * One SSH connection to one L0, opened on first use, shared by every tunnel to that L0 and reopened
+ * on demand after it drops. Closes itself after SSH_IDLE_CLOSE_MS without an open channel.
+ */
+export class L0Connection {
+  private readonly logger: Logger;
+  private readonly redactor: SecretRedactor;
+  private readonly readyTimeoutMs: number;
+  private readonly keepaliveIntervalMs: number;
+  private readonly channelOpenTimeoutMs: number;
+  private readonly idleCloseMs: number;
+  private current: SshClient | null = null;
+  private connecting: Promise<SshClient> | null = null;
+  private openChannels = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    readonly target: L0Target,
+    options: SshL0Options,
+  ) {
+    this.logger = options.logger.child({ l0: target.name, sshHost: formatHostPort(target.ssh.host, target.ssh.port) });
+    this.redactor = options.redactor ?? SECRET_REDACTOR;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? SSH_READY_TIMEOUT_MS;
+    this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? SSH_KEEPALIVE_INTERVAL_MS;
+    this.channelOpenTimeoutMs = options.channelOpenTimeoutMs ?? SSH_CHANNEL_OPEN_TIMEOUT_MS;
+    this.idleCloseMs = options.idleCloseMs ?? SSH_IDLE_CLOSE_MS;
+  }
+
+  /** True while an authenticated connection is up. */
+  get connected(): boolean {
+    return this.current !== null;
+  }
+
+  /** The authenticated client, connecting (or reconnecting) first if needed. Concurrent callers share one attempt. */
+  async client(): Promise<SshClient> {
+    if (this.closed) throw new SshL0Error(`the connection to the L0 "${this.target.name}" is closed`, 'closed');
+    if (this.current) return this.current;
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  /**
+   * Opens a TCP tunnel from the L0 to host:port (host is resolved on the L0 side). The returned
+   * channel is a Duplex; destroying it closes the tunnel.
+   */
+  async openTunnel(host: string, port: number): Promise<Duplex> {
+    const client = await this.client();
+    const destination = formatHostPort(host, port);
+    this.retainChannel();
+    return new Promise<Duplex>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: SshL0Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.releaseChannel();
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        fail(
+          new SshL0Error(
+            `the L0 "${this.target.name}" did not open a tunnel to ${destination} within ${Math.round(this.channelOpenTimeoutMs / 1000)} s — is ${destination} reachable from the L0?`,
+            'tunnel',
+          ),
+        );
+      }, this.channelOpenTimeoutMs);
+      const onChannel = (error: Error | undefined, channel: ClientChannel): void => {
+        if (settled) {
+          // The answer came after the timeout: nobody wants this channel any more.
+          channel?.destroy();
+          return;
+        }
+        if (error) {
+          fail(new SshL0Error(this.describeChannelError(error, destination), 'tunnel'));
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        channel.once('close', () => this.releaseChannel());
+        // Until the caller adds its own listeners an error must not crash the process ('close' follows).
+        channel.on('error', () => undefined);
+        resolve(channel);
+      };
+      try {
+        // The originator address is informational for sshd; 127.0.0.1:0 says "a local program".
+        client.forwardOut('127.0.0.1', 0, host, port, onChannel);
+      } catch (error) {
+        fail(new SshL0Error(`the SSH connection to the L0 "${this.target.name}" dropped (${errorMessage(error)}); try again`, 'disconnected'));
+      }
+    });
+  }
+
+  /** Disconnects and refuses further use. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clearIdleTimer();
+    if (this.connecting) await this.connecting.catch(() => undefined);
+    const client = this.current;
+    this.current = null;
+    if (client) await endClient(client);
+  }
+
+  private retainChannel(): void {
+    this.openChannels += 1;
+    this.clearIdleTimer();
+  }
+
+  private releaseChannel(): void {
+    this.openChannels = Math.max(0, this.openChannels - 1);
+    if (this.openChannels > 0 || this.closed || !this.current) return;
+    this.clearIdleTimer();
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      const client = this.current;
+      if (client && this.openChannels === 0) {
+        this.logger.info('closing idle SSH connection to L0');
+        this.current = null;
+        void endClient(client);
+      }
+    }, this.idleCloseMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private describeChannelError(error: Error, destination: string): string {
+    const reason = (error as { reason?: unknown }).reason;
+    const description = error.message.replace(/^\(SSH\) Channel open failure: /, '');
+    // RFC 4254 §5.1: 1 = administratively prohibited, 2 = connect failed.
+    if (reason === 1) {
+      return `the L0 "${this.target.name}" refused to open a tunnel (${description}): allow TCP forwarding for user ${this.target.ssh.user} in its sshd_config (AllowTcpForwarding yes)`;
+    }
+    if (reason === 2) {
+      return `the L0 "${this.target.name}" could not connect to ${destination} (${description}) — is the VNC server running there?`;
+    }
+    return `the L0 "${this.target.name}" could not open a tunnel to ${destination}: ${description}`;
+  }
+
+  private async loadCredentials(): Promise<Credentials> {
+    const { ssh, baseDir, name } = this.target;
+    let identityPath: string | undefined;
+    if (ssh.identityFile !== undefined) {
+      identityPath = resolveUserPath(ssh.identityFile, baseDir);
+    } else {
+      identityPath = DEFAULT_IDENTITY_FILES.map((file) => path.join(os.homedir(), '.ssh', file)).find((file) => existsSync(file));
+    }
+    const agent = ssh.identityFile === undefined ? process.env.SSH_AUTH_SOCK : undefined;
+    if (identityPath === undefined) {
+      if (agent) return { agent, offered: 'the keys of the ssh-agent' };
+      throw new SshL0Error(
+        `no SSH key for the L0 "${name}": set "identityFile" in its "ssh" settings (e.g. "~/.ssh/id_ed25519") or start an ssh-agent`,
+        'identity',
+      );
+    }
+    let keyText: Buffer;
+    try {
+      keyText = await readSmallFile(identityPath, MAX_IDENTITY_FILE_BYTES, 'identity file');
+    } catch (error) {
+      throw new SshL0Error(`${errorMessage(error)} — check "identityFile" of the L0 "${name}" in the profile`, 'identity');
+    }
+    this.redactor.addMultiline(keyText.toString('utf8'));
+    let passphrase: string | undefined;
+    if (ssh.passphrase !== undefined) {
+      try {
+        passphrase = await resolveSecret(ssh.passphrase, baseDir, this.redactor);
+      } catch (error) {
+        throw new SshL0Error(`the passphrase for "${identityPath}": ${errorMessage(error)}`, 'passphrase');
+      }
+    }
+    // Parse here rather than in ssh2's connect(): its errors would be thrown raw and unworded.
+    const parsed = sshUtils.parseKey(keyText, passphrase);
+    if (parsed instanceof Error) {
+      const message = parsed.message;
+      if (/no passphrase given/i.test(message)) {
+        throw new SshL0Error(
+          `identity file "${identityPath}" is encrypted: add "passphrase" (e.g. {"env": "SSH_PASSPHRASE"}) to the "ssh" settings of the L0 "${name}"`,
+          'passphrase',
+        );
+      }
+      if (/bad passphrase|integrity check failed|decrypt/i.test(message)) {
+        throw new SshL0Error(`wrong passphrase for identity file "${identityPath}" (L0 "${name}")`, 'passphrase');
+      }
+      throw new SshL0Error(`identity file "${identityPath}" is not a private key RetroVisor can read: ${message}`, 'identity');
+    }
+    return {
+      privateKey: keyText,
+      ...(passphrase === undefined ? {} : { passphrase }),
+      ...(agent ? { agent } : {}),
+      offered: identityPath,
+    };
+  }
+
+  private async connect(): Promise<SshClient> {
+    const { ssh, name } = this.target;
+    const address = formatHostPort(ssh.host, ssh.port);
+    const credentials = await this.loadCredentials();
+    if (this.closed) throw new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed');
+    const client = new Client();
+    let presentedFingerprint: string | null = null;
+    const started = Date.now();
+
+    return new Promise<SshClient>((resolve, reject) => {
+      let settled = false;
+      const settle = (error: SshL0Error | null): void => {
+        if (settled) return;
+        settled = true;
+        if (error) {
+          client.destroy();
+          reject(error);
+          return;
+        }
+        resolve(client);
+      };
+
+      const describe = (error: Error & { level?: string; code?: string }): SshL0Error => {
+        if (presentedFingerprint !== null) {
+          return new SshL0Error(
+            `host key for ${address} changed: profile pins ${ssh.hostKey}, server presented ${presentedFingerprint} — if the L0 was reinstalled, update "hostKey" in the profile (l0 "${name}")`,
+            'host-key-changed',
+          );
+        }
+        const prefix = `cannot reach the L0 "${name}" at ${address}`;
+        if (error.level === 'client-authentication') {
+          return new SshL0Error(
+            `key not accepted for user ${ssh.user} by the L0 "${name}" at ${address} (offered ${credentials.offered}): add its public key to ~${ssh.user}/.ssh/authorized_keys on the L0, or fix "user" / "identityFile" in the profile`,
+            'auth-failed',
+          );
+        }
+        if (error.level === 'client-timeout') {
+          return new SshL0Error(
+            `${prefix}: no SSH answer within ${Math.round(this.readyTimeoutMs / 1000)} s — check the host, the port and any firewall`,
+            'unreachable',
+          );
+        }
+        switch (error.code) {
+          case 'ECONNREFUSED':
+            return new SshL0Error(`${prefix}: connection refused — is sshd running there, on port ${ssh.port}?`, 'unreachable');
+          case 'ENOTFOUND':
+          case 'EAI_AGAIN':
+            return new SshL0Error(`${prefix}: host name "${ssh.host}" not found — check "host" in the profile`, 'unreachable');
+          case 'EHOSTUNREACH':
+          case 'ENETUNREACH':
+            return new SshL0Error(`${prefix}: no route to the host — check the network`, 'unreachable');
+          case 'ETIMEDOUT':
+            return new SshL0Error(`${prefix}: the connection timed out — check the host, the port and any firewall`, 'unreachable');
+          case 'ECONNRESET':
+            return new SshL0Error(`${prefix}: the connection was reset during the SSH handshake`, 'unreachable');
+          default:
+            return new SshL0Error(`${prefix}: ${error.message}`, 'unreachable');
+        }
+      };
+
+      client.on('ready', () => {
+        if (this.closed) {
+          settle(new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed'));
+          return;
+        }
+        this.current = client;
+        client.setNoDelay(true);
+        this.logger.info('SSH connection to L0 ready', { elapsedMs: Date.now() - started });
+        settle(null);
+      });
+      // Always listen: an 'error' without a listener would crash the process.
+      client.on('error', (error: Error & { level?: string; code?: string }) => {
+        if (!settled) {
+          settle(describe(error));
+          return;
+        }
+        this.logger.warn('SSH connection to L0 failed', { error });
+      });
+      client.on('close', () => {
+        if (this.current === client) {
+          this.current = null;
+          this.logger.info('SSH connection to L0 closed');
+        }
+        settle(new SshL0Error(`the L0 "${name}" at ${address} closed the SSH connection during the handshake`, 'unreachable'));
+      });
+
+      const config: ConnectConfig = {
+        host: ssh.host,
+        port: ssh.port,
+        username: ssh.user,
+        readyTimeout: this.readyTimeoutMs,
+        keepaliveInterval: this.keepaliveIntervalMs,
+        keepaliveCountMax: SSH_KEEPALIVE_COUNT_MAX,
+        hostVerifier: (keyBlob: Buffer): boolean => {
+          const fingerprint = sshFingerprint(keyBlob);
+          if (fingerprintsMatch(ssh.hostKey, fingerprint)) return true;
+          presentedFingerprint = fingerprint;
+          return false;
+        },
+        ...(credentials.privateKey ? { privateKey: credentials.privateKey } : {}),
+        ...(credentials.passphrase === undefined ? {} : { passphrase: credentials.passphrase }),
+        ...(credentials.agent ? { agent: credentials.agent } : {}),
+      };
+      try {
+        client.connect(config);
+      } catch (error) {
+        settle(new SshL0Error(`cannot start SSH to the L0 "${name}": ${errorMessage(error)}`, 'identity'));
+      }
+    });
+  }
+}
+
+/** Ends an SSH client gracefully, destroying it if the disconnect takes longer than a moment. */
+function endClient(client: SshClient): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      client.destroy();
+      resolve();
+    }, SSH_CLOSE_WAIT_MS);
+    timer.unref();
+    client.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    client.end();
+  });
+}
+
+/** The back end's L0 connections, one per distinct SSH target (host, port, user, key, pinned host key). */
+export class SshL0Pool {
+  private readonly connections = new Map<string, L0Connection>();
+  private closed = false;
+
+  constructor(private readonly options: SshL0Options) {}
+
+  /** The shared connection for `target` (created on first use, not yet connected). */
+  connection(target: L0Target): L0Connection {
+    if (this.closed) throw new SshL0Error('the back end is shutting down', 'closed');
+    const { ssh } = target;
+    const identity = ssh.identityFile === undefined ? '(default)' : resolveUserPath(ssh.identityFile, target.baseDir);
+    const key = JSON.stringify([ssh.user, ssh.host, ssh.port, identity, ssh.hostKey]);
+    let connection = this.connections.get(key);
+    if (!connection) {
+      connection = new L0Connection(target, this.options);
+      this.connections.set(key, connection);
+    }
+    return connection;
+  }
+
+  /** Opens a tunnel through the L0 to host:port (see L0Connection.openTunnel). */
+  openTunnel(target: L0Target, host: string, port: number): Promise<Duplex> {
+    try {
+      return this.connection(target).openTunnel(host, port);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Closes every L0 connection (their tunnels close with them). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const connections = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(connections.map((connection) => connection.close()));
+  }
+}

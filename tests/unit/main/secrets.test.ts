@@ -1,0 +1,96 @@
+// Secret references resolve from inline values, environment variables and files; failures name the
+// variable or file (never a value), and a resolved secret never appears in a logged line.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createLogger, SecretRedactor } from '../../../main/logger';
+import { MAX_SECRET_FILE_BYTES, resolveSecret, SecretError } from '../../../main/secrets';
+
+let folder = '';
+
+before(async () => {
+  folder = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-secrets-'));
+});
+
+after(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe('resolveSecret', () => {
+  it('returns an inline value as is', async () => {
+    assert.equal(await resolveSecret({ kind: 'inline', value: 'pw' }, folder, new SecretRedactor()), 'pw');
+  });
+
+  it('reads an environment variable', async () => {
+    process.env.RETROVISOR_TEST_VNC_PW = 'from-env';
+    try {
+      assert.equal(await resolveSecret({ kind: 'env', name: 'RETROVISOR_TEST_VNC_PW' }, folder, new SecretRedactor()), 'from-env');
+    } finally {
+      delete process.env.RETROVISOR_TEST_VNC_PW;
+    }
+  });
+
+  it('says which environment variable is missing', async () => {
+    delete process.env.RETROVISOR_TEST_MISSING;
+    await assert.rejects(
+      resolveSecret({ kind: 'env', name: 'RETROVISOR_TEST_MISSING' }, folder, new SecretRedactor()),
+      (error: unknown) => error instanceof SecretError && /environment variable RETROVISOR_TEST_MISSING is not set/.test(error.message),
+    );
+  });
+
+  it('reads the first line of a file relative to the base folder, without its line ending', async () => {
+    await mkdir(path.join(folder, 'secrets'), { recursive: true });
+    await writeFile(path.join(folder, 'secrets', 'vnc.txt'), 's3cret\r\nsecond line is ignored\n');
+    assert.equal(await resolveSecret({ kind: 'file', path: 'secrets/vnc.txt' }, folder, new SecretRedactor()), 's3cret');
+    await writeFile(path.join(folder, 'no-newline.txt'), 'only-line');
+    assert.equal(await resolveSecret({ kind: 'file', path: path.join(folder, 'no-newline.txt') }, '/elsewhere', new SecretRedactor()), 'only-line');
+  });
+
+  it('names the path and the OS reason when a file cannot be read', async () => {
+    const missing = path.join(folder, 'missing.txt');
+    await assert.rejects(resolveSecret({ kind: 'file', path: 'missing.txt' }, folder, new SecretRedactor()), (error: unknown) => {
+      assert.ok(error instanceof SecretError);
+      assert.match(error.message, /missing\.txt/);
+      assert.ok(error.message.includes(missing), error.message);
+      assert.match(error.message, /no such file \(ENOENT\)/);
+      return true;
+    });
+    await assert.rejects(resolveSecret({ kind: 'file', path: '.' }, folder, new SecretRedactor()), /not a regular file/);
+  });
+
+  it('refuses a file larger than 64 KiB and an empty first line', async () => {
+    await writeFile(path.join(folder, 'huge.txt'), 'x'.repeat(MAX_SECRET_FILE_BYTES + 1));
+    await assert.rejects(resolveSecret({ kind: 'file', path: 'huge.txt' }, folder, new SecretRedactor()), /more than the 65536 allowed/);
+    await writeFile(path.join(folder, 'empty.txt'), '\nsecret-on-line-two\n');
+    await assert.rejects(resolveSecret({ kind: 'file', path: 'empty.txt' }, folder, new SecretRedactor()), /empty first line/);
+  });
+
+  it('registers every resolved secret so it never appears in a logged line', async () => {
+    const redactor = new SecretRedactor();
+    const lines: string[] = [];
+    const logger = createLogger({ sink: (line) => lines.push(line), redactor, level: 'debug', format: 'text' });
+    process.env.RETROVISOR_TEST_LOGGED = 'env-secret-value';
+    await writeFile(path.join(folder, 'file-secret.txt'), 'file-secret-value\n');
+    try {
+      const values = [
+        await resolveSecret({ kind: 'inline', value: 'inline-secret-value' }, folder, redactor),
+        await resolveSecret({ kind: 'env', name: 'RETROVISOR_TEST_LOGGED' }, folder, redactor),
+        await resolveSecret({ kind: 'file', path: 'file-secret.txt' }, folder, redactor),
+      ];
+      for (const value of values) {
+        logger.info(`connecting with ${value}`, { password: value, detail: { text: `pw=${value}` } });
+        logger.error('auth failed', { error: new Error(`server said: bad password ${value}`) });
+      }
+    } finally {
+      delete process.env.RETROVISOR_TEST_LOGGED;
+    }
+    assert.equal(lines.length, 6);
+    for (const line of lines) {
+      assert.ok(!/inline-secret-value|env-secret-value|file-secret-value/.test(line), line);
+      assert.ok(line.includes('***'), line);
+    }
+  });
+});

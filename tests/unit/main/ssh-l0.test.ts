@@ -1,0 +1,252 @@
+// SSH to an L0 against a real OpenSSH sshd on loopback: tunnels work and share one connection, a
+// changed host key and a refused key fail with words the user can act on, and key-file problems are
+// caught before connecting. Needs /usr/sbin/sshd (fails, never skips, when it is missing).
+
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import ssh2 from 'ssh2';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { SshTarget } from '../../../common/profile';
+import { createBackend } from '../../../main/backend';
+import { createLogger, SecretRedactor } from '../../../main/logger';
+import { connectReplica } from '../../../main/replica-transport';
+import { fingerprintsMatch, SshL0Error, SshL0Pool, sshFingerprint, type L0Target } from '../../../main/ssh-l0';
+import { wsStreamEndpoint } from '../../../main/stream-relay';
+import { startSshd, type SshdHandle } from '../../lab/components';
+import { findExecutable } from '../../lab/vm-assets';
+
+const SSHD_MISSING = 'sshd not found: run `npm run lab:install` (apt-get install -y openssh-server)';
+const logLines: string[] = [];
+const logger = createLogger({ sink: (line) => logLines.push(line), level: 'debug' });
+let sshd: SshdHandle;
+let folder = '';
+let echoServer: net.Server;
+let echoPort = 0;
+const echoSockets = new Set<net.Socket>();
+const pools: SshL0Pool[] = [];
+
+before(async () => {
+  if (findExecutable('sshd') === undefined) throw new Error(SSHD_MISSING);
+  folder = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-ssh-'));
+  sshd = await startSshd();
+  echoServer = net.createServer((socket) => {
+    echoSockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => echoSockets.delete(socket));
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => echoServer.listen(0, '127.0.0.1', resolve));
+  echoPort = (echoServer.address() as net.AddressInfo).port;
+});
+
+after(async () => {
+  await Promise.all(pools.map((pool) => pool.close()));
+  for (const socket of echoSockets) socket.destroy();
+  await new Promise<void>((resolve) => (echoServer ? echoServer.close(() => resolve()) : resolve()));
+  await sshd?.stop();
+  if (folder) await rm(folder, { recursive: true, force: true });
+});
+
+function newPool(): SshL0Pool {
+  const pool = new SshL0Pool({ logger, redactor: new SecretRedactor(), readyTimeoutMs: 5000 });
+  pools.push(pool);
+  return pool;
+}
+
+function labTarget(overrides: Partial<SshTarget> = {}): L0Target {
+  return {
+    name: 'l0-a',
+    baseDir: folder,
+    ssh: { host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, hostKey: sshd.hostKeyFingerprint, ...overrides },
+  };
+}
+
+/** Writes bytes through a duplex and reads the same number back. */
+async function roundTrip(stream: NodeJS.ReadWriteStream, text: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let received = '';
+    const onData = (chunk: Buffer): void => {
+      received += chunk.toString();
+      if (received.length >= text.length) {
+        stream.off('data', onData);
+        resolve(received);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('error', reject);
+    stream.write(text);
+  });
+}
+
+async function rejectsWith(promise: Promise<unknown>, kind: SshL0Error['kind'], pattern: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof SshL0Error, String(error));
+    assert.equal(error.kind, kind, error.message);
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+describe('fingerprints', () => {
+  it('computes the OpenSSH SHA256 form and compares it in constant time', () => {
+    const blob = Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIDRmYWtlLWtleS1mb3ItdGVzdHMtb25seS0xMjM0', 'base64');
+    const fingerprint = sshFingerprint(blob);
+    assert.match(fingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
+    assert.ok(fingerprintsMatch(fingerprint, fingerprint));
+    assert.ok(!fingerprintsMatch(`SHA256:${'A'.repeat(43)}`, fingerprint));
+    assert.ok(!fingerprintsMatch('SHA256:short', fingerprint));
+  });
+});
+
+describe('SSH to an L0 (real sshd on 127.0.0.1)', () => {
+  it('pins the host key the lab sshd presents', () => {
+    assert.match(sshd.hostKeyFingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+
+  it('opens tunnels to a TCP server through one shared connection, and reconnects after a drop', async () => {
+    const pool = newPool();
+    const target = labTarget();
+    const readyLines = (): number => logLines.filter((line) => line.includes('SSH connection to L0 ready') && line.includes(`:${sshd.port}`)).length;
+    const before = readyLines();
+    const [first, second] = await Promise.all([pool.openTunnel(target, '127.0.0.1', echoPort), pool.openTunnel(target, '127.0.0.1', echoPort)]);
+    assert.equal(await roundTrip(first, 'hello through the L0'), 'hello through the L0');
+    assert.equal(await roundTrip(second, 'second tunnel'), 'second tunnel');
+    assert.equal(readyLines() - before, 1, 'two tunnels should share one SSH connection');
+
+    const connection = pool.connection(target);
+    assert.ok(connection.connected);
+    const firstClosed = new Promise<void>((resolve) => first.once('close', () => resolve()));
+    (await connection.client()).destroy();
+    await firstClosed;
+    assert.ok(!connection.connected);
+    const third = await pool.openTunnel(target, '127.0.0.1', echoPort);
+    assert.equal(await roundTrip(third, 'after reconnect'), 'after reconnect');
+    assert.equal(readyLines() - before, 2);
+    third.destroy();
+  });
+
+  it('connects a tunnelled replica and says when the L0 cannot reach the VNC server', async () => {
+    const pool = newPool();
+    const target = labTarget();
+    const profile = { version: 1 as const, name: 'lab', replicas: [], l0: { 'l0-a': { kind: 'ssh' as const, ssh: target.ssh, uri: 'qemu:///system' } } };
+    const replica = { id: 'a', label: 'a', l0: 'l0-a', vnc: { host: '127.0.0.1', port: echoPort, tunnel: true } };
+    const stream = await connectReplica(replica, { profile, baseDir: folder, ssh: pool });
+    assert.equal(await roundTrip(stream, 'vnc bytes'), 'vnc bytes');
+    stream.destroy();
+
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closedPort = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    await rejectsWith(
+      pool.openTunnel(target, '127.0.0.1', closedPort),
+      'tunnel',
+      new RegExp(`the L0 "l0-a" could not connect to 127\\.0\\.0\\.1:${closedPort} \\(.*\\) — is the VNC server running there\\?`),
+    );
+  });
+
+  it('refuses a server whose host key differs from the pinned one, naming both fingerprints', async () => {
+    const pool = newPool();
+    const pinned = `SHA256:${'Q'.repeat(43)}`;
+    await rejectsWith(
+      pool.openTunnel(labTarget({ hostKey: pinned }), '127.0.0.1', echoPort),
+      'host-key-changed',
+      new RegExp(
+        `^host key for 127\\.0\\.0\\.1:${sshd.port} changed: profile pins ${pinned}, server presented ${sshd.hostKeyFingerprint.replace(/[+/]/g, '\\$&')} — if the L0 was reinstalled, update "hostKey" in the profile`,
+      ),
+    );
+    assert.ok(!pool.connection(labTarget({ hostKey: pinned })).connected);
+  });
+
+  it('says the key was not accepted for the user when sshd refuses it', async () => {
+    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    const strangerPath = path.join(folder, 'stranger_ed25519');
+    await writeFile(strangerPath, stranger.private, { mode: 0o600 });
+    await rejectsWith(
+      newPool().openTunnel(labTarget({ identityFile: 'stranger_ed25519' }), '127.0.0.1', echoPort),
+      'auth-failed',
+      new RegExp(`^key not accepted for user ${sshd.user} by the L0 "l0-a" at 127\\.0\\.0\\.1:${sshd.port} \\(offered ${strangerPath}\\)`),
+    );
+  });
+
+  it('says an unreachable L0 refused the connection', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closedPort = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    await rejectsWith(
+      newPool().openTunnel(labTarget({ port: closedPort }), '127.0.0.1', echoPort),
+      'unreachable',
+      new RegExp(`^cannot reach the L0 "l0-a" at 127\\.0\\.0\\.1:${closedPort}: connection refused — is sshd running there`),
+    );
+  });
+
+  it('explains an unreadable identity file, a missing passphrase and a wrong one, without connecting', async () => {
+    await rejectsWith(
+      newPool().openTunnel(labTarget({ identityFile: 'no-such-key' }), '127.0.0.1', echoPort),
+      'identity',
+      new RegExp(`cannot read identity file "${path.join(folder, 'no-such-key')}": no such file \\(ENOENT\\)`),
+    );
+    const unreadable = path.join(folder, 'garbage_key');
+    await writeFile(unreadable, 'this is not a key\n');
+    await chmod(unreadable, 0o600);
+    await rejectsWith(newPool().openTunnel(labTarget({ identityFile: unreadable }), '127.0.0.1', echoPort), 'identity', /is not a private key RetroVisor can read/);
+
+    const encrypted = ssh2.utils.generateKeyPairSync('ed25519', { passphrase: 'right horse battery', cipher: 'aes256-ctr', rounds: 4 });
+    await writeFile(path.join(folder, 'encrypted_ed25519'), encrypted.private, { mode: 0o600 });
+    await rejectsWith(
+      newPool().openTunnel(labTarget({ identityFile: 'encrypted_ed25519' }), '127.0.0.1', echoPort),
+      'passphrase',
+      /is encrypted: add "passphrase"/,
+    );
+    await rejectsWith(
+      newPool().openTunnel(labTarget({ identityFile: 'encrypted_ed25519', passphrase: { kind: 'inline', value: 'wrong staple' } }), '127.0.0.1', echoPort),
+      'passphrase',
+      /^wrong passphrase for identity file ".*encrypted_ed25519" \(L0 "l0-a"\)$/,
+    );
+    // The right passphrase gets past the key (this key is simply not authorized on the lab sshd).
+    await rejectsWith(
+      newPool().openTunnel(labTarget({ identityFile: 'encrypted_ed25519', passphrase: { kind: 'inline', value: 'right horse battery' } }), '127.0.0.1', echoPort),
+      'auth-failed',
+      /key not accepted/,
+    );
+    assert.ok(!logLines.some((line) => line.includes('right horse battery') || line.includes('wrong staple')));
+  });
+
+  it('streams a tunnelled replica through the back end and the ws endpoint', async () => {
+    const backend = createBackend({ shell: 'browser', headless: true, version: 'test', logger, workingDirectory: folder });
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    server.on('connection', (socket, request) => backend.attachStream((request.url ?? '').slice(1), wsStreamEndpoint(socket)));
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    try {
+      const profile = {
+        version: 1,
+        name: 'tunnelled',
+        l0: { 'l0-a': { ssh: { host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, hostKey: sshd.hostKeyFingerprint } } },
+        replicas: [{ id: 'a', l0: 'l0-a', vnc: { host: '127.0.0.1', port: echoPort, tunnel: true } }],
+      };
+      const opened = await backend.handlers.openProfileText({ text: JSON.stringify(profile), sourceName: 'tunnelled.json' });
+      assert.ok(opened.ok, JSON.stringify(opened));
+      assert.equal(opened.session.replicas[0]?.endpoint, `127.0.0.1:${echoPort} via l0-a`);
+      const { streamId } = await backend.handlers.openReplicaStream({ sessionId: opened.session.sessionId, replicaId: 'a' });
+      const ui = new WebSocket(`ws://127.0.0.1:${(server.address() as net.AddressInfo).port}/${streamId}`);
+      const echoed = await new Promise<string>((resolve, reject) => {
+        ui.on('error', reject);
+        ui.on('message', (data: Buffer, isBinary) => {
+          if (!isBinary && (JSON.parse(data.toString()) as { type: string }).type === 'open') ui.send(Buffer.from('through ssh'));
+          if (isBinary) resolve(data.toString());
+        });
+      });
+      assert.equal(echoed, 'through ssh');
+      ui.close();
+    } finally {
+      await backend.close();
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
