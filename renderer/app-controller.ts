@@ -1,0 +1,96 @@
+// The UI's actions that talk to the back end: start-up, opening a profile (file, drop, quick
+// connect), closing a session. Owns the open workspace. Runs in the renderer; React calls into it.
+
+import type { OpenResult } from '../common/contract';
+import { MAX_PROFILE_BYTES } from '../common/profile';
+import type { BackendConnection } from './backend/backend-connection';
+import type { AppStore } from './store';
+import type { VncClientFactory } from './vnc/vnc-client';
+import { WorkspaceController } from './workspace/workspace-controller';
+
+/** The name shown for profiles opened through the quick-connect form. */
+export const QUICK_CONNECT_SOURCE = 'quick connect';
+
+/** The app's single controller: one per page. */
+export class AppController {
+  private currentWorkspace: WorkspaceController | null = null;
+
+  constructor(
+    private readonly backend: BackendConnection,
+    private readonly store: AppStore,
+    private readonly createClient: VncClientFactory,
+  ) {}
+
+  /** The open session's controller, or null on the start screen. */
+  get workspace(): WorkspaceController | null {
+    return this.currentWorkspace;
+  }
+
+  /** Reads who we are from the back end, listens for notices and opens the command-line profile. */
+  async start(): Promise<void> {
+    this.backend.api.on('notice', (notice) => this.store.getState().pushNotice(notice));
+    const startup = await this.backend.api.getStartup();
+    this.store.getState().setStartup(startup);
+    if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, 'the command line');
+  }
+
+  /** Opens a profile file the user picked or dropped. */
+  async openProfileFile(file: File): Promise<void> {
+    if (file.size > MAX_PROFILE_BYTES) {
+      this.store.getState().showProblems(file.name, [{ path: '$', message: `the file is ${file.size} bytes; a profile is at most ${MAX_PROFILE_BYTES}` }]);
+      return;
+    }
+    await this.open(file.name, async () => this.backend.api.openProfileText({ text: await file.text(), sourceName: file.name }));
+  }
+
+  /** Opens the replicas typed into the quick-connect form. */
+  async quickConnect(endpoints: string, password: string): Promise<void> {
+    await this.open(QUICK_CONNECT_SOURCE, () =>
+      this.backend.api.quickConnect(password.length > 0 ? { endpoints, password } : { endpoints }),
+    );
+  }
+
+  /** Closes the open session and returns to the start screen. */
+  async closeSession(): Promise<void> {
+    const workspace = this.currentWorkspace;
+    if (workspace === null) return;
+    this.currentWorkspace = null;
+    workspace.close();
+    this.store.getState().closeSession();
+    try {
+      await this.backend.api.closeSession({ sessionId: workspace.info.sessionId });
+    } catch (error) {
+      this.store.getState().pushNotice({ level: 'warning', message: `The back end could not close the session: ${messageOf(error)}` });
+    }
+  }
+
+  private async open(source: string, request: () => Promise<OpenResult>): Promise<void> {
+    const state = this.store.getState();
+    if (state.opening) return;
+    state.setOpening(true);
+    try {
+      this.applyOpenResult(await request(), source);
+    } catch (error) {
+      this.store.getState().showProblems(source, [{ path: '$', message: messageOf(error) }]);
+    } finally {
+      this.store.getState().setOpening(false);
+    }
+  }
+
+  private applyOpenResult(result: OpenResult, source: string): void {
+    if (!result.ok) {
+      this.store.getState().showProblems(source, result.problems);
+      return;
+    }
+    // Only one session at a time: a new one replaces the old (the back end forgets it too).
+    if (this.currentWorkspace !== null) void this.closeSession();
+    const workspace = new WorkspaceController(result.session, this.backend, this.store, this.createClient);
+    this.currentWorkspace = workspace;
+    this.store.getState().openSession(result.session);
+    workspace.start();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

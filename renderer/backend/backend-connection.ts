@@ -1,0 +1,14 @@
+// What the rest of the renderer knows of the back end, whichever shell carries it. Types only.
+
+import type { BackendApi, ByteStream, ByteStreamHandlers } from '../../common/contract';
+
+/** The contract plus the stream transport of the shell the page runs in. */
+export interface BackendConnection {
+  readonly api: BackendApi;
+  /** Attaches to a stream the back end opened (openReplicaStream); one per VNC connection attempt. */
+  openStream(streamId: string, handlers: ByteStreamHandlers): ByteStream;
+  readonly shell: 'electron' | 'browser';
+}
+
+/** The one sentence the UI shows when the back end is gone. */
+export const BACKEND_LOST_MESSAGE = 'Lost the connection to the RetroVisor back end — restart it';

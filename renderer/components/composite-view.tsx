@@ -1,0 +1,93 @@
+// The large composite: one canvas showing the reference replica, fitted to the stage or at one
+// framebuffer pixel per device pixel. The pixels are painted by the workspace's CompositeRenderer.
+// Runs in the renderer.
+
+import { useCallback, type ReactElement, type RefObject } from 'react';
+import { describeReplicaState } from '../../common/replica-state';
+import { useAppController } from '../app-context';
+import { useElementSize } from '../hooks/use-element-size';
+import { useNow } from '../hooks/use-now';
+import { useAppStore } from '../store';
+
+/** Space kept between a fitted composite and the stage's edges, in CSS px. */
+const FIT_MARGIN_PX = 16;
+
+/** The stage ref shared with the full-screen toggle. */
+export interface CompositeViewProps {
+  /** The stage element (also what goes full screen). */
+  readonly stageRef: RefObject<HTMLDivElement | null>;
+}
+
+/** The stage with the composite canvas and, while the reference is not live, an overlay saying why. */
+export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
+  const workspace = useAppController().workspace;
+  const viewMode = useAppStore((state) => state.viewMode);
+  const fullScreen = useAppStore((state) => state.fullScreen);
+  const reference = useAppStore((state) => (state.referenceId === null ? null : (state.replicas[state.referenceId] ?? null)));
+  const total = useAppStore((state) => state.replicaIds.length);
+  const trying = useAppStore((state) =>
+    state.replicaIds.some((id) => ['idle', 'connecting', 'needs-password', 'reconnecting'].includes(state.replicas[id]?.stateName ?? '')),
+  );
+  const stageSize = useElementSize(stageRef);
+  const now = useNow(reference?.stateName === 'reconnecting');
+
+  const attachCanvas = useCallback(
+    (canvas: HTMLCanvasElement | null) => {
+      workspace?.composite.attachCanvas(canvas);
+    },
+    [workspace],
+  );
+
+  const width = reference?.width ?? null;
+  const height = reference?.height ?? null;
+  let style: { width: string; height: string } | undefined;
+  if (width !== null && height !== null && width > 0 && height > 0) {
+    if (viewMode === 'fit') {
+      const margin = fullScreen ? 0 : FIT_MARGIN_PX;
+      const scale = Math.max(0, Math.min((stageSize.width - 2 * margin) / width, (stageSize.height - 2 * margin) / height));
+      style = { width: `${Math.floor(width * scale)}px`, height: `${Math.floor(height * scale)}px` };
+    } else {
+      // One framebuffer pixel per device pixel, also on HiDPI screens.
+      const ratio = window.devicePixelRatio || 1;
+      style = { width: `${width / ratio}px`, height: `${height / ratio}px` };
+    }
+  }
+  const live = reference?.stateName === 'connected';
+
+  return (
+    <div ref={stageRef} className={`stage stage-${viewMode === 'fit' ? 'fit' : 'actual'}`} data-testid="stage">
+      <div className="stage-scroller">
+        <canvas
+          id="composite"
+          ref={attachCanvas}
+          className={`composite${live ? '' : ' composite-stale'}${style ? '' : ' composite-empty'}`}
+          data-reference-id={reference?.id ?? ''}
+          aria-label={reference ? `Screen of ${reference.label}` : 'Screen'}
+          role="img"
+          style={style}
+        />
+      </div>
+      {reference !== null && width !== null ? (
+        <div className="stage-caption" aria-hidden="true">
+          {reference.label} · {width}×{height}
+        </div>
+      ) : null}
+      {!live ? (
+        <div className="stage-overlay" role="status">
+          <div className="stage-overlay-box">
+            {trying && (reference === null || reference.width === null) ? <span className="spinner" aria-hidden="true" /> : null}
+            <p className="stage-overlay-title">
+              {reference !== null
+                ? `${reference.label}: ${describeReplicaState(reference.state, now)}`
+                : trying
+                  ? `Connecting to ${total === 1 ? 'the replica' : `${total} replicas`}…`
+                  : 'No replica is connected'}
+            </p>
+            {reference === null && !trying ? <p className="stage-overlay-text">Each replica below says why.</p> : null}
+            {reference !== null && reference.width !== null ? <p className="stage-overlay-text">Showing its last picture.</p> : null}
+          </div>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,133 @@
+// One replica in the strip: its own noVNC canvas (the real framebuffer, scaled down by noVNC through
+// CSS), label, endpoint, live state and the actions that fit that state. Runs in the renderer.
+
+import { useLayoutEffect, useRef, type ReactElement } from 'react';
+import { describeReplicaState, type ReplicaStateName } from '../../common/replica-state';
+import { useAppController } from '../app-context';
+import { useNow } from '../hooks/use-now';
+import { sizeDiffersFromReference, useAppStore } from '../store';
+import { AlertIcon, KeyIcon, LinkOffIcon, RetryIcon, StarIcon, TunnelIcon } from './icons';
+
+/** Which replica this thumbnail shows. */
+export interface ReplicaThumbnailProps {
+  readonly replicaId: string;
+}
+
+/** How a state reads at a glance (the dot's colour). */
+const STATE_TONE: Readonly<Record<ReplicaStateName, 'ok' | 'busy' | 'warn' | 'bad' | 'off'>> = {
+  idle: 'off',
+  connecting: 'busy',
+  'needs-password': 'warn',
+  connected: 'ok',
+  'auth-failed': 'bad',
+  disconnected: 'bad',
+  reconnecting: 'warn',
+  closed: 'off',
+};
+
+/** A live thumbnail of one replica. */
+export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactElement | null {
+  const workspace = useAppController().workspace;
+  const replica = useAppStore((state) => state.replicas[replicaId]);
+  const isReference = useAppStore((state) => state.referenceId === replicaId);
+  const sizeDiffers = useAppStore((state) => sizeDiffersFromReference(state, replicaId));
+  const referenceWidth = useAppStore((state) => (state.referenceId === null ? null : (state.replicas[state.referenceId]?.width ?? null)));
+  const referenceHeight = useAppStore((state) => (state.referenceId === null ? null : (state.replicas[state.referenceId]?.height ?? null)));
+  const now = useNow(replica?.stateName === 'reconnecting');
+  const screenRef = useRef<HTMLDivElement>(null);
+
+  // The replica's noVNC screen lives in a host element owned by the session: mount it here.
+  useLayoutEffect(() => {
+    const host = workspace?.hostOf(replicaId) ?? null;
+    const box = screenRef.current;
+    if (host === null || box === null) return undefined;
+    box.appendChild(host);
+    return () => host.remove();
+  }, [workspace, replicaId]);
+
+  if (!replica) return null;
+  const stateName = replica.stateName;
+  const description = describeReplicaState(replica.state, now);
+  const live = stateName === 'connected';
+  const resting = stateName === 'disconnected' || stateName === 'auth-failed' || stateName === 'reconnecting';
+  const detail = stateName === 'reconnecting' ? replica.lastError : null;
+  const titleId = `replica-${replicaId}-label`;
+
+  return (
+    <article
+      className={`thumbnail${isReference ? ' thumbnail-reference' : ''}${live ? '' : ' thumbnail-offline'}`}
+      data-replica-id={replicaId}
+      data-state={stateName}
+      aria-labelledby={titleId}
+    >
+      <header className="thumbnail-header">
+        <span className={`state-dot tone-${STATE_TONE[stateName]}`} aria-hidden="true" />
+        <h3 id={titleId} className="thumbnail-label" title={replica.label}>
+          {replica.label}
+        </h3>
+        {isReference ? (
+          <span className="badge badge-reference" title="The composite shows this replica">
+            <StarIcon size={11} /> Reference
+          </span>
+        ) : live ? (
+          <button
+            type="button"
+            className="icon-button make-reference"
+            data-testid="make-reference"
+            aria-label={`Make ${replica.label} the reference`}
+            title="Make reference: show this replica in the large view"
+            onClick={() => workspace?.makeReference(replicaId)}
+          >
+            <StarIcon size={14} />
+          </button>
+        ) : null}
+      </header>
+
+      <div className="thumbnail-screen">
+        {/* React renders nothing in the slot: the session's host element is appended to it. */}
+        <div className="thumbnail-slot" ref={screenRef} />
+        {!live ? (
+          <div className="thumbnail-placeholder" aria-hidden="true">
+            {stateName === 'connecting' || stateName === 'idle' ? <span className="spinner spinner-small" /> : null}
+            {stateName === 'needs-password' || stateName === 'auth-failed' ? <KeyIcon size={22} /> : null}
+            {stateName === 'disconnected' || stateName === 'reconnecting' ? <LinkOffIcon size={22} /> : null}
+          </div>
+        ) : null}
+      </div>
+
+      <div className="thumbnail-info">
+        <div className="thumbnail-endpoint" title={replica.endpoint}>
+          {replica.tunnel ? <TunnelIcon size={12} className="tunnel-icon" /> : null}
+          {replica.endpoint}
+        </div>
+        <div className={`thumbnail-state tone-text-${STATE_TONE[stateName]}`} data-testid="replica-state" title={description}>
+          {description}
+        </div>
+        {detail !== null ? (
+          <div className="thumbnail-detail" title={detail}>
+            {detail}
+          </div>
+        ) : null}
+        {sizeDiffers && replica.width !== null && referenceWidth !== null ? (
+          <div className="size-warning" data-testid="size-differs" title="Its desktop size differs from the reference replica's">
+            <AlertIcon size={12} />
+            size differs: {replica.width}×{replica.height} vs {referenceWidth}×{referenceHeight}
+          </div>
+        ) : null}
+      </div>
+
+      {resting ? (
+        <div className="thumbnail-actions">
+          <button type="button" className="button small" data-testid="retry-now" onClick={() => workspace?.retryNow(replicaId)}>
+            <RetryIcon size={12} /> Retry now
+          </button>
+          {stateName === 'auth-failed' ? (
+            <button type="button" className="button small" data-testid="enter-password" onClick={() => workspace?.enterPasswordAgain(replicaId)}>
+              <KeyIcon size={12} /> Enter password
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+    </article>
+  );
+}

@@ -1,0 +1,92 @@
+// The start screen: open a profile (file picker or drop anywhere), or quick-connect to a list of
+// VNC endpoints; a failed profile's problems are listed below. Runs in the renderer.
+
+import { useCallback, type ChangeEvent, type ReactElement } from 'react';
+import { useAppController } from '../app-context';
+import { useProfileDrop } from '../hooks/use-profile-drop';
+import { useAppStore } from '../store';
+import { BrandMark, FileIcon } from './icons';
+import { ProfileProblems } from './profile-problems';
+import { QuickConnectForm } from './quick-connect-form';
+
+/** Shown while no session is open. */
+export function StartScreen(): ReactElement {
+  const controller = useAppController();
+  const opening = useAppStore((state) => state.opening);
+  const version = useAppStore((state) => state.version);
+  const shell = useAppStore((state) => state.shell);
+  const openFile = useCallback((file: File) => void controller.openProfileFile(file), [controller]);
+  const dragging = useProfileDrop(true, openFile);
+
+  const onFileChosen = (event: ChangeEvent<HTMLInputElement>): void => {
+    const file = event.target.files?.[0];
+    // Cleared so that choosing the same file again (after fixing it) fires another change.
+    event.target.value = '';
+    if (file) openFile(file);
+  };
+
+  return (
+    <main className="start-screen">
+      <div className="start-content">
+        <header className="start-hero">
+          <BrandMark size={56} />
+          <div>
+            <h1>RetroVisor</h1>
+            <p className="start-tagline">One window onto a virtual machine replicated across several hypervisors.</p>
+          </div>
+        </header>
+
+        <div className="start-cards">
+          <section className="card" aria-labelledby="open-profile-title">
+            <h2 id="open-profile-title" className="card-title">
+              <FileIcon size={18} /> Open a profile
+            </h2>
+            <p className="card-text">A JSON file naming each replica, its VNC endpoint and how to reach it.</p>
+            {/* Start actions. A later issue adds "Open the demo lab" here, beside "Open profile…". */}
+            <div className="start-actions">
+              <label className={`button primary file-button${opening ? ' disabled' : ''}`}>
+                <input
+                  type="file"
+                  accept=".json,application/json"
+                  className="visually-hidden"
+                  data-testid="open-profile-input"
+                  disabled={opening}
+                  onChange={onFileChosen}
+                />
+                <FileIcon size={15} />
+                Open profile…
+              </label>
+            </div>
+            <div className="drop-hint" aria-hidden="true">
+              or drop a profile file anywhere in this window
+            </div>
+          </section>
+
+          <section className="card" aria-labelledby="quick-connect-title">
+            <h2 id="quick-connect-title" className="card-title">
+              Quick connect
+            </h2>
+            <p className="card-text">Watch a few VNC servers side by side without writing a profile.</p>
+            <QuickConnectForm />
+          </section>
+        </div>
+
+        <ProfileProblems />
+      </div>
+
+      <footer className="start-footer">
+        {version !== null ? `RetroVisor ${version}` : 'RetroVisor'}
+        {shell !== null ? ` · ${shell === 'electron' ? 'desktop app' : 'browser shell'}` : ''}
+      </footer>
+
+      {dragging ? (
+        <div className="drop-overlay" role="presentation">
+          <div className="drop-overlay-box">
+            <FileIcon size={36} />
+            <p>Drop the profile to open it</p>
+          </div>
+        </div>
+      ) : null}
+    </main>
+  );
+}

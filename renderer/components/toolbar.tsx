@@ -1,0 +1,78 @@
+// The workspace toolbar: profile name, how many replicas are up, Fit / 1:1, full screen, close.
+// Runs in the renderer.
+
+import type { ReactElement } from 'react';
+import { useAppController } from '../app-context';
+import { useAppStore } from '../store';
+import { BrandMark, CloseIcon, ExitFullscreenIcon, FitIcon, FullscreenIcon } from './icons';
+
+/** The workspace's full-screen toggle (the stage element lives in the workspace). */
+export interface ToolbarProps {
+  readonly onToggleFullscreen: () => void;
+}
+
+/** The bar above the composite. */
+export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
+  const controller = useAppController();
+  const name = useAppStore((state) => state.session?.name ?? '');
+  const source = useAppStore((state) => state.session?.source ?? '');
+  const total = useAppStore((state) => state.replicaIds.length);
+  const connected = useAppStore((state) => state.replicaIds.filter((id) => state.replicas[id]?.stateName === 'connected').length);
+  const viewMode = useAppStore((state) => state.viewMode);
+  const setViewMode = useAppStore((state) => state.setViewMode);
+  const fullScreen = useAppStore((state) => state.fullScreen);
+  const health = connected === total ? 'all' : connected === 0 ? 'none' : 'some';
+
+  return (
+    <header className="toolbar" role="toolbar" aria-label="Session">
+      <div className="toolbar-title">
+        <BrandMark size={24} />
+        <div className="toolbar-names">
+          <span className="toolbar-profile" title={name}>
+            {name}
+          </span>
+          {source !== name ? (
+            <span className="toolbar-source" title={source}>
+              {source}
+            </span>
+          ) : null}
+        </div>
+        <span className={`pill pill-${health}`} aria-live="polite">
+          {connected} of {total} connected
+        </span>
+      </div>
+
+      <div className="toolbar-actions">
+        <div className="segmented" role="group" aria-label="Zoom">
+          <button
+            type="button"
+            className="segment"
+            data-testid="view-fit"
+            aria-pressed={viewMode === 'fit'}
+            title="Scale the screen to the window"
+            onClick={() => setViewMode('fit')}
+          >
+            <FitIcon size={14} /> Fit
+          </button>
+          <button
+            type="button"
+            className="segment"
+            data-testid="view-1to1"
+            aria-pressed={viewMode === '1:1'}
+            title="One screen pixel per framebuffer pixel"
+            onClick={() => setViewMode('1:1')}
+          >
+            1:1
+          </button>
+        </div>
+        <button type="button" className="button ghost" data-testid="fullscreen" aria-pressed={fullScreen} onClick={onToggleFullscreen}>
+          {fullScreen ? <ExitFullscreenIcon size={15} /> : <FullscreenIcon size={15} />}
+          {fullScreen ? 'Exit full screen' : 'Full screen'}
+        </button>
+        <button type="button" className="button ghost danger" data-testid="close-session" onClick={() => void controller.closeSession()}>
+          <CloseIcon size={15} /> Close
+        </button>
+      </div>
+    </header>
+  );
+}

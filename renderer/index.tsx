@@ -1,0 +1,48 @@
+// The renderer's entry point (bundled to app.js): connects to the back end of whichever shell
+// loaded the page, then renders the UI. Runs in the renderer (Electron or a browser).
+
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { AppControllerContext } from './app-context';
+import { AppController } from './app-controller';
+import { BACKEND_LOST_MESSAGE } from './backend/backend-connection';
+import { connectBackend } from './backend/connect-backend';
+import { App } from './components/app';
+import { BackendLostBanner } from './components/backend-lost-banner';
+import { appStore } from './store';
+import { createNoVncClient } from './vnc/novnc-client';
+
+async function main(): Promise<void> {
+  const container = document.getElementById('root');
+  if (container === null) throw new Error('index.html has no #root');
+  const root = createRoot(container);
+
+  let backend;
+  try {
+    backend = await connectBackend({ onConnectionLost: (reason) => appStore.getState().setBackendLost(reason) });
+  } catch (error) {
+    console.error('[retrovisor] no back end:', error instanceof Error ? error.message : error);
+    appStore.getState().setBackendLost(BACKEND_LOST_MESSAGE);
+    root.render(<BackendLostBanner />);
+    return;
+  }
+
+  const controller = new AppController(backend, appStore, createNoVncClient);
+  root.render(
+    <StrictMode>
+      <AppControllerContext value={controller}>
+        <App />
+      </AppControllerContext>
+    </StrictMode>,
+  );
+  try {
+    await controller.start();
+  } catch (error) {
+    appStore.getState().pushNotice({
+      level: 'error',
+      message: `The back end did not answer at start-up: ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
+}
+
+void main();

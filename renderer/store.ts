@@ -1,0 +1,281 @@
+// The UI's store (zustand 5, typed slices): what the screens show, never hot data (RFB objects and
+// canvases live in the controllers). Reducers are plain functions of the state, tested in Node.
+
+import { useStore } from 'zustand';
+import { createStore, type StateCreator } from 'zustand/vanilla';
+import type { Notice, ReplicaSummary, SessionInfo, StartupInfo } from '../common/contract';
+import type { ProfileProblem } from '../common/profile';
+import type { ReplicaState, ReplicaStateName } from '../common/replica-state';
+
+/** How the composite is shown: scaled to the window, or one framebuffer pixel per screen pixel. */
+export type ViewMode = 'fit' | '1:1';
+
+/** What the UI shows of one replica. */
+export interface ReplicaView {
+  readonly id: string;
+  readonly label: string;
+  readonly endpoint: string;
+  readonly tunnel: boolean;
+  readonly hasPassword: boolean;
+  readonly state: ReplicaState;
+  /** The state's wire name (also the thumbnail's data-state attribute). */
+  readonly stateName: ReplicaStateName;
+  /** Last known desktop size (kept while reconnecting), null before the first connect. */
+  readonly width: number | null;
+  readonly height: number | null;
+  /** Why the replica last failed; cleared when it connects. */
+  readonly lastError: string | null;
+}
+
+/** A replica whose server waits for credentials the profile does not give. */
+export interface PasswordPrompt {
+  readonly replicaId: string;
+  readonly label: string;
+  readonly endpoint: string;
+  readonly needsUsername: boolean;
+  readonly message: string | null;
+}
+
+/** A toast: a back-end notice or something the UI itself wants read. */
+export interface NoticeItem extends Notice {
+  readonly id: number;
+}
+
+/** Who the back end is, and whether it is still there. */
+export interface BackendSlice {
+  readonly shell: StartupInfo['shell'] | null;
+  readonly version: string | null;
+  readonly headless: boolean;
+  /** Set once the back end is gone: the whole UI is blocked by a banner. */
+  readonly backendLost: string | null;
+  readonly setStartup: (info: Pick<StartupInfo, 'shell' | 'version' | 'headless'>) => void;
+  readonly setBackendLost: (reason: string) => void;
+}
+
+/** The start screen: an open request in flight and the last profile problems. */
+export interface StartSlice {
+  /** An open request is on its way to the back end. */
+  readonly opening: boolean;
+  /** The problems of the last profile that failed to open, one per JSON path. */
+  readonly problems: readonly ProfileProblem[];
+  /** Which profile they belong to ("profile.json", "quick connect"). */
+  readonly problemsSource: string | null;
+  readonly setOpening: (opening: boolean) => void;
+  readonly showProblems: (source: string, problems: readonly ProfileProblem[]) => void;
+  readonly clearProblems: () => void;
+}
+
+/** The open session: its replicas as the UI shows them and the reference replica. */
+export interface SessionSlice {
+  readonly session: SessionInfo | null;
+  /** Replica ids in profile order. */
+  readonly replicaIds: readonly string[];
+  readonly replicas: Readonly<Record<string, ReplicaView>>;
+  /** The replica the composite shows. */
+  readonly referenceId: string | null;
+  /** The user chose the reference: it stays even while disconnected. */
+  readonly referencePinned: boolean;
+  readonly openSession: (session: SessionInfo) => void;
+  readonly closeSession: () => void;
+  readonly setReplicaState: (replicaId: string, state: ReplicaState) => void;
+  /** The user's "make reference". */
+  readonly chooseReference: (replicaId: string) => void;
+}
+
+/** How the composite is shown. */
+export interface ViewSlice {
+  readonly viewMode: ViewMode;
+  readonly fullScreen: boolean;
+  readonly setViewMode: (mode: ViewMode) => void;
+  readonly setFullScreen: (fullScreen: boolean) => void;
+}
+
+/** Toasts. */
+export interface NoticeSlice {
+  readonly notices: readonly NoticeItem[];
+  readonly pushNotice: (notice: Notice) => number;
+  readonly dismissNotice: (id: number) => void;
+}
+
+/** Replicas waiting for the user to type a password. */
+export interface PromptSlice {
+  /** Waiting password prompts, oldest first; the dialog shows the first. */
+  readonly passwordPrompts: readonly PasswordPrompt[];
+  readonly requestPassword: (prompt: PasswordPrompt) => void;
+  readonly withdrawPassword: (replicaId: string) => void;
+}
+
+/** The whole store's state: every slice together. */
+export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice;
+
+/** Most toasts shown at once (older ones go first). */
+export const MAX_NOTICES = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Pure reducers (exported for tests).
+
+/** The view of a replica as the profile describes it, before any connection. */
+export function initialReplicaView(summary: ReplicaSummary): ReplicaView {
+  return {
+    id: summary.id,
+    label: summary.label,
+    endpoint: summary.endpoint,
+    tunnel: summary.tunnel,
+    hasPassword: summary.hasPassword,
+    state: { name: 'idle' },
+    stateName: 'idle',
+    width: null,
+    height: null,
+    lastError: null,
+  };
+}
+
+/** A replica's view after a state change. */
+export function withReplicaState(view: ReplicaView, state: ReplicaState): ReplicaView {
+  const connected = state.name === 'connected';
+  const failure = state.name === 'auth-failed' || state.name === 'disconnected' || state.name === 'reconnecting' ? state.reason : null;
+  return {
+    ...view,
+    state,
+    stateName: state.name,
+    width: connected ? state.width : view.width,
+    height: connected ? state.height : view.height,
+    lastError: connected ? null : (failure ?? view.lastError),
+  };
+}
+
+/**
+ * Which replica the composite shows: the user's choice if pinned, else the first connected replica in
+ * profile order (deterministic, whatever order the servers answer in); with none connected the
+ * current one stays (its last picture), or null.
+ */
+export function pickReference(
+  replicaIds: readonly string[],
+  replicas: Readonly<Record<string, ReplicaView>>,
+  current: string | null,
+  pinned: boolean,
+): string | null {
+  if (pinned && current !== null && replicas[current]) return current;
+  const firstConnected = replicaIds.find((id) => replicas[id]?.stateName === 'connected');
+  return firstConnected ?? (current !== null && replicas[current] ? current : null);
+}
+
+/** True when a connected replica's desktop size differs from the reference's (last known) size. */
+export function sizeDiffersFromReference(state: Pick<AppState, 'replicas' | 'referenceId'>, replicaId: string): boolean {
+  const replica = state.replicas[replicaId];
+  const reference = state.referenceId === null ? undefined : state.replicas[state.referenceId];
+  if (!replica || !reference || replica.id === reference.id || replica.stateName !== 'connected') return false;
+  if (replica.width === null || replica.height === null || reference.width === null || reference.height === null) return false;
+  return replica.width !== reference.width || replica.height !== reference.height;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slices.
+
+type Slice<T> = StateCreator<AppState, [], [], T>;
+
+const INITIAL_BACKEND = { shell: null, version: null, headless: false, backendLost: null } as const;
+const INITIAL_START = { opening: false, problems: [], problemsSource: null } as const;
+const INITIAL_SESSION = { session: null, replicaIds: [], replicas: {}, referenceId: null, referencePinned: false } as const;
+const INITIAL_VIEW = { viewMode: 'fit', fullScreen: false } as const;
+const INITIAL_NOTICES = { notices: [] } as const;
+const INITIAL_PROMPTS = { passwordPrompts: [] } as const;
+
+const createBackendSlice: Slice<BackendSlice> = (set) => ({
+  ...INITIAL_BACKEND,
+  setStartup: ({ shell, version, headless }) => set({ shell, version, headless }),
+  setBackendLost: (reason) => set((state) => (state.backendLost === null ? { backendLost: reason } : {})),
+});
+
+const createStartSlice: Slice<StartSlice> = (set) => ({
+  ...INITIAL_START,
+  setOpening: (opening) => set({ opening }),
+  showProblems: (source, problems) => set({ problems, problemsSource: source }),
+  clearProblems: () => set({ problems: [], problemsSource: null }),
+});
+
+const createSessionSlice: Slice<SessionSlice> = (set) => ({
+  ...INITIAL_SESSION,
+  openSession: (session) =>
+    set({
+      session,
+      replicaIds: session.replicas.map((replica) => replica.id),
+      replicas: Object.fromEntries(session.replicas.map((replica) => [replica.id, initialReplicaView(replica)])),
+      referenceId: null,
+      referencePinned: false,
+      passwordPrompts: [],
+      problems: [],
+      problemsSource: null,
+    }),
+  closeSession: () => set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false }),
+  setReplicaState: (replicaId, replicaState) =>
+    set((state) => {
+      const view = state.replicas[replicaId];
+      if (!view) return {};
+      const replicas = { ...state.replicas, [replicaId]: withReplicaState(view, replicaState) };
+      return { replicas, referenceId: pickReference(state.replicaIds, replicas, state.referenceId, state.referencePinned) };
+    }),
+  chooseReference: (replicaId) =>
+    set((state) => (state.replicas[replicaId] ? { referenceId: replicaId, referencePinned: true } : {})),
+});
+
+const createViewSlice: Slice<ViewSlice> = (set) => ({
+  ...INITIAL_VIEW,
+  setViewMode: (viewMode) => set({ viewMode }),
+  setFullScreen: (fullScreen) => set({ fullScreen }),
+});
+
+let nextNoticeId = 1;
+
+const createNoticeSlice: Slice<NoticeSlice> = (set) => ({
+  ...INITIAL_NOTICES,
+  pushNotice: (notice) => {
+    const id = nextNoticeId++;
+    set((state) => ({ notices: [...state.notices, { ...notice, id }].slice(-MAX_NOTICES) }));
+    return id;
+  },
+  dismissNotice: (id) => set((state) => ({ notices: state.notices.filter((notice) => notice.id !== id) })),
+});
+
+const createPromptSlice: Slice<PromptSlice> = (set) => ({
+  ...INITIAL_PROMPTS,
+  requestPassword: (prompt) =>
+    set((state) => {
+      const others = state.passwordPrompts.filter((entry) => entry.replicaId !== prompt.replicaId);
+      const index = state.passwordPrompts.findIndex((entry) => entry.replicaId === prompt.replicaId);
+      // A repeated request keeps its place in the queue.
+      if (index >= 0) others.splice(index, 0, prompt);
+      else others.push(prompt);
+      return { passwordPrompts: others };
+    }),
+  withdrawPassword: (replicaId) =>
+    set((state) => ({ passwordPrompts: state.passwordPrompts.filter((entry) => entry.replicaId !== replicaId) })),
+});
+
+/** Creates a fresh store (the app has one; tests may make their own). */
+export function createAppStore() {
+  return createStore<AppState>()((...args) => ({
+    ...createBackendSlice(...args),
+    ...createStartSlice(...args),
+    ...createSessionSlice(...args),
+    ...createViewSlice(...args),
+    ...createNoticeSlice(...args),
+    ...createPromptSlice(...args),
+  }));
+}
+
+/** The vanilla zustand store holding AppState. */
+export type AppStore = ReturnType<typeof createAppStore>;
+
+/** The app's store. */
+export const appStore: AppStore = createAppStore();
+
+/** Puts the app's store back to its initial state (tests). */
+export function resetAppStore(): void {
+  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS });
+}
+
+/** Subscribes a component to one narrow slice of the store (use useShallow for objects). */
+export function useAppStore<T>(selector: (state: AppState) => T): T {
+  return useStore(appStore, selector);
+}

@@ -1,0 +1,112 @@
+// Local type declarations for the parts of noVNC 1.7 the renderer uses (@types/novnc__novnc is
+// stale). Underscored members are noVNC internals that RetroVisor wraps on purpose (see NOVNC.md).
+
+declare module '@novnc/novnc' {
+  /** The send/receive queue noVNC keeps over its transport (core/websock.js). */
+  export interface NovncWebsock {
+    /** Receive-queue read index and fill level: equal means "nothing left to parse". */
+    _rQi: number;
+    _rQlen: number;
+  }
+
+  /** The framebuffer drawing layer (core/display.js). */
+  export interface NovncDisplay {
+    readonly width: number;
+    readonly height: number;
+    /** Queued drawing actions (only used by image-based encodings, which RetroVisor never asks for). */
+    readonly _renderQ: readonly unknown[];
+    /** Grows the damage bounding box; called by every drawing primitive. */
+    _damage(x: number, y: number, width: number, height: number): void;
+    /** Copies the damaged region to the visible canvas; once per FramebufferUpdate (queued while images decode). */
+    flip(fromQueue?: boolean): void;
+  }
+
+  export interface RfbCredentials {
+    username?: string;
+    password?: string;
+    target?: string;
+  }
+
+  export interface RfbOptions {
+    shared?: boolean;
+    credentials?: RfbCredentials;
+    repeaterID?: string;
+    wsProtocols?: string[];
+  }
+
+  export interface RfbEventDetails {
+    connect: Record<string, never>;
+    disconnect: { clean: boolean };
+    credentialsrequired: { types: string[] };
+    securityfailure: { status: number; reason?: string };
+    serververification: { type: string; publickey: Uint8Array };
+    clipboard: { text: string };
+    bell: Record<string, never>;
+    desktopname: { name: string };
+    capabilities: { capabilities: { power: boolean } };
+    clippingviewport: boolean;
+  }
+
+  /** What noVNC accepts instead of a URL: a WebSocket or RTCDataChannel look-alike. */
+  export interface RfbRawChannel {
+    send(data: Uint8Array): void;
+    close(): void;
+    binaryType: string;
+    readonly protocol: string;
+    readonly readyState: number | string;
+    // noVNC assigns these itself; the channel only has to have them (`never`: any event shape fits).
+    onopen: ((event: never) => void) | null;
+    onmessage: ((event: { data: ArrayBuffer }) => void) | null;
+    onerror: ((event: never) => void) | null;
+    onclose?: ((event: never) => void) | null;
+  }
+
+  export interface RfbMessages {
+    clientEncodings(sock: NovncWebsock, encodings: number[]): void;
+  }
+
+  export default class RFB {
+    constructor(target: HTMLElement, urlOrChannel: string | RfbRawChannel, options?: RfbOptions);
+
+    viewOnly: boolean;
+    focusOnClick: boolean;
+    clipViewport: boolean;
+    dragViewport: boolean;
+    scaleViewport: boolean;
+    resizeSession: boolean;
+    showDotCursor: boolean;
+    background: string;
+    qualityLevel: number;
+    compressionLevel: number;
+    readonly capabilities: { power: boolean };
+
+    disconnect(): void;
+    sendCredentials(credentials: RfbCredentials): void;
+    sendKey(keysym: number, code: string | null, down?: boolean): void;
+    focus(options?: FocusOptions): void;
+    blur(): void;
+    getImageData(): ImageData;
+
+    addEventListener<K extends keyof RfbEventDetails>(type: K, listener: (event: CustomEvent<RfbEventDetails[K]>) => void): void;
+    removeEventListener<K extends keyof RfbEventDetails>(type: K, listener: (event: CustomEvent<RfbEventDetails[K]>) => void): void;
+
+    // Internals RetroVisor wraps per instance (noVNC has no public hook for them).
+    /** The visible canvas: framebuffer-sized (clipViewport off), scaled only through CSS. */
+    readonly _canvas: HTMLCanvasElement;
+    readonly _display: NovncDisplay;
+    readonly _sock: NovncWebsock;
+    readonly _fbWidth: number;
+    readonly _fbHeight: number;
+    /** Applies a server-announced desktop size (ServerInit, DesktopSize, ExtendedDesktopSize). */
+    _resize(width: number, height: number): void;
+    /** Logs `details` and drops the connection (the 'disconnect' event carries only {clean:false}). */
+    _fail(details: string): boolean;
+
+    static messages: RfbMessages;
+  }
+}
+
+declare module 'novnc-core/util/logging.js' {
+  /** 'debug' | 'info' | 'warn' | 'error' | 'none'. */
+  export function initLogging(level: 'debug' | 'info' | 'warn' | 'error' | 'none'): void;
+}

@@ -1,0 +1,148 @@
+// A WebSocket look-alike over a back-end byte stream, handed to noVNC instead of a URL. It copies what
+// noVNC sends (noVNC reuses its send buffer) and acknowledges each delivery for flow control.
+// Runs in the renderer; DOM-free so it is tested in plain Node.
+
+import type { ByteStream, ByteStreamHandlers } from '../../common/contract';
+
+/** The RTCDataChannel spelling of readyState, which noVNC accepts alongside WebSocket's numbers. */
+export type ChannelReadyState = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** What noVNC reads from a message event: the bytes as an ArrayBuffer. */
+export interface ChannelMessageEvent {
+  readonly data: ArrayBuffer;
+}
+
+/** What noVNC reads from a close event (it prints code and reason in its own log). */
+export interface ChannelCloseEvent {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
+
+/** Opens the underlying stream; the channel passes its own handlers. */
+export type StreamOpener = (handlers: ByteStreamHandlers) => ByteStream;
+
+/** Close code used for every close event (noVNC only logs it). */
+const NORMAL_CLOSURE = 1000;
+/** The reason recorded when RetroVisor itself closes the channel. */
+export const CLOSED_BY_RETROVISOR = 'closed by RetroVisor';
+
+/**
+ * The object given to `new RFB(target, channel)`. noVNC checks that `send`, `close`, `binaryType`,
+ * `onerror`, `onmessage`, `onopen`, `protocol` and `readyState` are own properties or sit on the
+ * direct prototype, so the handler fields are assigned in the constructor and the class has no base.
+ */
+export class ReplicaChannel {
+  binaryType: string;
+  protocol: string;
+  readyState: ChannelReadyState;
+  onopen: ((event: { readonly type: 'open' }) => void) | null;
+  onmessage: ((event: ChannelMessageEvent) => void) | null;
+  onerror: ((event: { readonly type: 'error'; readonly message: string }) => void) | null;
+  onclose: ((event: ChannelCloseEvent) => void) | null;
+  /** Why the channel closed, in words for the user; null while it is open. */
+  closeReason: string | null;
+  /** Bytes delivered to noVNC (and acknowledged) so far. */
+  bytesReceived: number;
+
+  private stream: ByteStream | null;
+  private readonly openStream: StreamOpener;
+  private closeEventSent: boolean;
+
+  constructor(openStream: StreamOpener) {
+    this.binaryType = 'arraybuffer';
+    this.protocol = '';
+    this.readyState = 'connecting';
+    this.onopen = null;
+    this.onmessage = null;
+    this.onerror = null;
+    this.onclose = null;
+    this.closeReason = null;
+    this.bytesReceived = 0;
+    this.stream = null;
+    this.openStream = openStream;
+    this.closeEventSent = false;
+  }
+
+  /**
+   * Opens the stream. Called after noVNC attached its handlers, so no byte can arrive before
+   * there is someone to take it.
+   */
+  start(): void {
+    if (this.stream !== null || this.readyState !== 'connecting') return;
+    try {
+      this.stream = this.openStream({
+        onOpen: () => this.handleOpen(),
+        onData: (bytes) => this.handleData(bytes),
+        onClose: (reason) => this.finish(reason),
+      });
+    } catch (error) {
+      this.finish(`could not open the stream to the VNC server: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Sends a copy of `bytes`: noVNC hands a view into a send buffer it reuses at once. */
+  send(bytes: Uint8Array): void {
+    if (this.readyState !== 'open' || this.stream === null) return;
+    this.stream.send(bytes.slice());
+  }
+
+  /** Closes the stream; the close event follows asynchronously, as a WebSocket's would. */
+  close(): void {
+    this.closeWithReason(CLOSED_BY_RETROVISOR);
+  }
+
+  /** Closes the stream with `reason` recorded for the user (e.g. a session that failed). */
+  closeWithReason(reason: string): void {
+    if (this.readyState === 'closing' || this.readyState === 'closed') return;
+    this.readyState = 'closing';
+    this.closeReason ??= reason;
+    const stream = this.stream;
+    this.stream = null;
+    try {
+      stream?.close();
+    } catch (error) {
+      console.warn('[replica-channel] closing the stream failed:', errorMessage(error));
+    }
+    queueMicrotask(() => this.finish(reason));
+  }
+
+  private handleOpen(): void {
+    if (this.readyState !== 'connecting') return;
+    this.readyState = 'open';
+    this.onopen?.({ type: 'open' });
+  }
+
+  private handleData(bytes: Uint8Array): void {
+    // The back end announces 'open' before any data; data first still means the server is there.
+    if (this.readyState === 'connecting') this.handleOpen();
+    if (this.readyState !== 'open' || bytes.byteLength === 0) return;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const data = whole ? bytes.buffer : bytes.slice().buffer;
+    try {
+      this.onmessage?.({ data });
+    } catch (error) {
+      // noVNC throws only on a broken stream (e.g. a message beyond its 40 MiB receive queue).
+      this.closeWithReason(`the VNC session failed: ${errorMessage(error)}`);
+      return;
+    }
+    // noVNC parses synchronously (RetroVisor asks for no image-based encodings that would queue),
+    // so the bytes are consumed once onmessage returns: acknowledge them now.
+    this.bytesReceived += bytes.byteLength;
+    this.stream?.ack(bytes.byteLength);
+  }
+
+  private finish(reason: string): void {
+    this.closeReason ??= reason;
+    this.stream = null;
+    this.readyState = 'closed';
+    if (this.closeEventSent) return;
+    this.closeEventSent = true;
+    const event: ChannelCloseEvent = { code: NORMAL_CLOSURE, reason: this.closeReason, wasClean: true };
+    this.onclose?.(event);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,52 @@
+// The narrow view of one VNC connection that the replica session controller drives. The noVNC-backed
+// implementation lives in novnc-client.ts (browser only); tests use a fake. Types only.
+
+import type { DamageRect } from './damage';
+import type { ReplicaChannel } from './replica-channel';
+
+/** Credentials a server asked for ("password", and for some security types "username"/"target"). */
+export interface VncCredentials {
+  readonly username?: string;
+  readonly password?: string;
+  readonly target?: string;
+}
+
+/** What a VNC client reports; every callback belongs to the client that was created with it. */
+export interface VncClientEvents {
+  /** The RFB handshake finished: the framebuffer size is known. */
+  onConnect(): void;
+  /** The connection ended (after a failure, `onFailure` came first). */
+  onDisconnect(clean: boolean): void;
+  onCredentialsRequired(types: readonly string[]): void;
+  /** The server refused the credentials or the security negotiation. */
+  onSecurityFailure(status: number, reason: string | null): void;
+  /** The server changed the desktop size (after connect: DesktopSize / ExtendedDesktopSize). */
+  onDesktopResize(width: number, height: number): void;
+  /** One FramebufferUpdate reached the visible canvas: these rectangles changed. */
+  onFramebufferUpdate(rects: readonly DamageRect[]): void;
+  /**
+   * The client gave up, with noVNC's technical details; `fatal` when retrying cannot help (the
+   * server announced a desktop larger than RetroVisor accepts).
+   */
+  onFailure(details: string, fatal: boolean): void;
+}
+
+/** One live VNC connection (one RFB over one channel). */
+export interface VncClient {
+  /** The visible canvas: always framebuffer-sized, holding the real pixels (scaled only by CSS). */
+  readonly canvas: HTMLCanvasElement;
+  /** The current framebuffer size (0×0 before the server announced it). */
+  readonly width: number;
+  readonly height: number;
+  sendCredentials(credentials: VncCredentials): void;
+  /** Reads the whole framebuffer (for comparisons; 6–40 ms on big desktops). */
+  getImageData(): ImageData;
+  /** Ends the connection; no callback fires afterwards. */
+  disconnect(): void;
+}
+
+/**
+ * Creates a client that renders into `host` (it appends its own screen element) and talks over
+ * `channel`; the caller starts the channel afterwards.
+ */
+export type VncClientFactory = (host: HTMLElement, channel: ReplicaChannel, events: VncClientEvents) => VncClient;

@@ -1,0 +1,121 @@
+// One open session: a ReplicaSession per replica, the element each one renders into, and the
+// composite fed from the reference replica's damage. Bridges the controllers to the store.
+// Runs in the renderer (creates DOM elements); noVNC comes in through the client factory.
+
+import type { SessionInfo } from '../../common/contract';
+import type { BackendConnection } from '../backend/backend-connection';
+import type { AppStore } from '../store';
+import type { VncClient, VncClientFactory, VncCredentials } from '../vnc/vnc-client';
+import { ReplicaSession } from '../vnc/replica-session';
+import { CompositeRenderer } from './composite-renderer';
+
+interface ReplicaEntry {
+  readonly session: ReplicaSession;
+  /** The element the replica's noVNC screen lives in; the thumbnail mounts it. */
+  readonly host: HTMLElement;
+  client: VncClient | null;
+}
+
+/** Owns the hot side of one open session; the UI reaches it through the app controller. */
+export class WorkspaceController {
+  readonly composite = new CompositeRenderer();
+  private readonly replicas = new Map<string, ReplicaEntry>();
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(
+    readonly info: SessionInfo,
+    backend: BackendConnection,
+    private readonly store: AppStore,
+    createClient: VncClientFactory,
+  ) {
+    for (const replica of info.replicas) {
+      const host = document.createElement('div');
+      host.className = 'replica-host';
+      const entry: ReplicaEntry = {
+        host,
+        client: null,
+        session: new ReplicaSession({
+          sessionId: info.sessionId,
+          replica,
+          api: backend.api,
+          openStream: (streamId, handlers) => backend.openStream(streamId, handlers),
+          createClient,
+          host,
+          listener: {
+            onStateChange: (state) => this.store.getState().setReplicaState(replica.id, state),
+            onClientChange: (client) => {
+              entry.client = client;
+              if (this.store.getState().referenceId === replica.id) this.bindComposite();
+            },
+            onFramebufferUpdate: (rects) => {
+              if (this.store.getState().referenceId === replica.id) this.composite.damage(rects);
+            },
+            onPasswordRequest: (request) => {
+              const state = this.store.getState();
+              if (request === null) state.withdrawPassword(replica.id);
+              else state.requestPassword({ replicaId: replica.id, label: replica.label, endpoint: replica.endpoint, ...request });
+            },
+          },
+        }),
+      };
+      this.replicas.set(replica.id, entry);
+    }
+    this.unsubscribe = store.subscribe((state, previous) => {
+      if (state.referenceId !== previous.referenceId) this.bindComposite();
+    });
+  }
+
+  /** Connects every replica at once. */
+  start(): void {
+    for (const entry of this.replicas.values()) entry.session.start();
+  }
+
+  /** The element a replica's noVNC screen renders into (the thumbnail appends it). */
+  hostOf(replicaId: string): HTMLElement | null {
+    return this.replicas.get(replicaId)?.host ?? null;
+  }
+
+  /** The live VNC client of a replica (its canvas holds the replica's framebuffer). */
+  clientOf(replicaId: string): VncClient | null {
+    return this.replicas.get(replicaId)?.client ?? null;
+  }
+
+  /** The user's "make reference": the composite shows this replica from now on. */
+  makeReference(replicaId: string): void {
+    if (this.replicas.has(replicaId)) this.store.getState().chooseReference(replicaId);
+  }
+
+  retryNow(replicaId: string): void {
+    this.replicas.get(replicaId)?.session.retryNow();
+  }
+
+  /** After "auth failed": reconnect and ask the user for the password. */
+  enterPasswordAgain(replicaId: string): void {
+    this.replicas.get(replicaId)?.session.enterPasswordAgain();
+  }
+
+  /** Sends what the user typed to each named replica still waiting for it. */
+  submitCredentials(replicaIds: readonly string[], credentials: VncCredentials): void {
+    for (const replicaId of replicaIds) this.replicas.get(replicaId)?.session.submitCredentials(credentials);
+  }
+
+  cancelPasswordRequest(replicaId: string): void {
+    this.replicas.get(replicaId)?.session.cancelPasswordRequest();
+  }
+
+  /** Ends every replica session; the back end is told by the caller (closeSession). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    for (const entry of this.replicas.values()) entry.session.close();
+    this.composite.dispose();
+  }
+
+  private bindComposite(): void {
+    const referenceId = this.store.getState().referenceId;
+    const client = referenceId === null ? null : (this.replicas.get(referenceId)?.client ?? null);
+    this.composite.setSource(client);
+  }
+}
