@@ -1,0 +1,15 @@
+// The Content-Security-Policy of the renderer, the same in both shells: scripts, styles and sockets
+// come from the app's own origin only. Pure data.
+
+/** CSP header value for every page the app serves. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');

@@ -1,0 +1,119 @@
+// The contract over Electron IPC: one ipcMain handler per contract call, events forwarded to the
+// window, replica streams carried on MessagePorts. Every message's sender is checked first.
+// Runs in Electron's main process; typed structurally so tests can drive it without Electron.
+
+import { CALL_NAMES, EVENT_NAMES, STREAM_IPC_CHANNEL, ipcChannel, type StreamControl } from '../common/contract';
+import { invokeHandler } from '../common/rpc';
+import type { Backend } from '../main/backend';
+import { parseStreamControl, type StreamEndpoint } from '../main/stream-relay';
+
+/** The part of a MessagePortMain this adapter uses. */
+export interface MainMessagePort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (messageEvent: { data: unknown }) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  start(): void;
+  close(): void;
+}
+
+/** The part of an IPC event this adapter uses. */
+export interface IpcEventLike {
+  readonly senderFrame: { readonly url: string } | null;
+  readonly sender: unknown;
+  readonly ports?: readonly MainMessagePort[];
+}
+
+/** The part of ipcMain this adapter uses. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcEventLike, request: unknown) => Promise<unknown>): void;
+  on(channel: string, listener: (event: IpcEventLike, message: unknown) => void): void;
+  removeHandler(channel: string): void;
+  removeAllListeners(channel: string): void;
+}
+
+export interface ContractBinding {
+  /** Stops handling IPC (window closed, app quitting). */
+  dispose(): void;
+}
+
+/** Wraps a MessagePortMain as a stream endpoint: Uint8Array = data, plain object = StreamControl. */
+export function messagePortStreamEndpoint(port: MainMessagePort): StreamEndpoint {
+  const dataListeners: ((bytes: Uint8Array) => void)[] = [];
+  const controlListeners: ((control: StreamControl) => void)[] = [];
+  const closeListeners: (() => void)[] = [];
+  let closed = false;
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const listener of closeListeners) listener();
+  };
+  port.on('message', ({ data }) => {
+    if (data instanceof Uint8Array) {
+      for (const listener of dataListeners) listener(data);
+      return;
+    }
+    const control = parseStreamControl(data);
+    if (control !== null) {
+      for (const listener of controlListeners) listener(control);
+      return;
+    }
+    // Anything else is not part of the stream protocol: end this stream, nothing else.
+    port.close();
+    finish();
+  });
+  port.on('close', finish);
+  port.start();
+  return {
+    // `bytes` may be a view into a larger buffer the relay reuses: post a copy of just that range.
+    sendData: (bytes) => port.postMessage(bytes.slice()),
+    sendControl: (control) => port.postMessage(control),
+    close: () => {
+      port.close();
+      finish();
+    },
+    onData: (listener) => void dataListeners.push(listener),
+    onControl: (listener) => void controlListeners.push(listener),
+    onClose: (listener) => void closeListeners.push(listener),
+  };
+}
+
+/**
+ * Serves the contract to one window. `isTrustedSender` decides, per message, whether it comes from
+ * the app's own page in that window; anything else is refused and logged.
+ */
+export function bindContract(options: {
+  readonly ipcMain: IpcMainLike;
+  readonly backend: Backend;
+  readonly isTrustedSender: (event: IpcEventLike) => boolean;
+  readonly sendToWindow: (channel: string, payload: unknown) => void;
+  readonly onRefused: (what: string) => void;
+}): ContractBinding {
+  const { ipcMain, backend, isTrustedSender } = options;
+  for (const name of CALL_NAMES) {
+    ipcMain.handle(ipcChannel(name), async (event, request) => {
+      if (!isTrustedSender(event)) {
+        options.onRefused(`call ${name} from an untrusted sender`);
+        throw new Error('refused: untrusted sender');
+      }
+      return invokeHandler(backend.handlers, name, request);
+    });
+  }
+  ipcMain.on(STREAM_IPC_CHANNEL, (event, message) => {
+    const port = event.ports?.[0];
+    const streamId = typeof message === 'object' && message !== null ? (message as { streamId?: unknown }).streamId : undefined;
+    if (!isTrustedSender(event) || port === undefined || typeof streamId !== 'string') {
+      options.onRefused('a stream request from an untrusted sender or without a port');
+      port?.close();
+      return;
+    }
+    backend.attachStream(streamId, messagePortStreamEndpoint(port));
+  });
+  const eventSubscriptions = EVENT_NAMES.map((name) => backend.onEvent(name, (payload) => options.sendToWindow(ipcChannel(name), payload)));
+  return {
+    dispose(): void {
+      for (const unsubscribe of eventSubscriptions) unsubscribe();
+      for (const name of CALL_NAMES) ipcMain.removeHandler(ipcChannel(name));
+      ipcMain.removeAllListeners(STREAM_IPC_CHANNEL);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// Electron's main process: serves the renderer on the app:// scheme, creates the one window through
+// the window factory and binds the contract to it. All real work is the back end in main/.
+
+import { app, ipcMain, net, protocol } from 'electron';
+import { join, normalize, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import packageJson from '../package.json';
+import { createBackend } from '../main/backend';
+import { createLogger, parseLogLevel } from '../main/logger';
+import { bindContract, type IpcEventLike } from './ipc';
+import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy';
+import { APP_SCHEME, isAppUrl } from './security-policy';
+import { createMainWindow, denyAllPermissions } from './window';
+
+// Before ready: app:// behaves like https (standard, secure) so module scripts and fetch work.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+app.enableSandbox();
+
+const logger = createLogger({ level: parseLogLevel(process.env.RETROVISOR_LOG) ?? 'warn', format: 'text' });
+const rendererRoot = normalize(join(__dirname, '..', 'renderer'));
+
+function startupProfilePath(): string | undefined {
+  const { values } = parseArgs({ args: process.argv.slice(1), options: { profile: { type: 'string' } }, strict: false, allowPositionals: true });
+  return typeof values.profile === 'string' ? values.profile : undefined;
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  void app.whenReady().then(() => {
+    denyAllPermissions();
+    protocol.handle(APP_SCHEME, async (request) => {
+      const { pathname } = new URL(request.url);
+      const filePath = normalize(join(rendererRoot, decodeURIComponent(pathname)));
+      if (!filePath.startsWith(rendererRoot + sep)) return new Response('not found', { status: 404 });
+      const response = await net.fetch(pathToFileURL(filePath).href);
+      const headers = new Headers(response.headers);
+      headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+      headers.set('X-Content-Type-Options', 'nosniff');
+      return new Response(response.body, { status: response.status, headers });
+    });
+
+    const profilePath = startupProfilePath();
+    const backend = createBackend({
+      shell: 'electron',
+      headless: false,
+      version: packageJson.version,
+      logger,
+      ...(profilePath ? { startupProfilePath: profilePath } : {}),
+    });
+    const window = createMainWindow(join(__dirname, 'preload.cjs'));
+    const binding = bindContract({
+      ipcMain,
+      backend,
+      // Only the app's own top frame in this window may talk to the back end.
+      isTrustedSender: (event: IpcEventLike) =>
+        event.sender === window.webContents && event.senderFrame !== null && isAppUrl(event.senderFrame.url),
+      sendToWindow: (channel, payload) => {
+        if (!window.isDestroyed()) window.webContents.send(channel, payload);
+      },
+      onRefused: (what) => logger.warn('refused IPC', { what }),
+    });
+    app.on('second-instance', () => {
+      if (window.isMinimized()) window.restore();
+      window.focus();
+    });
+    window.on('closed', () => {
+      binding.dispose();
+      void backend.close().finally(() => app.quit());
+    });
+  });
+}
+
+app.on('window-all-closed', () => app.quit());

@@ -1,0 +1,177 @@
+// The `retrovisor` command: start (Electron, or the browser shell when Electron's runtime is absent),
+// serve (browser shell only) and run (headless). Runs in Node; bundled to dist/main/cli.js.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import packageJson from '../package.json';
+import { createBackend } from './backend';
+import { startBrowserShell } from './browser-shell';
+import { QUIET_CHROMIUM_FLAGS, findChromium } from './chromium';
+import { findElectronRuntime } from './electron-runtime';
+import { createLogger, parseLogLevel, type Logger } from './logger';
+import { RUN_EXIT, runHeadless } from './run-command';
+
+const USAGE = `RetroVisor ${packageJson.version} — one window onto a VM replicated across hypervisors
+
+Usage:
+  retrovisor start [--profile FILE]            the desktop app (Electron; the browser shell when Electron's runtime is missing)
+  retrovisor serve [--profile FILE] [--port N] [--open]
+                                               the browser shell only: prints the URL (with its launch secret)
+  retrovisor run --profile FILE [--duration SECONDS] [--json]
+                                               headless: connect every replica, report state changes, exit
+                                               0 = every replica connected, 1 = not, 2 = bad profile or arguments
+  retrovisor --help | --version
+
+Environment: RETROVISOR_CHROMIUM (browser to use), RETROVISOR_LOG (error|warn|info|debug), ELECTRON_OVERRIDE_DIST_PATH.`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const moduleFolder = dirname(fileURLToPath(import.meta.url));
+const projectRoot = resolve(moduleFolder, '..', '..');
+
+/** The built renderer: next to this bundle (dist/main → dist/renderer), or dist/renderer from sources. */
+function staticRoot(): string {
+  const candidates = [join(moduleFolder, '..', 'renderer'), join(projectRoot, 'dist', 'renderer'), join(moduleFolder, '..', 'dist', 'renderer')];
+  const found = candidates.find((folder) => existsSync(join(folder, 'app.js')));
+  if (!found) throw new Error('the renderer is not built: run `npm run build`');
+  return found;
+}
+
+function parseCommand(argv: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      profile: { type: 'string' },
+      duration: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      port: { type: 'string' },
+      open: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  return { command: positionals[0], values };
+}
+
+function parsePositiveNumber(value: string | undefined, name: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, not "${value}"`);
+  }
+  return number;
+}
+
+async function serve(options: { profilePath?: string; port?: number; openWindow: boolean; logger: Logger }): Promise<number> {
+  const backend = createBackend({
+    shell: 'browser',
+    headless: false,
+    version: packageJson.version,
+    logger: options.logger,
+    ...(options.profilePath ? { startupProfilePath: options.profilePath } : {}),
+  });
+  const shell = await startBrowserShell({ backend, staticRoot: staticRoot(), logger: options.logger, ...(options.port ? { port: options.port } : {}) });
+  process.stdout.write(`RetroVisor is running at ${shell.url}\n(keep this address private: it carries this launch's secret; Ctrl+C stops RetroVisor)\n`);
+
+  let appWindow: ReturnType<typeof spawn> | null = null;
+  let browserProfile: string | null = null;
+  if (options.openWindow) {
+    const browser = findChromium();
+    const hasDisplay = Boolean(process.env.DISPLAY ?? process.env.WAYLAND_DISPLAY);
+    if (browser === null) {
+      process.stdout.write('No Chromium or Chrome found for an app window: open the address above in a browser (or apt-get install -y chromium).\n');
+    } else if (!hasDisplay) {
+      process.stdout.write('No display ($DISPLAY is not set): open the address above in a browser.\n');
+    } else {
+      browserProfile = mkdtempSync(join(tmpdir(), 'retrovisor-window-'));
+      appWindow = spawn(browser, [`--app=${shell.url}`, `--user-data-dir=${browserProfile}`, ...QUIET_CHROMIUM_FLAGS], { stdio: 'ignore' });
+      appWindow.on('error', (error) => options.logger.warn('could not open the app window', { error: error.message }));
+    }
+  }
+
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop());
+    process.once('SIGTERM', () => resolveStop());
+    // Closing the app window quits RetroVisor, as closing a desktop app's window would.
+    appWindow?.once('exit', () => resolveStop());
+  });
+  appWindow?.kill();
+  await shell.close();
+  await backend.close();
+  if (browserProfile) rmSync(browserProfile, { recursive: true, force: true });
+  return 0;
+}
+
+async function start(profilePath: string | undefined, logger: Logger): Promise<number> {
+  const runtime = findElectronRuntime();
+  if (!runtime.available) {
+    process.stdout.write(`Electron is not available (${runtime.reason}): starting the browser shell instead.\n`);
+    return serve({ openWindow: true, logger, ...(profilePath ? { profilePath } : {}) });
+  }
+  const child = spawn(runtime.executable, [projectRoot, ...(profilePath ? ['--profile', profilePath] : [])], { stdio: 'inherit' });
+  return new Promise((resolveExit) => {
+    child.on('exit', (code) => resolveExit(code ?? 1));
+    child.on('error', (error) => {
+      logger.error('could not start Electron', { error: error.message });
+      resolveExit(1);
+    });
+  });
+}
+
+/** Entry point: returns the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const logger = createLogger({ level: parseLogLevel(process.env.RETROVISOR_LOG) ?? 'warn', format: 'text' });
+  let parsed: ReturnType<typeof parseCommand>;
+  try {
+    parsed = parseCommand(argv);
+    if (parsed.values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (parsed.values.version) {
+      process.stdout.write(`${packageJson.version}\n`);
+      return 0;
+    }
+    const profilePath = parsed.values.profile ? resolve(parsed.values.profile) : undefined;
+    switch (parsed.command ?? 'start') {
+      case 'start':
+        return await start(profilePath, logger);
+      case 'serve': {
+        const port = parsePositiveNumber(parsed.values.port, 'port', true);
+        return await serve({ openWindow: parsed.values.open, logger, ...(profilePath ? { profilePath } : {}), ...(port ? { port } : {}) });
+      }
+      case 'run': {
+        if (!profilePath) throw new UsageError('run needs --profile FILE');
+        const durationSeconds = parsePositiveNumber(parsed.values.duration, 'duration', false);
+        return await runHeadless({
+          profilePath,
+          json: parsed.values.json,
+          staticRoot: staticRoot(),
+          version: packageJson.version,
+          logger,
+          stdout: process.stdout,
+          stderr: process.stderr,
+          ...(durationSeconds === undefined ? {} : { durationSeconds }),
+        });
+      }
+      default:
+        throw new UsageError(`unknown command "${parsed.command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`retrovisor: ${error.message}\n\n${USAGE}\n`);
+      return RUN_EXIT.badInput;
+    }
+    process.stderr.write(`retrovisor: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,135 @@
+// `retrovisor run`: the real renderer and back end in headless Chromium, connecting every replica of a
+// profile and reporting state changes (as JSON lines with --json). Runs in Node.
+
+import { chromium, type Browser } from 'playwright-core';
+import type { ReplicaStatusReport, SessionInfo } from '../common/contract';
+import { formatProblems } from '../common/profile';
+import { createBackend } from './backend';
+import { startBrowserShell } from './browser-shell';
+import { CHROMIUM_INSTALL_HINT, QUIET_CHROMIUM_FLAGS, findChromium } from './chromium';
+import type { Logger } from './logger';
+
+export interface RunOptions {
+  readonly profilePath: string;
+  /** Stop after this many seconds; undefined = until SIGINT/SIGTERM. */
+  readonly durationSeconds?: number;
+  readonly json: boolean;
+  readonly staticRoot: string;
+  readonly version: string;
+  readonly logger: Logger;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+/** Exit statuses of `retrovisor run`, as documented in the README. */
+export const RUN_EXIT = {
+  allConnected: 0,
+  failure: 1,
+  badInput: 2,
+} as const;
+
+/** Runs a profile headless; resolves with the process exit status. */
+export async function runHeadless(options: RunOptions): Promise<number> {
+  const { logger, stdout, stderr } = options;
+  const print = (event: Record<string, unknown>): void => {
+    if (options.json) stdout.write(`${JSON.stringify(event)}\n`);
+  };
+  const say = (line: string): void => {
+    if (!options.json) stdout.write(`${line}\n`);
+  };
+
+  const backend = createBackend({
+    shell: 'browser',
+    headless: true,
+    version: options.version,
+    startupProfilePath: options.profilePath,
+    logger,
+  });
+  const startup = await backend.handlers.getStartup();
+  const opened = startup.startupSession;
+  if (!opened?.ok) {
+    stderr.write(`retrovisor run: ${options.profilePath} is not a usable profile:\n${formatProblems(opened?.problems ?? [])}\n`);
+    await backend.close();
+    return RUN_EXIT.badInput;
+  }
+  const session: SessionInfo = opened.session;
+
+  const executablePath = findChromium();
+  if (executablePath === null) {
+    stderr.write(`retrovisor run: no Chromium or Chrome found; install one: ${CHROMIUM_INSTALL_HINT} (or set RETROVISOR_CHROMIUM)\n`);
+    await backend.close();
+    return RUN_EXIT.failure;
+  }
+
+  const everConnected = new Set<string>();
+  const lastState = new Map<string, string>();
+  const stopReports = backend.onReplicaReport((report: ReplicaStatusReport, reportSession: SessionInfo) => {
+    if (reportSession.sessionId !== session.sessionId) return;
+    if (report.state === 'connected') everConnected.add(report.replicaId);
+    lastState.set(report.replicaId, report.state);
+    print({
+      type: 'replica',
+      id: report.replicaId,
+      state: report.state,
+      ...(report.width === undefined ? {} : { width: report.width, height: report.height }),
+      ...(report.reason === undefined ? {} : { reason: report.reason }),
+    });
+    const label = session.replicas.find((replica) => replica.id === report.replicaId)?.label ?? report.replicaId;
+    const size = report.width === undefined ? '' : ` ${report.width}x${report.height}`;
+    say(`${report.replicaId} (${label}): ${report.state}${size}${report.reason ? ` — ${report.reason}` : ''}`);
+  });
+
+  const shell = await startBrowserShell({ backend, staticRoot: options.staticRoot, logger });
+  let browser: Browser | null = null;
+  let failure: string | null = null;
+  try {
+    browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS],
+    });
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => logger.error('renderer error', { error: error.message }));
+    page.on('crash', () => {
+      failure = 'the renderer crashed';
+    });
+    print({ type: 'session', name: session.name, replicas: session.replicas.map((replica) => replica.id) });
+    await page.goto(shell.url);
+    await waitForStop(options.durationSeconds, () => failure !== null);
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+  } finally {
+    stopReports();
+    await browser?.close().catch(() => undefined);
+    await shell.close();
+    await backend.close();
+  }
+
+  const missing = session.replicas.filter((replica) => !everConnected.has(replica.id)).map((replica) => replica.id);
+  const status = failure === null && missing.length === 0 ? RUN_EXIT.allConnected : RUN_EXIT.failure;
+  print({ type: 'summary', connected: [...everConnected].sort(), neverConnected: missing, exitStatus: status, ...(failure ? { error: failure } : {}) });
+  if (failure) stderr.write(`retrovisor run: ${failure}\n`);
+  if (missing.length > 0) {
+    stderr.write(`retrovisor run: never connected: ${missing.map((id) => `${id} (${lastState.get(id) ?? 'no attempt'})`).join(', ')}\n`);
+  }
+  return status;
+}
+
+/** Resolves after the duration, on SIGINT/SIGTERM, or when `shouldStop` turns true. */
+function waitForStop(durationSeconds: number | undefined, shouldStop: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+      resolve();
+    };
+    const timer = durationSeconds === undefined ? undefined : setTimeout(finish, durationSeconds * 1000);
+    const poll = setInterval(() => {
+      if (shouldStop()) finish();
+    }, 200);
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+  });
+}

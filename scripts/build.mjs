@@ -1,0 +1,100 @@
+// One build for the three runtimes: the renderer (browser ESM), the back end + CLI (Node ESM) and
+// the Electron main process + preload (CommonJS, as Electron's sandboxed preload requires).
+// Usage: node scripts/build.mjs [--if-stale]   (--if-stale: skip when dist/ is newer than every source)
+
+import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const SOURCE_FOLDERS = ['common', 'main', 'electron', 'renderer', 'assets'];
+const STAMP = join(dist, '.build-stamp');
+
+function newestMtimeMs(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtimeMs(join(path, entry)));
+  return newest;
+}
+
+function isStale() {
+  if (!existsSync(STAMP)) return true;
+  const built = statSync(STAMP).mtimeMs;
+  const inputs = [...SOURCE_FOLDERS.map((folder) => join(root, folder)), join(root, 'package.json'), join(root, 'scripts', 'build.mjs')];
+  return inputs.some((input) => existsSync(input) && newestMtimeMs(input) > built);
+}
+
+if (process.argv.includes('--if-stale') && !isStale()) process.exit(0);
+
+const started = Date.now();
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, 'renderer'), { recursive: true });
+
+// noVNC exports only core/rfb.js; the keyboard and keysym modules need an alias to its core/ folder.
+const novncCore = join(root, 'node_modules', '@novnc', 'novnc', 'core');
+const nodeExternals = ['electron', 'ssh2', 'ws', 'sharp', 'playwright-core', 'cpu-features'];
+
+await Promise.all([
+  build({
+    entryPoints: { app: join(root, 'renderer', 'index.tsx') },
+    outdir: join(dist, 'renderer'),
+    bundle: true,
+    // noVNC's core/util/browser.js uses top-level await: ESM only.
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    sourcemap: true,
+    minify: false,
+    alias: { 'novnc-core': novncCore },
+    loader: { '.png': 'file', '.svg': 'file' },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'warning',
+  }),
+  build({
+    entryPoints: { cli: join(root, 'main', 'cli.ts') },
+    outdir: join(dist, 'main'),
+    bundle: true,
+    format: 'esm',
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    external: nodeExternals,
+    banner: { js: "import { createRequire as __rvCreateRequire } from 'node:module'; const require = __rvCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  }),
+  build({
+    entryPoints: { main: join(root, 'electron', 'main.ts') },
+    outdir: join(dist, 'electron'),
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    external: nodeExternals,
+    logLevel: 'warning',
+  }),
+  build({
+    entryPoints: { preload: join(root, 'electron', 'preload', 'preload.ts') },
+    outdir: join(dist, 'electron'),
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    target: 'es2022',
+    platform: 'node',
+    external: ['electron'],
+    logLevel: 'warning',
+  }),
+]);
+
+cpSync(join(root, 'renderer', 'index.html'), join(dist, 'renderer', 'index.html'));
+cpSync(join(root, 'renderer', 'styles.css'), join(dist, 'renderer', 'styles.css'));
+cpSync(join(root, 'assets'), join(dist, 'assets'), { recursive: true });
+// Raster icons (window, package, tray) are rendered from the SVG sources, not committed.
+const { default: sharp } = await import('sharp');
+await sharp(join(root, 'assets', 'icon.svg')).resize(512, 512).png().toFile(join(dist, 'assets', 'icon.png'));
+writeFileSync(STAMP, new Date().toISOString());
+console.error(`built dist/ in ${Date.now() - started} ms`);

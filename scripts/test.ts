@@ -1,0 +1,104 @@
+// `npm test`: typecheck, lint, build, start the shared real-component lab ONCE (Xvnc servers, a QEMU
+// VM, sshd — in parallel), then run every test file in one Node test-runner invocation.
+// Usage: npm test [-- --only unit|lab|e2e] [-- FILE...]   Runs in Node (through tsx).
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeLab, startLab, type Lab } from '../tests/lab/lab';
+
+const root = resolve(import.meta.dirname, '..');
+const { values, positionals } = parseArgs({
+  args: process.argv.slice(2),
+  allowPositionals: true,
+  options: { only: { type: 'string' }, 'skip-checks': { type: 'boolean', default: false } },
+});
+
+/** The shared lab every end-to-end test file uses (tests needing to kill a server start their own). */
+const SHARED_LAB_SPEC = { xvnc: [{}, {}, { password: 'retro-pw' }], vms: 1, sshd: true } as const;
+
+function findTests(folder: string): string[] {
+  const full = join(root, folder);
+  let entries: string[];
+  try {
+    entries = readdirSync(full);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    const path = join(full, entry);
+    if (statSync(path).isDirectory()) return findTests(relative(root, path));
+    return entry.endsWith('.test.ts') ? [relative(root, path)] : [];
+  });
+}
+
+function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolveExit) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env });
+    child.on('exit', (code, signal) => resolveExit(code ?? (signal ? 1 : 0)));
+    child.on('error', () => resolveExit(1));
+  });
+}
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const only = values.only;
+const selected =
+  positionals.length > 0
+    ? positionals
+    : [
+        ...(only === undefined || only === 'unit' ? findTests('tests/unit') : []),
+        ...(only === undefined || only === 'lab' ? findTests('tests/lab') : []),
+        ...(only === undefined || only === 'e2e' ? findTests('tests/e2e') : []),
+      ];
+const needsLab = selected.some((file) => file.startsWith('tests/e2e'));
+
+let failed = false;
+if (!values['skip-checks'] && only === undefined && positionals.length === 0) {
+  console.error('» typecheck and lint');
+  const [typecheck, lint] = await Promise.all([run(npm, ['run', '--silent', 'typecheck']), run(npm, ['run', '--silent', 'lint'])]);
+  if (typecheck !== 0) console.error('✗ typecheck failed (see above)');
+  if (lint !== 0) console.error('✗ lint failed (see above)');
+  failed = typecheck !== 0 || lint !== 0;
+}
+
+console.error('» build');
+if ((await run(process.execPath, ['scripts/build.mjs'])) !== 0) {
+  console.error('✗ build failed');
+  process.exit(1);
+}
+
+const labFolder = join(root, '.lab', 'run');
+mkdirSync(labFolder, { recursive: true });
+const labFile = join(labFolder, `lab-${process.pid}.json`);
+let lab: Lab | null = null;
+if (needsLab) {
+  console.error('» starting the shared lab (3 Xvnc, 1 QEMU VM, sshd)…');
+  const started = Date.now();
+  try {
+    lab = await startLab({ xvnc: [...SHARED_LAB_SPEC.xvnc], vms: SHARED_LAB_SPEC.vms, sshd: SHARED_LAB_SPEC.sshd });
+    writeFileSync(labFile, JSON.stringify(describeLab(lab), null, 2));
+    console.error(`  lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    // The lab tests then fail, each with this message (it names the install command): never skipped.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`✗ the lab could not start: ${message}`);
+    writeFileSync(labFile, JSON.stringify({ error: message }));
+  }
+}
+
+const stopLab = async (): Promise<void> => {
+  await lab?.stop().catch(() => undefined);
+  rmSync(labFile, { force: true });
+};
+process.once('SIGINT', () => void stopLab().then(() => process.exit(130)));
+process.once('SIGTERM', () => void stopLab().then(() => process.exit(143)));
+
+console.error(`» ${selected.length} test files`);
+const status = await run(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...selected],
+  { ...process.env, RETROVISOR_LAB_FILE: labFile },
+);
+await stopLab();
+process.exit(status !== 0 || failed ? 1 : 0);
