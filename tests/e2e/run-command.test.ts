@@ -1,0 +1,105 @@
+// `retrovisor run` against the shared lab's real servers: JSON state events on stdout and the
+// documented exit statuses (0 all connected, 1 not, 2 bad profile or arguments).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { before, describe, it } from 'node:test';
+import { loadLabDescription, type LabDescription } from '../lab/lab';
+import { CLI, REPO_ROOT, writeProfile } from './support/app';
+
+interface RunResult {
+  readonly status: number | null;
+  readonly events: Record<string, unknown>[];
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      const events = stdout
+        .split('\n')
+        .filter((line) => line.trim().length > 0)
+        .map((line) => {
+          try {
+            return JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            throw new Error(`stdout line is not JSON: ${line}`);
+          }
+        });
+      resolve({ status, events, stdout, stderr });
+    });
+  });
+}
+
+describe('retrovisor run', () => {
+  let lab: LabDescription;
+  before(() => {
+    lab = loadLabDescription();
+  });
+
+  it('connects every replica, prints connected events as JSON lines and exits 0', async () => {
+    const [x1, x2, xpw] = lab.xvnc;
+    const vm = lab.vms[0];
+    assert.ok(x1 && x2 && xpw?.password && vm);
+    const profile = writeProfile({
+      version: 1,
+      name: 'run test',
+      replicas: [
+        { id: 'r1', label: 'one', vnc: { host: x1.host, port: x1.port } },
+        { id: 'r2', label: 'two', vnc: { host: x2.host, port: x2.port } },
+        { id: 'r3', label: 'password', vnc: { host: xpw.host, port: xpw.port, password: { env: 'RUN_TEST_PW' } } },
+        { id: 'r4', label: 'vm', vnc: { host: vm.host, port: vm.port } },
+      ],
+    });
+    const result = await runCli(['run', '--profile', profile, '--duration', '8', '--json'], { RUN_TEST_PW: xpw.password });
+    assert.equal(result.status, 0, `exit status; stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
+    for (const [id, width, height] of [['r1', 640, 400], ['r2', 640, 400], ['r3', 640, 400], ['r4', 720, 400]] as const) {
+      const connected = result.events.find((event) => event.type === 'replica' && event.id === id && event.state === 'connected');
+      assert.deepEqual(connected, { type: 'replica', id, state: 'connected', width, height }, `${id}: ${result.stdout}`);
+    }
+    assert.ok(!result.stdout.includes(xpw.password), 'the password never appears in the output');
+    assert.ok(!result.stderr.includes(xpw.password), 'the password never appears in the logs');
+  });
+
+  it('exits 1 when a replica never connects, and says which', async () => {
+    const [x1] = lab.xvnc;
+    assert.ok(x1);
+    const profile = writeProfile({
+      version: 1,
+      name: 'one unreachable',
+      replicas: [
+        { id: 'up', vnc: { host: x1.host, port: x1.port } },
+        { id: 'down', vnc: { host: '127.0.0.1', port: 1 } },
+      ],
+    });
+    const result = await runCli(['run', '--profile', profile, '--duration', '4', '--json']);
+    assert.equal(result.status, 1, result.stderr);
+    assert.ok(result.events.some((event) => event.id === 'up' && event.state === 'connected'));
+    assert.ok(result.events.some((event) => event.id === 'down' && (event.state === 'reconnecting' || event.state === 'disconnected')));
+    assert.match(result.stderr, /never connected: down/);
+  });
+
+  it('exits 2 with one message per problem on a bad profile', async () => {
+    const profile = writeProfile({ version: 1, name: 'bad', replicas: [{ id: 'r1', vnc: { host: 'h', port: 0 } }], extra: true });
+    const result = await runCli(['run', '--profile', profile, '--json']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /\$\.replicas\[0\]\.vnc\.port: must be a TCP port/);
+    assert.match(result.stderr, /\$\.extra: unknown field/);
+    assert.equal(result.stdout, '');
+  });
+
+  it('exits 2 on bad arguments or a missing profile file', async () => {
+    assert.equal((await runCli(['run'])).status, 2);
+    assert.equal((await runCli(['run', '--profile', '/nonexistent/profile.json'])).status, 2);
+    assert.equal((await runCli(['run', '--profile', 'x.json', '--duration', 'soon'])).status, 2);
+    assert.equal((await runCli(['frobnicate'])).status, 2);
+  });
+});

@@ -1,0 +1,124 @@
+// Drives the real app for end-to-end tests: starts `retrovisor serve` as a child process (the
+// browser shell, exactly as a user would), opens it in headless Chromium through playwright-core,
+// and reads replica pixels out of the page. Runs in Node.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Framebuffer } from '../../lab/components';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
+export const CLI = join(REPO_ROOT, 'bin', 'retrovisor.mjs');
+export const CHROMIUM_PATH = process.env.RETROVISOR_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface RunningApp {
+  readonly url: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** Everything the app wrote to stderr so far (for failure messages). */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** Writes a profile document to a temporary file and returns its path. */
+export function writeProfile(document: unknown): string {
+  const folder = mkdtempSync(join(tmpdir(), 'retrovisor-profile-'));
+  const path = join(folder, 'profile.json');
+  writeFileSync(path, JSON.stringify(document, null, 2));
+  return path;
+}
+
+/** Starts `retrovisor serve` and resolves with the URL it prints (secret included). */
+export async function startApp(options: { profilePath?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningApp> {
+  const args = [CLI, 'serve', ...(options.profilePath ? ['--profile', options.profilePath] : [])];
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`retrovisor serve printed no URL within 30 s; stderr:\n${stderr}`)), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /running at (http:\/\/127\.0\.0\.1:\d+\/[^/\s]+\/)/.exec(stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`retrovisor serve exited with ${code}; stderr:\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    process: child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Launches headless Chromium the way this machine needs it (playwright gives it a fresh profile). */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: run \`npm run lab:install\` (or: apt-get install -y chromium)`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Waits until the thumbnail of `replicaId` shows `state` (its data-state attribute). */
+export async function waitForReplicaState(page: Page, replicaId: string, state: string, timeoutMs = 30_000): Promise<void> {
+  await page.waitForSelector(`[data-replica-id="${replicaId}"][data-state="${state}"]`, { timeout: timeoutMs, state: 'attached' });
+}
+
+/** Reads a canvas's pixels (RGBA) from the page: a replica's thumbnail canvas or the composite. */
+export async function readCanvas(page: Page, selector: string): Promise<Framebuffer> {
+  const result = await page.evaluate((canvasSelector: string) => {
+    const canvas = document.querySelector(canvasSelector);
+    if (!(canvas instanceof HTMLCanvasElement)) throw new Error(`no canvas at ${canvasSelector}`);
+    const context = canvas.getContext('2d');
+    if (!context) throw new Error('no 2d context');
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let binary = '';
+    for (let offset = 0; offset < data.length; offset += 0x8000) {
+      binary += String.fromCharCode(...data.subarray(offset, offset + 0x8000));
+    }
+    return { width: canvas.width, height: canvas.height, base64: btoa(binary) };
+  }, selector);
+  return { width: result.width, height: result.height, rgba: new Uint8Array(Buffer.from(result.base64, 'base64')) };
+}
+
+/** The selector of a replica's thumbnail canvas (noVNC's own canvas, full resolution). */
+export function thumbnailCanvas(replicaId: string): string {
+  return `[data-replica-id="${replicaId}"] canvas`;
+}
+
+/** Polls `probe` until it returns true or the time runs out; returns the last detail for messages. */
+export async function eventually(probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolveWait) => setTimeout(resolveWait, intervalMs));
+  }
+}

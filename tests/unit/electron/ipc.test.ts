@@ -1,0 +1,152 @@
+// The Electron shell's IPC adapter and security policy, driven without Electron: every contract call
+// is served, only from the trusted sender, with requests checked; streams arrive on MessagePorts.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CALL_NAMES, STREAM_IPC_CHANNEL, ipcChannel, type ContractHandlers, type EventName, type EventPayload } from '../../../common/contract';
+import type { Backend } from '../../../main/backend';
+import type { StreamEndpoint } from '../../../main/stream-relay';
+import { bindContract, type IpcEventLike, type IpcMainLike, type MainMessagePort } from '../../../electron/ipc';
+import { APP_ENTRY_URL, isAppUrl, secureWebPreferences } from '../../../electron/security-policy';
+
+type Handler = (event: IpcEventLike, request: unknown) => Promise<unknown>;
+type Listener = (event: IpcEventLike, message: unknown) => void;
+
+function fakeIpcMain() {
+  const handlers = new Map<string, Handler>();
+  const listeners = new Map<string, Listener>();
+  const ipcMain: IpcMainLike = {
+    handle: (channel, handler) => void handlers.set(channel, handler),
+    on: (channel, listener) => void listeners.set(channel, listener),
+    removeHandler: (channel) => void handlers.delete(channel),
+    removeAllListeners: (channel) => void listeners.delete(channel),
+  };
+  return { ipcMain, handlers, listeners };
+}
+
+function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[]) {
+  const eventListeners = new Map<EventName, ((payload: never) => void)[]>();
+  const handlers = Object.fromEntries(CALL_NAMES.map((name) => [name, async (request: unknown) => ({ name, request })])) as unknown as ContractHandlers;
+  const backend: Backend = {
+    handlers,
+    attachStream: (streamId, endpoint) => void attached.push({ streamId, endpoint }),
+    onReplicaReport: () => () => undefined,
+    emit: <K extends EventName>(event: K, payload: EventPayload<K>) => {
+      for (const listener of eventListeners.get(event) ?? []) listener(payload as never);
+    },
+    emitNotice: () => undefined,
+    onEvent: <K extends EventName>(event: K, listener: (payload: EventPayload<K>) => void) => {
+      const list = eventListeners.get(event) ?? [];
+      list.push(listener);
+      eventListeners.set(event, list);
+      return () => eventListeners.set(event, (eventListeners.get(event) ?? []).filter((item) => item !== listener));
+    },
+    close: async () => undefined,
+  };
+  return backend;
+}
+
+const trustedSender = { id: 'main-window' };
+const trusted: IpcEventLike = { sender: trustedSender, senderFrame: { url: APP_ENTRY_URL } };
+
+function bind() {
+  const fake = fakeIpcMain();
+  const attached: { streamId: string; endpoint: StreamEndpoint }[] = [];
+  const sent: [string, unknown][] = [];
+  const refused: string[] = [];
+  const backend = fakeBackend(attached);
+  const binding = bindContract({
+    ipcMain: fake.ipcMain,
+    backend,
+    isTrustedSender: (event) => event.sender === trustedSender && event.senderFrame !== null && isAppUrl(event.senderFrame.url),
+    sendToWindow: (channel, payload) => void sent.push([channel, payload]),
+    onRefused: (what) => void refused.push(what),
+  });
+  return { ...fake, attached, sent, refused, backend, binding };
+}
+
+describe('Electron IPC adapter', () => {
+  it('serves every contract call on its own channel', async () => {
+    const { handlers } = bind();
+    assert.deepEqual([...handlers.keys()].sort(), CALL_NAMES.map((name) => ipcChannel(name)).sort());
+    const result = await handlers.get(ipcChannel('openReplicaStream'))!(trusted, { sessionId: 's', replicaId: 'r1' });
+    assert.deepEqual(result, { name: 'openReplicaStream', request: { sessionId: 's', replicaId: 'r1' } });
+  });
+
+  it('refuses calls from another frame, another page or another window', async () => {
+    const { handlers, refused } = bind();
+    const call = handlers.get(ipcChannel('getStartup'))!;
+    await assert.rejects(call({ sender: trustedSender, senderFrame: { url: 'https://evil.example/' } }, undefined), /untrusted sender/);
+    await assert.rejects(call({ sender: { id: 'other' }, senderFrame: { url: APP_ENTRY_URL } }, undefined), /untrusted sender/);
+    await assert.rejects(call({ sender: trustedSender, senderFrame: null }, undefined), /untrusted sender/);
+    assert.equal(refused.length, 3);
+  });
+
+  it('checks request shapes before the back end sees them', async () => {
+    const { handlers } = bind();
+    await assert.rejects(handlers.get(ipcChannel('openProfileFile'))!(trusted, { path: ['/etc/passwd'] }), /path: expected a string/);
+  });
+
+  it('attaches a stream from a trusted MessagePort and relays data and acks', () => {
+    const { listeners, attached } = bind();
+    const posted: unknown[] = [];
+    const portListeners: Record<string, ((event: { data: unknown }) => void)[]> = { message: [], close: [] };
+    const port: MainMessagePort = {
+      postMessage: (message) => void posted.push(message),
+      on: (event: string, listener: (event: { data: unknown }) => void) => void portListeners[event]!.push(listener),
+      start: () => undefined,
+      close: () => undefined,
+    };
+    listeners.get(STREAM_IPC_CHANNEL)!({ ...trusted, ports: [port] }, { streamId: 'abc' });
+    assert.equal(attached.length, 1);
+    assert.equal(attached[0]!.streamId, 'abc');
+    const received: string[] = [];
+    attached[0]!.endpoint.onData((bytes) => received.push(Buffer.from(bytes).toString()));
+    attached[0]!.endpoint.onControl((control) => received.push(JSON.stringify(control)));
+    for (const listener of portListeners.message!) listener({ data: new Uint8Array(Buffer.from('RFB 003.008\n')) });
+    for (const listener of portListeners.message!) listener({ data: { type: 'ack', bytes: 12 } });
+    attached[0]!.endpoint.sendData(new Uint8Array([1, 2]));
+    assert.deepEqual(received, ['RFB 003.008\n', '{"type":"ack","bytes":12}']);
+    assert.deepEqual(posted, [new Uint8Array([1, 2])]);
+  });
+
+  it('refuses a stream request without a port or from an untrusted sender', () => {
+    const { listeners, attached, refused } = bind();
+    let closed = 0;
+    const port = { postMessage: () => undefined, on: () => undefined, start: () => undefined, close: () => void closed++ } as unknown as MainMessagePort;
+    listeners.get(STREAM_IPC_CHANNEL)!({ sender: { id: 'other' }, senderFrame: { url: APP_ENTRY_URL }, ports: [port] }, { streamId: 'abc' });
+    listeners.get(STREAM_IPC_CHANNEL)!({ ...trusted, ports: [] }, { streamId: 'abc' });
+    assert.equal(attached.length, 0);
+    assert.equal(refused.length, 2);
+    assert.equal(closed, 1);
+  });
+
+  it('forwards back-end events to the window and stops on dispose', () => {
+    const { backend, sent, binding, handlers } = bind();
+    backend.emit('notice', { level: 'info', message: 'hello' });
+    binding.dispose();
+    backend.emit('notice', { level: 'info', message: 'after' });
+    assert.deepEqual(sent, [[ipcChannel('notice'), { level: 'info', message: 'hello' }]]);
+    assert.equal(handlers.size, 0);
+  });
+});
+
+describe('window security policy', () => {
+  it('isolates, sandboxes and keeps Node out of every window', () => {
+    const preferences = secureWebPreferences('/app/preload.cjs');
+    assert.equal(preferences.contextIsolation, true);
+    assert.equal(preferences.sandbox, true);
+    assert.equal(preferences.nodeIntegration, false);
+    assert.equal(preferences.webSecurity, true);
+    assert.equal(preferences.webviewTag, false);
+    assert.equal(preferences.preload, '/app/preload.cjs');
+  });
+
+  it('recognises only the app origin as the app', () => {
+    assert.ok(isAppUrl(APP_ENTRY_URL));
+    assert.ok(isAppUrl('app://retrovisor/app.js'));
+    for (const url of ['app://evil/index.html', 'https://retrovisor/', 'file:///index.html', 'not a url', 'app://retrovisor.evil/']) {
+      assert.equal(isAppUrl(url), false, url);
+    }
+  });
+});
