@@ -118,8 +118,8 @@ export function createRpcClient(send: (raw: string) => void): RpcClient {
     on<K extends EventName>(event: K, listener: (payload: EventPayload<K>) => void): () => void {
       const set = listeners.get(event) ?? new Set();
       listeners.set(event, set);
-      set.add(listener as (payload: never) => void);
-      return () => set.delete(listener as (payload: never) => void);
+      set.add(listener);
+      return () => set.delete(listener);
     },
   };
 
