@@ -16,7 +16,7 @@ const { values, positionals } = parseArgs({
 });
 
 /** The shared lab every end-to-end test file uses (tests needing to kill a server start their own). */
-const SHARED_LAB_SPEC = { xvnc: [{}, {}, { password: 'retro-pw' }], vms: 1, sshd: true } as const;
+const SHARED_LAB_SPEC = { xvnc: [{}, {}, { password: 'retro-pw' }], vms: 2, sshd: true } as const;
 
 function findTests(folder: string): string[] {
   const full = join(root, folder);
@@ -73,7 +73,7 @@ mkdirSync(labFolder, { recursive: true });
 const labFile = join(labFolder, `lab-${process.pid}.json`);
 let lab: Lab | null = null;
 if (needsLab) {
-  console.error('» starting the shared lab (3 Xvnc, 1 QEMU VM, sshd)…');
+  console.error('» starting the shared lab (3 Xvnc, 2 QEMU VMs, sshd)…');
   const started = Date.now();
   try {
     lab = await startLab({ xvnc: [...SHARED_LAB_SPEC.xvnc], vms: SHARED_LAB_SPEC.vms, sshd: SHARED_LAB_SPEC.sshd });
