@@ -114,7 +114,7 @@ async function serve(options: { profilePath?: string; port?: number; openWindow:
 async function start(profilePath: string | undefined, logger: Logger): Promise<number> {
   const runtime = findElectronRuntime();
   if (!runtime.available) {
-    process.stdout.write(`Electron is not available (${runtime.reason}): starting the browser shell instead.\n`);
+    process.stdout.write(`Electron is not available: ${runtime.reason}. Starting the browser shell instead.\n`);
     return serve({ openWindow: true, logger, ...(profilePath ? { profilePath } : {}) });
   }
   const child = spawn(runtime.executable, [projectRoot, ...(profilePath ? ['--profile', profilePath] : [])], { stdio: 'inherit' });

@@ -24,7 +24,7 @@ export function findElectronRuntime(env: NodeJS.ProcessEnv = process.env): Elect
   if (!existsSync(executable)) {
     return {
       available: false,
-      reason: `the Electron runtime binary is not installed (${executable} is missing; it is downloaded on first launch, which needs network access — or set ELECTRON_OVERRIDE_DIST_PATH to an unpacked Electron)`,
+      reason: `its runtime ${executable} is missing (Electron downloads it on first launch, which needs network access; ELECTRON_OVERRIDE_DIST_PATH can point at an unpacked Electron)`,
     };
   }
   return { available: true, executable };
