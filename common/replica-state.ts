@@ -16,7 +16,8 @@ export type ReplicaState =
   | { readonly name: 'idle' }
   | { readonly name: 'connecting'; readonly attempt: number }
   | { readonly name: 'needs-password'; readonly attempt: number }
-  | { readonly name: 'connected'; readonly width: number; readonly height: number }
+  /** `attempt` and `sinceMs` let a connection that fails right after connecting keep backing off. */
+  | { readonly name: 'connected'; readonly width: number; readonly height: number; readonly attempt: number; readonly sinceMs: number }
   | { readonly name: 'auth-failed'; readonly reason: string }
   | { readonly name: 'disconnected'; readonly reason: string; readonly attempt: number }
   | { readonly name: 'reconnecting'; readonly reason: string; readonly attempt: number; readonly retryAtMs: number }
@@ -27,10 +28,10 @@ export type ReplicaEvent =
   | { readonly type: 'connect' }
   | { readonly type: 'credentials-required' }
   | { readonly type: 'credentials-supplied' }
-  | { readonly type: 'connected'; readonly width: number; readonly height: number }
+  | { readonly type: 'connected'; readonly width: number; readonly height: number; readonly nowMs: number }
   | { readonly type: 'resized'; readonly width: number; readonly height: number }
   | { readonly type: 'security-failure'; readonly reason: string }
-  | { readonly type: 'dropped'; readonly reason: string }
+  | { readonly type: 'dropped'; readonly reason: string; readonly nowMs: number }
   | { readonly type: 'schedule-retry'; readonly nowMs: number }
   | { readonly type: 'retry-due' }
   | { readonly type: 'close' };
@@ -42,6 +43,8 @@ export type TransitionResult =
 /** First reconnect delay; doubles per failed attempt up to RECONNECT_MAX_DELAY_MS (like virt-viewer --reconnect, but bounded). */
 export const RECONNECT_BASE_DELAY_MS = 1000;
 export const RECONNECT_MAX_DELAY_MS = 8000;
+/** A connection that lasted this long resets the backoff; one that fails sooner (a hostile or broken server) keeps backing off. */
+export const STABLE_CONNECTION_MS = 10_000;
 
 /** Delay before reconnect attempt number `attempt` (1-based). */
 export function reconnectDelayMs(attempt: number): number {
@@ -75,19 +78,21 @@ export function transition(state: ReplicaState, event: ReplicaEvent): Transition
       return refuse(state, event);
     case 'connected':
       if (state.name === 'connecting' || state.name === 'needs-password') {
-        return ok({ name: 'connected', width: event.width, height: event.height });
+        return ok({ name: 'connected', width: event.width, height: event.height, attempt: state.attempt, sinceMs: event.nowMs });
       }
       return refuse(state, event);
     case 'resized':
-      if (state.name === 'connected') return ok({ name: 'connected', width: event.width, height: event.height });
+      if (state.name === 'connected') return ok({ ...state, width: event.width, height: event.height });
       return refuse(state, event);
     case 'security-failure':
       if (state.name === 'connecting' || state.name === 'needs-password') return ok({ name: 'auth-failed', reason: event.reason });
       return refuse(state, event);
     case 'dropped':
       if (state.name === 'connecting' || state.name === 'needs-password' || state.name === 'connected') {
-        // A session that had connected starts its backoff afresh; a failed attempt keeps counting.
-        const attempt = state.name === 'connected' ? 0 : attemptOf(state);
+        // A session that stayed connected starts its backoff afresh; a failed attempt, or a connection
+        // that failed right away, keeps counting (no tight reconnect loop against a broken server).
+        const stable = state.name === 'connected' && event.nowMs - state.sinceMs >= STABLE_CONNECTION_MS;
+        const attempt = stable ? 0 : attemptOf(state);
         return ok({ name: 'disconnected', reason: event.reason, attempt });
       }
       // A failed auth is followed by the server closing the socket: the auth failure is the news.

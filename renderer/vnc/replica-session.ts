@@ -149,7 +149,7 @@ export class ReplicaSession {
     if (this.currentState.name !== 'needs-password') return;
     this.withdrawPasswordRequest();
     this.endAttempt();
-    this.apply({ type: 'dropped', reason: PASSWORD_CANCELLED });
+    this.apply({ type: 'dropped', reason: PASSWORD_CANCELLED, nowMs: this.clock.now() });
   }
 
   /** Ends the session for good (the workspace closes). */
@@ -250,7 +250,7 @@ export class ReplicaSession {
   private handleConnect(attempt: Attempt): void {
     this.withdrawPasswordRequest();
     const client = attempt.client;
-    this.apply({ type: 'connected', width: client?.width ?? 0, height: client?.height ?? 0 });
+    this.apply({ type: 'connected', width: client?.width ?? 0, height: client?.height ?? 0, nowMs: this.clock.now() });
   }
 
   private handleCredentialsRequired(attempt: Attempt, types: readonly string[]): void {
@@ -321,7 +321,7 @@ export class ReplicaSession {
     if (this.attempt !== attempt) return;
     this.withdrawPasswordRequest();
     this.endAttempt();
-    this.apply({ type: 'dropped', reason });
+    this.apply({ type: 'dropped', reason, nowMs: this.clock.now() });
     // A fatal failure (e.g. an oversized desktop) would fail again: it waits for "Retry now".
     if (this.currentState.name === 'disconnected' && !fatal) this.scheduleRetry();
   }

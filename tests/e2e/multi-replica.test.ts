@@ -109,7 +109,7 @@ describe('viewing N real replicas', () => {
 
   it('fails a hostile server alone, with a reason, while the others stay connected', async () => {
     for (const id of ['huge', 'garbage']) {
-      await page.waitForSelector(`[data-replica-id="${id}"]:is([data-state="disconnected"],[data-state="reconnecting"])`, { timeout: 20_000, state: 'attached' });
+      await waitForReplicaState(page, id, ['disconnected', 'reconnecting'], 20_000);
     }
     const hugeText = await page.textContent('[data-replica-id="huge"]');
     assert.match(hugeText ?? '', /65535/, 'the huge-desktop replica says why it failed');
@@ -120,7 +120,7 @@ describe('viewing N real replicas', () => {
 
   it('shows a killed server as disconnected and reconnects when it is back, others unaffected', async () => {
     await own.kill();
-    await page.waitForSelector('[data-replica-id="own"]:is([data-state="disconnected"],[data-state="reconnecting"])', { timeout: 15_000, state: 'attached' });
+    await waitForReplicaState(page, 'own', ['disconnected', 'reconnecting'], 15_000);
     assert.match((await page.textContent('[data-replica-id="own"]')) ?? '', /reconnecting in \d+ s|disconnected/);
     for (const id of ['x1', 'x2', 'xpw', 'vm', 'tunnel']) {
       assert.equal(await page.getAttribute(`[data-replica-id="${id}"]`, 'data-state'), 'connected', `${id} must be unaffected`);

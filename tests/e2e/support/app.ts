@@ -86,9 +86,24 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
-/** Waits until the thumbnail of `replicaId` shows `state` (its data-state attribute). */
-export async function waitForReplicaState(page: Page, replicaId: string, state: string, timeoutMs = 30_000): Promise<void> {
-  await page.waitForSelector(`[data-replica-id="${replicaId}"][data-state="${state}"]`, { timeout: timeoutMs, state: 'attached' });
+/**
+ * Waits until the thumbnail of `replicaId` shows one of `states` (its data-state attribute); on
+ * timeout the error says what it showed instead.
+ */
+export async function waitForReplicaState(page: Page, replicaId: string, states: string | readonly string[], timeoutMs = 30_000): Promise<void> {
+  const wanted = typeof states === 'string' ? [states] : states;
+  const selector = `[data-replica-id="${replicaId}"]:is(${wanted.map((state) => `[data-state="${state}"]`).join(',')})`;
+  try {
+    await page.waitForSelector(selector, { timeout: timeoutMs, state: 'attached' });
+  } catch {
+    const shown = await page
+      .evaluate((id: string) => {
+        const element = document.querySelector(`[data-replica-id="${id}"]`);
+        return element ? `${element.getAttribute('data-state')}: ${(element.textContent ?? '').slice(0, 300)}` : 'no such thumbnail';
+      }, replicaId)
+      .catch((error: unknown) => `unreadable (${String(error)})`);
+    throw new Error(`${replicaId} did not reach ${wanted.join(' or ')} within ${timeoutMs} ms; it shows ${shown}`);
+  }
 }
 
 /** Reads a canvas's pixels (RGBA) from the page: a replica's thumbnail canvas or the composite. */

@@ -137,7 +137,7 @@ describe('ReplicaSession', () => {
     await flush();
     assert.deepEqual(t.streamsOpened, ['st1']);
     t.lastClient().connect(640, 400);
-    assert.deepEqual(t.session.state, { name: 'connected', width: 640, height: 400 });
+    assert.deepEqual(t.session.state, { name: 'connected', width: 640, height: 400, attempt: 0, sinceMs: t.clock.now() });
     assert.deepEqual(
       t.reports.map((report) => [report.state, report.width, report.height]),
       [
@@ -156,7 +156,7 @@ describe('ReplicaSession', () => {
     client.connect(640, 400);
     client.events.onDesktopResize(800, 600);
     client.events.onFramebufferUpdate([{ x: 0, y: 0, width: 8, height: 8 }]);
-    assert.deepEqual(t.session.state, { name: 'connected', width: 800, height: 600 });
+    assert.deepEqual(t.session.state, { name: 'connected', width: 800, height: 600, attempt: 0, sinceMs: t.clock.now() });
     assert.equal(t.reports[t.reports.length - 1]?.width, 800);
     assert.equal(t.updates.length, 1);
   });

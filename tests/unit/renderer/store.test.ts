@@ -14,7 +14,7 @@ const SESSION: SessionInfo = {
   replicas: ['r1', 'r2', 'r3'].map((id) => ({ id, label: `Replica ${id}`, endpoint: `127.0.0.1:59${id.slice(1)}`, tunnel: false, hasPassword: false })),
 };
 
-const connected = (width: number, height: number): ReplicaState => ({ name: 'connected', width, height });
+const connected = (width: number, height: number): ReplicaState => ({ name: 'connected', width, height, attempt: 0, sinceMs: 0 });
 const dropped = (reason: string): ReplicaState => ({ name: 'disconnected', reason, attempt: 0 });
 const state = () => appStore.getState();
 
