@@ -2,8 +2,12 @@
 // and a runtime check of its request. Both shells (Electron IPC, the browser shell's WebSocket)
 // implement exactly this; no other file spells a channel name.
 
-import type { ProfileProblem } from './profile';
+import type { DomainState } from './l0';
+import { MAX_REPLICAS, type ProfileProblem } from './profile';
 import type { ReplicaStateName } from './replica-state';
+import type { InputJournalEntry } from './input/input-events';
+import { MAX_JOURNAL_BATCH, parseJournalEntry } from './input/input-journal';
+import type { InputScriptStep } from './input/input-script';
 
 /** What the UI may know of a replica: never a secret. */
 export interface ReplicaSummary {
@@ -35,6 +39,8 @@ export interface StartupInfo {
   readonly headless: boolean;
   /** The profile named on the command line (--profile), already opened, or null. */
   readonly startupSession: OpenResult | null;
+  /** `retrovisor run --script`: steps to play into the startup session once its replicas are connected. */
+  readonly startupScript?: readonly InputScriptStep[];
 }
 
 export interface ReplicaStatusReport {
@@ -46,9 +52,47 @@ export interface ReplicaStatusReport {
   readonly reason?: string;
 }
 
+/** How the startup script ended. */
+export interface ScriptResult {
+  readonly sessionId: string;
+  readonly ok: boolean;
+  readonly stepsRun: number;
+  /** Why it stopped (a step failed, replicas never connected). */
+  readonly error?: string;
+}
+
 export interface Notice {
   readonly level: 'info' | 'warning' | 'error';
   readonly message: string;
+}
+
+/** What the demo panel can ask of a demo replica's simulated L0 (virsh's verbs). */
+export type DemoL0Action = 'reset' | 'destroy' | 'start' | 'snapshot-create' | 'snapshot-revert';
+
+/** Every DemoL0Action, in the order the demo panel shows them. */
+export const DEMO_L0_ACTIONS: readonly DemoL0Action[] = ['reset', 'destroy', 'start', 'snapshot-create', 'snapshot-revert'];
+
+/** One replica of the built-in demo lab, as the demo panel shows it. */
+export interface DemoReplicaStatus {
+  readonly id: string;
+  readonly label: string;
+  /** "127.0.0.1:PORT" */
+  readonly endpoint: string;
+  /** Its domain's state on the simulated L0: 'running', 'shut off' or 'crashed'. */
+  readonly domainState: DomainState;
+  /** Lasting faults in force, in their command-line form without the replica: "lag=200", "drop-key=5", "freeze". */
+  readonly faults: readonly string[];
+  /** Snapshot names on the simulated L0, oldest first (snapshot-revert restores the newest). */
+  readonly snapshots: readonly string[];
+}
+
+/** The built-in demo lab as the back end runs it. */
+export interface DemoStatus {
+  /** False while no lab runs (before the first startDemoLab); `replicas` is then empty. */
+  readonly running: boolean;
+  /** The open sessions that show the lab: the UI shows the demo panel for these. */
+  readonly sessionIds: readonly string[];
+  readonly replicas: readonly DemoReplicaStatus[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,6 +146,24 @@ const parseNothing: Parser<void> = (input) => {
 const parseSessionReplica: Parser<{ sessionId: string; replicaId: string }> = (input) => {
   const value = record(input, 'request');
   return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), replicaId: text(value.replicaId, 'replicaId', ID_MAX) };
+};
+
+/** A fault's command-line form after "rN:" is at most a kind, "=" and 1000 characters of text. */
+const DEMO_FAULT_MAX = 1100;
+
+const parseStartDemoLab: Parser<{ replicas?: number }> = (input) => {
+  const value = record(input ?? {}, 'request');
+  const replicas = optionalNumber(value.replicas, 'replicas');
+  if (replicas === undefined) return {};
+  if (replicas < 1 || replicas > MAX_REPLICAS) throw new ContractError(`replicas: the demo lab runs 1 to ${MAX_REPLICAS} replicas`);
+  return { replicas };
+};
+
+const parseDemoL0Action: Parser<{ replicaId: string; action: DemoL0Action }> = (input) => {
+  const value = record(input, 'request');
+  const action = text(value.action, 'action', 32) as DemoL0Action;
+  if (!DEMO_L0_ACTIONS.includes(action)) throw new ContractError(`action: expected one of ${DEMO_L0_ACTIONS.join(', ')}`);
+  return { replicaId: text(value.replicaId, 'replicaId', ID_MAX), action };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -165,6 +227,49 @@ export const CONTRACT_CALLS = {
       ...(reason === undefined ? {} : { reason }),
     };
   }),
+  /** The UI's input broadcast journals what it sent (in sequence order, batched); the back end keeps a bounded journal per session. */
+  recordInput: call<{ sessionId: string; entries: InputJournalEntry[] }, void>((input) => {
+    const value = record(input, 'request');
+    const entries = value.entries;
+    if (!Array.isArray(entries) || entries.length > MAX_JOURNAL_BATCH) throw new ContractError(`entries: expected an array of at most ${MAX_JOURNAL_BATCH}`);
+    const fail = (message: string): never => {
+      throw new ContractError(message);
+    };
+    return {
+      sessionId: text(value.sessionId, 'sessionId', ID_MAX),
+      entries: entries.map((entry, index) => parseJournalEntry(entry, `entries[${index}]`, fail)),
+    };
+  }),
+  /** The session's input journal as JSON lines (oldest first), with how many older entries were dropped. */
+  exportInputJournal: call<{ sessionId: string }, { jsonLines: string; entries: number; dropped: number }>((input) => ({
+    sessionId: text(record(input, 'request').sessionId, 'sessionId', ID_MAX),
+  })),
+  /** The UI finished the startup script (`retrovisor run --script`): how many steps ran, and why it stopped early. */
+  reportScriptResult: call<ScriptResult, void>((input) => {
+    const value = record(input, 'request');
+    if (typeof value.ok !== 'boolean') throw new ContractError('ok: expected a boolean');
+    const stepsRun = optionalNumber(value.stepsRun, 'stepsRun') ?? 0;
+    const error = value.error === undefined ? undefined : text(value.error, 'error', 4096);
+    return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), ok: value.ok, stepsRun, ...(error === undefined ? {} : { error }) };
+  }),
+  /**
+   * Starts the built-in demo lab in the back end (one per back end, reused while it runs; a different
+   * replica count restarts it) and opens it as a new session. The simulated L0 stays with the lab.
+   */
+  startDemoLab: call<{ replicas?: number }, OpenResult>(parseStartDemoLab),
+  /** The demo lab's replicas: their domain states, lasting faults and snapshots. */
+  getDemoStatus: call<void, DemoStatus>(parseNothing),
+  /** Injects a fault into a demo replica: the command-line form after "rN:" ("lag=200", "banner=HACKED", "crash"). */
+  setDemoFault: call<{ replicaId: string; fault: string }, DemoStatus>((input) => {
+    const value = record(input, 'request');
+    return { replicaId: text(value.replicaId, 'replicaId', ID_MAX), fault: text(value.fault, 'fault', DEMO_FAULT_MAX) };
+  }),
+  /** Removes a demo replica's lasting faults (lag, drop-key, freeze); a banner stays until reset or revert. */
+  clearDemoFaults: call<{ replicaId: string }, DemoStatus>((input) => ({
+    replicaId: text(record(input, 'request').replicaId, 'replicaId', ID_MAX),
+  })),
+  /** Runs a simulated L0 operation on a demo replica's domain (snapshot-revert restores its newest snapshot). */
+  demoL0Action: call<{ replicaId: string; action: DemoL0Action }, DemoStatus>(parseDemoL0Action),
 } as const;
 
 interface EventSpec<Payload> {

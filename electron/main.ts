@@ -20,9 +20,15 @@ app.enableSandbox();
 const logger = createLogger({ level: parseLogLevel(process.env.RETROVISOR_LOG) ?? 'warn', format: 'text' });
 const rendererRoot = normalize(join(__dirname, '..', 'renderer'));
 
-function startupProfilePath(): string | undefined {
-  const { values } = parseArgs({ args: process.argv.slice(1), options: { profile: { type: 'string' } }, strict: false, allowPositionals: true });
-  return typeof values.profile === 'string' ? values.profile : undefined;
+/** What the command line asks to open at start-up: `--profile FILE`, or `--demo` for the built-in demo lab. */
+function startupRequest(): { profilePath: string | undefined; demo: boolean } {
+  const { values } = parseArgs({
+    args: process.argv.slice(1),
+    options: { profile: { type: 'string' }, demo: { type: 'boolean' } },
+    strict: false,
+    allowPositionals: true,
+  });
+  return { profilePath: typeof values.profile === 'string' ? values.profile : undefined, demo: values.demo === true };
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -41,12 +47,13 @@ if (!app.requestSingleInstanceLock()) {
       return new Response(response.body, { status: response.status, headers });
     });
 
-    const profilePath = startupProfilePath();
+    const { profilePath, demo } = startupRequest();
     const backend = createBackend({
       shell: 'electron',
       headless: false,
       version: packageJson.version,
       logger,
+      startupDemo: demo,
       ...(profilePath ? { startupProfilePath: profilePath } : {}),
     });
     const window = createMainWindow(join(__dirname, 'preload.cjs'));

@@ -11,11 +11,16 @@ import {
   type Notice,
   type OpenResult,
   type ReplicaStatusReport,
+  type ScriptResult,
   type SessionInfo,
   type StartupInfo,
 } from '../common/contract';
 import { quickConnectProfile } from '../common/endpoint';
-import { MAX_PROFILE_BYTES, parseProfileText, type Profile, type ProfileProblem } from '../common/profile';
+import type { InputJournalEntry } from '../common/input/input-events';
+import { InputJournal } from '../common/input/input-journal';
+import type { InputScriptStep } from '../common/input/input-script';
+import { MAX_PROFILE_BYTES, parseProfileText, validateProfile, type Profile, type ProfileProblem } from '../common/profile';
+import { DemoService, type DemoLabAccess, type DemoServiceOptions } from './demo-service';
 import { errorMessage, SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
 import { connectReplica } from './replica-transport';
 import { readSmallFile, resolveSecret, resolveUserPath } from './secrets';
@@ -38,6 +43,14 @@ export interface BackendOptions {
   readonly version: string;
   /** The profile named on the command line; opened once, on the first getStartup. */
   readonly startupProfilePath?: string;
+  /** `retrovisor run --script`: steps the UI plays into the startup session (handed over by getStartup). */
+  readonly startupScript?: readonly InputScriptStep[];
+  /** Entries each session's input journal keeps (default INPUT_JOURNAL_CAPACITY). */
+  readonly inputJournalCapacity?: number;
+  /** `--demo`: the built-in demo lab is the startup session (unless a startup profile is given). */
+  readonly startupDemo?: boolean;
+  /** Demo lab tuning (size, cursor blink, clock) for tests and the tour. */
+  readonly demoLab?: DemoServiceOptions['lab'];
   readonly logger: Logger;
   /** Where profile text and quick-connect sessions resolve relative paths. Default: process.cwd(). */
   readonly workingDirectory?: string;
@@ -66,13 +79,19 @@ export interface Backend {
   attachStream(streamId: string, endpoint: StreamEndpoint): void;
   /** Listens to replica state reports (the `run` command prints them); returns the unsubscribe. */
   onReplicaReport(listener: ReplicaReportListener): () => void;
+  /** Listens to input the UI broadcast, as it is journaled (the `run` command prints it); returns the unsubscribe. */
+  onInputRecorded(listener: (entries: readonly InputJournalEntry[], sessionId: string) => void): () => void;
+  /** Listens for the end of the startup script (`run --script`); returns the unsubscribe. */
+  onScriptResult(listener: (result: ScriptResult) => void): () => void;
   /** Sends an event to every UI listener (the shells forward events to the UI). */
   emit<K extends EventName>(event: K, payload: EventPayload<K>): void;
   /** Shortcut for emit('notice', notice); the notice is logged too. */
   emitNotice(notice: Notice): void;
   /** Subscribes to a contract event; returns the unsubscribe. */
   onEvent<K extends EventName>(event: K, listener: (payload: EventPayload<K>) => void): () => void;
-  /** Closes every stream and SSH connection; later calls fail. */
+  /** The built-in demo lab (started by startDemoLab); in-process callers (the tour, tests) read its guests. */
+  readonly demo: DemoLabAccess;
+  /** Closes every stream, SSH connection and the demo lab; later calls fail. */
   close(): Promise<void>;
 }
 
@@ -107,6 +126,9 @@ export function createBackend(options: BackendOptions): Backend {
   const pendingStreams = new Map<string, PendingStream>();
   const activeStreams = new Set<ActiveStream>();
   const reportListeners = new Set<ReplicaReportListener>();
+  const journals = new Map<string, InputJournal>();
+  const inputListeners = new Set<(entries: readonly InputJournalEntry[], sessionId: string) => void>();
+  const scriptListeners = new Set<(result: ScriptResult) => void>();
   const eventListeners = new Map<EventName, Set<(payload: never) => void>>();
   let startup: Promise<OpenResult> | null = null;
   let closed = false;
@@ -146,6 +168,25 @@ export function createBackend(options: BackendOptions): Backend {
     return openSession(parseProfileText(text), path.dirname(absolutePath), absolutePath);
   }
 
+  const demo = new DemoService({
+    logger,
+    openProfile: (document, source) => openSession(validateProfile(document), workingDirectory, source),
+    sessionExists: (sessionId) => sessions.get(sessionId) !== undefined,
+    closeSession: (sessionId, reason) => {
+      closeStreamsOf(sessionId, reason);
+      journals.delete(sessionId);
+      if (sessions.delete(sessionId)) logger.info('session closed', { sessionId, reason });
+    },
+    ...(options.demoLab === undefined ? {} : { lab: options.demoLab }),
+  });
+
+  /** The session opened at start-up: the command line's profile, else the demo lab with --demo. */
+  function openStartupSession(): Promise<OpenResult> | null {
+    if (options.startupProfilePath !== undefined) return openProfileFile(options.startupProfilePath);
+    if (options.startupDemo === true) return demo.open().catch((error: unknown) => problemResult(errorMessage(error)));
+    return null;
+  }
+
   function closeStreamsOf(sessionId: string, reason: string): void {
     for (const [streamId, pending] of pendingStreams) {
       if (pending.sessionId !== sessionId) continue;
@@ -170,18 +211,18 @@ export function createBackend(options: BackendOptions): Backend {
   const handlers: ContractHandlers = {
     async getStartup(): Promise<StartupInfo> {
       assertOpen();
-      const startupPath = options.startupProfilePath;
-      if (startupPath !== undefined) {
-        startup ??= openProfileFile(startupPath);
-        // A page reloaded after the user closed the startup session opens the profile again.
+      if (startup === null) startup = openStartupSession();
+      if (startup !== null) {
+        // A page reloaded after the user closed the startup session opens it again.
         const previous = await startup;
-        if (previous.ok && sessions.get(previous.session.sessionId) === undefined) startup = openProfileFile(startupPath);
+        if (previous.ok && sessions.get(previous.session.sessionId) === undefined) startup = openStartupSession();
       }
       return {
         shell: options.shell,
         version: options.version,
         headless: options.headless,
         startupSession: startup === null ? null : await startup,
+        ...(options.startupScript === undefined ? {} : { startupScript: options.startupScript }),
       };
     },
 
@@ -207,7 +248,53 @@ export function createBackend(options: BackendOptions): Backend {
     closeSession: ({ sessionId }) =>
       answer(() => {
         closeStreamsOf(sessionId, 'the session was closed');
+        journals.delete(sessionId);
         if (sessions.delete(sessionId)) logger.info('session closed', { sessionId });
+      }),
+
+    recordInput: ({ sessionId, entries }) =>
+      answer(() => {
+        assertOpen();
+        if (sessions.get(sessionId) === undefined) {
+          // Late input of a session the UI just closed (or the demo lab replaced): nothing to keep it for.
+          journals.delete(sessionId);
+          return;
+        }
+        let journal = journals.get(sessionId);
+        if (journal === undefined) {
+          journal = new InputJournal(options.inputJournalCapacity);
+          journals.set(sessionId, journal);
+        }
+        const refused = journal.append(entries);
+        if (refused > 0) logger.warn('input journal entries out of sequence were refused', { sessionId, refused });
+        for (const listener of inputListeners) {
+          try {
+            listener(entries, sessionId);
+          } catch (error) {
+            logger.error('input listener failed', { error });
+          }
+        }
+      }),
+
+    exportInputJournal: ({ sessionId }) =>
+      answer(() => {
+        assertOpen();
+        if (sessions.get(sessionId) === undefined) throw new Error(`no open session "${sessionId}": open the session again to journal its input`);
+        const journal = journals.get(sessionId);
+        return { jsonLines: journal?.toJsonLines() ?? '', entries: journal?.size ?? 0, dropped: journal?.dropped ?? 0 };
+      }),
+
+    reportScriptResult: (result) =>
+      answer(() => {
+        assertOpen();
+        logger.info('input script finished', { ...result });
+        for (const listener of scriptListeners) {
+          try {
+            listener(result);
+          } catch (error) {
+            logger.error('script result listener failed', { error });
+          }
+        }
       }),
 
     openReplicaStream: ({ sessionId, replicaId }) =>
@@ -265,6 +352,31 @@ export function createBackend(options: BackendOptions): Backend {
           }
         }
       }),
+
+    async startDemoLab({ replicas }) {
+      assertOpen();
+      return demo.open(replicas);
+    },
+
+    async getDemoStatus() {
+      assertOpen();
+      return demo.status();
+    },
+
+    async setDemoFault({ replicaId, fault }) {
+      assertOpen();
+      return demo.setFault(replicaId, fault);
+    },
+
+    async clearDemoFaults({ replicaId }) {
+      assertOpen();
+      return demo.clearFaults(replicaId);
+    },
+
+    async demoL0Action({ replicaId, action }) {
+      assertOpen();
+      return demo.l0Action(replicaId, action);
+    },
   };
 
   function refuseEndpoint(endpoint: StreamEndpoint, reason: string): void {
@@ -324,6 +436,16 @@ export function createBackend(options: BackendOptions): Backend {
       return () => reportListeners.delete(listener);
     },
 
+    onInputRecorded(listener) {
+      inputListeners.add(listener);
+      return () => inputListeners.delete(listener);
+    },
+
+    onScriptResult(listener) {
+      scriptListeners.add(listener);
+      return () => scriptListeners.delete(listener);
+    },
+
     emit,
 
     emitNotice(notice) {
@@ -341,6 +463,8 @@ export function createBackend(options: BackendOptions): Backend {
       return () => listeners.delete(listener);
     },
 
+    demo,
+
     async close() {
       if (closed) return;
       closed = true;
@@ -349,8 +473,12 @@ export function createBackend(options: BackendOptions): Backend {
       const relays = [...activeStreams].map((stream) => stream.relay);
       for (const relay of relays) relay.close('RetroVisor is shutting down');
       await Promise.all(relays.map((relay) => relay.done));
+      await demo.stop();
       sessions.clear();
       reportListeners.clear();
+      inputListeners.clear();
+      scriptListeners.clear();
+      journals.clear();
       eventListeners.clear();
       await ssh.close();
       logger.info('back end closed');

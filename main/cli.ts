@@ -12,17 +12,24 @@ import { createBackend } from './backend';
 import { startBrowserShell } from './browser-shell';
 import { QUIET_CHROMIUM_FLAGS, findChromium } from './chromium';
 import { findElectronRuntime } from './electron-runtime';
+import { runLabCommand } from './lab-command';
+import { InputScriptFileError, loadInputScriptFile } from './input-script-file';
 import { createLogger, parseLogLevel, type Logger } from './logger';
 import { RUN_EXIT, runHeadless } from './run-command';
 
 const USAGE = `RetroVisor ${packageJson.version} — one window onto a VM replicated across hypervisors
 
 Usage:
-  retrovisor start [--profile FILE]            the desktop app (Electron; the browser shell when Electron's runtime is missing)
-  retrovisor serve [--profile FILE] [--port N] [--open]
+  retrovisor start [--profile FILE | --demo]   the desktop app (Electron; the browser shell when Electron's runtime is missing)
+                                               --demo opens the built-in demo lab at once
+  retrovisor serve [--profile FILE | --demo] [--port N] [--open]
                                                the browser shell only: prints the URL (with its launch secret)
-  retrovisor run --profile FILE [--duration SECONDS] [--json]
+  retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password PW] [--profile-out FILE]
+                                               the demo lab alone: prints its endpoints, writes a profile, runs until Ctrl+C
+                                               (retrovisor lab --help for details)
+  retrovisor run --profile FILE [--duration SECONDS] [--json] [--script STEPS.json]
                                                headless: connect every replica, report state changes, exit
+                                               --script plays input steps into every replica, then exits
                                                0 = every replica connected, 1 = not, 2 = bad profile or arguments
   retrovisor --help | --version
 
@@ -52,8 +59,10 @@ function parseCommand(argv: readonly string[]) {
       profile: { type: 'string' },
       duration: { type: 'string' },
       json: { type: 'boolean', default: false },
+      script: { type: 'string' },
       port: { type: 'string' },
       open: { type: 'boolean', default: false },
+      demo: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
@@ -71,12 +80,13 @@ function parsePositiveNumber(value: string | undefined, name: string, integer: b
   return number;
 }
 
-async function serve(options: { profilePath?: string; port?: number; openWindow: boolean; logger: Logger }): Promise<number> {
+async function serve(options: { profilePath?: string; demo: boolean; port?: number; openWindow: boolean; logger: Logger }): Promise<number> {
   const backend = createBackend({
     shell: 'browser',
     headless: false,
     version: packageJson.version,
     logger: options.logger,
+    startupDemo: options.demo,
     ...(options.profilePath ? { startupProfilePath: options.profilePath } : {}),
   });
   const shell = await startBrowserShell({ backend, staticRoot: staticRoot(), logger: options.logger, ...(options.port ? { port: options.port } : {}) });
@@ -111,13 +121,15 @@ async function serve(options: { profilePath?: string; port?: number; openWindow:
   return 0;
 }
 
-async function start(profilePath: string | undefined, logger: Logger): Promise<number> {
+async function start(profilePath: string | undefined, demo: boolean, logger: Logger): Promise<number> {
   const runtime = findElectronRuntime();
   if (!runtime.available) {
     process.stdout.write(`Electron is not available: ${runtime.reason}. Starting the browser shell instead.\n`);
-    return serve({ openWindow: true, logger, ...(profilePath ? { profilePath } : {}) });
+    return serve({ openWindow: true, demo, logger, ...(profilePath ? { profilePath } : {}) });
   }
-  const child = spawn(runtime.executable, [projectRoot, ...(profilePath ? ['--profile', profilePath] : [])], { stdio: 'inherit' });
+  const child = spawn(runtime.executable, [projectRoot, ...(profilePath ? ['--profile', profilePath] : []), ...(demo ? ['--demo'] : [])], {
+    stdio: 'inherit',
+  });
   return new Promise((resolveExit) => {
     child.on('exit', (code) => resolveExit(code ?? 1));
     child.on('error', (error) => {
@@ -130,6 +142,10 @@ async function start(profilePath: string | undefined, logger: Logger): Promise<n
 /** Entry point: returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger({ level: parseLogLevel(process.env.RETROVISOR_LOG) ?? 'warn', format: 'text' });
+  // `lab` has flags of its own (and its own usage): it parses them itself.
+  if (argv[0] === 'lab') {
+    return runLabCommand(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, workingDirectory: process.cwd() });
+  }
   let parsed: ReturnType<typeof parseCommand>;
   try {
     parsed = parseCommand(argv);
@@ -142,16 +158,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const profilePath = parsed.values.profile ? resolve(parsed.values.profile) : undefined;
+    const demo = parsed.values.demo;
+    if (demo && profilePath !== undefined) throw new UsageError('--demo and --profile both say what to open: choose one');
+    if (demo && parsed.command !== undefined && parsed.command !== 'start' && parsed.command !== 'serve') {
+      throw new UsageError(`--demo goes with start or serve, not ${parsed.command} (for a lab of its own: retrovisor lab)`);
+    }
     switch (parsed.command ?? 'start') {
       case 'start':
-        return await start(profilePath, logger);
+        return await start(profilePath, demo, logger);
       case 'serve': {
         const port = parsePositiveNumber(parsed.values.port, 'port', true);
-        return await serve({ openWindow: parsed.values.open, logger, ...(profilePath ? { profilePath } : {}), ...(port ? { port } : {}) });
+        return await serve({ openWindow: parsed.values.open, demo, logger, ...(profilePath ? { profilePath } : {}), ...(port ? { port } : {}) });
       }
       case 'run': {
         if (!profilePath) throw new UsageError('run needs --profile FILE');
         const durationSeconds = parsePositiveNumber(parsed.values.duration, 'duration', false);
+        const script = parsed.values.script === undefined ? undefined : await loadInputScriptFile(resolve(parsed.values.script));
         return await runHeadless({
           profilePath,
           json: parsed.values.json,
@@ -161,12 +183,17 @@ export async function main(argv: readonly string[]): Promise<number> {
           stdout: process.stdout,
           stderr: process.stderr,
           ...(durationSeconds === undefined ? {} : { durationSeconds }),
+          ...(script === undefined ? {} : { script }),
         });
       }
       default:
         throw new UsageError(`unknown command "${parsed.command}"`);
     }
   } catch (error) {
+    if (error instanceof InputScriptFileError) {
+      process.stderr.write(`retrovisor: ${error.message}\n`);
+      return RUN_EXIT.badInput;
+    }
     if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`retrovisor: ${error.message}\n\n${USAGE}\n`);
       return RUN_EXIT.badInput;

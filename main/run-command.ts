@@ -2,7 +2,9 @@
 // profile and reporting state changes (as JSON lines with --json). Runs in Node.
 
 import { chromium, type Browser } from 'playwright-core';
-import type { ReplicaStatusReport, SessionInfo } from '../common/contract';
+import type { ReplicaStatusReport, ScriptResult, SessionInfo } from '../common/contract';
+import { journalLine } from '../common/input/input-journal';
+import type { InputScriptStep } from '../common/input/input-script';
 import { formatProblems } from '../common/profile';
 import { createBackend } from './backend';
 import { startBrowserShell } from './browser-shell';
@@ -14,6 +16,8 @@ export interface RunOptions {
   /** Stop after this many seconds; undefined = until SIGINT/SIGTERM. */
   readonly durationSeconds?: number;
   readonly json: boolean;
+  /** Input steps to play into every replica once all are connected; the run ends when they are done. */
+  readonly script?: readonly InputScriptStep[];
   readonly staticRoot: string;
   readonly version: string;
   readonly logger: Logger;
@@ -44,6 +48,7 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     version: options.version,
     startupProfilePath: options.profilePath,
     logger,
+    ...(options.script === undefined ? {} : { startupScript: options.script }),
   });
   const startup = await backend.handlers.getStartup();
   const opened = startup.startupSession;
@@ -79,6 +84,19 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     say(`${report.replicaId} (${label}): ${report.state}${size}${report.reason ? ` — ${report.reason}` : ''}`);
   });
 
+  // With --json every broadcast input is printed as the back end journals it (before the script's result).
+  const stopInput = backend.onInputRecorded((entries, sessionId) => {
+    if (sessionId !== session.sessionId) return;
+    for (const entry of entries) print({ type: 'input', ...journalLine(entry) });
+  });
+  let scriptResult: ScriptResult | null = null;
+  const stopScript = backend.onScriptResult((result) => {
+    if (result.sessionId !== session.sessionId || scriptResult !== null) return;
+    scriptResult = result;
+    print({ type: 'script', ok: result.ok, stepsRun: result.stepsRun, steps: options.script?.length ?? 0, ...(result.error === undefined ? {} : { error: result.error }) });
+    say(result.ok ? `script: ${result.stepsRun} steps played into every replica` : `script failed: ${result.error ?? 'unknown reason'}`);
+  });
+
   const shell = await startBrowserShell({ backend, staticRoot: options.staticRoot, logger });
   let browser: Browser | null = null;
   let failure: string | null = null;
@@ -95,17 +113,23 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     });
     print({ type: 'session', name: session.name, replicas: session.replicas.map((replica) => replica.id) });
     await page.goto(shell.url);
-    await waitForStop(options.durationSeconds, () => failure !== null);
+    // With a script the run ends when the script does (or at --duration, whichever comes first).
+    await waitForStop(options.durationSeconds, () => failure !== null || scriptResult !== null);
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
   } finally {
     stopReports();
+    stopInput();
+    stopScript();
     await browser?.close().catch(() => undefined);
     await shell.close();
     await backend.close();
   }
 
   const missing = session.replicas.filter((replica) => !everConnected.has(replica.id)).map((replica) => replica.id);
+  const finished = scriptResult as ScriptResult | null;
+  if (options.script !== undefined && finished === null && failure === null) failure = 'the script did not finish before the run ended (raise --duration)';
+  if (finished !== null && !finished.ok) failure ??= `the script failed: ${finished.error ?? 'unknown reason'}`;
   const status = failure === null && missing.length === 0 ? RUN_EXIT.allConnected : RUN_EXIT.failure;
   print({ type: 'summary', connected: [...everConnected].sort(), neverConnected: missing, exitStatus: status, ...(failure ? { error: failure } : {}) });
   if (failure) stderr.write(`retrovisor run: ${failure}\n`);

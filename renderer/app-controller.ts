@@ -4,22 +4,32 @@
 import type { OpenResult } from '../common/contract';
 import { MAX_PROFILE_BYTES } from '../common/profile';
 import type { BackendConnection } from './backend/backend-connection';
+import { DemoController } from './demo/demo-controller';
 import type { AppStore } from './store';
-import type { VncClientFactory } from './vnc/vnc-client';
+import { runStartupScript } from './input/startup-script';
+import type { KeyboardCaptureFactory, VncClientFactory } from './vnc/vnc-client';
 import { WorkspaceController } from './workspace/workspace-controller';
 
 /** The name shown for profiles opened through the quick-connect form. */
 export const QUICK_CONNECT_SOURCE = 'quick connect';
+/** The name under which a failure to open the demo lab is shown. */
+export const DEMO_LAB_SOURCE = 'the demo lab';
 
 /** The app's single controller: one per page. */
 export class AppController {
   private currentWorkspace: WorkspaceController | null = null;
+  /** The demo panel's actions (faults, simulated L0) when the session is the built-in demo lab. */
+  readonly demo: DemoController;
 
   constructor(
     private readonly backend: BackendConnection,
     private readonly store: AppStore,
     private readonly createClient: VncClientFactory,
-  ) {}
+    /** noVNC's keyboard on the composite; null where there is no DOM keyboard (tests). */
+    private readonly captureKeyboard: KeyboardCaptureFactory | null = null,
+  ) {
+    this.demo = new DemoController(backend.api, store);
+  }
 
   /** The open session's controller, or null on the start screen. */
   get workspace(): WorkspaceController | null {
@@ -32,6 +42,12 @@ export class AppController {
     const startup = await this.backend.api.getStartup();
     this.store.getState().setStartup(startup);
     if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, 'the command line');
+    const workspace = this.currentWorkspace;
+    if (startup.startupScript !== undefined && workspace !== null) {
+      runStartupScript(workspace, this.store, this.backend.api, startup.startupScript).catch((error: unknown) =>
+        this.store.getState().pushNotice({ level: 'error', message: `The startup script could not report its result: ${messageOf(error)}` }),
+      );
+    }
   }
 
   /** Opens a profile file the user picked or dropped. */
@@ -48,6 +64,11 @@ export class AppController {
     await this.open(QUICK_CONNECT_SOURCE, () =>
       this.backend.api.quickConnect(password.length > 0 ? { endpoints, password } : { endpoints }),
     );
+  }
+
+  /** Starts the built-in demo lab in the back end (or reuses it) and opens it. */
+  async openDemoLab(replicas?: number): Promise<void> {
+    await this.open(DEMO_LAB_SOURCE, () => this.backend.api.startDemoLab(replicas === undefined ? {} : { replicas }));
   }
 
   /** Closes the open session and returns to the start screen. */
@@ -84,10 +105,12 @@ export class AppController {
     }
     // Only one session at a time: a new one replaces the old (the back end forgets it too).
     if (this.currentWorkspace !== null) void this.closeSession();
-    const workspace = new WorkspaceController(result.session, this.backend, this.store, this.createClient);
+    const workspace = new WorkspaceController(result.session, this.backend, this.store, this.createClient, this.captureKeyboard);
     this.currentWorkspace = workspace;
     this.store.getState().openSession(result.session);
     workspace.start();
+    // Any session may be the demo lab's (the start screen's button, --demo, a page reload).
+    void this.demo.sync(result.session.sessionId);
   }
 }
 

@@ -10,7 +10,7 @@ import { connectBackend } from './backend/connect-backend';
 import { App } from './components/app';
 import { BackendLostBanner } from './components/backend-lost-banner';
 import { appStore } from './store';
-import { createNoVncClient } from './vnc/novnc-client';
+import { captureNoVncKeyboard, createNoVncClient } from './vnc/novnc-client';
 
 async function main(): Promise<void> {
   const container = document.getElementById('root');
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const controller = new AppController(backend, appStore, createNoVncClient);
+  const controller = new AppController(backend, appStore, createNoVncClient, captureNoVncKeyboard);
   root.render(
     <StrictMode>
       <AppControllerContext value={controller}>

@@ -3,7 +3,7 @@
 
 import { useStore } from 'zustand';
 import { createStore, type StateCreator } from 'zustand/vanilla';
-import type { Notice, ReplicaSummary, SessionInfo, StartupInfo } from '../common/contract';
+import type { DemoStatus, Notice, ReplicaSummary, SessionInfo, StartupInfo } from '../common/contract';
 import type { ProfileProblem } from '../common/profile';
 import type { ReplicaState, ReplicaStateName } from '../common/replica-state';
 
@@ -105,8 +105,45 @@ export interface PromptSlice {
   readonly withdrawPassword: (replicaId: string) => void;
 }
 
+/** A demo panel request on its way to the back end: which replica, and what (for the busy state). */
+export interface DemoPending {
+  readonly replicaId: string;
+  readonly action: string;
+}
+
+/** The built-in demo lab, while the open session shows it (the demo panel). */
+export interface DemoSlice {
+  /** The lab's status when the open session is the demo lab, else null (no demo panel). */
+  readonly demo: DemoStatus | null;
+  readonly demoPending: DemoPending | null;
+  /** What the last demo action did, in words (the panel's status line). */
+  readonly demoMessage: string | null;
+  /** The panel is expanded (kept across sessions). */
+  readonly demoPanelOpen: boolean;
+  readonly setDemoStatus: (status: DemoStatus | null) => void;
+  readonly setDemoPending: (pending: DemoPending | null) => void;
+  readonly setDemoMessage: (message: string | null) => void;
+  readonly setDemoPanelOpen: (open: boolean) => void;
+}
+
+/** Input broadcast: on/off, who is left out, who receives input now, and whether the composite has the keyboard. */
+export interface InputSlice {
+  /** On: every included, connected replica receives input. Off: only the reference replica. */
+  readonly broadcastEnabled: boolean;
+  /** Replicas the user excluded from broadcast. */
+  readonly excludedIds: Readonly<Record<string, true>>;
+  /** The replicas receiving input now (pushed by the workspace's broadcast after every change). */
+  readonly inputTargets: readonly string[];
+  /** The composite canvas has keyboard focus: typing goes to the replicas. */
+  readonly compositeFocused: boolean;
+  readonly setBroadcastEnabled: (enabled: boolean) => void;
+  readonly setExcluded: (replicaId: string, excluded: boolean) => void;
+  readonly setInputTargets: (targets: readonly string[]) => void;
+  readonly setCompositeFocused: (focused: boolean) => void;
+}
+
 /** The whole store's state: every slice together. */
-export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice;
+export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice;
 
 /** Most toasts shown at once (older ones go first). */
 export const MAX_NOTICES = 5;
@@ -180,6 +217,8 @@ const INITIAL_SESSION = { session: null, replicaIds: [], replicas: {}, reference
 const INITIAL_VIEW = { viewMode: 'fit', fullScreen: false } as const;
 const INITIAL_NOTICES = { notices: [] } as const;
 const INITIAL_PROMPTS = { passwordPrompts: [] } as const;
+const INITIAL_INPUT = { broadcastEnabled: true, excludedIds: {}, inputTargets: [], compositeFocused: false } as const;
+const INITIAL_DEMO = { demo: null, demoPending: null, demoMessage: null, demoPanelOpen: true } as const;
 
 const createBackendSlice: Slice<BackendSlice> = (set) => ({
   ...INITIAL_BACKEND,
@@ -206,8 +245,12 @@ const createSessionSlice: Slice<SessionSlice> = (set) => ({
       passwordPrompts: [],
       problems: [],
       problemsSource: null,
+      demo: null,
+      demoPending: null,
+      demoMessage: null,
+      ...INITIAL_INPUT,
     }),
-  closeSession: () => set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false }),
+  closeSession: () => set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false, demo: null, demoPending: null, demoMessage: null, ...INITIAL_INPUT }),
   setReplicaState: (replicaId, replicaState) =>
     set((state) => {
       const view = state.replicas[replicaId];
@@ -252,6 +295,27 @@ const createPromptSlice: Slice<PromptSlice> = (set) => ({
     set((state) => ({ passwordPrompts: state.passwordPrompts.filter((entry) => entry.replicaId !== replicaId) })),
 });
 
+const createDemoSlice: Slice<DemoSlice> = (set) => ({
+  ...INITIAL_DEMO,
+  setDemoStatus: (demo) => set({ demo }),
+  setDemoPending: (demoPending) => set({ demoPending }),
+  setDemoMessage: (demoMessage) => set({ demoMessage }),
+  setDemoPanelOpen: (demoPanelOpen) => set({ demoPanelOpen }),
+});
+
+const createInputSlice: Slice<InputSlice> = (set) => ({
+  ...INITIAL_INPUT,
+  setBroadcastEnabled: (broadcastEnabled) => set({ broadcastEnabled }),
+  setExcluded: (replicaId, excluded) =>
+    set((state) => {
+      const { [replicaId]: _was, ...others } = state.excludedIds;
+      return { excludedIds: excluded ? { ...others, [replicaId]: true } : others };
+    }),
+  setInputTargets: (inputTargets) =>
+    set((state) => (state.inputTargets.length === inputTargets.length && state.inputTargets.every((id, index) => id === inputTargets[index]) ? {} : { inputTargets: [...inputTargets] })),
+  setCompositeFocused: (compositeFocused) => set({ compositeFocused }),
+});
+
 /** Creates a fresh store (the app has one; tests may make their own). */
 export function createAppStore() {
   return createStore<AppState>()((...args) => ({
@@ -261,6 +325,8 @@ export function createAppStore() {
     ...createViewSlice(...args),
     ...createNoticeSlice(...args),
     ...createPromptSlice(...args),
+    ...createDemoSlice(...args),
+    ...createInputSlice(...args),
   }));
 }
 
@@ -272,7 +338,7 @@ export const appStore: AppStore = createAppStore();
 
 /** Puts the app's store back to its initial state (tests). */
 export function resetAppStore(): void {
-  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS });
+  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT });
 }
 
 /** Subscribes a component to one narrow slice of the store (use useShallow for objects). */

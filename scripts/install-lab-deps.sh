@@ -16,6 +16,7 @@ requirements=(
   xdotool:xdotool
   xvfb:Xvfb
   x11vnc:x11vnc
+  vncsnapshot:vncsnapshot
   qemu-system-x86:qemu-system-x86_64
   qemu-utils:qemu-img
   busybox-static:pkg

@@ -8,6 +8,7 @@ import { useAppController } from '../app-context';
 import { useElementSize } from '../hooks/use-element-size';
 import { useNow } from '../hooks/use-now';
 import { useAppStore } from '../store';
+import { BroadcastBadge } from './input-controls';
 
 /** Space kept between a fitted composite and the stage's edges, in CSS px. */
 const FIT_MARGIN_PX = 16;
@@ -25,6 +26,7 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
   const fullScreen = useAppStore((state) => state.fullScreen);
   const reference = useAppStore((state) => (state.referenceId === null ? null : (state.replicas[state.referenceId] ?? null)));
   const total = useAppStore((state) => state.replicaIds.length);
+  const session = useAppStore((state) => state.session !== null);
   const trying = useAppStore((state) =>
     state.replicaIds.some((id) => ['idle', 'connecting', 'needs-password', 'reconnecting'].includes(state.replicas[id]?.stateName ?? '')),
   );
@@ -34,6 +36,7 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
   const attachCanvas = useCallback(
     (canvas: HTMLCanvasElement | null) => {
       workspace?.composite.attachCanvas(canvas);
+      workspace?.attachCompositeInput(canvas);
     },
     [workspace],
   );
@@ -53,20 +56,23 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
     }
   }
   const live = reference?.stateName === 'connected';
+  // The coloured frame: input typed here goes to more than one machine.
+  const broadcasting = useAppStore((state) => state.broadcastEnabled && state.inputTargets.length > 0);
 
   return (
-    <div ref={stageRef} className={`stage stage-${viewMode === 'fit' ? 'fit' : 'actual'}`} data-testid="stage">
+    <div ref={stageRef} className={`stage stage-${viewMode === 'fit' ? 'fit' : 'actual'}${broadcasting ? ' stage-broadcasting' : ''}`} data-testid="stage">
       <div className="stage-scroller">
         <canvas
           id="composite"
           ref={attachCanvas}
           className={`composite${live ? '' : ' composite-stale'}${style ? '' : ' composite-empty'}`}
           data-reference-id={reference?.id ?? ''}
-          aria-label={reference ? `Screen of ${reference.label}` : 'Screen'}
-          role="img"
+          aria-label={reference ? `Screen of ${reference.label}: click to type into the replicas` : 'Screen'}
+          role="application"
           style={style}
         />
       </div>
+      {session ? <BroadcastBadge /> : null}
       {reference !== null && width !== null ? (
         <div className="stage-caption" aria-hidden="true">
           {reference.label} · {width}×{height}

@@ -162,3 +162,61 @@ export function TunnelIcon(props: IconProps): ReactElement {
     </Svg>
   );
 }
+
+/** A flask (the built-in demo lab). */
+export function FlaskIcon(props: IconProps): ReactElement {
+  return (
+    <Svg {...props}>
+      <path d="M9 3h6M10 3v6L4.5 18.5A1.7 1.7 0 0 0 6 21h12a1.7 1.7 0 0 0 1.5-2.5L14 9V3" />
+      <path d="M7.5 15h9" />
+    </Svg>
+  );
+}
+
+/** A chevron pointing right (expand, collapse sideways). */
+export function ChevronRightIcon(props: IconProps): ReactElement {
+  return (
+    <Svg {...props}>
+      <path d="m9 5 7 7-7 7" />
+    </Svg>
+  );
+}
+
+/** A chevron pointing left. */
+export function ChevronLeftIcon(props: IconProps): ReactElement {
+  return (
+    <Svg {...props}>
+      <path d="m15 5-7 7 7 7" />
+    </Svg>
+  );
+}
+
+/** A power symbol (simulated L0 power actions). */
+export function PowerIcon(props: IconProps): ReactElement {
+  return (
+    <Svg {...props}>
+      <path d="M12 3v8" />
+      <path d="M6.3 7.3a8 8 0 1 0 11.4 0" />
+    </Svg>
+  );
+}
+
+/** A camera (take a snapshot). */
+export function CameraIcon(props: IconProps): ReactElement {
+  return (
+    <Svg {...props}>
+      <path d="M4 8h3l2-3h6l2 3h3a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V9a1 1 0 0 1 1-1z" />
+      <circle cx="12" cy="13.5" r="3.5" />
+    </Svg>
+  );
+}
+
+/** An arrow turning back (revert to a snapshot). */
+export function UndoIcon(props: IconProps): ReactElement {
+  return (
+    <Svg {...props}>
+      <path d="M9 14 4 9l5-5" />
+      <path d="M4 9h10.5a5.5 5.5 0 0 1 0 11H11" />
+    </Svg>
+  );
+}

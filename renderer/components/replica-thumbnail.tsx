@@ -7,6 +7,7 @@ import { useAppController } from '../app-context';
 import { useNow } from '../hooks/use-now';
 import { sizeDiffersFromReference, useAppStore } from '../store';
 import { AlertIcon, KeyIcon, LinkOffIcon, RetryIcon, StarIcon, TunnelIcon } from './icons';
+import { IncludeToggle } from './input-controls';
 
 /** Which replica this thumbnail shows. */
 export interface ReplicaThumbnailProps {
@@ -65,6 +66,7 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
         <h3 id={titleId} className="thumbnail-label" title={replica.label}>
           {replica.label}
         </h3>
+        <IncludeToggle replicaId={replicaId} />
         {isReference ? (
           <span className="badge badge-reference" title="The composite shows this replica">
             <StarIcon size={11} /> Reference

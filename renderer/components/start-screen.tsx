@@ -1,10 +1,12 @@
-// The start screen: open a profile (file picker or drop anywhere), or quick-connect to a list of
-// VNC endpoints; a failed profile's problems are listed below. Runs in the renderer.
+// The start screen: open the built-in demo lab (the primary action), open a profile (file picker or
+// drop anywhere), or quick-connect to a list of VNC endpoints; a failed profile's problems are listed
+// below. Runs in the renderer.
 
 import { useCallback, type ChangeEvent, type ReactElement } from 'react';
 import { useAppController } from '../app-context';
 import { useProfileDrop } from '../hooks/use-profile-drop';
 import { useAppStore } from '../store';
+import { DemoLabCard } from './demo-lab-card';
 import { BrandMark, FileIcon } from './icons';
 import { ProfileProblems } from './profile-problems';
 import { QuickConnectForm } from './quick-connect-form';
@@ -36,15 +38,17 @@ export function StartScreen(): ReactElement {
           </div>
         </header>
 
+        <DemoLabCard />
+
         <div className="start-cards">
           <section className="card" aria-labelledby="open-profile-title">
             <h2 id="open-profile-title" className="card-title">
               <FileIcon size={18} /> Open a profile
             </h2>
             <p className="card-text">A JSON file naming each replica, its VNC endpoint and how to reach it.</p>
-            {/* Start actions. A later issue adds "Open the demo lab" here, beside "Open profile…". */}
+            {/* The demo lab, the primary action, has its own card above; this one is secondary. */}
             <div className="start-actions">
-              <label className={`button primary file-button${opening ? ' disabled' : ''}`}>
+              <label className={`button file-button${opening ? ' disabled' : ''}`}>
                 <input
                   type="file"
                   accept=".json,application/json"

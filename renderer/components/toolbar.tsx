@@ -5,6 +5,7 @@ import type { ReactElement } from 'react';
 import { useAppController } from '../app-context';
 import { useAppStore } from '../store';
 import { BrandMark, CloseIcon, ExitFullscreenIcon, FitIcon, FullscreenIcon } from './icons';
+import { BroadcastControls } from './input-controls';
 
 /** The workspace's full-screen toggle (the stage element lives in the workspace). */
 export interface ToolbarProps {
@@ -43,6 +44,7 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
       </div>
 
       <div className="toolbar-actions">
+        <BroadcastControls />
         <div className="segmented" role="group" aria-label="Zoom">
           <button
             type="button"

@@ -1,10 +1,11 @@
-// The workspace of an open session: toolbar, the composite stage and the strip of live replica
-// thumbnails. Runs in the renderer.
+// The workspace of an open session: toolbar, the composite stage (with the demo panel beside it for
+// the built-in demo lab) and the strip of live replica thumbnails. Runs in the renderer.
 
 import { useRef, type ReactElement } from 'react';
 import { useFullscreen } from '../hooks/use-fullscreen';
 import { useAppStore } from '../store';
 import { CompositeView } from './composite-view';
+import { DemoPanel } from './demo-panel';
 import { ReplicaThumbnail } from './replica-thumbnail';
 import { Toolbar } from './toolbar';
 
@@ -17,7 +18,11 @@ export function Workspace(): ReactElement {
   return (
     <main className="workspace">
       <Toolbar onToggleFullscreen={toggleFullscreen} />
-      <CompositeView stageRef={stageRef} />
+      <div className="workspace-body">
+        <CompositeView stageRef={stageRef} />
+        {/* Renders only while the session is the built-in demo lab. */}
+        <DemoPanel />
+      </div>
       <section className="strip" aria-label="Replicas">
         {replicaIds.map((id) => (
           <ReplicaThumbnail key={id} replicaId={id} />

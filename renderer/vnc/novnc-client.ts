@@ -1,14 +1,24 @@
 // The noVNC-backed VncClient: one RFB per connection attempt, made lossless, guarded against hostile
-// desktop sizes and tapped for damage. Runs in the browser only (noVNC needs `window`).
+// desktop sizes, tapped for damage, and given input by the broadcast (RFB messages written straight
+// onto the instance's socket: no noVNC input handlers, no per-instance pointer throttle). Runs in the
+// browser only (noVNC needs `window`).
 
 import RFB from '@novnc/novnc';
+import Keyboard from 'novnc-core/input/keyboard.js';
+import XtScancode from 'novnc-core/input/xtscancodes.js';
 import { initLogging } from 'novnc-core/util/logging.js';
 import { DamageCollector } from './damage';
 import { desktopSizeProblem } from './desktop-size-limit';
 import { losslessEncodings } from './encoding-policy';
-import type { VncClient, VncClientEvents, VncClientFactory, VncCredentials } from './vnc-client';
+import type { KeyboardCaptureFactory, VncClient, VncClientEvents, VncClientFactory, VncCredentials } from './vnc-client';
 
 let noVncPrepared = false;
+
+/** Extended clipboard: the text format bit and the "notify" action bit (core/rfb.js). */
+const EXTENDED_CLIPBOARD_TEXT = 1;
+const EXTENDED_CLIPBOARD_NOTIFY = 1 << 27;
+/** ClientCutText is Latin-1; other characters become "?" (as noVNC does). */
+const LATIN1_REPLACEMENT = 0x3f;
 
 /** noVNC failures that another attempt would meet again: not a VNC server, or no common security type. */
 const UNRECOVERABLE_FAILURE = /^(Invalid server version|Unsupported security types|Unsupported auth scheme|No supported sub-auth types)/;
@@ -32,7 +42,8 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
   let live = true;
   const rfb = new RFB(host, channel, { shared: true });
 
-  // Input broadcast (a later issue) goes through one capture on the composite, never a replica.
+  // Input never comes from noVNC's own handlers: the broadcast captures once on the composite and
+  // writes RFB input messages itself (sendKey/sendPointer/sendClipboard below).
   rfb.viewOnly = true;
   rfb.focusOnClick = false;
   rfb.resizeSession = false;
@@ -59,7 +70,45 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
     if (live) events.onSecurityFailure(event.detail.status, event.detail.reason ?? null);
   });
 
+  const acceptsInput = (): boolean => live && rfb._rfbConnectionState === 'connected';
+
   const client: VncClient = {
+    get acceptsInput() {
+      return acceptsInput();
+    },
+    sendKey(keysym: number, code: string | null, down: boolean): boolean {
+      if (!acceptsInput()) return false;
+      const scancode = code === null ? undefined : XtScancode[code];
+      if (rfb._qemuExtKeyEventSupported && scancode !== undefined) {
+        RFB.messages.QEMUExtendedKeyEvent(rfb._sock, keysym, down, scancode);
+      } else if (keysym !== 0) {
+        RFB.messages.keyEvent(rfb._sock, keysym, down ? 1 : 0);
+      } else {
+        return false;
+      }
+      return true;
+    },
+    sendPointer(x: number, y: number, buttonMask: number): boolean {
+      if (!acceptsInput()) return false;
+      const clampedX = Math.max(0, Math.min(rfb._fbWidth - 1, Math.round(x)));
+      const clampedY = Math.max(0, Math.min(rfb._fbHeight - 1, Math.round(y)));
+      RFB.messages.pointerEvent(rfb._sock, clampedX, clampedY, buttonMask & 0x7f);
+      return true;
+    },
+    sendClipboard(text: string): boolean {
+      if (!acceptsInput()) return false;
+      if (rfb._clipboardServerCapabilitiesFormats[EXTENDED_CLIPBOARD_TEXT] === true && rfb._clipboardServerCapabilitiesActions[EXTENDED_CLIPBOARD_NOTIFY] === true) {
+        // The server asks for the text next; noVNC answers from _clipboardText.
+        rfb._clipboardText = text;
+        RFB.messages.extendedClipboardNotify(rfb._sock, [EXTENDED_CLIPBOARD_TEXT]);
+      } else {
+        RFB.messages.clientCutText(rfb._sock, Uint8Array.from([...text], (character) => {
+          const codePoint = character.codePointAt(0) ?? LATIN1_REPLACEMENT;
+          return codePoint > 0xff ? LATIN1_REPLACEMENT : codePoint;
+        }));
+      }
+      return true;
+    },
     get canvas() {
       return rfb._canvas;
     },
@@ -82,6 +131,27 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
     },
   };
   return client;
+};
+
+/**
+ * Captures keys on `target` with noVNC's own Keyboard class (keysym + physical code, AltGr, key
+ * repeat, the release of every held key when the window loses focus).
+ */
+export const captureNoVncKeyboard: KeyboardCaptureFactory = (target, onKey) => {
+  prepareNoVnc();
+  const keyboard = new Keyboard(target);
+  keyboard.onkeyevent = (keysym, code, down) => onKey(keysym, code, down);
+  keyboard.grab();
+  return {
+    releaseAll(): void {
+      // ungrab() reports a release for every key it holds; grab() listens again at once.
+      keyboard.ungrab();
+      keyboard.grab();
+    },
+    dispose(): void {
+      keyboard.ungrab();
+    },
+  };
 };
 
 /**

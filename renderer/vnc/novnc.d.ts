@@ -63,6 +63,12 @@ declare module '@novnc/novnc' {
 
   export interface RfbMessages {
     clientEncodings(sock: NovncWebsock, encodings: number[]): void;
+    // Input messages (core/rfb.js RFB.messages): each writes one message and flushes it.
+    keyEvent(sock: NovncWebsock, keysym: number, down: 0 | 1): void;
+    QEMUExtendedKeyEvent(sock: NovncWebsock, keysym: number, down: boolean, xtScancode: number): void;
+    pointerEvent(sock: NovncWebsock, x: number, y: number, buttonMask: number): void;
+    clientCutText(sock: NovncWebsock, latin1: Uint8Array): void;
+    extendedClipboardNotify(sock: NovncWebsock, formats: number[]): void;
   }
 
   export default class RFB {
@@ -97,6 +103,15 @@ declare module '@novnc/novnc' {
     readonly _sock: NovncWebsock;
     readonly _fbWidth: number;
     readonly _fbHeight: number;
+    /** 'connecting' | 'connected' | 'disconnecting' | 'disconnected'. */
+    readonly _rfbConnectionState: string;
+    /** The server announced QEMU extended key events (scancodes). */
+    readonly _qemuExtKeyEventSupported: boolean;
+    /** Extended clipboard capabilities the server announced, by format/action bit. */
+    readonly _clipboardServerCapabilitiesFormats: Readonly<Record<number, boolean>>;
+    readonly _clipboardServerCapabilitiesActions: Readonly<Record<number, boolean>>;
+    /** The text noVNC provides when an extended-clipboard server asks for it. */
+    _clipboardText: string | null;
     /** Applies a server-announced desktop size (ServerInit, DesktopSize, ExtendedDesktopSize). */
     _resize(width: number, height: number): void;
     /** Logs `details` and drops the connection (the 'disconnect' event carries only {clean:false}). */
@@ -109,4 +124,22 @@ declare module '@novnc/novnc' {
 declare module 'novnc-core/util/logging.js' {
   /** 'debug' | 'info' | 'warn' | 'error' | 'none'. */
   export function initLogging(level: 'debug' | 'info' | 'warn' | 'error' | 'none'): void;
+}
+
+declare module 'novnc-core/input/keyboard.js' {
+  /** noVNC's keyboard handler: browser key events → keysym + physical code (AltGr, dead keys, repeats). */
+  export default class Keyboard {
+    constructor(target: EventTarget);
+    onkeyevent: (keysym: number, code: string, down: boolean, numlock: boolean | null, capslock: boolean | null) => void;
+    /** Starts listening (keydown/keyup on the target, blur on window). */
+    grab(): void;
+    /** Stops listening, releasing every key it saw pressed (through onkeyevent). */
+    ungrab(): void;
+  }
+}
+
+declare module 'novnc-core/input/xtscancodes.js' {
+  /** DOM KeyboardEvent.code → XT (AT set 1) scancode, 0xe0-prefixed for extended keys. */
+  const XtScancode: Readonly<Record<string, number | undefined>>;
+  export default XtScancode;
 }

@@ -39,6 +39,17 @@ export interface VncClient {
   readonly width: number;
   readonly height: number;
   sendCredentials(credentials: VncCredentials): void;
+  /**
+   * Whether input can be sent now (the RFB handshake is done and the connection is open). Every
+   * send below checks it and returns false, sending nothing, when it is not.
+   */
+  readonly acceptsInput: boolean;
+  /** A key event: a QEMU extended key event (scancode) when the server offers them and `code` has one, else a keysym. */
+  sendKey(keysym: number, code: string | null, down: boolean): boolean;
+  /** A pointer event at framebuffer coordinates (clamped to the desktop) with an RFB button mask. */
+  sendPointer(x: number, y: number, buttonMask: number): boolean;
+  /** Sets the server's clipboard (extended clipboard where offered, else ClientCutText in Latin-1). */
+  sendClipboard(text: string): boolean;
   /** Reads the whole framebuffer (for comparisons; 6–40 ms on big desktops). */
   getImageData(): ImageData;
   /** Ends the connection; no callback fires afterwards. */
@@ -50,3 +61,14 @@ export interface VncClient {
  * `channel`; the caller starts the channel afterwards.
  */
 export type VncClientFactory = (host: HTMLElement, channel: ReplicaChannel, events: VncClientEvents) => VncClient;
+
+/** A keyboard capture on one element: browser key events become keysym + physical code. */
+export interface KeyboardCapture {
+  /** Releases every key the capture saw pressed (reported through its callback as key-ups). */
+  releaseAll(): void;
+  /** Stops capturing (releasing first). */
+  dispose(): void;
+}
+
+/** Starts capturing keys on `target` (which must be focusable); `onKey` gets every press and release. */
+export type KeyboardCaptureFactory = (target: HTMLElement, onKey: (keysym: number, code: string, down: boolean) => void) => KeyboardCapture;

@@ -1,11 +1,15 @@
-// One open session: a ReplicaSession per replica, the element each one renders into, and the
-// composite fed from the reference replica's damage. Bridges the controllers to the store.
-// Runs in the renderer (creates DOM elements); noVNC comes in through the client factory.
+// One open session: a ReplicaSession per replica, the element each one renders into, the composite
+// fed from the reference replica's damage, and the input broadcast captured on the composite.
+// Bridges the controllers to the store. Runs in the renderer (creates DOM elements); noVNC comes in
+// through the client and keyboard-capture factories.
 
 import type { SessionInfo } from '../../common/contract';
+import type { InputScriptStep } from '../../common/input/input-script';
+import { BroadcastController } from '../input/broadcast-controller';
+import { CompositeInput } from '../input/composite-input';
 import type { BackendConnection } from '../backend/backend-connection';
 import type { AppStore } from '../store';
-import type { VncClient, VncClientFactory, VncCredentials } from '../vnc/vnc-client';
+import type { KeyboardCaptureFactory, VncClient, VncClientFactory, VncCredentials } from '../vnc/vnc-client';
 import { ReplicaSession } from '../vnc/replica-session';
 import { CompositeRenderer } from './composite-renderer';
 
@@ -19,6 +23,9 @@ interface ReplicaEntry {
 /** Owns the hot side of one open session; the UI reaches it through the app controller. */
 export class WorkspaceController {
   readonly composite = new CompositeRenderer();
+  /** Input broadcast: one capture on the composite, delivered to every target replica. */
+  readonly broadcast: BroadcastController;
+  private compositeInput: CompositeInput | null = null;
   private readonly replicas = new Map<string, ReplicaEntry>();
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -28,7 +35,15 @@ export class WorkspaceController {
     backend: BackendConnection,
     private readonly store: AppStore,
     createClient: VncClientFactory,
+    private readonly captureKeyboard: KeyboardCaptureFactory | null = null,
   ) {
+    this.broadcast = new BroadcastController({
+      sessionId: info.sessionId,
+      replicaIds: info.replicas.map((replica) => replica.id),
+      clientOf: (replicaId) => this.replicas.get(replicaId)?.client ?? null,
+      api: backend.api,
+      onTargetsChange: () => this.store.getState().setInputTargets(this.broadcast.targets()),
+    });
     for (const replica of info.replicas) {
       const host = document.createElement('div');
       host.className = 'replica-host';
@@ -43,12 +58,16 @@ export class WorkspaceController {
           createClient,
           host,
           listener: {
-            onStateChange: (state) => this.store.getState().setReplicaState(replica.id, state),
+            onStateChange: (state) => {
+              this.broadcast.setConnected(replica.id, state.name === 'connected');
+              this.store.getState().setReplicaState(replica.id, state);
+            },
             onClientChange: (client) => {
               entry.client = client;
               if (this.store.getState().referenceId === replica.id) this.bindComposite();
             },
             onFramebufferUpdate: (rects) => {
+              this.broadcast.noteScreenUpdate(replica.id);
               if (this.store.getState().referenceId === replica.id) this.composite.damage(rects);
             },
             onPasswordRequest: (request) => {
@@ -62,7 +81,11 @@ export class WorkspaceController {
       this.replicas.set(replica.id, entry);
     }
     this.unsubscribe = store.subscribe((state, previous) => {
-      if (state.referenceId !== previous.referenceId) this.bindComposite();
+      if (state.referenceId !== previous.referenceId) {
+        this.bindComposite();
+        // With broadcast off, input goes to the replica the user is looking at.
+        this.broadcast.setSoloReplica(state.referenceId);
+      }
     });
   }
 
@@ -104,11 +127,44 @@ export class WorkspaceController {
     this.replicas.get(replicaId)?.session.cancelPasswordRequest();
   }
 
+  /** Starts (canvas) or stops (null) capturing the user's input on the composite canvas. */
+  attachCompositeInput(canvas: HTMLCanvasElement | null): void {
+    this.compositeInput?.dispose();
+    this.compositeInput = null;
+    if (canvas === null || this.closed) return;
+    if (this.captureKeyboard === null) return;
+    this.compositeInput = new CompositeInput(canvas, this.broadcast, this.captureKeyboard, {
+      onFocusChange: (focused) => this.store.getState().setCompositeFocused(focused),
+    });
+  }
+
+  /** Broadcast on (every included replica) or off (the reference replica only). */
+  setBroadcastEnabled(enabled: boolean): void {
+    this.broadcast.setBroadcast(enabled);
+    this.store.getState().setBroadcastEnabled(enabled);
+  }
+
+  /** Includes a replica in broadcast or leaves it out (it is released of held keys first). */
+  setIncluded(replicaId: string, included: boolean): void {
+    if (!this.replicas.has(replicaId)) return;
+    this.broadcast.setIncluded(replicaId, included);
+    this.store.getState().setExcluded(replicaId, !included);
+  }
+
+  /** Plays a script through the broadcast once the replicas are connected; resolves with the steps run. */
+  runScript(steps: readonly InputScriptStep[]): Promise<number> {
+    return this.broadcast.runScript(steps);
+  }
+
   /** Ends every replica session; the back end is told by the caller (closeSession). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.compositeInput?.dispose();
+    this.compositeInput = null;
+    // Released while the connections still stand: no key stays down on a server after we leave.
+    this.broadcast.close();
     for (const entry of this.replicas.values()) entry.session.close();
     this.composite.dispose();
   }

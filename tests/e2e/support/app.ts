@@ -40,9 +40,9 @@ export function writeProfile(document: unknown): string {
   return path;
 }
 
-/** Starts `retrovisor serve` and resolves with the URL it prints (secret included). */
-export async function startApp(options: { profilePath?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningApp> {
-  const args = [CLI, 'serve', ...(options.profilePath ? ['--profile', options.profilePath] : [])];
+/** Starts `retrovisor serve` (with `extraArgs`, e.g. --demo) and resolves with the URL it prints (secret included). */
+export async function startApp(options: { profilePath?: string; env?: NodeJS.ProcessEnv; extraArgs?: readonly string[] } = {}): Promise<RunningApp> {
+  const args = [CLI, 'serve', ...(options.profilePath ? ['--profile', options.profilePath] : []), ...(options.extraArgs ?? [])];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -3,10 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CALL_NAMES, ipcChannel, type ContractHandlers, type OpenResult } from '../../../common/contract';
+import { CALL_NAMES, ipcChannel, type ContractHandlers, type DemoStatus, type OpenResult } from '../../../common/contract';
 import { BackendError, createRpcClient, decodeRpcMessage, dispatchCall, encodeEvent } from '../../../common/rpc';
 
 const FAILED: OpenResult = { ok: false, problems: [{ path: '$', message: 'nope' }] };
+const NO_DEMO: DemoStatus = { running: false, sessionIds: [], replicas: [] };
 
 function fakeHandlers(log: string[]): ContractHandlers {
   return {
@@ -30,6 +31,27 @@ function fakeHandlers(log: string[]): ContractHandlers {
     },
     reportReplicaState: async (report) => {
       log.push(`report ${report.replicaId} ${report.state}`);
+    },
+    recordInput: async ({ entries }) => {
+      log.push(`input ${entries.map((entry) => entry.seq).join(',')}`);
+    },
+    exportInputJournal: async () => ({ jsonLines: '', entries: 0, dropped: 0 }),
+    reportScriptResult: async ({ ok, stepsRun }) => {
+      log.push(`script ${ok} ${stepsRun}`);
+    },
+    startDemoLab: async ({ replicas }) => {
+      log.push(`demo ${replicas ?? 'default'}`);
+      return FAILED;
+    },
+    getDemoStatus: async () => NO_DEMO,
+    setDemoFault: async ({ replicaId, fault }) => {
+      log.push(`fault ${replicaId} ${fault}`);
+      return NO_DEMO;
+    },
+    clearDemoFaults: async () => NO_DEMO,
+    demoL0Action: async ({ replicaId, action }) => {
+      log.push(`l0 ${replicaId} ${action}`);
+      return NO_DEMO;
     },
   };
 }
@@ -79,6 +101,25 @@ describe('contract over RPC', () => {
     await assert.rejects(open({ path: 42 }), /bad request: path/);
     await assert.rejects(open(null), /bad request/);
     assert.deepEqual(log, []);
+  });
+
+  it('checks the demo calls\' requests: replica count, fault text, L0 action', async () => {
+    const log: string[] = [];
+    const { api } = pair(log);
+    const start = api.startDemoLab as unknown as (request: unknown) => Promise<OpenResult>;
+    const fault = api.setDemoFault as unknown as (request: unknown) => Promise<DemoStatus>;
+    const l0 = api.demoL0Action as unknown as (request: unknown) => Promise<DemoStatus>;
+    await start({});
+    await start({ replicas: 5 });
+    await assert.rejects(start({ replicas: 0 }), /bad request: replicas: the demo lab runs 1 to 8/);
+    await assert.rejects(start({ replicas: 9 }), /bad request: replicas/);
+    await assert.rejects(start({ replicas: 2.5 }), /bad request: replicas/);
+    await fault({ replicaId: 'r2', fault: 'banner=HACKED' });
+    await assert.rejects(fault({ replicaId: 'r2', fault: 'x'.repeat(2000) }), /bad request: fault/);
+    await assert.rejects(fault({ replicaId: 'r2' }), /bad request: fault/);
+    await l0({ replicaId: 'r3', action: 'snapshot-revert' });
+    await assert.rejects(l0({ replicaId: 'r3', action: 'rm -rf' }), /bad request: action: expected one of reset, destroy, start, snapshot-create, snapshot-revert/);
+    assert.deepEqual(log, ['demo default', 'demo 5', 'fault r2 banner=HACKED', 'l0 r3 snapshot-revert']);
   });
 
   it('drops malformed and unknown messages', () => {

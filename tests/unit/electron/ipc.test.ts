@@ -31,6 +31,8 @@ function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[])
     handlers,
     attachStream: (streamId, endpoint) => void attached.push({ streamId, endpoint }),
     onReplicaReport: () => () => undefined,
+    onInputRecorded: () => () => undefined,
+    onScriptResult: () => () => undefined,
     emit: <K extends EventName>(event: K, payload: EventPayload<K>) => {
       for (const listener of eventListeners.get(event) ?? []) listener(payload as never);
     },
@@ -41,6 +43,7 @@ function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[])
       eventListeners.set(event, list);
       return () => eventListeners.set(event, (eventListeners.get(event) ?? []).filter((item) => item !== listener));
     },
+    demo: { lab: null },
     close: async () => undefined,
   };
   return backend;

@@ -1,0 +1,144 @@
+// Captures the user's input on the composite canvas, once: keys through noVNC's Keyboard (injected as
+// a KeyboardCapture), pointer moves/buttons/drags and the wheel with coordinates mapped from the
+// canvas's CSS box to framebuffer pixels, and clipboard pastes. Everything goes to the fan-out;
+// focus loss releases every held key and button. Runs in the renderer (DOM events).
+
+import { WheelAccumulator } from '../../common/input/wheel-steps';
+import type { KeyboardCapture, KeyboardCaptureFactory } from '../vnc/vnc-client';
+import type { BroadcastController } from './broadcast-controller';
+
+/** DOM MouseEvent.buttons bits → RFB mask bits (DOM: 1 left, 2 right, 4 middle; RFB: 1 left, 2 middle, 4 right). */
+export function rfbButtonMask(domButtons: number): number {
+  return (domButtons & 1) | ((domButtons & 4) >> 1) | ((domButtons & 2) << 1);
+}
+
+/** A point in the canvas's CSS box mapped to its bitmap (framebuffer) pixels, clamped to the bitmap. */
+export function toFramebuffer(
+  clientX: number,
+  clientY: number,
+  box: { left: number; top: number; width: number; height: number },
+  bitmap: { width: number; height: number },
+): { x: number; y: number } {
+  const scaleX = box.width > 0 ? bitmap.width / box.width : 1;
+  const scaleY = box.height > 0 ? bitmap.height / box.height : 1;
+  const x = Math.floor((clientX - box.left) * scaleX);
+  const y = Math.floor((clientY - box.top) * scaleY);
+  return { x: Math.max(0, Math.min(bitmap.width - 1, x)), y: Math.max(0, Math.min(bitmap.height - 1, y)) };
+}
+
+/** What the capture tells the UI. */
+export interface CompositeInputListener {
+  /** The composite gained or lost keyboard focus (the UI shows whether typing goes to the replicas). */
+  onFocusChange(focused: boolean): void;
+}
+
+/** Input capture on one composite canvas; dispose() when the canvas goes. */
+export class CompositeInput {
+  private readonly keyboard: KeyboardCapture;
+  private readonly wheel = new WheelAccumulator();
+  private buttonMask = 0;
+  /**
+   * Where the last pointer event put the pointer. Wheel events carry whole CSS pixels (pointer events
+   * carry fractions), which can land on the neighbouring framebuffer pixel: the wheel turns here.
+   */
+  private lastPoint: { x: number; y: number } | null = null;
+  private readonly removers: Array<() => void> = [];
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly broadcast: BroadcastController,
+    captureKeyboard: KeyboardCaptureFactory,
+    private readonly listener: CompositeInputListener,
+  ) {
+    canvas.tabIndex = 0;
+    this.keyboard = captureKeyboard(canvas, (keysym, code, down) => broadcast.fanout.key(keysym, code, down));
+    this.listen(canvas, 'pointerdown', (event) => this.onPointer(event, true));
+    this.listen(canvas, 'pointermove', (event) => this.onPointer(event, false));
+    this.listen(canvas, 'pointerup', (event) => this.onPointer(event, false));
+    this.listen(canvas, 'pointercancel', () => this.releaseEverything());
+    this.listen(canvas, 'wheel', (event) => this.onWheel(event), { passive: false });
+    this.listen(canvas, 'contextmenu', (event) => event.preventDefault());
+    this.listen(canvas, 'paste', (event) => this.onPaste(event));
+    this.listen(canvas, 'pointerleave', () => {
+      this.lastPoint = null;
+    });
+    this.listen(canvas, 'focus', () => listener.onFocusChange(true));
+    this.listen(canvas, 'blur', () => {
+      this.releaseEverything();
+      listener.onFocusChange(false);
+    });
+    // The page going away (reload, window closed) must not leave keys down on the servers.
+    const onPageHide = (): void => this.releaseEverything();
+    window.addEventListener('pagehide', onPageHide);
+    this.removers.push(() => window.removeEventListener('pagehide', onPageHide));
+  }
+
+  /** Stops capturing; whatever is held is released first. */
+  dispose(): void {
+    this.releaseEverything();
+    this.keyboard.dispose();
+    for (const remove of this.removers.splice(0)) remove();
+  }
+
+  private listen<K extends keyof HTMLElementEventMap>(
+    target: HTMLElement,
+    type: K,
+    handler: (event: HTMLElementEventMap[K]) => void,
+    options?: AddEventListenerOptions,
+  ): void {
+    const wrapped = handler as EventListener;
+    target.addEventListener(type, wrapped, options);
+    this.removers.push(() => target.removeEventListener(type, wrapped, options));
+  }
+
+  private position(event: MouseEvent): { x: number; y: number } | null {
+    if (this.canvas.width === 0 || this.canvas.height === 0) return null;
+    return toFramebuffer(event.clientX, event.clientY, this.canvas.getBoundingClientRect(), this.canvas);
+  }
+
+  private onPointer(event: PointerEvent, isDown: boolean): void {
+    if (isDown) {
+      // Keys follow the pointer: a click on the composite gives it the keyboard.
+      this.canvas.focus({ preventScroll: true });
+      try {
+        // Drags that leave the canvas keep reporting to it; a pointer the browser no longer knows cannot be captured.
+        this.canvas.setPointerCapture(event.pointerId);
+      } catch {
+        // Capture is a convenience: the press itself still goes out below.
+      }
+    }
+    const point = this.position(event);
+    if (point === null) return;
+    event.preventDefault();
+    this.lastPoint = point;
+    const mask = rfbButtonMask(event.buttons);
+    if (mask === this.buttonMask) {
+      this.broadcast.fanout.pointerMove(point.x, point.y);
+      return;
+    }
+    this.buttonMask = mask;
+    this.broadcast.fanout.pointerState(point.x, point.y, mask);
+  }
+
+  private onWheel(event: WheelEvent): void {
+    event.preventDefault();
+    const point = this.lastPoint ?? this.position(event);
+    if (point === null) return;
+    const mode = event.deltaMode === 1 || event.deltaMode === 2 ? event.deltaMode : 0;
+    const { dx, dy } = this.wheel.add(event.deltaX, event.deltaY, mode);
+    if (dx !== 0 || dy !== 0) this.broadcast.fanout.wheel(point.x, point.y, dx, dy);
+  }
+
+  private onPaste(event: ClipboardEvent): void {
+    const text = event.clipboardData?.getData('text/plain') ?? '';
+    event.preventDefault();
+    if (text !== '') this.broadcast.paste(text);
+  }
+
+  private releaseEverything(): void {
+    this.keyboard.releaseAll();
+    this.buttonMask = 0;
+    this.wheel.reset();
+    this.broadcast.releaseAll();
+  }
+}

@@ -1,0 +1,299 @@
+// The demo tour's steps, in order: each drives the app in Chromium like a user, then checks the
+// outcome where it really happens (the demo replicas' guests, read in-process), not only in the UI.
+// Later issues add their steps to TOUR_STEPS (see the slots marked below). Runs in Node.
+
+import type { Locator, Page } from 'playwright-core';
+import sharp from 'sharp';
+import type { Backend } from '../../main/backend';
+import type { DemoLab } from '../../main/demo/demo-lab';
+import type { GuestDesktop } from '../../main/demo/guest-desktop';
+
+/** A check that did not hold: the step fails with this message. */
+export class TourCheckError extends Error {
+  override readonly name = 'TourCheckError';
+}
+
+/** What a step can use. */
+export interface TourContext {
+  readonly page: Page;
+  readonly backend: Backend;
+  /** The browser shell's address (with its launch secret). */
+  readonly url: string;
+  /** Records what the step saw (in the report and the event log). */
+  readonly note: (text: string) => void;
+}
+
+/** One step of the tour. */
+export interface TourStep {
+  readonly id: string;
+  readonly title: string;
+  /** What the step does and shows, for the report. */
+  readonly description: string;
+  /** Steps that must have passed for this one to make sense; otherwise it is reported as not run. */
+  readonly needs: readonly string[];
+  /** Longest the step may take. */
+  readonly timeoutMs: number;
+  run(context: TourContext): Promise<void>;
+}
+
+/** What the tour types on the composite. */
+export const TYPED_TEXT = 'hello from RetroVisor';
+/** The banner the tour paints on r2 through the demo panel. */
+export const BANNER_TEXT = 'HACKED by a rogue hypervisor';
+/** The replica the tour injects faults into. */
+export const FAULTY_REPLICA = 'r2';
+
+const CONNECT_TIMEOUT_MS = 20_000;
+const GUEST_TIMEOUT_MS = 5_000;
+// After a crash the UI retries after 1, 2, 4, 8 s: a restarted replica is back within one more retry.
+const RECONNECT_TIMEOUT_MS = 20_000;
+const POLL_MS = 50;
+
+function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new TourCheckError(message);
+}
+
+async function poll(probe: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (probe()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function runningLab(backend: Backend): DemoLab {
+  const lab = backend.demo.lab;
+  check(lab !== null, 'the demo lab is not running in the back end');
+  return lab;
+}
+
+function guestOf(lab: DemoLab, replicaId: string): GuestDesktop {
+  const guest = lab.replica(replicaId).guest;
+  check(guest !== null, `${replicaId} is not running (its domain is ${lab.replica(replicaId).state})`);
+  return guest;
+}
+
+/** Pixels that differ between two RGBA buffers of the same size. */
+function countDifferences(a: Uint8Array, b: Uint8Array): number {
+  let count = 0;
+  for (let offset = 0; offset < a.length; offset += 4) {
+    if (a[offset] !== b[offset] || a[offset + 1] !== b[offset + 1] || a[offset + 2] !== b[offset + 2]) count++;
+  }
+  return count;
+}
+
+/** The RGBA of a rectangle of a guest's screen. */
+function crop(guest: GuestDesktop, rect: { x: number; y: number; width: number; height: number }): Uint8Array {
+  const out = new Uint8Array(rect.width * rect.height * 4);
+  for (let row = 0; row < rect.height; row++) {
+    const start = ((rect.y + row) * guest.width + rect.x) * 4;
+    out.set(guest.pixels.subarray(start, start + rect.width * 4), row * rect.width * 4);
+  }
+  return out;
+}
+
+/** Where a guest pixel is on the page, through the composite (which shows the whole guest, scaled). */
+async function guestPointOnPage(page: Page, guest: GuestDesktop, x: number, y: number): Promise<{ x: number; y: number }> {
+  const box = await page.locator('#composite').boundingBox();
+  check(box !== null && box.width > 0, 'the composite is not on screen');
+  return { x: box.x + ((x + 0.5) * box.width) / guest.width, y: box.y + ((y + 0.5) * box.height) / guest.height };
+}
+
+/** A thumbnail's screen as the app shows it (a screenshot of the element), RGBA. */
+async function thumbnailPixels(page: Page, replicaId: string): Promise<Uint8Array> {
+  const png = await page.locator(`.thumbnail[data-replica-id="${replicaId}"] .thumbnail-screen`).screenshot();
+  const { data } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return new Uint8Array(data);
+}
+
+async function waitForStates(page: Page, replicaIds: readonly string[], states: readonly string[], timeoutMs: number): Promise<void> {
+  const wanted = states.map((state) => `[data-state="${state}"]`).join(',');
+  for (const id of replicaIds) {
+    try {
+      await page.waitForSelector(`.thumbnail[data-replica-id="${id}"]:is(${wanted})`, { state: 'attached', timeout: timeoutMs });
+    } catch {
+      const shown = await page.getAttribute(`.thumbnail[data-replica-id="${id}"]`, 'data-state').catch(() => null);
+      throw new TourCheckError(`${id} did not become ${states.join(' or ')} within ${timeoutMs / 1000} s (it shows ${shown ?? 'nothing'})`);
+    }
+  }
+}
+
+function panel(page: Page): Locator {
+  return page.getByTestId('demo-panel');
+}
+
+async function selectReplica(page: Page, replicaId: string): Promise<void> {
+  await panel(page).locator(`[data-testid="demo-replica-tab"][data-demo-replica-id="${replicaId}"]`).click();
+  await panel(page).locator(`[data-testid="demo-controls"][data-demo-replica-id="${replicaId}"]`).waitFor();
+}
+
+/** The tour, in order. Each later capability adds its step at its slot. */
+export const TOUR_STEPS: readonly TourStep[] = [
+  {
+    id: 'start-screen',
+    title: 'The first screen offers the demo lab',
+    description: 'RetroVisor starts with no profile: its start screen offers "Open the demo lab" as the main action.',
+    needs: [],
+    timeoutMs: 20_000,
+    async run({ page, url, note }) {
+      await page.goto(url);
+      const button = page.getByTestId('open-demo-lab');
+      await button.waitFor({ state: 'visible' });
+      check(await button.isEnabled(), '"Open the demo lab" is disabled');
+      note(`The start screen shows "${((await button.textContent()) ?? '').trim()}".`);
+    },
+  },
+  {
+    id: 'open-demo-lab',
+    title: 'One click opens the demo lab',
+    description: 'Clicking "Open the demo lab" starts three demo replicas and a simulated L0 in the back end and opens them as a session.',
+    needs: ['start-screen'],
+    timeoutMs: 40_000,
+    async run({ page, backend, note }) {
+      await page.getByTestId('open-demo-lab').click();
+      await page.getByTestId('demo-panel').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+      const lab = runningLab(backend);
+      const ids = lab.replicas.map((replica) => replica.id);
+      await waitForStates(page, ids, ['connected'], CONNECT_TIMEOUT_MS);
+      note(`Connected: ${lab.replicas.map((replica) => `${replica.id} (${replica.host}:${replica.port})`).join(', ')}.`);
+      const reference = guestOf(lab, ids[0] ?? 'r1');
+      for (const id of ids.slice(1)) {
+        const differing = countDifferences(guestOf(lab, id).pixels, reference.pixels);
+        check(differing === 0, `${id}'s guest screen differs from ${ids[0] ?? 'r1'}'s in ${differing} pixels right after boot`);
+      }
+      note('Every replica\'s guest shows the same screen (the demo guest is deterministic).');
+    },
+  },
+  {
+    id: 'type',
+    title: 'Typing on the composite reaches every replica',
+    description: `Clicks the composite and types "${TYPED_TEXT}"; each replica's guest must show the text (read from the guest itself, not from the UI).`,
+    needs: ['open-demo-lab'],
+    timeoutMs: 20_000,
+    async run({ page, backend, note }) {
+      const lab = runningLab(backend);
+      const first = guestOf(lab, 'r1');
+      // A click in the guest's text area focuses the composite without drawing (drawing needs the canvas box).
+      const cell = first.cellRect(first.text.row, 10);
+      const point = await guestPointOnPage(page, first, cell.x + 2, cell.y + 2);
+      await page.mouse.click(point.x, point.y);
+      await page.keyboard.type(TYPED_TEXT, { delay: 15 });
+      const reached = (id: string): boolean => guestOf(lab, id).text.lines.some((line) => line.includes(TYPED_TEXT));
+      const ids = lab.replicas.map((replica) => replica.id);
+      await poll(() => ids.every(reached), GUEST_TIMEOUT_MS);
+      const missing = ids.filter((id) => !reached(id));
+      check(
+        missing.length === 0,
+        `typed "${TYPED_TEXT}" on the composite, but it did not reach ${missing.join(', ')} ` +
+          `(r1's cursor line reads "${guestOf(lab, 'r1').text.lines[guestOf(lab, 'r1').text.row] ?? ''}"): keyboard input is not broadcast to the replicas`,
+      );
+      note(`Every replica's guest shows "${TYPED_TEXT}".`);
+    },
+  },
+  {
+    id: 'draw',
+    title: 'Drawing on the composite reaches every replica',
+    description: "Drags with the left button across the guest's drawing box; each replica's guest must show the same stroke.",
+    needs: ['open-demo-lab'],
+    timeoutMs: 20_000,
+    async run({ page, backend, note }) {
+      const lab = runningLab(backend);
+      const ids = lab.replicas.map((replica) => replica.id);
+      const first = guestOf(lab, 'r1');
+      const box = first.canvasRect;
+      const before = new Map(ids.map((id) => [id, crop(guestOf(lab, id), box)]));
+      const path = [0.15, 0.35, 0.55, 0.75, 0.9].map((t) => ({ x: box.x + box.width * t, y: box.y + box.height * (0.5 + 0.35 * Math.sin(t * 2 * Math.PI)) }));
+      const start = await guestPointOnPage(page, first, Math.round(path[0]?.x ?? 0), Math.round(path[0]?.y ?? 0));
+      await page.mouse.move(start.x, start.y);
+      await page.mouse.down();
+      for (const point of path.slice(1)) {
+        const target = await guestPointOnPage(page, first, Math.round(point.x), Math.round(point.y));
+        await page.mouse.move(target.x, target.y, { steps: 8 });
+      }
+      await page.mouse.up();
+      const drawn = (id: string): number => countDifferences(crop(guestOf(lab, id), box), before.get(id) ?? new Uint8Array());
+      await poll(() => ids.every((id) => drawn(id) > 100), GUEST_TIMEOUT_MS);
+      const missing = ids.filter((id) => drawn(id) <= 100);
+      check(missing.length === 0, `dragged across the drawing box on the composite, but no stroke reached ${missing.join(', ')}: pointer input is not broadcast to the replicas`);
+      const strokes = ids.map((id) => crop(guestOf(lab, id), box));
+      const reference = strokes[0] ?? new Uint8Array();
+      const different = ids.filter((_, index) => countDifferences(strokes[index] ?? new Uint8Array(), reference) > 0);
+      check(different.length === 0, `the stroke differs on ${different.join(', ')} from r1's`);
+      note(`Every replica's guest shows the same stroke (${drawn('r1')} pixels inked).`);
+    },
+  },
+  {
+    id: 'fault-banner',
+    title: `A fault paints a banner on ${FAULTY_REPLICA} only`,
+    description: `From the demo panel, paints "${BANNER_TEXT}" on ${FAULTY_REPLICA}'s screen, as a compromised hypervisor might; the other replicas must not change.`,
+    needs: ['open-demo-lab'],
+    timeoutMs: 20_000,
+    async run({ page, backend, note }) {
+      const lab = runningLab(backend);
+      const others = lab.replicas.map((replica) => replica.id).filter((id) => id !== FAULTY_REPLICA);
+      await selectReplica(page, FAULTY_REPLICA);
+      await panel(page).getByTestId('demo-banner-input').fill(BANNER_TEXT);
+      await panel(page).getByTestId('demo-banner-apply').click();
+      await page.getByTestId('demo-message').filter({ hasText: 'banner' }).waitFor({ timeout: GUEST_TIMEOUT_MS });
+      const reference = guestOf(lab, others[0] ?? 'r1');
+      const changed = countDifferences(guestOf(lab, FAULTY_REPLICA).pixels, reference.pixels);
+      check(changed > 500, `${FAULTY_REPLICA}'s guest differs from ${others[0] ?? 'r1'}'s in only ${changed} pixels: no banner`);
+      for (const id of others.slice(1)) {
+        check(countDifferences(guestOf(lab, id).pixels, reference.pixels) === 0, `${id} changed too: the fault must reach ${FAULTY_REPLICA} only`);
+      }
+      note(`${FAULTY_REPLICA}'s guest differs from the others in ${changed} pixels: the banner.`);
+      // What the app shows: the faulty replica's thumbnail differs from a healthy one's.
+      const healthy = others[0] ?? 'r1';
+      let shownDifference = 0;
+      for (let attempt = 0; attempt < 20 && shownDifference <= 40; attempt++) {
+        const [faulty, fine] = await Promise.all([thumbnailPixels(page, FAULTY_REPLICA), thumbnailPixels(page, healthy)]);
+        shownDifference = faulty.length === fine.length ? countDifferences(faulty, fine) : Number.POSITIVE_INFINITY;
+        if (shownDifference <= 40) await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      check(shownDifference > 40, `${FAULTY_REPLICA}'s thumbnail does not show the banner`);
+      note(`${FAULTY_REPLICA}'s thumbnail shows the banner (${shownDifference} screen pixels differ from ${healthy}'s thumbnail).`);
+    },
+  },
+  // Slot (issue 5, divergence detection): a "divergence-flag" step here checks that the composite
+  // flags the banner's area in red and marks r2's thumbnail as the outlier.
+  {
+    id: 'fault-crash',
+    title: `A crash takes ${FAULTY_REPLICA} down, the others stay`,
+    description: `From the demo panel, crashes ${FAULTY_REPLICA}'s hypervisor: its VNC server disappears; RetroVisor shows it reconnecting while the other replicas stay connected.`,
+    needs: ['open-demo-lab'],
+    timeoutMs: 30_000,
+    async run({ page, backend, note }) {
+      const lab = runningLab(backend);
+      const others = lab.replicas.map((replica) => replica.id).filter((id) => id !== FAULTY_REPLICA);
+      await selectReplica(page, FAULTY_REPLICA);
+      await panel(page).getByTestId('demo-crash').click();
+      await panel(page).locator(`[data-testid="demo-replica-tab"][data-demo-replica-id="${FAULTY_REPLICA}"][data-domain-state="crashed"]`).waitFor({ timeout: GUEST_TIMEOUT_MS });
+      check(lab.replica(FAULTY_REPLICA).state === 'crashed', `${FAULTY_REPLICA} is ${lab.replica(FAULTY_REPLICA).state}, not crashed`);
+      await waitForStates(page, [FAULTY_REPLICA], ['disconnected', 'reconnecting'], 10_000);
+      for (const id of others) {
+        const state = await page.getAttribute(`.thumbnail[data-replica-id="${id}"]`, 'data-state');
+        check(state === 'connected', `${id} shows ${state ?? 'nothing'}: a crash of ${FAULTY_REPLICA} must not affect it`);
+      }
+      note(`${FAULTY_REPLICA}'s domain is crashed; its thumbnail shows it ${(await page.getAttribute(`.thumbnail[data-replica-id="${FAULTY_REPLICA}"]`, 'data-state')) ?? ''}; ${others.join(', ')} stay connected.`);
+    },
+  },
+  // Slot (issue 6, remediation): a "remediation" step here checks that RetroVisor itself restarts
+  // the crashed replica through its L0, before the manual "l0-start" below.
+  {
+    id: 'l0-start',
+    title: `The simulated L0 brings ${FAULTY_REPLICA} back`,
+    description: `From the demo panel, starts ${FAULTY_REPLICA}'s domain on its simulated L0; RetroVisor reconnects to it on its own.`,
+    needs: ['fault-crash'],
+    timeoutMs: 40_000,
+    async run({ page, backend, note }) {
+      const lab = runningLab(backend);
+      await selectReplica(page, FAULTY_REPLICA);
+      await panel(page).getByTestId('demo-l0-start').click();
+      await panel(page).locator(`[data-testid="demo-replica-tab"][data-demo-replica-id="${FAULTY_REPLICA}"][data-domain-state="running"]`).waitFor({ timeout: GUEST_TIMEOUT_MS });
+      check(lab.replica(FAULTY_REPLICA).state === 'running', `${FAULTY_REPLICA} is ${lab.replica(FAULTY_REPLICA).state} after start`);
+      await waitForStates(page, lab.replicas.map((replica) => replica.id), ['connected'], RECONNECT_TIMEOUT_MS);
+      note(`${FAULTY_REPLICA} is running again (a fresh boot) and every replica is connected.`);
+    },
+  },
+];
