@@ -24,6 +24,16 @@ class FakeClient implements VncClient {
   sendCredentials(credentials: VncCredentials): void {
     this.credentials.push(credentials);
   }
+  readonly acceptsInput = false;
+  sendKey(): boolean {
+    return false;
+  }
+  sendPointer(): boolean {
+    return false;
+  }
+  sendClipboard(): boolean {
+    return false;
+  }
   getImageData(): ImageData {
     throw new Error('not in Node');
   }

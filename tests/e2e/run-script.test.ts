@@ -1,0 +1,110 @@
+// `retrovisor run --script` against real Xvnc+xterm servers: the steps reach every replica through
+// the renderer's broadcast (both end identical to a control server given the same input by xdotool),
+// `--json` prints every input with its sequence number, and a bad script is refused with exit 2.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { compareFramebuffers, startXvnc, waitForStableFramebuffer, type XvncHandle } from '../lab/components';
+import { CLI, REPO_ROOT, writeProfile } from './support/app';
+
+const run = promisify(execFile);
+
+function writeScript(steps: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'retrovisor-script-')), 'steps.json');
+  writeFileSync(path, JSON.stringify(steps));
+  return path;
+}
+
+function runCli(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+describe('retrovisor run --script', () => {
+  let servers: XvncHandle[];
+  let control: XvncHandle;
+
+  before(async () => {
+    const started = await Promise.all([startXvnc(), startXvnc(), startXvnc()]);
+    servers = started.slice(0, 2);
+    control = started[2];
+  });
+
+  after(async () => {
+    await Promise.allSettled([...(servers ?? []), control].map((server) => server?.stop()));
+  });
+
+  it('plays the steps into every replica, prints each input with its sequence number, and exits 0', async () => {
+    const profile = writeProfile({
+      version: 1,
+      name: 'script test',
+      replicas: servers.map((server, index) => ({ id: `r${index + 1}`, label: `xterm ${index + 1}`, vnc: { host: server.host, port: server.port } })),
+    });
+    const script = writeScript([
+      { type: 'text', text: 'echo "(hi|there)_~"\n' },
+      { type: 'settle', timeoutMs: 10000 },
+      { type: 'key', key: 'Control_L+l' },
+      { type: 'text', text: 'seq 1 3' },
+      { type: 'key', key: 'Return' },
+      { type: 'wait', ms: 100 },
+      { type: 'click', x: 30, y: 6, button: 1 },
+      { type: 'settle', timeoutMs: 10000 },
+    ]);
+    const result = await runCli(['run', '--profile', profile, '--script', script, '--json', '--duration', '60']);
+    assert.equal(result.status, 0, `stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const inputs = events.filter((event) => event.type === 'input');
+    assert.ok(inputs.length > 40, `${inputs.length} input events`);
+    assert.deepEqual(
+      inputs.map((event) => event.seq),
+      inputs.map((_event, index) => index + 1),
+      'sequence numbers 1, 2, 3… without a gap',
+    );
+    assert.ok(inputs.every((event) => event.origin === 'script' && JSON.stringify(event.targets) === '["r1","r2"]'));
+    const scriptEvent = events.find((event) => event.type === 'script');
+    assert.deepEqual(scriptEvent, { type: 'script', ok: true, stepsRun: 8, steps: 8 });
+    assert.ok(events.indexOf(scriptEvent) > events.indexOf(inputs.at(-1) as Record<string, unknown>), 'inputs come before the result');
+
+    const env = { ...process.env, DISPLAY: `:${control.display}` };
+    await run('xdotool', ['type', '--', 'echo "(hi|there)_~"'], { env });
+    await run('xdotool', ['key', 'Return'], { env });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await run('xdotool', ['key', 'ctrl+l', 'type', 'seq 1 3'], { env });
+    await run('xdotool', ['key', 'Return', 'mousemove', '30', '6', 'click', '1'], { env });
+    const expected = await waitForStableFramebuffer(control);
+    for (const server of servers) {
+      const screen = await waitForStableFramebuffer(server);
+      const comparison = compareFramebuffers(screen, expected);
+      assert.ok(comparison.identical, `${server.display}: ${comparison.differingPixels} pixels differ in ${JSON.stringify(comparison.box)}`);
+    }
+  });
+
+  it('refuses a bad script with every problem and exit status 2, before connecting anything', async () => {
+    const profile = writeProfile({ version: 1, name: 'x', replicas: [{ id: 'r1', vnc: { host: '127.0.0.1', port: servers[0]?.port } }] });
+    const script = writeScript([{ type: 'key', key: 'Bogus' }, { type: 'wheel' }]);
+    const result = await runCli(['run', '--profile', profile, '--script', script, '--json']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /\$\[0\]\.key: unknown key name "Bogus"/);
+    assert.match(result.stderr, /\$\[1\]: a wheel step needs dy or dx/);
+    assert.equal(result.stdout, '');
+  });
+});

@@ -1,0 +1,152 @@
+// The renderer's broadcast over fake VNC clients: every dispatch reaches every target client in one
+// pass, the journal reaches the back end in order, settle() waits for quiet screens, and closing the
+// workspace releases what replicas hold. Also the composite's pixel mapping. Plain Node (no noVNC).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { InputJournalEntry } from '../../../common/input/input-events';
+import { BroadcastController } from '../../../renderer/input/broadcast-controller';
+import { rfbButtonMask, toFramebuffer } from '../../../renderer/input/composite-input';
+import type { Clock } from '../../../renderer/vnc/replica-session';
+import type { VncClient } from '../../../renderer/vnc/vnc-client';
+
+class ManualClock implements Clock {
+  nowMs = 0;
+  private timers: Array<{ at: number; callback: () => void }> = [];
+  now(): number {
+    return this.nowMs;
+  }
+  setTimeout(callback: () => void, delayMs: number): unknown {
+    const timer = { at: this.nowMs + delayMs, callback };
+    this.timers.push(timer);
+    return timer;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((timer) => timer !== handle);
+  }
+  /** Advances time in small steps, firing due timers. */
+  async advance(ms: number): Promise<void> {
+    const end = this.nowMs + ms;
+    while (this.nowMs < end) {
+      this.nowMs += 5;
+      for (const timer of this.timers.filter((entry) => entry.at <= this.nowMs)) {
+        this.timers = this.timers.filter((entry) => entry !== timer);
+        timer.callback();
+      }
+      await Promise.resolve();
+    }
+  }
+}
+
+function fakeClient(log: string[], name: string): VncClient {
+  return {
+    canvas: {} as HTMLCanvasElement,
+    width: 640,
+    height: 400,
+    acceptsInput: true,
+    sendCredentials: () => undefined,
+    getImageData: () => {
+      throw new Error('not in Node');
+    },
+    disconnect: () => undefined,
+    sendKey: (keysym, _code, down) => Boolean(log.push(`${name} key ${keysym} ${down}`)),
+    sendPointer: (x, y, mask) => Boolean(log.push(`${name} ptr ${x},${y} ${mask}`)),
+    sendClipboard: (text) => Boolean(log.push(`${name} clip ${text}`)),
+  };
+}
+
+function setup() {
+  const clock = new ManualClock();
+  const wire: string[] = [];
+  const recorded: InputJournalEntry[][] = [];
+  const clients = new Map([
+    ['a', fakeClient(wire, 'a')],
+    ['b', fakeClient(wire, 'b')],
+  ]);
+  const broadcast = new BroadcastController({
+    sessionId: 's1',
+    replicaIds: ['a', 'b'],
+    clientOf: (id) => clients.get(id) ?? null,
+    api: {
+      recordInput: async ({ entries }) => void recorded.push(entries),
+      exportInputJournal: async () => ({ jsonLines: '', entries: 0, dropped: 0 }),
+    },
+    clock,
+    log: { warn: () => undefined },
+  });
+  broadcast.setConnected('a', true);
+  broadcast.setConnected('b', true);
+  return { clock, wire, recorded, broadcast };
+}
+
+describe('BroadcastController', () => {
+  it('writes each input to every target before the next input (one pass per dispatch)', async () => {
+    const { wire, recorded, broadcast, clock } = setup();
+    broadcast.sendChord('Control_L+Alt_L+Delete');
+    broadcast.paste('hi');
+    assert.deepEqual(wire, [
+      'a key 65507 true', 'b key 65507 true',
+      'a key 65513 true', 'b key 65513 true',
+      'a key 65535 true', 'b key 65535 true',
+      'a key 65535 false', 'b key 65535 false',
+      'a key 65513 false', 'b key 65513 false',
+      'a key 65507 false', 'b key 65507 false',
+      'a clip hi', 'b clip hi',
+    ]);
+    await clock.advance(150);
+    await broadcast.flushJournal();
+    assert.deepEqual(recorded.flat().map((entry) => entry.seq), [1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(recorded.flat()[6]?.targets, ['a', 'b']);
+  });
+
+  it('settles once no target screen changed for the quiet window, and fails with the busy replicas named', async () => {
+    const { broadcast, clock } = setup();
+    let settled = false;
+    const waiting = broadcast.settle(1000, 100).then(() => (settled = true));
+    await clock.advance(50);
+    broadcast.noteScreenUpdate('a');
+    await clock.advance(80);
+    assert.equal(settled, false, 'a changed 80 ms ago');
+    await clock.advance(40);
+    await waiting;
+    assert.equal(settled, true);
+
+    const failing = broadcast.settle(200, 100);
+    const keepBusy = (async () => {
+      for (let step = 0; step < 60; step++) {
+        broadcast.noteScreenUpdate('b');
+        await clock.advance(5);
+      }
+    })();
+    await assert.rejects(failing, /settle: b still changed/);
+    await keepBusy;
+  });
+
+  it('releases held keys and buttons on every replica when the session closes', () => {
+    const { wire, broadcast } = setup();
+    broadcast.fanout.key(0xffe1, 'ShiftLeft', true);
+    broadcast.fanout.pointerButton(3, 4, 1, true);
+    wire.length = 0;
+    broadcast.close();
+    assert.deepEqual(wire, ['a key 65505 false', 'b key 65505 false', 'a ptr 3,4 0', 'b ptr 3,4 0']);
+    broadcast.fanout.key(0x61, 'KeyA', true);
+    assert.equal(wire.length, 4, 'nothing after close');
+  });
+});
+
+describe('composite pixel mapping', () => {
+  it('maps CSS positions on a scaled canvas to framebuffer pixels, clamped', () => {
+    const box = { left: 100, top: 50, width: 1280, height: 800 };
+    const bitmap = { width: 640, height: 400 };
+    assert.deepEqual(toFramebuffer(100, 50, box, bitmap), { x: 0, y: 0 });
+    assert.deepEqual(toFramebuffer(100 + 201, 50 + 301, box, bitmap), { x: 100, y: 150 });
+    assert.deepEqual(toFramebuffer(5000, -10, box, bitmap), { x: 639, y: 0 });
+  });
+
+  it('turns DOM button bits into RFB mask bits (middle and right swap places)', () => {
+    assert.equal(rfbButtonMask(1), 1);
+    assert.equal(rfbButtonMask(4), 2, 'DOM middle is RFB button 2');
+    assert.equal(rfbButtonMask(2), 4, 'DOM right is RFB button 3');
+    assert.equal(rfbButtonMask(7), 7);
+  });
+});
