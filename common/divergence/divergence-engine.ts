@@ -1,0 +1,781 @@
+// The comparison engine: N replicas' framebuffers fed with damaged rectangles, compared tile by
+// tile only where something changed, once the replicas are quiet there; reports where they
+// disagree and who the outliers are. Pure: no DOM, no timers — the caller passes the time.
+
+import { MAX_REPLICAS, PartitionRegistry, type Partition } from './partition';
+import { clipToFramebuffer, mergeTiles, type PixelRect } from './pixel-rect';
+import {
+  MaskGrid,
+  ReplicaFramebuffer,
+  TILE_CHANGING,
+  TILE_COMPARED,
+  TILE_CYCLING,
+  TILE_IGNORED,
+  TILE_SETTLED,
+  type TileTiming,
+} from './replica-framebuffer';
+import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type Tolerance } from './tile-pixels';
+import { AGREE, UNJUDGEABLE, UNJUDGED, nextVerdict, type Observation, type Verdict } from './tile-verdict';
+
+/**
+ * Tile edge. 16 px: about two text cells (8–9 px wide), so a blinking cursor shares its tile with
+ * little else; 1080p is 120×68 tiles. Reported regions are shrunk to the differing pixels, so the
+ * tile size does not coarsen the red overlay (except inside a blinking tile: the whole tile).
+ */
+export const TILE_SIZE_PX = 16;
+/**
+ * A tile is judged only after no replica changed it for this long. 400 ms: 8× the 18–50 ms by which
+ * a keystroke's redraw reaches different servers, room for a redraw arriving in several updates,
+ * and still quick enough for a human watching.
+ */
+export const SETTLE_MS = 400;
+/**
+ * A disagreement is reported only after it has been seen, on settled screens, for this long
+ * without a break: a replica lagging by up to SETTLE_MS + CONFIRM_MS (1 s) is not flagged.
+ */
+export const CONFIRM_MS = 600;
+/**
+ * The window over which a tile that never settles is tested for cycling (a blinking cursor):
+ * both halves (800 ms each) must show the same set of states. Covers blink on/off times up to
+ * ~750 ms (VGA text ~250 ms, xterm 600/300 ms, Windows 530 ms, GNOME 600 ms).
+ */
+export const BLINK_WINDOW_MS = 1600;
+/** A cycling tile may alternate between at most this many states (a cursor: 2; a spinner: 4). */
+export const MAX_BLINK_STATES = 4;
+
+/** Engine settings; every field has a documented default. */
+export interface DivergenceOptions {
+  readonly tileSizePx?: number;
+  readonly settleMs?: number;
+  readonly confirmMs?: number;
+  readonly blinkWindowMs?: number;
+  readonly maxBlinkStates?: number;
+  /** null (the default): exact, bit-for-bit comparison. */
+  readonly tolerance?: Tolerance | null;
+  /** Framebuffer rectangles never compared (a clock, a hostname that differs by design). */
+  readonly ignoreRegions?: readonly PixelRect[];
+}
+
+/** One replica's desktop size, as reported in a size divergence. */
+export interface ReplicaSize {
+  readonly replicaId: string;
+  readonly widthPx: number;
+  readonly heightPx: number;
+}
+
+/** A confirmed disagreement: the regions where the same replicas split the same way. */
+export interface Divergence {
+  /** Stable while the same split persists ("d1", "d2"…). */
+  readonly id: string;
+  /** 'size': the desktop sizes differ (regions: the whole desktop); 'pixels': screen contents. */
+  readonly kind: 'pixels' | 'size';
+  /** Framebuffer rectangles holding the differing pixels (a blinking tile: the whole tile). */
+  readonly regions: readonly PixelRect[];
+  /** Replicas outside the strict majority; every compared replica when there is no majority. */
+  readonly outliers: readonly string[];
+  /** The strict majority; empty when there is none. */
+  readonly agreeing: readonly string[];
+  /** Every group of replicas that agree with each other there, majority first. */
+  readonly groups: readonly (readonly string[])[];
+  /** No strict majority: all are flagged and none is called the good one. */
+  readonly noMajority: boolean;
+  /** When the disagreement was first seen on settled screens. */
+  readonly sinceMs: number;
+  /** For 'size': every replica's size; empty for 'pixels'. */
+  readonly sizes: readonly ReplicaSize[];
+}
+
+/** What the engine currently reports. */
+export interface DivergenceState {
+  readonly divergences: readonly Divergence[];
+  /** No confirmed divergence (tiles still settling count as agreeing until judged otherwise). */
+  readonly allAgree: boolean;
+}
+
+/** Changes in the report, returned by `tick`. */
+export type DivergenceEvent =
+  | { readonly type: 'divergence'; readonly change: 'new' | 'changed'; readonly divergence: Divergence; readonly atMs: number }
+  | { readonly type: 'divergence-resolved'; readonly id: string; readonly atMs: number }
+  | { readonly type: 'consensus'; readonly atMs: number };
+
+/** Counters for tests and benchmarks. */
+export interface DivergenceStats {
+  /** Tiles compared pixel by pixel (across all replicas) since the engine was created. */
+  comparedTiles: number;
+}
+
+type RgbaPixels = Uint8Array | Uint8ClampedArray;
+
+/** Bits for "every replica may differ from the first" (no fast scan was made). */
+const ALL_DIFFER = 0xffffffff;
+
+/** `observe`'s answer for a settled tile whose pixels must be compared (done in batches). */
+const NEEDS_PIXELS: Observation = { kind: 'unjudgeable' };
+
+/**
+ * Compares N replicas' screens. Feed pixels with `setReplicaSize` + `update` (damaged rectangles,
+ * RGBA as getImageData returns them), call `tick(nowMs)` regularly (every 50–100 ms); it returns
+ * what changed in the report, and `state` holds the report.
+ */
+export class DivergenceEngine {
+  readonly stats: DivergenceStats = { comparedTiles: 0 };
+  private readonly tileSizePx: number;
+  private readonly timing: TileTiming;
+  private readonly confirmMs: number;
+  private tolerance: Tolerance | null;
+  private ignoreRegions: readonly PixelRect[];
+  private readonly maskGrids = new Map<string, MaskGrid>();
+
+  private readonly replicas = new Map<string, ReplicaFramebuffer>();
+  private lastResizeMs = -Infinity;
+  private sizeVerdict: Verdict = UNJUDGED;
+  private sizeSplit: { readonly registry: PartitionRegistry; readonly order: readonly string[] } | null = null;
+
+  // The compared replicas (those with the majority size) and the per-tile state of their grid.
+  private participants: ReplicaFramebuffer[] = [];
+  private registry: PartitionRegistry | null = null;
+  private replicaCountCompared = 0;
+  private columns = 0;
+  private tileCount = 0;
+  private masks: MaskGrid | null = null;
+  private verdicts: Verdict[] = [];
+  private boxes = new Int32Array(0);
+  private serials = new Uint32Array(0);
+  private cachedSerials = new Float64Array(0);
+  private cachedObservations: Observation[] = [];
+  private watched = new Uint8Array(0);
+  /** Per tile, the last change on any compared replica, as of its last judgement. */
+  private latestChangeMs = new Float64Array(0);
+  private watchList: number[] = [];
+
+  private divergences: Divergence[] = [];
+  private readonly reportedByKey = new Map<string, Divergence>();
+  private reportChanged = false;
+  private nextDivergenceNumber = 1;
+
+  // Scratch space reused by every judgement.
+  private readonly changedTiles: number[] = [];
+  private readonly labels = new Uint8Array(MAX_REPLICAS);
+  private readonly representatives = new Int32Array(MAX_REPLICAS);
+  private readonly classes = new Uint8Array(MAX_REPLICAS);
+  private readonly signatureLengths = new Uint8Array(MAX_REPLICAS);
+  private readonly signatures: Uint32Array;
+  private readonly box = new Int32Array(4);
+  private readonly batch: number[] = [];
+  private differing = new Uint32Array(0);
+  /** The compared replicas after the first, SCAN_WIDTH at a time, with their bits. */
+  private scanGroups: { readonly others: Uint32Array[]; readonly bits: number[] }[] = [];
+  private scanBoxes = new Int32Array(0);
+  /** Splits where one replica alone differs from the first, by its bit. */
+  private loneSplits: Partition[] = [];
+
+  constructor(options: DivergenceOptions = {}) {
+    this.tileSizePx = options.tileSizePx ?? TILE_SIZE_PX;
+    this.timing = {
+      settleMs: options.settleMs ?? SETTLE_MS,
+      blinkWindowMs: options.blinkWindowMs ?? BLINK_WINDOW_MS,
+      maxBlinkStates: options.maxBlinkStates ?? MAX_BLINK_STATES,
+    };
+    this.confirmMs = options.confirmMs ?? CONFIRM_MS;
+    this.tolerance = options.tolerance ?? null;
+    this.ignoreRegions = options.ignoreRegions ?? [];
+    if (!Number.isInteger(this.tileSizePx) || this.tileSizePx < 4 || this.tileSizePx > 256) throw new RangeError('tileSizePx must be an integer from 4 to 256');
+    if (!(this.timing.settleMs >= 0 && this.confirmMs >= 0 && this.timing.blinkWindowMs > 0)) throw new RangeError('settleMs, confirmMs and blinkWindowMs must be non-negative');
+    if (!Number.isInteger(this.timing.maxBlinkStates) || this.timing.maxBlinkStates < 2 || this.timing.maxBlinkStates > 16) throw new RangeError('maxBlinkStates must be an integer from 2 to 16');
+    checkTolerance(this.tolerance);
+    this.signatures = new Uint32Array(MAX_REPLICAS * 2 * this.timing.maxBlinkStates);
+  }
+
+  /** The current report. */
+  get state(): DivergenceState {
+    return { divergences: this.divergences, allAgree: this.divergences.length === 0 };
+  }
+
+  /** Replica ids, in registration order. */
+  get replicaIds(): readonly string[] {
+    return [...this.replicas.keys()];
+  }
+
+  /**
+   * Registers a replica, or gives it a new desktop size (its pixels start blank and unsettled).
+   * Replicas whose size differs from the strict-majority size are reported (a 'size' divergence)
+   * and left out of the pixel comparison. A change in who is compared judges every tile again;
+   * confirmed divergences stay shown meanwhile.
+   */
+  setReplicaSize(replicaId: string, widthPx: number, heightPx: number, nowMs: number): void {
+    if (!Number.isInteger(widthPx) || !Number.isInteger(heightPx) || widthPx < 1 || heightPx < 1) throw new RangeError(`bad desktop size ${widthPx}×${heightPx}`);
+    const known = this.replicas.get(replicaId);
+    if (known !== undefined && known.widthPx === widthPx && known.heightPx === heightPx) return;
+    if (known === undefined && this.replicas.size >= MAX_REPLICAS) throw new RangeError(`at most ${MAX_REPLICAS} replicas`);
+    this.replicas.set(replicaId, new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates));
+    this.lastResizeMs = nowMs;
+    this.restructure();
+  }
+
+  /** Forgets a replica (disconnected, removed from the profile). */
+  removeReplica(replicaId: string, nowMs: number): void {
+    if (!this.replicas.delete(replicaId)) return;
+    this.lastResizeMs = nowMs;
+    this.restructure();
+  }
+
+  /**
+   * Copies a damaged rectangle into the replica's framebuffer. `pixels` holds rect.width×rect.height
+   * RGBA pixels, row by row (ImageData.data of that rectangle). Call once per rectangle of a
+   * framebuffer update, all with the same `nowMs`. Parts outside the framebuffer are dropped.
+   */
+  update(replicaId: string, rect: PixelRect, pixels: RgbaPixels, nowMs: number): void {
+    const replica = this.replicas.get(replicaId);
+    if (replica === undefined) throw new RangeError(`unknown replica ${replicaId}`);
+    if (![rect.x, rect.y, rect.width, rect.height].every(Number.isInteger) || rect.width < 0 || rect.height < 0) throw new RangeError('rect must be whole pixels');
+    if (pixels.length !== rect.width * rect.height * 4) throw new RangeError(`expected ${rect.width * rect.height * 4} bytes for a ${rect.width}×${rect.height} rectangle, got ${pixels.length}`);
+    const clipped = clipToFramebuffer(rect, replica.widthPx, replica.heightPx);
+    if (clipped === null) return;
+    const words = pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length / 4) : new Uint32Array(Uint8Array.from(pixels).buffer);
+    const offset = (clipped.y - rect.y) * rect.width + (clipped.x - rect.x);
+    this.changedTiles.length = 0;
+    replica.write(clipped, words, rect.width, offset, nowMs, this.timing.blinkWindowMs, this.changedTiles);
+    this.noteChanges(replica);
+  }
+
+  /** Registers/resizes a replica and replaces its whole framebuffer (tests, benchmarks, reconnects). */
+  setFrame(replicaId: string, widthPx: number, heightPx: number, pixels: RgbaPixels, nowMs: number): void {
+    this.setReplicaSize(replicaId, widthPx, heightPx, nowMs);
+    this.update(replicaId, { x: 0, y: 0, width: widthPx, height: heightPx }, pixels, nowMs);
+  }
+
+  /** Replaces the ignore regions; every tile is judged again. */
+  setIgnoreRegions(regions: readonly PixelRect[]): void {
+    this.ignoreRegions = [...regions];
+    this.maskGrids.clear();
+    for (const replica of this.replicas.values()) {
+      replica.masks = this.maskGrid(replica.widthPx, replica.heightPx);
+      replica.forgetFingerprints();
+    }
+    this.masks = this.participants[0]?.masks ?? null;
+    this.rejudgeAll();
+  }
+
+  /** Switches between exact comparison (null) and a tolerance; every tile is judged again. */
+  setTolerance(tolerance: Tolerance | null): void {
+    checkTolerance(tolerance);
+    this.tolerance = tolerance;
+    this.rejudgeAll();
+  }
+
+  /**
+   * Judges what is due at `nowMs`: tiles nobody changed for the settle window (or that settled
+   * into a blink cycle), the desktop sizes; confirms or clears disagreements. Returns the changes
+   * in the report.
+   */
+  tick(nowMs: number): DivergenceEvent[] {
+    for (const replica of this.replicas.values()) {
+      this.changedTiles.length = 0;
+      replica.flush(this.timing.blinkWindowMs, this.changedTiles);
+      this.noteChanges(replica);
+    }
+    this.judgeSizes(nowMs);
+    const list = this.watchList;
+    this.watchList = [];
+    const batch = this.batch;
+    batch.length = 0;
+    for (const tile of list) {
+      this.watched[tile] = 0;
+      const observation = this.observe(tile, nowMs);
+      if (observation === NEEDS_PIXELS) batch.push(tile);
+      else this.apply(tile, observation, nowMs);
+    }
+    if (batch.length > 0) this.comparePixelBatch(batch, nowMs);
+    if (!this.reportChanged) return [];
+    this.reportChanged = false;
+    return this.rebuildReport(nowMs);
+  }
+
+  private maskGrid(widthPx: number, heightPx: number): MaskGrid {
+    const key = `${widthPx}x${heightPx}`;
+    let grid = this.maskGrids.get(key);
+    if (grid === undefined) {
+      grid = new MaskGrid(this.ignoreRegions, widthPx, heightPx, this.tileSizePx);
+      this.maskGrids.set(key, grid);
+    }
+    return grid;
+  }
+
+  /** Recomputes who is compared (replicas with the strict-majority size) and resets the tiles. */
+  private restructure(): void {
+    const all = [...this.replicas.values()];
+    const bySize = new Map<string, ReplicaFramebuffer[]>();
+    for (const replica of all) {
+      const key = `${replica.widthPx}x${replica.heightPx}`;
+      const group = bySize.get(key) ?? [];
+      group.push(replica);
+      bySize.set(key, group);
+    }
+    const majority = [...bySize.values()].find((group) => group.length * 2 > all.length) ?? [];
+    const order = all.map((replica) => replica.id);
+    this.sizeSplit = all.length >= 2 ? { registry: new PartitionRegistry(order, all.length), order } : null;
+    this.sizeVerdict = this.sizeVerdict.name === 'diverged' ? { ...this.sizeVerdict, next: null } : UNJUDGED;
+    const sameParticipants = majority.length === this.participants.length && majority.every((replica, index) => this.participants[index] === replica);
+    if (sameParticipants && this.replicaCountCompared === all.length) return;
+    const reference = majority[0];
+    const sameGrid = reference !== undefined && reference.columns === this.columns && reference.tileCount === this.tileCount;
+    const previous = { verdicts: this.verdicts, boxes: this.boxes };
+    this.replicaCountCompared = all.length;
+    this.participants = majority;
+    this.registry = new PartitionRegistry(
+      majority.map((replica) => replica.id),
+      all.length,
+    );
+    this.columns = reference?.columns ?? 0;
+    this.tileCount = reference?.tileCount ?? 0;
+    this.masks = reference?.masks ?? null;
+    this.verdicts = new Array<Verdict>(this.tileCount).fill(UNJUDGED);
+    this.boxes = new Int32Array(this.tileCount * 4);
+    this.differing = new Uint32Array(this.tileCount);
+    this.scanGroups = [];
+    for (let index = 1; index < majority.length; index += SCAN_WIDTH) {
+      const members = majority.slice(index, index + SCAN_WIDTH);
+      this.scanGroups.push({ others: members.map((replica) => replica.pixels), bits: members.map((_, offset) => 1 << (index + offset)) });
+    }
+    this.scanBoxes = new Int32Array(this.tileCount * 4);
+    this.loneSplits = [];
+    this.serials = new Uint32Array(this.tileCount);
+    this.cachedSerials = new Float64Array(this.tileCount).fill(-1);
+    this.cachedObservations = new Array<Observation>(this.tileCount).fill(UNJUDGEABLE);
+    this.watched = new Uint8Array(this.tileCount);
+    this.latestChangeMs = new Float64Array(this.tileCount);
+    this.watchList = [];
+    for (let tile = 0; tile < this.tileCount; tile++) this.watch(tile);
+    // Same screen geometry: confirmed divergences stay shown (their splits restated over the
+    // replicas now compared) until their tiles are judged again, so a replica joining or leaving
+    // does not flash a false "consensus".
+    if (sameGrid) this.carryOver(previous.verdicts, previous.boxes);
+    this.reportChanged = true;
+  }
+
+  /** Keeps confirmed divergences across a change of who is compared (see `restate`). */
+  private carryOver(verdicts: readonly Verdict[], boxes: Int32Array): void {
+    const restated = new Map<Partition, Partition | null>();
+    const ids = this.participants.map((replica) => replica.id);
+    for (let tile = 0; tile < this.tileCount; tile++) {
+      const verdict = verdicts[tile]!;
+      if (verdict.name !== 'diverged') continue;
+      let partition = restated.get(verdict.partition);
+      if (partition === undefined) {
+        partition = this.restate(verdict.partition, ids);
+        restated.set(verdict.partition, partition);
+      }
+      if (partition === null) continue;
+      this.verdicts[tile] = { name: 'diverged', partition, sinceMs: verdict.sinceMs, next: null };
+      this.boxes.set(boxes.subarray(tile * 4, tile * 4 + 4), tile * 4);
+    }
+  }
+
+  /**
+   * The same split over the replicas compared now, until judged again: a replica that left is
+   * dropped; a newcomer is assumed to side with the majority (or, without one, to stand alone, so
+   * that no majority is invented). Null when nobody is split any more.
+   */
+  private restate(partition: Partition, ids: readonly string[]): Partition | null {
+    const groupOf = new Map<string, number>();
+    partition.groups.forEach((group, index) => group.forEach((id) => groupOf.set(id, index)));
+    const renumbered = new Map<number, number>();
+    let loners = partition.groups.length;
+    for (const [index, id] of ids.entries()) {
+      const group = groupOf.get(id) ?? (partition.noMajority ? loners++ : 0);
+      if (!renumbered.has(group)) renumbered.set(group, renumbered.size);
+      this.labels[index] = renumbered.get(group)!;
+    }
+    return renumbered.size < 2 ? null : this.registry!.fromLabels(this.labels);
+  }
+
+  private rejudgeAll(): void {
+    this.cachedSerials.fill(-1);
+    for (let tile = 0; tile < this.tileCount; tile++) this.watch(tile);
+  }
+
+  private watch(tile: number): void {
+    if (this.watched[tile] === 1) return;
+    this.watched[tile] = 1;
+    this.watchList.push(tile);
+  }
+
+  private noteChanges(replica: ReplicaFramebuffer): void {
+    if (this.changedTiles.length === 0 || !this.participants.includes(replica)) return;
+    for (const tile of this.changedTiles) {
+      this.serials[tile] = this.serials[tile]! + 1;
+      this.watch(tile);
+    }
+  }
+
+  private judgeSizes(nowMs: number): void {
+    let observation: Observation = UNJUDGEABLE;
+    const split = this.sizeSplit;
+    if (split === null) observation = AGREE;
+    else if (nowMs - this.lastResizeMs >= this.timing.settleMs) {
+      const keys: string[] = [];
+      split.order.forEach((id, index) => {
+        const replica = this.replicas.get(id)!;
+        const key = `${replica.widthPx}x${replica.heightPx}`;
+        let label = keys.indexOf(key);
+        if (label < 0) label = keys.push(key) - 1;
+        this.labels[index] = label;
+      });
+      observation = keys.length === 1 ? AGREE : split.registry.fromLabels(this.labels).disagreement;
+    }
+    const next = nextVerdict(this.sizeVerdict, observation, nowMs, this.confirmMs);
+    if (next !== this.sizeVerdict && (next.name === 'diverged' || this.sizeVerdict.name === 'diverged')) this.reportChanged = true;
+    this.sizeVerdict = next;
+  }
+
+  /** Applies one tile's observation to its verdict, and keeps watching the tile while needed. */
+  private apply(tile: number, observation: Observation, nowMs: number): void {
+    const before = this.verdicts[tile]!;
+    const after = nextVerdict(before, observation, nowMs, this.confirmMs);
+    if (after !== before) {
+      this.verdicts[tile] = after;
+      if (after.name === 'diverged' || before.name === 'diverged') this.reportChanged = true;
+    }
+    if (observation === UNJUDGEABLE || after.name === 'pending' || (after.name === 'diverged' && after.next !== null)) {
+      this.watch(tile);
+      return;
+    }
+    // Recently changed somewhere: it may yet turn out to blink, or a mixed tile may become judgeable.
+    if (nowMs - this.latestChangeMs[tile]! < this.timing.blinkWindowMs) this.watch(tile);
+  }
+
+  private observe(tile: number, nowMs: number): Observation {
+    const participants = this.participants;
+    const count = participants.length;
+    if (count < 2 || this.masks?.kinds[tile] === TILE_IGNORED) return AGREE;
+    const stride = 2 * this.timing.maxBlinkStates;
+    let allSettled = true;
+    let latestChangeMs = -Infinity;
+    for (let index = 0; index < count; index++) {
+      const replica = participants[index]!;
+      const tileClass = replica.classify(tile, nowMs, this.timing, this.signatures, index * stride);
+      if (tileClass === TILE_CHANGING) return UNJUDGEABLE;
+      latestChangeMs = Math.max(latestChangeMs, replica.lastChangeMs(tile));
+      this.classes[index] = tileClass;
+      if (tileClass === TILE_CYCLING) {
+        allSettled = false;
+        this.signatureLengths[index] = replica.signatureLength;
+      }
+    }
+    this.latestChangeMs[tile] = latestChangeMs;
+    if (!allSettled) return this.compareCycles(tile, nowMs);
+    if (this.cachedSerials[tile] === this.serials[tile]) return this.cachedObservations[tile]!;
+    return NEEDS_PIXELS;
+  }
+
+  /**
+   * Compares the pixels of settled tiles, many at once: one flat pass per framebuffer row finds,
+   * for every other replica, the tiles where it differs from the first replica and the box of those
+   * differences; only tiles with a difference are then looked at tile by tile.
+   */
+  private comparePixelBatch(batch: number[], nowMs: number): void {
+    const participants = this.participants;
+    const first = participants[0]!;
+    const widthPx = first.widthPx;
+    const size = this.tileSizePx;
+    const columns = this.columns;
+    const differing = this.differing;
+    const scanBoxes = this.scanBoxes;
+    const kinds = this.masks?.kinds ?? null;
+    const maxDelta = this.tolerance === null ? -1 : this.tolerance.maxChannelDelta;
+    // Sorted tiles make long runs (any order is correct); they mostly come sorted already.
+    let sorted = true;
+    for (let index = 1; index < batch.length && sorted; index++) sorted = batch[index - 1]! < batch[index]!;
+    const tiles = sorted ? batch : Int32Array.from(batch).sort();
+    const fast: number[] = [];
+    for (const tile of tiles) {
+      if (kinds !== null && kinds[tile] !== TILE_COMPARED) {
+        this.settlePixels(tile, this.comparePixels(tile, ALL_DIFFER), nowMs);
+        continue;
+      }
+      fast.push(tile);
+      differing[tile] = 0;
+      scanBoxes[tile * 4] = scanBoxes[tile * 4 + 1] = 0x7fffffff;
+      scanBoxes[tile * 4 + 2] = scanBoxes[tile * 4 + 3] = -1;
+    }
+    // Runs of adjacent tiles in one tile row, scanned row by row of pixels: each row of the first
+    // replica stays in cache while the others' rows stream past it.
+    let start = 0;
+    while (start < fast.length) {
+      const row = Math.floor(fast[start]! / columns);
+      let end = start;
+      while (end + 1 < fast.length && fast[end + 1] === fast[end]! + 1 && Math.floor(fast[end + 1]! / columns) === row) end++;
+      const fromPx = (fast[start]! - row * columns) * size;
+      const toPx = Math.min(widthPx, (fast[end]! - row * columns + 1) * size);
+      const lastY = Math.min(first.heightPx, (row + 1) * size);
+      for (let y = row * size; y < lastY; y++) {
+        const rowStart = y * widthPx;
+        for (const group of this.scanGroups) scanRowDifferences(first.pixels, group.others, group.bits, rowStart, y, fromPx, toPx, size, row * columns, maxDelta, differing, scanBoxes);
+      }
+      start = end + 1;
+    }
+    // With a tolerance of whole pixels only (no allowance), a set bit means "disagrees": the tile
+    // is split like an exact one. An allowance needs counting, tile by tile.
+    const counting = this.tolerance !== null && this.tolerance.maxDifferingPixelsPerTile > 0;
+    for (const tile of fast) {
+      if (differing[tile] === 0) this.settlePixels(tile, AGREE, nowMs);
+      else if (counting) this.settlePixels(tile, this.comparePixels(tile, differing[tile]!), nowMs);
+      else this.settlePixels(tile, this.splitDiffering(tile, differing[tile]!), nowMs);
+    }
+    this.stats.comparedTiles += tiles.length;
+  }
+
+  private settlePixels(tile: number, observation: Observation, nowMs: number): void {
+    this.cachedSerials[tile] = this.serials[tile]!;
+    this.cachedObservations[tile] = observation;
+    this.apply(tile, observation, nowMs);
+  }
+
+  /**
+   * A tile where the replicas in `differingBits` differ from the first one (exactly, or beyond
+   * the colour tolerance): groups those among themselves; the box found by the scan (differences
+   * from the first replica, which are the differences from the majority) is the tile's box.
+   */
+  private splitDiffering(tile: number, differingBits: number): Observation {
+    const at = tile * 4;
+    this.storeBox(tile, this.scanBoxes[at]!, this.scanBoxes[at + 1]!, this.scanBoxes[at + 2]!, this.scanBoxes[at + 3]!);
+    // One replica differs from the first: the split follows from the bits alone (the common case).
+    if ((differingBits & (differingBits - 1)) === 0) {
+      let partition = this.loneSplits[differingBits];
+      if (partition === undefined) {
+        for (let index = 0; index < this.participants.length; index++) this.labels[index] = differingBits === 1 << index ? 1 : 0;
+        partition = this.registry!.fromLabels(this.labels);
+        this.loneSplits[differingBits] = partition;
+      }
+      return partition.disagreement;
+    }
+    const participants = this.participants;
+    const reference = participants[0]!;
+    const left = reference.tileLeft(tile);
+    const top = reference.tileTop(tile);
+    const width = reference.tileWidth(tile);
+    const height = reference.tileHeight(tile);
+    let groups = 1;
+    this.representatives[0] = 0;
+    this.labels[0] = 0;
+    for (let index = 1; index < participants.length; index++) {
+      if ((differingBits & (1 << index)) === 0) {
+        this.labels[index] = 0;
+        continue;
+      }
+      let label = -1;
+      for (let group = 1; group < groups && label < 0; group++) {
+        if (tilesAgree(participants[this.representatives[group]!]!.pixels, participants[index]!.pixels, reference.widthPx, left, top, width, height, this.tolerance, null, this.tileSizePx)) label = group;
+      }
+      if (label < 0) {
+        label = groups;
+        this.representatives[groups] = index;
+        groups += 1;
+      }
+      this.labels[index] = label;
+    }
+    return this.registry!.fromLabels(this.labels).disagreement;
+  }
+
+  /**
+   * All replicas settled: groups them by one tile's pixels (exact, or within the tolerance; with
+   * masks). Replicas whose bit is clear in `differingBits` are known to be identical to the first.
+   */
+  private comparePixels(tile: number, differingBits: number): Observation {
+    const participants = this.participants;
+    const count = participants.length;
+    const reference = participants[0]!;
+    const left = reference.tileLeft(tile);
+    const top = reference.tileTop(tile);
+    const width = reference.tileWidth(tile);
+    const height = reference.tileHeight(tile);
+    const stride = reference.widthPx;
+    const mask = this.masks?.maskOf(tile) ?? null;
+    const tolerance = this.tolerance;
+    let groups = 0;
+    for (let index = 0; index < count; index++) {
+      if (index > 0 && (differingBits & (1 << index)) === 0) {
+        this.labels[index] = 0;
+        continue;
+      }
+      const pixels = participants[index]!.pixels;
+      let label = -1;
+      for (let group = 0; group < groups && label < 0; group++) {
+        if (tilesAgree(participants[this.representatives[group]!]!.pixels, pixels, stride, left, top, width, height, tolerance, mask, this.tileSizePx)) label = group;
+      }
+      if (label < 0) {
+        label = groups;
+        this.representatives[groups] = index;
+        groups += 1;
+      }
+      this.labels[index] = label;
+    }
+    if (groups === 1) return AGREE;
+    const partition = this.registry!.fromLabels(this.labels);
+    // Box the pixels where any group differs from the majority (or from the first group).
+    const base = this.majorityLabel(partition, groups);
+    const box = this.box;
+    box[0] = left + width;
+    box[1] = top + height;
+    box[2] = left;
+    box[3] = top;
+    const maxDelta = tolerance === null ? -1 : tolerance.maxChannelDelta;
+    const basePixels = participants[this.representatives[base]!]!.pixels;
+    for (let group = 0; group < groups; group++) {
+      if (group === base) continue;
+      growDifferenceBox(basePixels, participants[this.representatives[group]!]!.pixels, stride, left, top, width, height, maxDelta, mask, this.tileSizePx, box);
+    }
+    if (box[2] <= box[0]) this.storeBox(tile, left, top, left + width, top + height);
+    else this.storeBox(tile, box[0], box[1], box[2], box[3]);
+    return partition.disagreement;
+  }
+
+  private majorityLabel(partition: Partition, groups: number): number {
+    if (partition.noMajority) return 0;
+    for (let group = 0; group < groups; group++) {
+      if (partition.agreeing[0] === this.participants[this.representatives[group]!]!.id) return group;
+    }
+    return 0;
+  }
+
+  /**
+   * Some replica's tile is cycling (blinking): replicas agree when they cycle through the same set
+   * of states, whatever their phase; a settled replica's set is its one current state.
+   */
+  private compareCycles(tile: number, nowMs: number): Observation {
+    const participants = this.participants;
+    const count = participants.length;
+    const stride = 2 * this.timing.maxBlinkStates;
+    for (let index = 0; index < count; index++) {
+      if (this.classes[index] !== TILE_SETTLED) continue;
+      participants[index]!.currentFingerprint(tile, this.signatures, index * stride);
+      this.signatureLengths[index] = 1;
+    }
+    // A replica that stopped changing only lately, on a state another replica is still cycling
+    // through, may just have stopped a moment earlier than the others: wait until it has been still
+    // for a whole blink window before calling that a difference.
+    for (let index = 0; index < count; index++) {
+      if (this.classes[index] !== TILE_SETTLED || nowMs - participants[index]!.lastChangeMs(tile) >= this.timing.blinkWindowMs) continue;
+      for (let other = 0; other < count; other++) {
+        if (this.classes[other] === TILE_CYCLING && this.signatureHolds(other, index * stride)) return UNJUDGEABLE;
+      }
+    }
+    let groups = 0;
+    for (let index = 0; index < count; index++) {
+      let label = -1;
+      for (let group = 0; group < groups && label < 0; group++) if (this.sameSignature(this.representatives[group]!, index)) label = group;
+      if (label < 0) {
+        label = groups;
+        this.representatives[groups] = index;
+        groups += 1;
+      }
+      this.labels[index] = label;
+    }
+    if (groups === 1) return AGREE;
+    // Fingerprints are exact: under a tolerance, different states may still be "equal enough".
+    if (this.tolerance !== null) return UNJUDGEABLE;
+    const reference = participants[0]!;
+    const left = reference.tileLeft(tile);
+    const top = reference.tileTop(tile);
+    this.storeBox(tile, left, top, left + reference.tileWidth(tile), top + reference.tileHeight(tile));
+    return this.registry!.fromLabels(this.labels).disagreement;
+  }
+
+  private signatureHolds(index: number, fingerprintOffset: number): boolean {
+    const offset = index * 2 * this.timing.maxBlinkStates;
+    const low = this.signatures[fingerprintOffset];
+    const high = this.signatures[fingerprintOffset + 1];
+    for (let state = 0; state < this.signatureLengths[index]!; state++) {
+      if (this.signatures[offset + 2 * state] === low && this.signatures[offset + 2 * state + 1] === high) return true;
+    }
+    return false;
+  }
+
+  private sameSignature(first: number, second: number): boolean {
+    const length = this.signatureLengths[first]!;
+    if (length !== this.signatureLengths[second]) return false;
+    const stride = 2 * this.timing.maxBlinkStates;
+    for (let word = 0; word < 2 * length; word++) {
+      if (this.signatures[first * stride + word] !== this.signatures[second * stride + word]) return false;
+    }
+    return true;
+  }
+
+  private storeBox(tile: number, left: number, top: number, right: number, bottom: number): void {
+    const at = tile * 4;
+    const boxes = this.boxes;
+    if (boxes[at] === left && boxes[at + 1] === top && boxes[at + 2] === right && boxes[at + 3] === bottom) return;
+    boxes[at] = left;
+    boxes[at + 1] = top;
+    boxes[at + 2] = right;
+    boxes[at + 3] = bottom;
+    if (this.verdicts[tile]!.name === 'diverged') this.reportChanged = true;
+  }
+
+  /** Groups diverged tiles by split into divergences; returns how the report changed. */
+  private rebuildReport(nowMs: number): DivergenceEvent[] {
+    const byPartition = new Map<Partition, { tiles: number[]; sinceMs: number }>();
+    for (let tile = 0; tile < this.tileCount; tile++) {
+      const verdict = this.verdicts[tile]!;
+      if (verdict.name !== 'diverged') continue;
+      const entry = byPartition.get(verdict.partition);
+      if (entry === undefined) byPartition.set(verdict.partition, { tiles: [tile], sinceMs: verdict.sinceMs });
+      else {
+        entry.tiles.push(tile);
+        entry.sinceMs = Math.min(entry.sinceMs, verdict.sinceMs);
+      }
+    }
+    const previous = new Map(this.reportedByKey);
+    this.reportedByKey.clear();
+    const next: Divergence[] = [];
+    const events: DivergenceEvent[] = [];
+    const add = (kind: Divergence['kind'], partition: Partition, regions: PixelRect[], sinceMs: number, sizes: ReplicaSize[]): void => {
+      // Keyed by who is out and how (the majority may gain or lose members without a new divergence).
+      const key = `${kind}:${partition.noMajority ? partition.key : partition.groups.slice(1).map((group) => group.join(',')).join('|')}`;
+      const before = previous.get(key);
+      previous.delete(key);
+      const divergence: Divergence = {
+        id: before?.id ?? `d${this.nextDivergenceNumber++}`,
+        kind,
+        regions,
+        outliers: partition.outliers,
+        agreeing: partition.agreeing,
+        groups: partition.groups,
+        noMajority: partition.noMajority,
+        sinceMs: Math.min(sinceMs, before?.sinceMs ?? Infinity),
+        sizes,
+      };
+      next.push(divergence);
+      this.reportedByKey.set(key, divergence);
+      if (before === undefined) events.push({ type: 'divergence', change: 'new', divergence, atMs: nowMs });
+      else if (!sameRegions(before.regions, regions) || before.agreeing.join() !== divergence.agreeing.join()) events.push({ type: 'divergence', change: 'changed', divergence, atMs: nowMs });
+    };
+    if (this.sizeVerdict.name === 'diverged') {
+      const sizes = [...this.replicas.values()].map((replica) => ({ replicaId: replica.id, widthPx: replica.widthPx, heightPx: replica.heightPx }));
+      const widthPx = Math.max(...sizes.map((size) => size.widthPx));
+      const heightPx = Math.max(...sizes.map((size) => size.heightPx));
+      add('size', this.sizeVerdict.partition, [{ x: 0, y: 0, width: widthPx, height: heightPx }], this.sizeVerdict.sinceMs, sizes);
+    }
+    for (const [partition, entry] of byPartition) add('pixels', partition, mergeTiles(entry.tiles, this.columns, this.boxes), entry.sinceMs, []);
+    const resolved: DivergenceEvent[] = [...previous.values()].map((divergence) => ({ type: 'divergence-resolved', id: divergence.id, atMs: nowMs }));
+    const hadAny = this.divergences.length > 0;
+    this.divergences = next;
+    const all = [...resolved, ...events];
+    if (hadAny && next.length === 0) all.push({ type: 'consensus', atMs: nowMs });
+    return all;
+  }
+}
+
+function sameRegions(first: readonly PixelRect[], second: readonly PixelRect[]): boolean {
+  return first.length === second.length && first.every((rect, index) => {
+    const other = second[index]!;
+    return rect.x === other.x && rect.y === other.y && rect.width === other.width && rect.height === other.height;
+  });
+}
+
+function checkTolerance(tolerance: Tolerance | null): void {
+  if (tolerance === null) return;
+  if (!(tolerance.maxChannelDelta >= 0 && tolerance.maxChannelDelta <= 255) || !(tolerance.maxDifferingPixelsPerTile >= 0)) {
+    throw new RangeError('tolerance: maxChannelDelta 0–255, maxDifferingPixelsPerTile ≥ 0');
+  }
+}

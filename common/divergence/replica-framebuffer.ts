@@ -1,0 +1,352 @@
+// One replica's copy of its framebuffer, cut into tiles, with a short history of each tile's
+// states: when it last changed (the settle clock) and which states it cycles through (blinking).
+// Pure: typed arrays only; the engine drives it with the times it is given.
+
+import { clipToFramebuffer, type PixelRect } from './pixel-rect';
+import { hashTile, type TileMask } from './tile-pixels';
+
+/** How many past states each tile remembers (a 250 ms blink makes ~7 changes in a 1.6 s window). */
+export const HISTORY_LENGTH = 12;
+
+/** Tile classification at one instant, per replica (see `ReplicaFramebuffer.classify`). */
+export const TILE_SETTLED = 0;
+export const TILE_CYCLING = 1;
+export const TILE_CHANGING = 2;
+/** One of TILE_SETTLED, TILE_CYCLING, TILE_CHANGING. */
+export type TileClass = typeof TILE_SETTLED | typeof TILE_CYCLING | typeof TILE_CHANGING;
+
+// A history entry's fingerprint: not computed (a "cold" change), computed, or the blank state a
+// framebuffer starts with (never part of a cycle).
+const UNHASHED = 0;
+const HASHED = 1;
+const INITIAL = 2;
+
+/** Tile kinds in a MaskGrid. */
+export const TILE_COMPARED = 0;
+export const TILE_PARTLY_IGNORED = 1;
+export const TILE_IGNORED = 2;
+
+/** Which tiles of a grid the ignore regions cover, and for partly covered ones, which pixels. */
+export class MaskGrid {
+  /** TILE_COMPARED, TILE_PARTLY_IGNORED or TILE_IGNORED per tile. */
+  readonly kinds: Uint8Array;
+  private readonly masks = new Map<number, TileMask>();
+
+  constructor(ignoreRegions: readonly PixelRect[], widthPx: number, heightPx: number, tileSizePx: number) {
+    const columns = Math.ceil(widthPx / tileSizePx);
+    const rows = Math.ceil(heightPx / tileSizePx);
+    this.kinds = new Uint8Array(columns * rows);
+    for (const region of ignoreRegions) {
+      const clipped = clipToFramebuffer(region, widthPx, heightPx);
+      if (clipped === null) continue;
+      const lastColumn = Math.floor((clipped.x + clipped.width - 1) / tileSizePx);
+      const lastRow = Math.floor((clipped.y + clipped.height - 1) / tileSizePx);
+      for (let row = Math.floor(clipped.y / tileSizePx); row <= lastRow; row++) {
+        for (let column = Math.floor(clipped.x / tileSizePx); column <= lastColumn; column++) {
+          const tile = row * columns + column;
+          let mask = this.masks.get(tile);
+          if (mask === undefined) {
+            mask = new Uint8Array(tileSizePx * tileSizePx).fill(1);
+            this.masks.set(tile, mask);
+          }
+          const left = column * tileSizePx;
+          const top = row * tileSizePx;
+          const fromX = Math.max(clipped.x, left) - left;
+          const toX = Math.min(clipped.x + clipped.width, left + tileSizePx) - left;
+          const fromY = Math.max(clipped.y, top) - top;
+          const toY = Math.min(clipped.y + clipped.height, top + tileSizePx) - top;
+          for (let y = fromY; y < toY; y++) mask.fill(0, y * tileSizePx + fromX, y * tileSizePx + toX);
+        }
+      }
+    }
+    for (const [tile, mask] of this.masks) {
+      const left = (tile % columns) * tileSizePx;
+      const top = Math.floor(tile / columns) * tileSizePx;
+      const width = Math.min(tileSizePx, widthPx - left);
+      const height = Math.min(tileSizePx, heightPx - top);
+      let compared = 0;
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) compared += mask[y * tileSizePx + x]!;
+      this.kinds[tile] = compared === 0 ? TILE_IGNORED : TILE_PARTLY_IGNORED;
+    }
+  }
+
+  /** The mask of a partly ignored tile; null for a tile compared whole. */
+  maskOf(tile: number): TileMask | null {
+    return this.kinds[tile] === TILE_PARTLY_IGNORED ? (this.masks.get(tile) ?? null) : null;
+  }
+}
+
+/** Times that decide a tile's class; see divergence-engine.ts for the defaults and why. */
+export interface TileTiming {
+  readonly settleMs: number;
+  readonly blinkWindowMs: number;
+  readonly maxBlinkStates: number;
+}
+
+/** A replica's framebuffer copy and the history of each of its tiles. */
+export class ReplicaFramebuffer {
+  readonly columns: number;
+  readonly rows: number;
+  readonly tileCount: number;
+  /** The framebuffer, one 32-bit word per RGBA pixel, `widthPx` words per row. */
+  readonly pixels: Uint32Array;
+
+  // History ring per tile: HISTORY_LENGTH entries of (fingerprint, start time, flag).
+  private readonly hashLow: Uint32Array;
+  private readonly hashHigh: Uint32Array;
+  private readonly startMs: Float64Array;
+  private readonly flags: Uint8Array;
+  private readonly newest: Uint8Array;
+  private readonly entries: Uint8Array;
+  // Tiles written since their last flush, and when (one write time per tile: one framebuffer update).
+  private readonly pendingMs: Float64Array;
+  private readonly listed: Uint8Array;
+  private touched: number[] = [];
+  private readonly fingerprint = new Uint32Array(2);
+  private readonly firstHalf: Uint32Array;
+  private readonly secondHalf: Uint32Array;
+  /** Length (in states) of the last signature `classify` wrote. */
+  signatureLength = 0;
+
+  constructor(
+    readonly id: string,
+    readonly widthPx: number,
+    readonly heightPx: number,
+    readonly tileSizePx: number,
+    public masks: MaskGrid,
+    nowMs: number,
+    maxBlinkStates: number,
+  ) {
+    this.columns = Math.ceil(widthPx / tileSizePx);
+    this.rows = Math.ceil(heightPx / tileSizePx);
+    this.tileCount = this.columns * this.rows;
+    this.pixels = new Uint32Array(widthPx * heightPx);
+    const slots = this.tileCount * HISTORY_LENGTH;
+    this.hashLow = new Uint32Array(slots);
+    this.hashHigh = new Uint32Array(slots);
+    this.startMs = new Float64Array(slots);
+    this.flags = new Uint8Array(slots);
+    this.newest = new Uint8Array(this.tileCount);
+    this.entries = new Uint8Array(this.tileCount).fill(1);
+    this.pendingMs = new Float64Array(this.tileCount).fill(NaN);
+    this.listed = new Uint8Array(this.tileCount);
+    // A new framebuffer counts as just changed: nothing is judged before its first pixels settle.
+    for (let tile = 0; tile < this.tileCount; tile++) {
+      this.startMs[tile * HISTORY_LENGTH] = nowMs;
+      this.flags[tile * HISTORY_LENGTH] = INITIAL;
+    }
+    this.firstHalf = new Uint32Array(2 * (maxBlinkStates + 1));
+    this.secondHalf = new Uint32Array(2 * (maxBlinkStates + 1));
+  }
+
+  /** The tile's left edge, in framebuffer pixels. */
+  tileLeft(tile: number): number {
+    return (tile % this.columns) * this.tileSizePx;
+  }
+
+  /** The tile's top edge, in framebuffer pixels. */
+  tileTop(tile: number): number {
+    return Math.floor(tile / this.columns) * this.tileSizePx;
+  }
+
+  /** The tile's width (smaller at the framebuffer's right edge). */
+  tileWidth(tile: number): number {
+    return Math.min(this.tileSizePx, this.widthPx - this.tileLeft(tile));
+  }
+
+  /** The tile's height (smaller at the framebuffer's bottom edge). */
+  tileHeight(tile: number): number {
+    return Math.min(this.tileSizePx, this.heightPx - this.tileTop(tile));
+  }
+
+  /** When the tile last changed (its newest state began). */
+  lastChangeMs(tile: number): number {
+    return this.startMs[tile * HISTORY_LENGTH + this.newest[tile]!]!;
+  }
+
+  /**
+   * Copies `source` (a rect.width×rect.height block of RGBA words) into the framebuffer at `rect`,
+   * which must lie inside it, as one framebuffer update made at `nowMs`. Tiles whose previous write
+   * had another time are flushed first; those that changed are appended to `changedTiles`.
+   */
+  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: number[]): void {
+    const size = this.tileSizePx;
+    const firstColumn = Math.floor(rect.x / size);
+    const lastColumn = Math.floor((rect.x + rect.width - 1) / size);
+    const firstRow = Math.floor(rect.y / size);
+    const lastRow = Math.floor((rect.y + rect.height - 1) / size);
+    for (let row = firstRow; row <= lastRow; row++) {
+      for (let column = firstColumn; column <= lastColumn; column++) this.beforeWrite(row * this.columns + column, nowMs, blinkWindowMs, changedTiles);
+    }
+    for (let y = 0; y < rect.height; y++) {
+      const from = sourceOffset + y * sourceStride;
+      this.pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
+    }
+    for (let row = firstRow; row <= lastRow; row++) {
+      for (let column = firstColumn; column <= lastColumn; column++) {
+        const tile = row * this.columns + column;
+        this.pendingMs[tile] = nowMs;
+        if (this.listed[tile] === 0) {
+          this.listed[tile] = 1;
+          this.touched.push(tile);
+        }
+      }
+    }
+  }
+
+  /** Records every written tile's new state; appends the tiles that changed to `changedTiles`. */
+  flush(blinkWindowMs: number, changedTiles: number[]): void {
+    const touched = this.touched;
+    this.touched = [];
+    for (const tile of touched) {
+      this.listed[tile] = 0;
+      if (!Number.isNaN(this.pendingMs[tile]!) && this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
+    }
+  }
+
+  private beforeWrite(tile: number, nowMs: number, blinkWindowMs: number, changedTiles: number[]): void {
+    const pending = this.pendingMs[tile]!;
+    if (!Number.isNaN(pending) && pending !== nowMs && this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
+    if (!Number.isNaN(this.pendingMs[tile]!)) return;
+    // The tile is about to leave a state that began recently: fingerprint it while its pixels are
+    // still here, in case the tile turns out to be blinking (cold tiles are never hashed).
+    const slot = tile * HISTORY_LENGTH + this.newest[tile]!;
+    if (this.flags[slot] === UNHASHED && nowMs - this.startMs[slot]! < blinkWindowMs) {
+      this.hashInto(tile);
+      this.hashLow[slot] = this.fingerprint[0]!;
+      this.hashHigh[slot] = this.fingerprint[1]!;
+      this.flags[slot] = HASHED;
+    }
+  }
+
+  /** Ends the pending write of a tile: a new history entry, unless a fingerprint proves nothing changed. */
+  private flushTile(tile: number, blinkWindowMs: number): boolean {
+    const writtenMs = this.pendingMs[tile]!;
+    this.pendingMs[tile] = NaN;
+    const base = tile * HISTORY_LENGTH;
+    const slot = base + this.newest[tile]!;
+    const hot = this.flags[slot] !== INITIAL && writtenMs - this.startMs[slot]! < blinkWindowMs;
+    let low = 0;
+    let high = 0;
+    if (hot) {
+      this.hashInto(tile);
+      low = this.fingerprint[0]!;
+      high = this.fingerprint[1]!;
+      if (this.flags[slot] === HASHED && this.hashLow[slot] === low && this.hashHigh[slot] === high) return false;
+    }
+    const next = (this.newest[tile]! + 1) % HISTORY_LENGTH;
+    this.newest[tile] = next;
+    if (this.entries[tile]! < HISTORY_LENGTH) this.entries[tile] = this.entries[tile]! + 1;
+    this.hashLow[base + next] = low;
+    this.hashHigh[base + next] = high;
+    this.startMs[base + next] = writtenMs;
+    this.flags[base + next] = hot ? HASHED : UNHASHED;
+    return true;
+  }
+
+  private hashInto(tile: number): void {
+    hashTile(this.pixels, this.widthPx, this.tileLeft(tile), this.tileTop(tile), this.tileWidth(tile), this.tileHeight(tile), this.masks.maskOf(tile), this.tileSizePx, this.fingerprint);
+  }
+
+  /** The fingerprint of the tile's current state (computed now if it was a cold change), into `out`. */
+  currentFingerprint(tile: number, out: Uint32Array, offset: number): void {
+    const slot = tile * HISTORY_LENGTH + this.newest[tile]!;
+    if (this.flags[slot] !== HASHED) {
+      this.hashInto(tile);
+      this.hashLow[slot] = this.fingerprint[0]!;
+      this.hashHigh[slot] = this.fingerprint[1]!;
+      this.flags[slot] = HASHED;
+    }
+    out[offset] = this.hashLow[slot]!;
+    out[offset + 1] = this.hashHigh[slot]!;
+  }
+
+  /** Forgets fingerprints (the ignore regions changed what they cover); the change times stay. */
+  forgetFingerprints(): void {
+    for (let slot = 0; slot < this.flags.length; slot++) if (this.flags[slot] === HASHED) this.flags[slot] = UNHASHED;
+  }
+
+  /**
+   * Classifies a tile at `nowMs` (after `flush`):
+   * - TILE_CYCLING: over the blink window the tile keeps returning to the same 2..maxBlinkStates
+   *   states — both halves of the window show exactly the same set, every state fingerprinted.
+   *   The set (sorted fingerprints) is written to `signature` from `offset`; `signatureLength` is set.
+   * - TILE_SETTLED: otherwise, unchanged for settleMs.
+   * - TILE_CHANGING: otherwise.
+   * Cycling is tested first, so a cursor whose on-time exceeds settleMs is not mistaken for settled.
+   */
+  classify(tile: number, nowMs: number, timing: TileTiming, signature: Uint32Array, offset: number): TileClass {
+    const newest = tile * HISTORY_LENGTH + this.newest[tile]!;
+    const age = nowMs - this.startMs[newest]!;
+    // A cycle needs its newest state fingerprinted (cold changes never are): checked inline first.
+    if (age < timing.blinkWindowMs / 2 && this.flags[newest] === HASHED && this.findCycle(tile, nowMs, timing, signature, offset)) return TILE_CYCLING;
+    return age >= timing.settleMs ? TILE_SETTLED : TILE_CHANGING;
+  }
+
+  private findCycle(tile: number, nowMs: number, timing: TileTiming, signature: Uint32Array, offset: number): boolean {
+    const windowStartMs = nowMs - timing.blinkWindowMs;
+    const splitMs = nowMs - timing.blinkWindowMs / 2;
+    const limit = timing.maxBlinkStates;
+    const base = tile * HISTORY_LENGTH;
+    let firstCount = 0;
+    let secondCount = 0;
+    let position = this.newest[tile]!;
+    let endMs = nowMs;
+    let covered = false;
+    for (let step = this.entries[tile]!; step > 0; step--) {
+      const slot = base + position;
+      if (this.flags[slot] !== HASHED) return false;
+      const startMs = this.startMs[slot]!;
+      const low = this.hashLow[slot]!;
+      const high = this.hashHigh[slot]!;
+      if (endMs > splitMs) {
+        secondCount = addState(this.secondHalf, secondCount, low, high);
+        if (secondCount > limit) return false;
+      }
+      if (startMs < splitMs) {
+        firstCount = addState(this.firstHalf, firstCount, low, high);
+        if (firstCount > limit) return false;
+      }
+      if (startMs <= windowStartMs) {
+        covered = true;
+        break;
+      }
+      endMs = startMs;
+      position = (position + HISTORY_LENGTH - 1) % HISTORY_LENGTH;
+    }
+    if (!covered || secondCount < 2 || firstCount !== secondCount) return false;
+    for (let index = 0; index < secondCount; index++) {
+      if (indexOfState(this.firstHalf, firstCount, this.secondHalf[2 * index]!, this.secondHalf[2 * index + 1]!) < 0) return false;
+    }
+    // Sorted, so equal sets give equal signatures whatever order the states came in.
+    for (let index = 0; index < secondCount; index++) {
+      let at = index;
+      const low = this.secondHalf[2 * index]!;
+      const high = this.secondHalf[2 * index + 1]!;
+      while (at > 0 && (signature[offset + 2 * (at - 1) + 1]! > high || (signature[offset + 2 * (at - 1) + 1] === high && signature[offset + 2 * (at - 1)]! > low))) {
+        signature[offset + 2 * at] = signature[offset + 2 * (at - 1)]!;
+        signature[offset + 2 * at + 1] = signature[offset + 2 * (at - 1) + 1]!;
+        at -= 1;
+      }
+      signature[offset + 2 * at] = low;
+      signature[offset + 2 * at + 1] = high;
+    }
+    this.signatureLength = secondCount;
+    return true;
+  }
+}
+
+function indexOfState(states: Uint32Array, count: number, low: number, high: number): number {
+  for (let index = 0; index < count; index++) if (states[2 * index] === low && states[2 * index + 1] === high) return index;
+  return -1;
+}
+
+/** Adds a state to a small set (room for one more than the limit, so overflow can be seen). */
+function addState(states: Uint32Array, count: number, low: number, high: number): number {
+  if (indexOfState(states, count, low, high) >= 0) return count;
+  if (2 * count + 1 < states.length) {
+    states[2 * count] = low;
+    states[2 * count + 1] = high;
+  }
+  return count + 1;
+}

@@ -1,0 +1,319 @@
+// Benchmark section "frame comparison" (issue 5): the divergence engine vs pixelmatch 7 vs the
+// memory floor (one pass reading the same bytes), measured side by side in one run, median of
+// several repetitions. Runs in Node: `node --import tsx scripts/bench-compare.ts [--quick] [--repetitions N]`,
+// or through `runCompareBenchmark()` from the shared benchmark runner.
+
+import { cpus, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import pixelmatch from 'pixelmatch';
+import { DivergenceEngine, SETTLE_MS, type Tolerance } from '../common/divergence';
+
+/** One benchmark section, ready to print or to merge into a report. */
+export interface BenchSection {
+  readonly title: string;
+  readonly machine: string;
+  /** Column names, then rows of cells (already formatted). */
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  readonly notes: readonly string[];
+  /** The whole section as aligned text. */
+  readonly text: string;
+}
+
+export interface CompareBenchmarkOptions {
+  /** Only 1920×1080 (a few seconds instead of about a minute). */
+  readonly quick?: boolean;
+  /** Rounds of measurements (medians reported). Default 9. */
+  readonly repetitions?: number;
+  /** Progress lines (default: none). */
+  readonly log?: (line: string) => void;
+}
+
+type DifferenceCase = 'identical' | '1% differing' | 'all differing';
+
+const TOLERANCE: Tolerance = { maxChannelDelta: 8, maxDifferingPixelsPerTile: 0 };
+/** pixelmatch's own default threshold; its anti-aliasing detection on (the default). */
+const PIXELMATCH_OPTIONS = { threshold: 0.1 } as const;
+/** pixelmatch repetitions stop early once this much time was spent on one case. */
+const PIXELMATCH_BUDGET_MS = 4000;
+
+/** Runs every case and returns the formatted section. */
+export async function runCompareBenchmark(options: CompareBenchmarkOptions = {}): Promise<BenchSection> {
+  const repetitions = options.repetitions ?? 9;
+  const log = options.log ?? ((): void => undefined);
+  const sizes: (readonly [number, number])[] = options.quick ? [[1920, 1080]] : [[1920, 1080], [3840, 2160]];
+  const rows: string[][] = [];
+  for (const [widthPx, heightPx] of sizes) {
+    for (const replicaCount of [3, 8]) {
+      const base = desktopFrame(widthPx, heightPx);
+      for (const difference of ['identical', '1% differing', 'all differing'] as const) {
+        log(`» ${widthPx}×${heightPx} N=${replicaCount} ${difference}`);
+        const frames = replicaFrames(base, replicaCount, difference);
+        const result = measureCase(frames, widthPx, heightPx, difference, repetitions);
+        rows.push([
+          `${widthPx}×${heightPx}`,
+          String(replicaCount),
+          difference,
+          ms(result.floorMs),
+          ms(result.exactMs),
+          ratio(result.exactMs / result.floorMs),
+          ms(result.toleranceMs),
+          ms(result.pixelmatchMs),
+          ratio(result.pixelmatchMs / result.exactMs),
+          ratio(result.pixelmatchMs / result.toleranceMs),
+          ms(result.copyMs),
+        ]);
+        await yieldToEventLoop();
+      }
+    }
+  }
+  const damage = measureDamageProportionality(1920, 1080, 3, repetitions * 3);
+  log('» damaged-region cost');
+  const columns = ['frame', 'N', 'case', 'floor ms', 'engine ms', 'engine/floor', 'tolerant ms', 'pixelmatch ms', 'pixelmatch/engine', 'pixelmatch/tolerant', 'copy-in ms'];
+  const notes = [
+    `Each row: N replicas, replicas 1..N-1 identical, replica N differing (1%: random scattered pixels, the worst case for tiles; all: every pixel's colour inverted).`,
+    `floor: one pass reading the N frames' words (XOR-reduce). engine: DivergenceEngine.tick judging every tile of the N frames (exact: classification, batched scan, grouping, difference boxes, verdicts).`,
+    `tolerant: the same with a tolerance (max channel delta ${TOLERANCE.maxChannelDelta}). pixelmatch: pixelmatch 7 (threshold ${PIXELMATCH_OPTIONS.threshold}, no diff output) of replica 1 against each of the N-1 others.`,
+    `copy-in: DivergenceEngine.update copying the N full frames in (the renderer pays it per damaged rectangle; pixelmatch would need the same full frames).`,
+    `${repetitions} rounds after 2 untimed ones (the divergence confirmed), each timing every method once, caches evicted (128 MiB read) before each timed step; medians; ratios of medians (pixelmatch: at least 1 round, more while under ${PIXELMATCH_BUDGET_MS / 1000} s per case).`,
+    `Damaged-region cost, 1920×1080, N=3, update+tick: 64×64 ${ms(damage.smallMs)} vs full screen ${ms(damage.fullMs)} — ${ratio(damage.fullMs / damage.smallMs)} for ${ratio((1920 * 1080) / (64 * 64))} the area (${damage.smallTiles} vs ${damage.fullTiles} tiles compared).`,
+  ];
+  const machine = `${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
+  const title = 'Frame comparison: divergence engine vs pixelmatch 7 vs memory floor';
+  return { title, machine, columns, rows, notes, text: formatSection(title, machine, columns, rows, notes) };
+}
+
+interface CaseResult {
+  floorMs: number;
+  exactMs: number;
+  toleranceMs: number;
+  pixelmatchMs: number;
+  copyMs: number;
+}
+
+function measureCase(frames: readonly Uint8ClampedArray[], widthPx: number, heightPx: number, difference: DifferenceCase, repetitions: number): CaseResult {
+  const exact = new EngineRun(frames, widthPx, heightPx, null);
+  const tolerant = new EngineRun(frames, widthPx, heightPx, TOLERANCE);
+  // Two untimed rounds: compiled code, and a differing case's divergence confirmed (the verdicts and
+  // the report are built once per new divergence, not per frame).
+  for (let round = 0; round < 2; round++) {
+    exact.round();
+    tolerant.round();
+  }
+  const floor: number[] = [];
+  const exactTimes: number[] = [];
+  const tolerantTimes: number[] = [];
+  const copyTimes: number[] = [];
+  const pixelmatchTimes: number[] = [];
+  let pixelmatchSpentMs = 0;
+  // Interleaved: every method runs once per round, so they share the machine's state.
+  for (let round = 0; round < repetitions; round++) {
+    evictCaches();
+    const floorMs = time(() => readFloor(frames));
+    const exactRound = exact.round();
+    const tolerantMs = tolerant.round().compareMs;
+    floor.push(floorMs);
+    exactTimes.push(exactRound.compareMs);
+    copyTimes.push(exactRound.copyMs);
+    tolerantTimes.push(tolerantMs);
+    if (pixelmatchTimes.length === 0 || pixelmatchSpentMs < PIXELMATCH_BUDGET_MS) {
+      evictCaches();
+      const spent = time(() => {
+        for (let index = 1; index < frames.length; index++) pixelmatch(frames[0]!, frames[index]!, undefined, widthPx, heightPx, PIXELMATCH_OPTIONS);
+      });
+      pixelmatchTimes.push(spent);
+      pixelmatchSpentMs += spent;
+    }
+  }
+  // The figures mean something only if every method saw what the frames hold.
+  const expected = difference === 'identical' ? [] : [`r${frames.length}`];
+  for (const run of [exact, tolerant]) {
+    const outliers = run.engine.state.divergences.flatMap((divergence) => divergence.outliers);
+    if (outliers.join() !== expected.join()) throw new Error(`engine reported outliers [${outliers.join()}], expected [${expected.join()}]`);
+  }
+  const pixelmatchDiffers = pixelmatch(frames[0]!, frames[frames.length - 1]!, undefined, widthPx, heightPx, PIXELMATCH_OPTIONS) > 0;
+  if (pixelmatchDiffers !== (difference !== 'identical')) throw new Error('pixelmatch disagrees with the case');
+  return {
+    floorMs: median(floor),
+    exactMs: median(exactTimes),
+    toleranceMs: median(tolerantTimes),
+    pixelmatchMs: median(pixelmatchTimes),
+    copyMs: median(copyTimes),
+  };
+}
+
+/** One engine fed the same frames again and again; each round is a new framebuffer update. */
+class EngineRun {
+  readonly engine: DivergenceEngine;
+  private nowMs = 0;
+
+  constructor(
+    private readonly frames: readonly Uint8ClampedArray[],
+    private readonly widthPx: number,
+    private readonly heightPx: number,
+    tolerance: Tolerance | null,
+  ) {
+    this.engine = new DivergenceEngine({ tolerance });
+    frames.forEach((_, index) => this.engine.setReplicaSize(`r${index + 1}`, widthPx, heightPx, 0));
+  }
+
+  round(): { copyMs: number; compareMs: number } {
+    // Far apart in (simulated) time: every update is a plain change, as after a redraw.
+    this.nowMs += 10_000;
+    const rect = { x: 0, y: 0, width: this.widthPx, height: this.heightPx };
+    evictCaches();
+    const copyMs = time(() => this.frames.forEach((frame, index) => this.engine.update(`r${index + 1}`, rect, frame, this.nowMs)));
+    evictCaches();
+    const compareMs = time(() => this.engine.tick(this.nowMs + SETTLE_MS));
+    return { copyMs, compareMs };
+  }
+}
+
+/** Cost of one 64×64 damaged rectangle on every replica vs a full-screen one, update + tick. */
+function measureDamageProportionality(widthPx: number, heightPx: number, replicaCount: number, repetitions: number): { smallMs: number; fullMs: number; smallTiles: number; fullTiles: number } {
+  const base = desktopFrame(widthPx, heightPx);
+  const frames = replicaFrames(base, replicaCount, 'identical');
+  const engine = new DivergenceEngine();
+  frames.forEach((frame, index) => engine.setFrame(`r${index + 1}`, widthPx, heightPx, frame, 0));
+  let nowMs = 0;
+  engine.tick(SETTLE_MS);
+  engine.tick(5_000);
+  const run = (rect: { x: number; y: number; width: number; height: number }): { ms: number; tiles: number } => {
+    nowMs += 10_000;
+    // What getImageData(rect) would hand over, prepared outside the timing.
+    const pixels = frames.map((frame) => (rect.width === widthPx ? frame : cropFrame(frame, widthPx, rect)));
+    const before = engine.stats.comparedTiles;
+    evictCaches();
+    const ms = time(() => {
+      pixels.forEach((rectPixels, index) => engine.update(`r${index + 1}`, rect, rectPixels, nowMs));
+      engine.tick(nowMs + SETTLE_MS);
+    });
+    // Let the tiles' blink window pass, so the next round starts from a quiet engine.
+    engine.tick(nowMs + 5_000);
+    return { ms, tiles: engine.stats.comparedTiles - before };
+  };
+  const small: number[] = [];
+  const full: number[] = [];
+  let smallTiles = 0;
+  let fullTiles = 0;
+  for (let round = 0; round < repetitions; round++) {
+    // A tile-aligned 64×64 square somewhere new each time (4×4 tiles).
+    const smallRun = run({ x: ((round * 7) % 28) * 64, y: ((round * 5) % 16) * 64, width: 64, height: 64 });
+    small.push(smallRun.ms);
+    smallTiles = smallRun.tiles;
+    const fullRun = run({ x: 0, y: 0, width: widthPx, height: heightPx });
+    full.push(fullRun.ms);
+    fullTiles = fullRun.tiles;
+  }
+  return { smallMs: median(small), fullMs: median(full), smallTiles, fullTiles };
+}
+
+const EVICTION_BUFFER = new Uint32Array(2 ** 25);
+
+/** Reads 128 MiB of unrelated memory, so that every timed method starts with cold caches. */
+function evictCaches(): number {
+  let accumulator = 0;
+  for (let index = 0; index < EVICTION_BUFFER.length; index += 16) accumulator ^= EVICTION_BUFFER[index]!++;
+  return accumulator;
+}
+
+/** The memory floor: reads every word of every frame once. */
+function readFloor(frames: readonly Uint8ClampedArray[]): number {
+  let accumulator = 0;
+  for (const frame of frames) {
+    const words = new Uint32Array(frame.buffer, frame.byteOffset, frame.length / 4);
+    for (let index = 0; index < words.length; index++) accumulator ^= words[index]!;
+  }
+  return accumulator;
+}
+
+/** A deterministic desktop-like frame: flat panels, gradients and text-like speckles. */
+function desktopFrame(widthPx: number, heightPx: number): Uint8ClampedArray {
+  const frame = new Uint8ClampedArray(widthPx * heightPx * 4);
+  for (let y = 0; y < heightPx; y++) {
+    for (let x = 0; x < widthPx; x++) {
+      const offset = (y * widthPx + x) * 4;
+      const panel = ((x >> 7) + (y >> 6)) % 4;
+      const text = panel === 1 && ((Math.imul(x * 31 + y * 17, 2654435761) >>> 28) & 3) === 0;
+      frame[offset] = text ? 20 : panel === 0 ? (x * 255) / widthPx : 40 + panel * 50;
+      frame[offset + 1] = text ? 20 : panel === 0 ? (y * 255) / heightPx : 60 + panel * 40;
+      frame[offset + 2] = text ? 20 : 180 - panel * 30;
+      frame[offset + 3] = 255;
+    }
+  }
+  return frame;
+}
+
+/** N frames (separate buffers): copies of `base`, the last one altered as the case says. */
+function replicaFrames(base: Uint8ClampedArray, count: number, difference: DifferenceCase): Uint8ClampedArray[] {
+  const frames = Array.from({ length: count }, () => base.slice());
+  const outlier = frames[count - 1]!;
+  const invert = (pixel: number): void => {
+    outlier[pixel * 4] = 255 - outlier[pixel * 4]!;
+    outlier[pixel * 4 + 1] = 255 - outlier[pixel * 4 + 1]!;
+    outlier[pixel * 4 + 2] = 255 - outlier[pixel * 4 + 2]!;
+  };
+  const pixels = base.length / 4;
+  if (difference === 'all differing') for (let pixel = 0; pixel < pixels; pixel++) invert(pixel);
+  if (difference === '1% differing') {
+    let seed = 12345;
+    const chosen = new Uint8Array(pixels);
+    for (let changed = 0; changed < pixels / 100; ) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const pixel = seed % pixels;
+      if (chosen[pixel] === 1) continue;
+      chosen[pixel] = 1;
+      invert(pixel);
+      changed += 1;
+    }
+  }
+  return frames;
+}
+
+function cropFrame(frame: Uint8ClampedArray, widthPx: number, rect: { x: number; y: number; width: number; height: number }): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(rect.width * rect.height * 4);
+  for (let row = 0; row < rect.height; row++) {
+    const from = ((rect.y + row) * widthPx + rect.x) * 4;
+    out.set(frame.subarray(from, from + rect.width * 4), row * rect.width * 4);
+  }
+  return out;
+}
+
+function time(work: () => unknown): number {
+  const started = performance.now();
+  work();
+  return performance.now() - started;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function ms(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+function ratio(value: number): string {
+  return value >= 100 ? `${value.toFixed(0)}×` : value >= 10 ? `${value.toFixed(1)}×` : `${value.toFixed(2)}×`;
+}
+
+function formatSection(title: string, machine: string, columns: readonly string[], rows: readonly (readonly string[])[], notes: readonly string[]): string {
+  const widths = columns.map((column, index) => Math.max(column.length, ...rows.map((row) => row[index]?.length ?? 0)));
+  const line = (cells: readonly string[]): string => cells.map((cell, index) => (index < 3 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join('  ');
+  return [`## ${title}`, `machine: ${machine}`, '', line(columns), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line), '', ...notes.map((note) => `- ${note}`)].join('\n');
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean', default: false }, repetitions: { type: 'string' } } });
+  const repetitions = values.repetitions === undefined ? undefined : Number(values.repetitions);
+  const section = await runCompareBenchmark({ quick: values.quick, repetitions, log: (line) => console.error(line) });
+  console.log(section.text);
+}
