@@ -19,6 +19,9 @@ export const QUIET_CHROMIUM_FLAGS: readonly string[] = [
   '--no-default-browser-check',
 ];
 
+/** Flags for headless runs (run command, demo tour, tests, benchmarks): as root, without a GPU. */
+export const HEADLESS_CHROMIUM_FLAGS: readonly string[] = ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS];
+
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);

@@ -8,7 +8,7 @@ import type { InputScriptStep } from '../common/input/input-script';
 import { formatProblems } from '../common/profile';
 import { createBackend } from './backend';
 import { startBrowserShell } from './browser-shell';
-import { CHROMIUM_INSTALL_HINT, QUIET_CHROMIUM_FLAGS, findChromium } from './chromium';
+import { CHROMIUM_INSTALL_HINT, HEADLESS_CHROMIUM_FLAGS, findChromium } from './chromium';
 import type { Logger } from './logger';
 
 export interface RunOptions {
@@ -104,7 +104,7 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     browser = await chromium.launch({
       executablePath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS],
+      args: [...HEADLESS_CHROMIUM_FLAGS],
     });
     const page = await browser.newPage();
     page.on('pageerror', (error) => logger.error('renderer error', { error: error.message }));

@@ -8,23 +8,13 @@ import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { createBackend } from '../main/backend';
 import { startBrowserShell } from '../main/browser-shell';
-import { CHROMIUM_INSTALL_HINT } from '../main/chromium';
+import { CHROMIUM_INSTALL_HINT, HEADLESS_CHROMIUM_FLAGS } from '../main/chromium';
 import { createLogger } from '../main/logger';
 import { TourReport, formatSummary, type StepResult } from './demo-tour/report';
 import { TOUR_STEPS, type TourContext } from './demo-tour/steps';
 
 const root = resolve(import.meta.dirname, '..');
 const CHROMIUM_PATH = process.env.RETROVISOR_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const VIEWPORT = { width: 1440, height: 900 };
 const EXIT = { passed: 0, failed: 1, badInput: 2 } as const;
 
@@ -79,7 +69,7 @@ async function main(): Promise<number> {
   let browser: Browser | null = null;
   const results: StepResult[] = [];
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...HEADLESS_CHROMIUM_FLAGS] });
     const page = await browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (error) => report.event('page', { type: 'error', message: error.message }));
     page.on('console', (message) => {

@@ -7,21 +7,12 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { HEADLESS_CHROMIUM_FLAGS } from '../../../main/chromium';
 import type { Framebuffer } from '../../lab/components';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'retrovisor.mjs');
 export const CHROMIUM_PATH = process.env.RETROVISOR_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface RunningApp {
   readonly url: string;
@@ -83,7 +74,7 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: run \`npm run lab:install\` (or: apt-get install -y chromium)`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...HEADLESS_CHROMIUM_FLAGS] });
 }
 
 /**
