@@ -41,13 +41,13 @@ export async function startHostileServer(behaviour: HostileBehaviour): Promise<H
       else if (stage === 2) socket.write(Buffer.from([0, 0, 0, 0])); // SecurityResult OK
       else if (stage === 3) {
         // ClientInit received.
-        if (behaviour === 'huge-desktop') socket.write(serverInit(65535, 65535, 'huge'));
-        else {
-          socket.write(serverInit(640, 400, 'garbage'));
-          // A FramebufferUpdate header claiming a rectangle with an unknown encoding, then noise.
-          socket.write(Buffer.from([0, 0, 0, 1, 0, 0, 0, 0, 0, 16, 0, 16, 0x7f, 0x12, 0x34, 0x56]));
-          socket.write(Buffer.alloc(4096, 0xa5));
-        }
+        socket.write(behaviour === 'huge-desktop' ? serverInit(65535, 65535, 'huge') : serverInit(640, 400, 'garbage'));
+      } else if (stage === 4 && behaviour === 'garbage') {
+        // The client's first requests: answer with a FramebufferUpdate claiming a rectangle in an
+        // unknown encoding, then noise. (Sent as the answer, not glued to ServerInit: noVNC leaves
+        // bytes that arrive in the same chunk as ServerInit unread until more data comes.)
+        socket.write(Buffer.from([0, 0, 0, 1, 0, 0, 0, 0, 0, 16, 0, 16, 0x7f, 0x12, 0x34, 0x56]));
+        socket.write(Buffer.alloc(4096, 0xa5));
       }
     });
   });
