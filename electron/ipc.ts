@@ -2,9 +2,10 @@
 // window, replica streams carried on MessagePorts. Every message's sender is checked first.
 // Runs in Electron's main process; typed structurally so tests can drive it without Electron.
 
-import { CALL_NAMES, EVENT_NAMES, STREAM_IPC_CHANNEL, ipcChannel, type StreamControl } from '../common/contract';
+import { CALL_NAMES, EVENT_NAMES, INPUT_IPC_CHANNEL, STREAM_IPC_CHANNEL, ipcChannel, type StreamControl } from '../common/contract';
 import { invokeHandler } from '../common/rpc';
 import type { Backend } from '../main/backend';
+import { parseInputSync, type InputChannelEndpoint } from '../main/input-channel';
 import { parseStreamControl, type StreamEndpoint } from '../main/stream-relay';
 
 /** The part of a MessagePortMain this adapter uses. */
@@ -78,6 +79,55 @@ export function messagePortStreamEndpoint(port: MainMessagePort): StreamEndpoint
 }
 
 /**
+ * Wraps a MessagePortMain as the input channel's endpoint: a Uint8Array is a frame, `{type:'sync'}` a
+ * sync; anything else closes the channel. Closing posts `{type:'close', reason}` first so the UI can say why.
+ */
+export function messagePortInputEndpoint(port: MainMessagePort): InputChannelEndpoint {
+  const frameListeners: ((frame: Uint8Array) => void)[] = [];
+  const syncListeners: ((token: number) => void)[] = [];
+  const closeListeners: (() => void)[] = [];
+  let closed = false;
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const listener of closeListeners) listener();
+  };
+  const close = (reason: string): void => {
+    if (closed) return;
+    port.postMessage({ type: 'close', reason });
+    port.close();
+    finish();
+  };
+  port.on('message', ({ data }) => {
+    if (closed) return;
+    if (data instanceof Uint8Array) {
+      for (const listener of frameListeners) listener(data);
+      return;
+    }
+    const token = parseInputSync(data);
+    if (token !== null) {
+      for (const listener of syncListeners) listener(token);
+      return;
+    }
+    close('not an input frame');
+  });
+  port.on('close', finish);
+  port.start();
+  return {
+    onFrame: (listener) => void frameListeners.push(listener),
+    onSync: (listener) => void syncListeners.push(listener),
+    sendSynced: (token) => {
+      if (!closed) port.postMessage({ type: 'synced', token });
+    },
+    onClose: (listener) => {
+      if (closed) queueMicrotask(listener);
+      else closeListeners.push(listener);
+    },
+    close: (reason) => close(reason),
+  };
+}
+
+/**
  * Serves the contract to one window. `isTrustedSender` decides, per message, whether it comes from
  * the app's own page in that window; anything else is refused and logged.
  */
@@ -108,12 +158,22 @@ export function bindContract(options: {
     }
     backend.attachStream(streamId, messagePortStreamEndpoint(port));
   });
+  ipcMain.on(INPUT_IPC_CHANNEL, (event) => {
+    const port = event.ports?.[0];
+    if (!isTrustedSender(event) || port === undefined) {
+      options.onRefused('an input channel request from an untrusted sender or without a port');
+      port?.close();
+      return;
+    }
+    backend.attachInputChannel(messagePortInputEndpoint(port));
+  });
   const eventSubscriptions = EVENT_NAMES.map((name) => backend.onEvent(name, (payload) => options.sendToWindow(ipcChannel(name), payload)));
   return {
     dispose(): void {
       for (const unsubscribe of eventSubscriptions) unsubscribe();
       for (const name of CALL_NAMES) ipcMain.removeHandler(ipcChannel(name));
       ipcMain.removeAllListeners(STREAM_IPC_CHANNEL);
+      ipcMain.removeAllListeners(INPUT_IPC_CHANNEL);
     },
   };
 }

@@ -10,9 +10,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy';
 import { BROWSER_SHELL_PATHS, EVENT_NAMES, MAX_STREAM_FRAME_BYTES } from '../common/contract';
+import { MAX_INPUT_FRAME_BYTES } from '../common/input/input-frame';
 import { MAX_RPC_MESSAGE_CHARS, decodeRpcMessage, dispatchCall, encodeEvent } from '../common/rpc';
 import type { Backend } from './backend';
 import type { Logger } from './logger';
+import { wsInputChannelEndpoint } from './input-channel';
 import { wsStreamEndpoint } from './stream-relay';
 
 export interface BrowserShellOptions {
@@ -136,6 +138,7 @@ export async function startBrowserShell(options: BrowserShellOptions): Promise<B
 
   const rpcServer = new WebSocketServer({ noServer: true, maxPayload: MAX_RPC_MESSAGE_CHARS * 2 });
   const streamServer = new WebSocketServer({ noServer: true, maxPayload: MAX_STREAM_FRAME_BYTES + 1024 });
+  const inputServer = new WebSocketServer({ noServer: true, maxPayload: MAX_INPUT_FRAME_BYTES });
   const rpcSockets = new Set<WebSocket>();
 
   const eventSubscriptions = EVENT_NAMES.map((name) =>
@@ -182,6 +185,10 @@ export async function startBrowserShell(options: BrowserShellOptions): Promise<B
       rpcServer.handleUpgrade(request, socket, head, handleRpc);
       return;
     }
+    if (path === BROWSER_SHELL_PATHS.input) {
+      inputServer.handleUpgrade(request, socket, head, (ws) => backend.attachInputChannel(wsInputChannelEndpoint(ws, logger.child({ component: 'input-channel' }))));
+      return;
+    }
     const streamPrefix = `${BROWSER_SHELL_PATHS.stream}/`;
     if (path.startsWith(streamPrefix)) {
       const streamId = path.slice(streamPrefix.length);
@@ -209,8 +216,10 @@ export async function startBrowserShell(options: BrowserShellOptions): Promise<B
       for (const unsubscribe of eventSubscriptions) unsubscribe();
       for (const socket of rpcSockets) socket.terminate();
       for (const client of streamServer.clients) client.terminate();
+      for (const client of inputServer.clients) client.terminate();
       rpcServer.close();
       streamServer.close();
+      inputServer.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -180,6 +180,13 @@ export interface StreamRelay {
   readonly done: Promise<string>;
   /** Ends the stream: the UI gets `{type:'close', reason}`, then both sides are closed. */
   close(reason: string): void;
+  /**
+   * Writes input from the input channel (whole RFB messages) to the server socket in one write. The
+   * UI's own frames are written whole too, so the two interleave only at message boundaries. The
+   * upstream limit applies; returns false, writing nothing, unless the server is reached and the
+   * stream is open.
+   */
+  writeInput(bytes: Uint8Array): boolean;
 }
 
 /**
@@ -398,6 +405,16 @@ export function startStreamRelay(
     done,
     close(reason: string) {
       finish(reason, true);
+    },
+    writeInput(bytes: Uint8Array): boolean {
+      if (phase !== 'open' || socket === null) return false;
+      try {
+        writeUpstream(bytes);
+      } catch (error) {
+        logger.error('stream relay failure', { error });
+        finish(`internal error: ${errorMessage(error)}`, true);
+      }
+      return phase === 'open';
     },
   };
 }

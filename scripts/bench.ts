@@ -4,9 +4,11 @@
 //   arrival at instrumented demo RFB servers, for N = 2, 3 and 8; then 100 000 mixed inputs in one
 //   burst with a count of lost, duplicated and reordered ones. The input goes the real way: DOM events
 //   on the composite canvas of the real renderer in headless Chromium → noVNC keyboard / pointer
-//   capture → fan-out → each replica's WebSocket → the back end (`retrovisor serve`, its own process)
-//   → TCP → the servers here.
-// Usage: npm run bench [-- --only fanout] [-- --blocks N]   Runs in Node (through tsx).
+//   capture → fan-out → the session's one input channel (or, for comparison, each replica's own
+//   stream WebSocket) → the back end (`retrovisor serve`, its own process) → TCP → the servers here.
+//   Both deliveries are measured side by side in one run, alternating per N, and compared as ratios.
+// Usage: npm run bench [-- --only fanout] [-- --blocks N (0: no burst)] [-- --delivery channel|per-stream|both]
+// Runs in Node (through tsx).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,11 +19,18 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_INSTALL_HINT, QUIET_CHROMIUM_FLAGS, findChromium } from '../main/chromium';
 import type { FramebufferSource } from '../main/demo/framebuffer';
 import { RfbServer } from '../main/demo/rfb-server';
+import { runCompareBenchmark } from './bench-compare';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { only: { type: 'string' }, blocks: { type: 'string' } },
+  options: { only: { type: 'string' }, blocks: { type: 'string' }, delivery: { type: 'string' } },
 });
+
+/** How input reaches the back end: the session's one input channel, or each replica's own stream (the old path). */
+type Delivery = 'channel' | 'per-stream';
+const DELIVERIES: readonly Delivery[] =
+  values.delivery === undefined || values.delivery === 'both' ? ['per-stream', 'channel'] : values.delivery === 'channel' || values.delivery === 'per-stream' ? [values.delivery] : [];
+if (DELIVERIES.length === 0) throw new Error('--delivery is channel, per-stream or both');
 
 const FRAMEBUFFER_WIDTH = 640;
 const FRAMEBUFFER_HEIGHT = 400;
@@ -224,7 +233,7 @@ async function startApp(profile: unknown): Promise<RunningApp> {
 }
 
 /** Opens the app on the given replicas and waits for every one to connect. */
-async function openSession(browser: Browser, replicas: readonly InstrumentedReplica[]): Promise<{ app: RunningApp; page: Page }> {
+async function openSession(browser: Browser, replicas: readonly InstrumentedReplica[], delivery: Delivery): Promise<{ app: RunningApp; page: Page }> {
   const app = await startApp({
     version: 1,
     name: `bench ${replicas.length}`,
@@ -232,7 +241,7 @@ async function openSession(browser: Browser, replicas: readonly InstrumentedRepl
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-  await page.goto(app.url);
+  await page.goto(delivery === 'per-stream' ? `${app.url}?input=per-stream` : app.url);
   for (let index = 0; index < replicas.length; index++) {
     await page.waitForSelector(`[data-replica-id="r${index + 1}"][data-state="connected"]`, { timeout: 30_000, state: 'attached' });
   }
@@ -240,49 +249,77 @@ async function openSession(browser: Browser, replicas: readonly InstrumentedRepl
   return { app, page };
 }
 
+/** Skew percentiles of one phase (ms). */
+interface SkewFigures {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+function skewFigures(values: readonly number[]): SkewFigures {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.at(-1) ?? Number.NaN };
+}
+
+/** One session's measurement: the spaced phase, then (unless --blocks 0) the burst. */
+async function measureFanout(browser: Browser, replicas: readonly InstrumentedReplica[], delivery: Delivery): Promise<SkewFigures> {
+  const count = replicas.length;
+  for (const replica of replicas) {
+    replica.messages = [];
+    replica.arrivalsNs = [];
+  }
+  const { app, page } = await openSession(browser, replicas, delivery);
+  try {
+    // Spaced: one block every few ms, as a fast typist and a busy mouse would.
+    await playBlocks(page, 0, SPACED_BLOCKS, SPACING_MS);
+    const spacedTotal = SPACED_BLOCKS * 6;
+    await waitForArrivals(replicas, spacedTotal);
+    const spacedSkews = skews(replicas, 0, spacedTotal);
+    const spacedAudit = replicas.map((replica) => audit(expectedMessages(0, SPACED_BLOCKS), replica.messages.slice(0, spacedTotal)));
+    console.log(`N=${count}  ${delivery.padEnd(10)} spaced (${SPACED_BLOCKS * 4} inputs, one block per ${SPACING_MS} ms): skew ${describeSkews(spacedSkews)}`);
+    if (spacedAudit.some((result) => result.lost + result.duplicated + result.reordered > 0)) {
+      console.log(`      spaced audit per replica: ${JSON.stringify(spacedAudit)}`);
+    }
+    if (BURST_BLOCKS > 0) {
+      // Burst: 100 000 inputs as fast as the page can dispatch them.
+      const first = SPACED_BLOCKS;
+      const started = Date.now();
+      await playBlocks(page, first, BURST_BLOCKS, 0);
+      const dispatchedMs = Date.now() - started;
+      const burstTotal = BURST_BLOCKS * 6;
+      await waitForArrivals(replicas, spacedTotal + burstTotal);
+      const arrivedMs = Date.now() - started;
+      const expected = expectedMessages(first, BURST_BLOCKS);
+      const audits = replicas.map((replica) => audit(expected, replica.messages.slice(spacedTotal)));
+      const lost = audits.reduce((sum, result) => sum + result.lost, 0);
+      const duplicated = audits.reduce((sum, result) => sum + result.duplicated, 0);
+      const reordered = audits.reduce((sum, result) => sum + result.reordered, 0);
+      console.log(
+        `N=${count}  ${delivery.padEnd(10)} burst  (${BURST_BLOCKS * 4} inputs = ${burstTotal} RFB messages per replica; dispatched in ${dispatchedMs} ms, all arrived after ${arrivedMs} ms): ` +
+          `lost ${lost}, duplicated ${duplicated}, reordered ${reordered}; skew ${describeSkews(skews(replicas, spacedTotal, burstTotal))}`,
+      );
+    }
+    return skewFigures(spacedSkews);
+  } finally {
+    await page.close();
+    await app.stop();
+  }
+}
+
 async function fanoutSection(browser: Browser): Promise<void> {
   console.log('\n## Input fan-out (real renderer → back end → instrumented demo replicas)\n');
+  console.log(`load average at start: ${os.loadavg().map((load) => load.toFixed(2)).join(' / ')}`);
   const all = await Promise.all(Array.from({ length: Math.max(...REPLICA_COUNTS) }, (_unused, index) => startReplica(index)));
   try {
     for (const count of REPLICA_COUNTS) {
       const replicas = all.slice(0, count);
-      for (const replica of replicas) {
-        replica.messages = [];
-        replica.arrivalsNs = [];
-      }
-      const { app, page } = await openSession(browser, replicas);
-      try {
-        // Spaced: one block every few ms, as a fast typist and a busy mouse would.
-        await playBlocks(page, 0, SPACED_BLOCKS, SPACING_MS);
-        const spacedTotal = SPACED_BLOCKS * 6;
-        await waitForArrivals(replicas, spacedTotal);
-        const spacedSkews = skews(replicas, 0, spacedTotal);
-        const spacedAudit = replicas.map((replica) => audit(expectedMessages(0, SPACED_BLOCKS), replica.messages.slice(0, spacedTotal)));
-        console.log(`N=${count}  spaced (${SPACED_BLOCKS * 4} inputs, one block per ${SPACING_MS} ms): skew ${describeSkews(spacedSkews)}`);
-        if (spacedAudit.some((result) => result.lost + result.duplicated + result.reordered > 0)) {
-          console.log(`      spaced audit per replica: ${JSON.stringify(spacedAudit)}`);
-        }
-
-        // Burst: 100 000 inputs as fast as the page can dispatch them.
-        const first = SPACED_BLOCKS;
-        const started = Date.now();
-        await playBlocks(page, first, BURST_BLOCKS, 0);
-        const dispatchedMs = Date.now() - started;
-        const burstTotal = BURST_BLOCKS * 6;
-        await waitForArrivals(replicas, spacedTotal + burstTotal);
-        const arrivedMs = Date.now() - started;
-        const expected = expectedMessages(first, BURST_BLOCKS);
-        const audits = replicas.map((replica) => audit(expected, replica.messages.slice(spacedTotal)));
-        const lost = audits.reduce((sum, result) => sum + result.lost, 0);
-        const duplicated = audits.reduce((sum, result) => sum + result.duplicated, 0);
-        const reordered = audits.reduce((sum, result) => sum + result.reordered, 0);
-        console.log(
-          `N=${count}  burst  (${BURST_BLOCKS * 4} inputs = ${burstTotal} RFB messages per replica; dispatched in ${dispatchedMs} ms, all arrived after ${arrivedMs} ms): ` +
-            `lost ${lost}, duplicated ${duplicated}, reordered ${reordered}; skew ${describeSkews(skews(replicas, spacedTotal, burstTotal))}`,
-        );
-      } finally {
-        await page.close();
-        await app.stop();
+      const figures = new Map<Delivery, SkewFigures>();
+      for (const delivery of DELIVERIES) figures.set(delivery, await measureFanout(browser, replicas, delivery));
+      const before = figures.get('per-stream');
+      const after = figures.get('channel');
+      if (before !== undefined && after !== undefined) {
+        const ratio = (key: keyof SkewFigures): string => `${(before[key] / after[key]).toFixed(1)}×`;
+        console.log(`N=${count}  spaced skew, per-stream ÷ channel: p50 ${ratio('p50')}  p99 ${ratio('p99')}  max ${ratio('max')}   (load ${os.loadavg()[0]?.toFixed(2)})`);
       }
     }
   } finally {
@@ -292,6 +329,8 @@ async function fanoutSection(browser: Browser): Promise<void> {
 
 const SECTIONS: Record<string, (browser: Browser) => Promise<void>> = {
   fanout: fanoutSection,
+  // The comparison engine against pixelmatch and the memory floor (issue 5); needs no browser.
+  compare: async () => console.log((await runCompareBenchmark({ log: (line) => console.error(line) })).text),
 };
 
 async function main(): Promise<void> {

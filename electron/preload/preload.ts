@@ -5,6 +5,7 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import {
   CALL_NAMES,
+  INPUT_IPC_CHANNEL,
   STREAM_IPC_CHANNEL,
   ipcChannel,
   isEventName,
@@ -13,6 +14,7 @@ import {
   type ElectronBridge,
   type EventName,
   type EventPayload,
+  type InputChannelHandlers,
 } from '../../common/contract';
 
 const calls = Object.fromEntries(
@@ -52,6 +54,34 @@ const bridge: ElectronBridge = {
     return {
       send: (bytes: Uint8Array) => port1.postMessage(bytes),
       ack: (bytes: number) => port1.postMessage({ type: 'ack', bytes }),
+      close: () => finish('closed'),
+    };
+  },
+  openInputChannel(handlers: InputChannelHandlers) {
+    const { port1, port2 } = new MessageChannel();
+    let closed = false;
+    const finish = (reason: string): void => {
+      if (closed) return;
+      closed = true;
+      port1.close();
+      handlers.onClose(reason);
+    };
+    port1.onmessage = (event: MessageEvent<unknown>) => {
+      const data = event.data;
+      if (typeof data !== 'object' || data === null) return;
+      const control = data as { type?: unknown; reason?: unknown; token?: unknown };
+      if (control.type === 'synced' && typeof control.token === 'number') handlers.onSynced(control.token);
+      else if (control.type === 'close') finish(typeof control.reason === 'string' ? control.reason : 'closed by the back end');
+    };
+    port1.start();
+    ipcRenderer.postMessage(INPUT_IPC_CHANNEL, null, [port2]);
+    return {
+      send: (frame: Uint8Array) => {
+        if (!closed) port1.postMessage(frame);
+      },
+      sync: (token: number) => {
+        if (!closed) port1.postMessage({ type: 'sync', token });
+      },
       close: () => finish('closed'),
     };
   },

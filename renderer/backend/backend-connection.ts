@@ -1,12 +1,18 @@
 // What the rest of the renderer knows of the back end, whichever shell carries it. Types only.
 
-import type { BackendApi, ByteStream, ByteStreamHandlers } from '../../common/contract';
+import type { BackendApi, ByteStream, ByteStreamHandlers, InputChannelHandlers, InputChannelPort } from '../../common/contract';
 
 /** The contract plus the stream transport of the shell the page runs in. */
 export interface BackendConnection {
   readonly api: BackendApi;
   /** Attaches to a stream the back end opened (openReplicaStream); one per VNC connection attempt. */
   openStream(streamId: string, handlers: ByteStreamHandlers): ByteStream;
+  /**
+   * Opens an input channel (one per open session: every dispatch in one frame for all replicas), or
+   * null when input goes onto each replica's own stream instead (the browser shell's
+   * `?input=per-stream`, for measuring the difference).
+   */
+  readonly openInputChannel: ((handlers: InputChannelHandlers) => InputChannelPort) | null;
   readonly shell: 'electron' | 'browser';
 }
 

@@ -1,8 +1,9 @@
 // The browser shell's side of the contract: RPC over one WebSocket (/<secret>/rpc, common/rpc.ts
-// messages as text) and one WebSocket per replica stream. Runs in the renderer.
+// messages as text), one WebSocket per replica stream and one per session's input channel. Runs in the renderer.
 
 import { createRpcClient } from '../../common/rpc';
 import { BACKEND_LOST_MESSAGE, type BackendConnection } from './backend-connection';
+import { openBrowserInputChannel } from './browser-input-channel';
 import { openBrowserStream } from './browser-stream';
 import type { BrowserShellEndpoints } from './shell-location';
 import type { SocketFactory } from './web-socket-like';
@@ -19,6 +20,7 @@ export function connectBrowserShell(
   onConnectionLost: (reason: string) => void,
   openSocket: SocketFactory,
 ): Promise<BackendConnection> {
+  const inputUrl = endpoints.inputUrl;
   return new Promise<BackendConnection>((resolve, reject) => {
     const socket = openSocket(endpoints.rpcUrl);
     const client = createRpcClient((raw) => socket.send(raw));
@@ -38,6 +40,7 @@ export function connectBrowserShell(
         api: client.api,
         shell: 'browser',
         openStream: (streamId, handlers) => openBrowserStream(endpoints.streamUrl(streamId), handlers, openSocket),
+        openInputChannel: inputUrl === null ? null : (handlers) => openBrowserInputChannel(inputUrl, handlers, openSocket),
       });
     };
     socket.onmessage = (event) => {

@@ -30,6 +30,7 @@ export async function connectBackend(options: ConnectBackendOptions): Promise<Ba
       api: bridge,
       shell: 'electron',
       openStream: (streamId, handlers) => bridge.openStream(streamId, handlers),
+      openInputChannel: (handlers) => bridge.openInputChannel(handlers),
     };
   }
   const endpoints = browserShellEndpoints(window.location.href);

@@ -9,6 +9,8 @@ export interface BrowserShellEndpoints {
   readonly rpcUrl: string;
   /** The socket of one replica byte stream. */
   streamUrl(streamId: string): string;
+  /** The input channel's socket; null when the page asked for per-stream input (`?input=per-stream`). */
+  readonly inputUrl: string | null;
 }
 
 /**
@@ -29,5 +31,6 @@ export function browserShellEndpoints(pageUrl: string): BrowserShellEndpoints | 
   return {
     rpcUrl: `${base}/${BROWSER_SHELL_PATHS.rpc}`,
     streamUrl: (streamId) => `${base}/${BROWSER_SHELL_PATHS.stream}/${encodeURIComponent(streamId)}`,
+    inputUrl: url.searchParams.get('input') === 'per-stream' ? null : `${base}/${BROWSER_SHELL_PATHS.input}`,
   };
 }

@@ -1,18 +1,23 @@
 // One workspace's input broadcast: the pure fan-out (common/input) wired to the replicas' VNC clients
-// (every dispatch delivered to every target in one synchronous loop), the journal uploader, the
-// special keys, clipboard actions, scripts and "settle" (no screen update on any target for a while).
+// (every dispatch encoded once per target and sent as ONE input-channel frame, or written onto each
+// target's own stream in one synchronous loop), the journal uploader, the special keys, clipboard
+// actions, scripts and "settle" (no screen update on any target for a while).
 // Plain TypeScript, no DOM and no noVNC: tested in Node with fake clients.
 
 import type { BackendApi } from '../../common/contract';
 import { journalEntryOf, type InputDispatch } from '../../common/input/input-events';
+import type { InputTarget } from '../../common/input/input-frame';
 import { InputFanout, type InputBlock } from '../../common/input/input-fanout';
 import { runInputScript, sendChord, typeText, type InputScriptStep } from '../../common/input/input-script';
 import { SYSTEM_CLOCK, type Clock, type SessionLog } from '../vnc/replica-session';
 import type { VncClient } from '../vnc/vnc-client';
+import type { InputChannel } from './input-channel';
 import { JournalUploader } from './journal-uploader';
 
 /** How often settle() looks at the replicas' last screen updates. */
 export const SETTLE_POLL_MS = 25;
+/** On close, how long the releases may take to reach the back end before the streams close anyway. */
+export const RELEASE_DRAIN_TIMEOUT_MS = 1000;
 
 /** What the broadcast needs from its workspace. */
 export interface BroadcastControllerOptions {
@@ -21,6 +26,8 @@ export interface BroadcastControllerOptions {
   readonly replicaIds: readonly string[];
   /** The live VNC client of a replica (input is written to it). */
   readonly clientOf: (replicaId: string) => VncClient | null;
+  /** The session's input channel; null: each replica's input goes onto its own stream (per-stream delivery). */
+  readonly inputChannel?: InputChannel | null;
   readonly api: Pick<BackendApi, 'recordInput' | 'exportInputJournal'>;
   readonly clock?: Clock;
   readonly log?: SessionLog;
@@ -156,35 +163,41 @@ export class BroadcastController {
     return { ...exported, dropped: exported.dropped + this.journal.dropped };
   }
 
-  /** The session closes: every replica is released while its connection still stands, then input stops. */
-  close(): void {
-    if (this.closed) return;
+  /**
+   * The session closes: every replica is released while its connection still stands, then input
+   * stops. Resolves once the releases are written by the back end (or after RELEASE_DRAIN_TIMEOUT_MS):
+   * only then may the streams close, since their close does not travel the input channel.
+   */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.releaseAll();
     for (const replicaId of this.options.replicaIds) this.fanout.cutOff(replicaId);
     this.fanout.dispose();
     this.closed = true;
     void this.journal.flush();
+    const channel = this.options.inputChannel ?? null;
+    if (channel === null) return Promise.resolve();
+    return channel.drain(RELEASE_DRAIN_TIMEOUT_MS, (callback, ms) => this.clock.setTimeout(callback, ms)).finally(() => channel.close());
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  /** One dispatch to every target, in one synchronous loop (the smallest skew between replicas). */
+  /**
+   * One dispatch to every target: encoded once per replica (servers differ in QEMU extended keys and
+   * desktop size), then ONE input-channel frame that the back end writes to every server socket in one
+   * loop — or, without a channel, each replica's bytes onto its own stream in one synchronous loop.
+   */
   private deliver(dispatch: InputDispatch): void {
+    const channel = this.options.inputChannel ?? null;
+    const targets: InputTarget[] = [];
     for (const { replicaId, input } of dispatch.deliveries) {
       const client = this.options.clientOf(replicaId);
-      if (client === null) continue;
-      switch (input.kind) {
-        case 'key':
-          client.sendKey(input.keysym, input.code, input.down);
-          break;
-        case 'pointer':
-          client.sendPointer(input.x, input.y, input.buttonMask);
-          break;
-        case 'clipboard':
-          client.sendClipboard(input.text);
-          break;
-      }
+      const bytes = client?.encodeInput(input) ?? null;
+      if (client === null || bytes === null) continue;
+      if (channel === null) client.writeOwnStream(bytes);
+      else targets.push({ streamId: client.streamId, bytes });
     }
+    channel?.send(targets);
     this.journal.add(journalEntryOf(dispatch));
   }
 

@@ -1,7 +1,7 @@
 // The noVNC-backed VncClient: one RFB per connection attempt, made lossless, guarded against hostile
-// desktop sizes, tapped for damage, and given input by the broadcast (RFB messages written straight
-// onto the instance's socket: no noVNC input handlers, no per-instance pointer throttle). Runs in the
-// browser only (noVNC needs `window`).
+// desktop sizes, tapped for damage, and given input by the broadcast (RFB messages encoded by noVNC's
+// own encoders for this server, sent through the input channel or onto the instance's socket: no
+// noVNC input handlers, no per-instance pointer throttle). Runs in the browser only (noVNC needs `window`).
 
 import RFB from '@novnc/novnc';
 import Keyboard from 'novnc-core/input/keyboard.js';
@@ -10,9 +10,13 @@ import { initLogging } from 'novnc-core/util/logging.js';
 import { DamageCollector } from './damage';
 import { desktopSizeProblem } from './desktop-size-limit';
 import { losslessEncodings } from './encoding-policy';
+import type { BroadcastInput } from '../../common/input/input-events';
+import { RfbMessageCapture } from './rfb-message-capture';
 import type { KeyboardCaptureFactory, VncClient, VncClientEvents, VncClientFactory, VncCredentials } from './vnc-client';
 
 let noVncPrepared = false;
+/** Where every client's input is encoded (synchronously, then taken): one buffer for the page. */
+const capture = new RfbMessageCapture();
 
 /** Extended clipboard: the text format bit and the "notify" action bit (core/rfb.js). */
 const EXTENDED_CLIPBOARD_TEXT = 1;
@@ -76,38 +80,46 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
     get acceptsInput() {
       return acceptsInput();
     },
-    sendKey(keysym: number, code: string | null, down: boolean): boolean {
-      if (!acceptsInput()) return false;
-      const scancode = code === null ? undefined : XtScancode[code];
-      if (rfb._qemuExtKeyEventSupported && scancode !== undefined) {
-        RFB.messages.QEMUExtendedKeyEvent(rfb._sock, keysym, down, scancode);
-      } else if (keysym !== 0) {
-        RFB.messages.keyEvent(rfb._sock, keysym, down ? 1 : 0);
-      } else {
-        return false;
+    streamId: channel.streamId,
+    encodeInput(input: BroadcastInput): Uint8Array | null {
+      if (!acceptsInput()) return null;
+      switch (input.kind) {
+        case 'key': {
+          const scancode = input.code === null ? undefined : XtScancode[input.code];
+          if (rfb._qemuExtKeyEventSupported && scancode !== undefined) {
+            RFB.messages.QEMUExtendedKeyEvent(capture, input.keysym, input.down, scancode);
+          } else if (input.keysym !== 0) {
+            RFB.messages.keyEvent(capture, input.keysym, input.down ? 1 : 0);
+          } else {
+            return null;
+          }
+          break;
+        }
+        case 'pointer': {
+          const x = Math.max(0, Math.min(rfb._fbWidth - 1, Math.round(input.x)));
+          const y = Math.max(0, Math.min(rfb._fbHeight - 1, Math.round(input.y)));
+          RFB.messages.pointerEvent(capture, x, y, input.buttonMask & 0x7f);
+          break;
+        }
+        case 'clipboard':
+          if (rfb._clipboardServerCapabilitiesFormats[EXTENDED_CLIPBOARD_TEXT] === true && rfb._clipboardServerCapabilitiesActions[EXTENDED_CLIPBOARD_NOTIFY] === true) {
+            // The server asks for the text next; noVNC answers from _clipboardText on its own stream.
+            rfb._clipboardText = input.text;
+            RFB.messages.extendedClipboardNotify(capture, [EXTENDED_CLIPBOARD_TEXT]);
+          } else {
+            RFB.messages.clientCutText(capture, Uint8Array.from([...input.text], (character) => {
+              const codePoint = character.codePointAt(0) ?? LATIN1_REPLACEMENT;
+              return codePoint > 0xff ? LATIN1_REPLACEMENT : codePoint;
+            }));
+          }
+          break;
       }
-      return true;
+      return capture.take();
     },
-    sendPointer(x: number, y: number, buttonMask: number): boolean {
-      if (!acceptsInput()) return false;
-      const clampedX = Math.max(0, Math.min(rfb._fbWidth - 1, Math.round(x)));
-      const clampedY = Math.max(0, Math.min(rfb._fbHeight - 1, Math.round(y)));
-      RFB.messages.pointerEvent(rfb._sock, clampedX, clampedY, buttonMask & 0x7f);
-      return true;
-    },
-    sendClipboard(text: string): boolean {
-      if (!acceptsInput()) return false;
-      if (rfb._clipboardServerCapabilitiesFormats[EXTENDED_CLIPBOARD_TEXT] === true && rfb._clipboardServerCapabilitiesActions[EXTENDED_CLIPBOARD_NOTIFY] === true) {
-        // The server asks for the text next; noVNC answers from _clipboardText.
-        rfb._clipboardText = text;
-        RFB.messages.extendedClipboardNotify(rfb._sock, [EXTENDED_CLIPBOARD_TEXT]);
-      } else {
-        RFB.messages.clientCutText(rfb._sock, Uint8Array.from([...text], (character) => {
-          const codePoint = character.codePointAt(0) ?? LATIN1_REPLACEMENT;
-          return codePoint > 0xff ? LATIN1_REPLACEMENT : codePoint;
-        }));
-      }
-      return true;
+    writeOwnStream(bytes: Uint8Array): void {
+      if (!acceptsInput()) return;
+      rfb._sock.sQpushBytes(bytes);
+      rfb._sock.flush();
     },
     get canvas() {
       return rfb._canvas;

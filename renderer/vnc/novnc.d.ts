@@ -2,8 +2,18 @@
 // stale). Underscored members are noVNC internals that RetroVisor wraps on purpose (see NOVNC.md).
 
 declare module '@novnc/novnc' {
+  /** What RFB.messages write a message into: noVNC's send queue, or anything with the same methods. */
+  export interface NovncSendQueue {
+    sQpush8(value: number): void;
+    sQpush16(value: number): void;
+    sQpush32(value: number): void;
+    sQpushBytes(bytes: Uint8Array): void;
+    /** Ends a message: noVNC's queue sends what it holds. */
+    flush(): void;
+  }
+
   /** The send/receive queue noVNC keeps over its transport (core/websock.js). */
-  export interface NovncWebsock {
+  export interface NovncWebsock extends NovncSendQueue {
     /** Receive-queue read index and fill level: equal means "nothing left to parse". */
     _rQi: number;
     _rQlen: number;
@@ -64,11 +74,11 @@ declare module '@novnc/novnc' {
   export interface RfbMessages {
     clientEncodings(sock: NovncWebsock, encodings: number[]): void;
     // Input messages (core/rfb.js RFB.messages): each writes one message and flushes it.
-    keyEvent(sock: NovncWebsock, keysym: number, down: 0 | 1): void;
-    QEMUExtendedKeyEvent(sock: NovncWebsock, keysym: number, down: boolean, xtScancode: number): void;
-    pointerEvent(sock: NovncWebsock, x: number, y: number, buttonMask: number): void;
-    clientCutText(sock: NovncWebsock, latin1: Uint8Array): void;
-    extendedClipboardNotify(sock: NovncWebsock, formats: number[]): void;
+    keyEvent(sock: NovncSendQueue, keysym: number, down: 0 | 1): void;
+    QEMUExtendedKeyEvent(sock: NovncSendQueue, keysym: number, down: boolean, xtScancode: number): void;
+    pointerEvent(sock: NovncSendQueue, x: number, y: number, buttonMask: number): void;
+    clientCutText(sock: NovncSendQueue, latin1: Uint8Array): void;
+    extendedClipboardNotify(sock: NovncSendQueue, formats: number[]): void;
   }
 
   export default class RFB {

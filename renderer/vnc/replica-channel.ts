@@ -1,6 +1,6 @@
 // A WebSocket look-alike over a back-end byte stream, handed to noVNC instead of a URL. It copies what
-// noVNC sends (noVNC reuses its send buffer) and acknowledges each delivery for flow control.
-// Runs in the renderer; DOM-free so it is tested in plain Node.
+// noVNC sends (noVNC reuses its send buffer), sends what one task wrote as one frame, and acknowledges
+// each delivery for flow control. Runs in the renderer; DOM-free so it is tested in plain Node.
 
 import type { ByteStream, ByteStreamHandlers } from '../../common/contract';
 
@@ -45,11 +45,15 @@ export class ReplicaChannel {
   /** Bytes delivered to noVNC (and acknowledged) so far. */
   bytesReceived: number;
 
+  /** The back-end stream id this channel attaches to (the input channel names the stream by it). */
+  readonly streamId: string;
   private stream: ByteStream | null;
   private readonly openStream: StreamOpener;
   private closeEventSent: boolean;
+  /** What noVNC sent in the current task, sent as one frame at its end. */
+  private pending: Uint8Array[];
 
-  constructor(openStream: StreamOpener) {
+  constructor(openStream: StreamOpener, streamId = '') {
     this.binaryType = 'arraybuffer';
     this.protocol = '';
     this.readyState = 'connecting';
@@ -59,9 +63,11 @@ export class ReplicaChannel {
     this.onclose = null;
     this.closeReason = null;
     this.bytesReceived = 0;
+    this.streamId = streamId;
     this.stream = null;
     this.openStream = openStream;
     this.closeEventSent = false;
+    this.pending = [];
   }
 
   /**
@@ -81,10 +87,34 @@ export class ReplicaChannel {
     }
   }
 
-  /** Sends a copy of `bytes`: noVNC hands a view into a send buffer it reuses at once. */
+  /**
+   * Sends a copy of `bytes` (noVNC hands a view into a send buffer it reuses at once). Everything sent
+   * in one task goes out as one frame at its end: noVNC writes a message longer than its 10 KiB send
+   * buffer in several sends, all in one task, and the back end writes each frame whole, so input
+   * from the input channel can only land between whole messages.
+   */
   send(bytes: Uint8Array): void {
     if (this.readyState !== 'open' || this.stream === null) return;
-    this.stream.send(bytes.slice());
+    this.pending.push(bytes.slice());
+    if (this.pending.length === 1) queueMicrotask(() => this.sendPending());
+  }
+
+  private sendPending(): void {
+    const parts = this.pending;
+    if (parts.length === 0) return;
+    this.pending = [];
+    if (this.stream === null) return;
+    if (parts.length === 1) {
+      this.stream.send(parts[0]!);
+      return;
+    }
+    const frame = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+    let offset = 0;
+    for (const part of parts) {
+      frame.set(part, offset);
+      offset += part.byteLength;
+    }
+    this.stream.send(frame);
   }
 
   /** Closes the stream; the close event follows asynchronously, as a WebSocket's would. */
@@ -95,6 +125,7 @@ export class ReplicaChannel {
   /** Closes the stream with `reason` recorded for the user (e.g. a session that failed). */
   closeWithReason(reason: string): void {
     if (this.readyState === 'closing' || this.readyState === 'closed') return;
+    this.sendPending();
     this.readyState = 'closing';
     this.closeReason ??= reason;
     const stream = this.stream;

@@ -209,7 +209,7 @@ export class ReplicaSession {
       openStream(streamId, NOOP_STREAM_HANDLERS).close();
       return;
     }
-    const channel = new ReplicaChannel((handlers) => openStream(streamId, handlers));
+    const channel = new ReplicaChannel((handlers) => openStream(streamId, handlers), streamId);
     attempt.channel = channel;
     const current = (): boolean => this.attempt === attempt;
     let client: VncClient;

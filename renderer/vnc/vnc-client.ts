@@ -1,6 +1,7 @@
 // The narrow view of one VNC connection that the replica session controller drives. The noVNC-backed
 // implementation lives in novnc-client.ts (browser only); tests use a fake. Types only.
 
+import type { BroadcastInput } from '../../common/input/input-events';
 import type { DamageRect } from './damage';
 import type { ReplicaChannel } from './replica-channel';
 
@@ -44,12 +45,18 @@ export interface VncClient {
    * send below checks it and returns false, sending nothing, when it is not.
    */
   readonly acceptsInput: boolean;
-  /** A key event: a QEMU extended key event (scancode) when the server offers them and `code` has one, else a keysym. */
-  sendKey(keysym: number, code: string | null, down: boolean): boolean;
-  /** A pointer event at framebuffer coordinates (clamped to the desktop) with an RFB button mask. */
-  sendPointer(x: number, y: number, buttonMask: number): boolean;
-  /** Sets the server's clipboard (extended clipboard where offered, else ClientCutText in Latin-1). */
-  sendClipboard(text: string): boolean;
+  /** The back-end stream this connection runs over (openReplicaStream's id): the input channel names it. */
+  readonly streamId: string;
+  /**
+   * The RFB bytes that deliver `input` to this server, encoded once for it, or null (nothing to
+   * send) when it does not accept input now or the input has no form for it. A key: a QEMU extended
+   * key event (scancode) when the server offers them and the code has one, else a KeyEvent. A
+   * pointer: a PointerEvent clamped to the desktop. A clipboard: an extended-clipboard notify where
+   * offered (the text is kept for the server's request), else ClientCutText in Latin-1.
+   */
+  encodeInput(input: BroadcastInput): Uint8Array | null;
+  /** Writes encoded input onto this connection's own stream (per-stream delivery, without the input channel). */
+  writeOwnStream(bytes: Uint8Array): void;
   /** Reads the whole framebuffer (for comparisons; 6–40 ms on big desktops). */
   getImageData(): ImageData;
   /** Ends the connection; no callback fires afterwards. */

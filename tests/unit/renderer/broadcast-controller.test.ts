@@ -1,11 +1,15 @@
 // The renderer's broadcast over fake VNC clients: every dispatch reaches every target client in one
-// pass, the journal reaches the back end in order, settle() waits for quiet screens, and closing the
-// workspace releases what replicas hold. Also the composite's pixel mapping. Plain Node (no noVNC).
+// pass (one input-channel frame, or each client's own stream), the journal reaches the back end in
+// order, settle() waits for quiet screens, and closing the workspace releases what replicas hold
+// before the streams may close. Also the composite's pixel mapping. Plain Node (no noVNC).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { InputJournalEntry } from '../../../common/input/input-events';
-import { BroadcastController } from '../../../renderer/input/broadcast-controller';
+import type { InputChannelHandlers } from '../../../common/contract';
+import type { BroadcastInput, InputJournalEntry } from '../../../common/input/input-events';
+import { parseInputFrame } from '../../../common/input/input-frame';
+import { BroadcastController, RELEASE_DRAIN_TIMEOUT_MS } from '../../../renderer/input/broadcast-controller';
+import { InputChannel } from '../../../renderer/input/input-channel';
 import { rfbButtonMask, toFramebuffer } from '../../../renderer/input/composite-input';
 import type { Clock } from '../../../renderer/vnc/replica-session';
 import type { VncClient } from '../../../renderer/vnc/vnc-client';
@@ -38,8 +42,16 @@ class ManualClock implements Clock {
   }
 }
 
+/** The fake clients "encode" an input as readable text, so the wire log reads like the inputs. */
+function describeInput(input: BroadcastInput): string {
+  if (input.kind === 'key') return `key ${input.keysym} ${input.down}`;
+  if (input.kind === 'pointer') return `ptr ${input.x},${input.y} ${input.buttonMask}`;
+  return `clip ${input.text}`;
+}
+
 function fakeClient(log: string[], name: string): VncClient {
   return {
+    streamId: `stream-${name}`,
     canvas: {} as HTMLCanvasElement,
     width: 640,
     height: 400,
@@ -49,15 +61,37 @@ function fakeClient(log: string[], name: string): VncClient {
       throw new Error('not in Node');
     },
     disconnect: () => undefined,
-    sendKey: (keysym, _code, down) => Boolean(log.push(`${name} key ${keysym} ${down}`)),
-    sendPointer: (x, y, mask) => Boolean(log.push(`${name} ptr ${x},${y} ${mask}`)),
-    sendClipboard: (text) => Boolean(log.push(`${name} clip ${text}`)),
+    encodeInput: (input) => new TextEncoder().encode(describeInput(input)),
+    writeOwnStream: (bytes) => void log.push(`${name} ${new TextDecoder().decode(bytes)}`),
   };
 }
 
-function setup() {
+/** A fake input transport: every frame is parsed as the back end would and logged per target; syncs are answered on demand. */
+function fakeInputPort(wire: string[], frames: string[][]) {
+  let handlers: InputChannelHandlers | null = null;
+  const syncs: number[] = [];
+  const opener = (given: InputChannelHandlers) => {
+    handlers = given;
+    return {
+      send: (frame: Uint8Array) => {
+        const parsed = parseInputFrame(frame);
+        assert.ok(parsed.ok);
+        const entries = parsed.targets.map(({ streamId, bytes }) => `${streamId.replace('stream-', '')} ${new TextDecoder().decode(bytes)}`);
+        frames.push(entries);
+        wire.push(...entries);
+      },
+      sync: (token: number) => void syncs.push(token),
+      close: () => undefined,
+    };
+  };
+  return { opener, syncs, answer: (token: number) => handlers?.onSynced(token) };
+}
+
+function setup(options: { channel?: boolean } = {}) {
   const clock = new ManualClock();
   const wire: string[] = [];
+  const frames: string[][] = [];
+  const port = fakeInputPort(wire, frames);
   const recorded: InputJournalEntry[][] = [];
   const clients = new Map([
     ['a', fakeClient(wire, 'a')],
@@ -67,6 +101,7 @@ function setup() {
     sessionId: 's1',
     replicaIds: ['a', 'b'],
     clientOf: (id) => clients.get(id) ?? null,
+    inputChannel: options.channel === true ? new InputChannel(port.opener, { warn: () => undefined }) : null,
     api: {
       recordInput: async ({ entries }) => void recorded.push(entries),
       exportInputJournal: async () => ({ jsonLines: '', entries: 0, dropped: 0 }),
@@ -76,7 +111,7 @@ function setup() {
   });
   broadcast.setConnected('a', true);
   broadcast.setConnected('b', true);
-  return { clock, wire, recorded, broadcast };
+  return { clock, wire, frames, port, recorded, broadcast };
 }
 
 describe('BroadcastController', () => {
@@ -127,10 +162,48 @@ describe('BroadcastController', () => {
     broadcast.fanout.key(0xffe1, 'ShiftLeft', true);
     broadcast.fanout.pointerButton(3, 4, 1, true);
     wire.length = 0;
-    broadcast.close();
+    void broadcast.close();
     assert.deepEqual(wire, ['a key 65505 false', 'b key 65505 false', 'a ptr 3,4 0', 'b ptr 3,4 0']);
     broadcast.fanout.key(0x61, 'KeyA', true);
     assert.equal(wire.length, 4, 'nothing after close');
+  });
+
+  it('sends each dispatch as ONE input-channel frame naming every target stream, in order', () => {
+    const { frames, broadcast } = setup({ channel: true });
+    broadcast.sendChord('Control_L+c');
+    broadcast.setIncluded('b', false);
+    broadcast.paste('hi');
+    assert.deepEqual(frames, [
+      ['a key 65507 true', 'b key 65507 true'],
+      ['a key 99 true', 'b key 99 true'],
+      ['a key 99 false', 'b key 99 false'],
+      ['a key 65507 false', 'b key 65507 false'],
+      ['a clip hi'],
+    ]);
+  });
+
+  it('on close, resolves only once the back end has written the releases (streams close after)', async () => {
+    const { frames, port, broadcast, clock } = setup({ channel: true });
+    broadcast.fanout.key(0xffe1, 'ShiftLeft', true);
+    frames.length = 0;
+    let closed = false;
+    const closing = broadcast.close().then(() => (closed = true));
+    assert.deepEqual(frames, [['a key 65505 false', 'b key 65505 false']]);
+    assert.equal(port.syncs.length, 1);
+    await clock.advance(10);
+    assert.equal(closed, false, 'waits for the sync answer');
+    port.answer(port.syncs[0]!);
+    await closing;
+    assert.equal(closed, true);
+  });
+
+  it('on close, gives up waiting for a channel that never answers', async () => {
+    const { broadcast, clock } = setup({ channel: true });
+    let closed = false;
+    const closing = broadcast.close().then(() => (closed = true));
+    await clock.advance(RELEASE_DRAIN_TIMEOUT_MS + 10);
+    await closing;
+    assert.equal(closed, true);
   });
 });
 

@@ -11,6 +11,7 @@ import { FakeWebSocket } from './fake-web-socket';
 const ENDPOINTS: BrowserShellEndpoints = {
   rpcUrl: 'ws://127.0.0.1:1/TOPSECRET/rpc',
   streamUrl: (streamId) => `ws://127.0.0.1:1/TOPSECRET/stream/${streamId}`,
+  inputUrl: 'ws://127.0.0.1:1/TOPSECRET/input',
 };
 
 function start(onLost: (reason: string) => void = () => {}) {

@@ -111,14 +111,27 @@ describe('ReplicaChannel', () => {
     assert.equal(messages, 1);
   });
 
-  it('copies what it sends: noVNC reuses its send buffer', () => {
+  it('copies what it sends: noVNC reuses its send buffer', async () => {
     const { channel, stream } = openChannel();
     stream.handlers?.onOpen();
     const buffer = new Uint8Array([1, 2, 3, 4]);
     channel.send(buffer.subarray(0, 3));
     buffer.fill(0);
+    await flush();
     assert.deepEqual(Array.from(stream.sent[0] ?? []), [1, 2, 3]);
     assert.notEqual(stream.sent[0]?.buffer, buffer.buffer);
+  });
+
+  it('sends what one task wrote as one frame (a long noVNC message is never split across frames)', async () => {
+    const { channel, stream } = openChannel();
+    stream.handlers?.onOpen();
+    channel.send(new Uint8Array([1, 2]));
+    channel.send(new Uint8Array([3]));
+    assert.equal(stream.sent.length, 0);
+    await flush();
+    channel.send(new Uint8Array([4]));
+    channel.close();
+    assert.deepEqual(stream.sent.map((frame) => Array.from(frame)), [[1, 2, 3], [4]]);
   });
 
   it('sends nothing before the stream is open or after it closed', () => {

@@ -25,14 +25,14 @@ class FakeClient implements VncClient {
     this.credentials.push(credentials);
   }
   readonly acceptsInput = false;
-  sendKey(): boolean {
-    return false;
+  get streamId(): string {
+    return this.channel.streamId;
   }
-  sendPointer(): boolean {
-    return false;
+  encodeInput(): Uint8Array | null {
+    return null;
   }
-  sendClipboard(): boolean {
-    return false;
+  writeOwnStream(): void {
+    // Never called: this client accepts no input.
   }
   getImageData(): ImageData {
     throw new Error('not in Node');
