@@ -66,6 +66,49 @@ export interface Notice {
   readonly message: string;
 }
 
+/** A framebuffer rectangle in a divergence report (same shape as common/divergence's PixelRect). */
+export interface ReportedRegion {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The UI's divergence detection (issue 5) reports a confirmed divergence ('divergence': new or
+ * changed) or that every replica agrees again ('consensus'); see docs/divergence.md.
+ */
+export interface DivergenceReport {
+  readonly sessionId: string;
+  readonly kind: 'divergence' | 'consensus';
+  /** The engine's id of the divergence ("d1"); absent for consensus. */
+  readonly divergenceId?: string;
+  /** 'new': first confirmed (the back end starts an evidence folder); 'changed': its regions or split moved. */
+  readonly change?: 'new' | 'changed';
+  /** 'pixels': screen contents differ; 'size': desktop sizes differ. */
+  readonly divergenceKind?: 'pixels' | 'size';
+  readonly outliers: readonly string[];
+  readonly agreeing: readonly string[];
+  readonly regions: readonly ReportedRegion[];
+  readonly noMajority: boolean;
+  /** The last input broadcast sequence number sent before the divergence (none sent: absent). */
+  readonly inputSeq?: number;
+}
+
+/** One replica's screen for a divergence's evidence folder: a PNG, base64 (the back end re-encodes it). */
+export interface DivergenceScreen {
+  readonly sessionId: string;
+  /** From reportDivergence's answer: names the evidence folder the back end made. */
+  readonly evidenceId: string;
+  readonly replicaId: string;
+  readonly pngBase64: string;
+}
+
+/** Most regions one divergence report carries (more are merged by the UI into their bounding box). */
+export const MAX_REPORTED_REGIONS = 256;
+/** Largest base64 PNG one DivergenceScreen carries (the RPC message limit is 4 Mi characters). */
+export const MAX_EVIDENCE_PNG_BASE64_CHARS = 3 * 1024 * 1024;
+
 /** What the demo panel can ask of a demo replica's simulated L0 (virsh's verbs). */
 export type DemoL0Action = 'reset' | 'destroy' | 'start' | 'snapshot-create' | 'snapshot-revert';
 
@@ -166,6 +209,68 @@ const parseDemoL0Action: Parser<{ replicaId: string; action: DemoL0Action }> = (
   return { replicaId: text(value.replicaId, 'replicaId', ID_MAX), action };
 };
 
+const FRAMEBUFFER_COORDINATE_MAX = 1 << 16;
+
+function idList(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || value.length > MAX_REPLICAS) throw new ContractError(`${what}: expected an array of at most ${MAX_REPLICAS} replica ids`);
+  return value.map((entry, index) => text(entry, `${what}[${index}]`, ID_MAX));
+}
+
+function coordinate(value: unknown, what: string, minimum: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > FRAMEBUFFER_COORDINATE_MAX) {
+    throw new ContractError(`${what}: expected an integer from ${minimum} to ${FRAMEBUFFER_COORDINATE_MAX}`);
+  }
+  return value;
+}
+
+const parseDivergenceReport: Parser<DivergenceReport> = (input) => {
+  const value = record(input, 'request');
+  const kind = value.kind;
+  if (kind !== 'divergence' && kind !== 'consensus') throw new ContractError('kind: expected "divergence" or "consensus"');
+  if (typeof value.noMajority !== 'boolean') throw new ContractError('noMajority: expected a boolean');
+  const regions = value.regions;
+  if (!Array.isArray(regions) || regions.length > MAX_REPORTED_REGIONS) throw new ContractError(`regions: expected an array of at most ${MAX_REPORTED_REGIONS}`);
+  const change = value.change;
+  if (change !== undefined && change !== 'new' && change !== 'changed') throw new ContractError('change: expected "new" or "changed"');
+  const divergenceKind = value.divergenceKind;
+  if (divergenceKind !== undefined && divergenceKind !== 'pixels' && divergenceKind !== 'size') throw new ContractError('divergenceKind: expected "pixels" or "size"');
+  const inputSeq = value.inputSeq;
+  if (inputSeq !== undefined && (typeof inputSeq !== 'number' || !Number.isSafeInteger(inputSeq) || inputSeq < 0)) throw new ContractError('inputSeq: expected a non-negative integer');
+  const divergenceId = value.divergenceId === undefined ? undefined : text(value.divergenceId, 'divergenceId', ID_MAX);
+  return {
+    sessionId: text(value.sessionId, 'sessionId', ID_MAX),
+    kind,
+    ...(divergenceId === undefined ? {} : { divergenceId }),
+    ...(change === undefined ? {} : { change }),
+    ...(divergenceKind === undefined ? {} : { divergenceKind }),
+    outliers: idList(value.outliers, 'outliers'),
+    agreeing: idList(value.agreeing, 'agreeing'),
+    regions: regions.map((entry, index) => {
+      const region = record(entry, `regions[${index}]`);
+      return {
+        x: coordinate(region.x, `regions[${index}].x`, 0),
+        y: coordinate(region.y, `regions[${index}].y`, 0),
+        width: coordinate(region.width, `regions[${index}].width`, 1),
+        height: coordinate(region.height, `regions[${index}].height`, 1),
+      };
+    }),
+    noMajority: value.noMajority,
+    ...(inputSeq === undefined ? {} : { inputSeq }),
+  };
+};
+
+const parseDivergenceScreen: Parser<DivergenceScreen> = (input) => {
+  const value = record(input, 'request');
+  const pngBase64 = text(value.pngBase64, 'pngBase64', MAX_EVIDENCE_PNG_BASE64_CHARS);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(pngBase64)) throw new ContractError('pngBase64: expected base64');
+  return {
+    sessionId: text(value.sessionId, 'sessionId', ID_MAX),
+    evidenceId: text(value.evidenceId, 'evidenceId', ID_MAX),
+    replicaId: text(value.replicaId, 'replicaId', ID_MAX),
+    pngBase64,
+  };
+};
+
 // ---------------------------------------------------------------------------------------------
 // The calls (UI → back end, each answered once) and events (back end → UI).
 
@@ -253,6 +358,14 @@ export const CONTRACT_CALLS = {
     return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), ok: value.ok, stepsRun, ...(error === undefined ? {} : { error }) };
   }),
   /**
+   * The UI's divergence detection confirmed a divergence or saw consensus again: the back end logs it
+   * (and `retrovisor run` prints it). For a new divergence it starts an evidence folder (the record
+   * JSON and, as the screens arrive, their PNGs and a diff PNG) and answers its id; else null.
+   */
+  reportDivergence: call<DivergenceReport, { evidenceId: string | null }>(parseDivergenceReport),
+  /** One replica's screen (PNG) for a new divergence's evidence folder; the back end names and writes the file. */
+  saveDivergenceScreen: call<DivergenceScreen, void>(parseDivergenceScreen),
+  /**
    * Starts the built-in demo lab in the back end (one per back end, reused while it runs; a different
    * replica count restarts it) and opens it as a new session. The simulated L0 stays with the lab.
    */
@@ -321,10 +434,15 @@ export function ipcChannel(name: CallName | EventName): string {
 /** Electron IPC channel that carries a MessagePort for a replica byte stream. */
 export const STREAM_IPC_CHANNEL = 'retrovisor:stream';
 
+/** Electron IPC channel that carries the MessagePort of the UI's one input channel. */
+export const INPUT_IPC_CHANNEL = 'retrovisor:input';
+
 /** Browser shell paths (all below the per-launch secret: /<secret>/...). */
 export const BROWSER_SHELL_PATHS = {
   rpc: 'rpc',
   stream: 'stream',
+  /** The UI's one input channel (binary frames, common/input/input-frame.ts). */
+  input: 'input',
 } as const;
 
 /** Largest byte-stream message either side sends in one frame. */
@@ -363,7 +481,40 @@ export interface ByteStream {
   close(): void;
 }
 
-/** What the Electron preload exposes on window.retrovisor: the contract plus the stream transport. */
+// ---------------------------------------------------------------------------------------------
+// The input channel: ONE per UI, carrying every input broadcast dispatch as one frame
+// (common/input/input-frame.ts) that names, for each target stream, the RFB bytes for its server.
+// The back end writes them to every target's server socket in one synchronous loop, so replicas
+// receive an input microseconds apart instead of through N independent transports. Only streams
+// this back end attached and that are still open receive anything; a malformed frame closes the
+// channel. Frames are not acknowledged (each stream's upstream limit applies to what it is written);
+// a `sync` is answered once every frame sent before it has been written, so the UI can release held
+// keys and only then close streams (their close travels another way).
+
+/** Control messages on the input channel (text frames in the browser shell, plain objects on a MessagePort). */
+export type InputChannelControl =
+  | { readonly type: 'sync'; readonly token: number }
+  | { readonly type: 'synced'; readonly token: number }
+  | { readonly type: 'close'; readonly reason: string };
+
+export interface InputChannelHandlers {
+  /** Every frame sent before `sync(token)` has been written to its streams. */
+  readonly onSynced: (token: number) => void;
+  /** The channel ended (the back end refused a frame, or is gone); `reason` in words. */
+  readonly onClose: (reason: string) => void;
+}
+
+export interface InputChannelPort {
+  /** Sends one encoded frame (common/input/input-frame.ts). */
+  send(frame: Uint8Array): void;
+  /** Asks the back end to answer `onSynced(token)` once it has written every frame sent so far. */
+  sync(token: number): void;
+  close(): void;
+}
+
+/** What the Electron preload exposes on window.retrovisor: the contract plus the stream and input transports. */
 export type ElectronBridge = BackendApi & {
   readonly openStream: (streamId: string, handlers: ByteStreamHandlers) => ByteStream;
+  /** Opens the UI's input channel (a MessagePort handed to the main process once). */
+  readonly openInputChannel: (handlers: InputChannelHandlers) => InputChannelPort;
 };

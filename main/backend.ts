@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   type ContractHandlers,
+  type DivergenceReport,
   type EventName,
   type EventPayload,
   type Notice,
@@ -21,11 +22,13 @@ import { InputJournal } from '../common/input/input-journal';
 import type { InputScriptStep } from '../common/input/input-script';
 import { MAX_PROFILE_BYTES, parseProfileText, validateProfile, type Profile, type ProfileProblem } from '../common/profile';
 import { DemoService, type DemoLabAccess, type DemoServiceOptions } from './demo-service';
+import { EvidenceStore, dataRoot } from './divergence-evidence';
 import { errorMessage, SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
 import { connectReplica } from './replica-transport';
 import { readSmallFile, resolveSecret, resolveUserPath } from './secrets';
 import { SessionStore, summarizeSession } from './sessions';
 import { SshL0Pool, type SshL0Options } from './ssh-l0';
+import { serveInputChannel, type InputChannelEndpoint } from './input-channel';
 import { startStreamRelay, type StreamEndpoint, type StreamRelay, type StreamRelayOptions } from './stream-relay';
 
 /** An id from openReplicaStream that is not attached within this long is forgotten. */
@@ -63,7 +66,12 @@ export interface BackendOptions {
   readonly relay?: Omit<StreamRelayOptions, 'logger'>;
   /** Default: the process-wide redactor. */
   readonly redactor?: SecretRedactor;
+  /** Where divergence evidence goes (under `<profile>/evidence/`). Default: dataRoot() ($RETROVISOR_DATA_DIR…). */
+  readonly dataDirectory?: string;
 }
+
+/** A divergence report with the evidence folder started for it (absolute path; null when none). */
+export type DivergenceReportListener = (report: DivergenceReport, evidenceFolder: string | null, session: SessionInfo) => void;
 
 /** A replica state report with the (secret-free) session it belongs to. */
 export type ReplicaReportListener = (report: ReplicaStatusReport, session: SessionInfo) => void;
@@ -77,12 +85,19 @@ export interface Backend {
    * single use and expire; an unknown id gets `{type:'close', reason}` and a closed endpoint.
    */
   attachStream(streamId: string, endpoint: StreamEndpoint): void;
+  /**
+   * Serves a UI's input channel: each frame's bytes go to the named streams — only streams attached
+   * here and still open (ids are single-use secrets handed to the UI that opened them).
+   */
+  attachInputChannel(endpoint: InputChannelEndpoint): void;
   /** Listens to replica state reports (the `run` command prints them); returns the unsubscribe. */
   onReplicaReport(listener: ReplicaReportListener): () => void;
   /** Listens to input the UI broadcast, as it is journaled (the `run` command prints it); returns the unsubscribe. */
   onInputRecorded(listener: (entries: readonly InputJournalEntry[], sessionId: string) => void): () => void;
   /** Listens for the end of the startup script (`run --script`); returns the unsubscribe. */
   onScriptResult(listener: (result: ScriptResult) => void): () => void;
+  /** Listens to divergence reports (the `run` command prints them); returns the unsubscribe. */
+  onDivergenceReport(listener: DivergenceReportListener): () => void;
   /** Sends an event to every UI listener (the shells forward events to the UI). */
   emit<K extends EventName>(event: K, payload: EventPayload<K>): void;
   /** Shortcut for emit('notice', notice); the notice is logged too. */
@@ -125,10 +140,15 @@ export function createBackend(options: BackendOptions): Backend {
   const ssh = new SshL0Pool({ ...options.ssh, logger: logger.child({ component: 'ssh' }), redactor });
   const pendingStreams = new Map<string, PendingStream>();
   const activeStreams = new Set<ActiveStream>();
+  /** Attached streams by id, for the input channel (removed when the relay ends). */
+  const streamsById = new Map<string, StreamRelay>();
+  const inputChannels = new Set<InputChannelEndpoint>();
   const reportListeners = new Set<ReplicaReportListener>();
   const journals = new Map<string, InputJournal>();
   const inputListeners = new Set<(entries: readonly InputJournalEntry[], sessionId: string) => void>();
   const scriptListeners = new Set<(result: ScriptResult) => void>();
+  const divergenceListeners = new Set<DivergenceReportListener>();
+  const evidence = new EvidenceStore(options.dataDirectory ?? dataRoot());
   const eventListeners = new Map<EventName, Set<(payload: never) => void>>();
   let startup: Promise<OpenResult> | null = null;
   let closed = false;
@@ -297,6 +317,41 @@ export function createBackend(options: BackendOptions): Backend {
         }
       }),
 
+    async reportDivergence(report) {
+      assertOpen();
+      const session = sessions.get(report.sessionId);
+      if (!session) {
+        logger.debug('divergence report for a closed session', { sessionId: report.sessionId });
+        return { evidenceId: null };
+      }
+      const replicaIds = session.profile.replicas.map((replica) => replica.id);
+      const unknown = [...report.outliers, ...report.agreeing].find((id) => !replicaIds.includes(id));
+      if (unknown !== undefined) throw new Error(`the profile "${session.profile.name}" has no replica "${unknown}"`);
+      let started: { evidenceId: string; folder: string } | null = null;
+      if (report.kind === 'divergence' && report.change === 'new') {
+        try {
+          started = await evidence.start(report, session.profile.name, replicaIds, Date.now());
+        } catch (error) {
+          logger.warn('cannot write divergence evidence', { sessionId: report.sessionId, error: errorMessage(error) });
+        }
+      }
+      logger.info(report.kind === 'consensus' ? 'replicas agree again' : 'replicas diverge', { ...report, evidence: started?.folder ?? null });
+      const info = summarizeSession(session);
+      for (const listener of divergenceListeners) {
+        try {
+          listener(report, started?.folder ?? null, info);
+        } catch (error) {
+          logger.error('divergence listener failed', { error });
+        }
+      }
+      return { evidenceId: started?.evidenceId ?? null };
+    },
+
+    async saveDivergenceScreen({ sessionId, evidenceId, replicaId, pngBase64 }) {
+      assertOpen();
+      await evidence.saveScreen(sessionId, evidenceId, replicaId, Buffer.from(pngBase64, 'base64'));
+    },
+
     openReplicaStream: ({ sessionId, replicaId }) =>
       answer(() => {
         assertOpen();
@@ -428,7 +483,21 @@ export function createBackend(options: BackendOptions): Backend {
       );
       const active: ActiveStream = { sessionId: session.id, relay };
       activeStreams.add(active);
-      void relay.done.then(() => activeStreams.delete(active));
+      streamsById.set(streamId, relay);
+      void relay.done.then(() => {
+        activeStreams.delete(active);
+        streamsById.delete(streamId);
+      });
+    },
+
+    attachInputChannel(endpoint) {
+      if (closed) {
+        endpoint.close('RetroVisor is shutting down', false);
+        return;
+      }
+      inputChannels.add(endpoint);
+      endpoint.onClose(() => inputChannels.delete(endpoint));
+      serveInputChannel(endpoint, (streamId) => streamsById.get(streamId), logger.child({ component: 'input-channel' }));
     },
 
     onReplicaReport(listener) {
@@ -444,6 +513,11 @@ export function createBackend(options: BackendOptions): Backend {
     onScriptResult(listener) {
       scriptListeners.add(listener);
       return () => scriptListeners.delete(listener);
+    },
+
+    onDivergenceReport(listener) {
+      divergenceListeners.add(listener);
+      return () => divergenceListeners.delete(listener);
     },
 
     emit,
@@ -472,12 +546,15 @@ export function createBackend(options: BackendOptions): Backend {
       pendingStreams.clear();
       const relays = [...activeStreams].map((stream) => stream.relay);
       for (const relay of relays) relay.close('RetroVisor is shutting down');
+      for (const channel of [...inputChannels]) channel.close('RetroVisor is shutting down', false);
+      inputChannels.clear();
       await Promise.all(relays.map((relay) => relay.done));
       await demo.stop();
       sessions.clear();
       reportListeners.clear();
       inputListeners.clear();
       scriptListeners.clear();
+      divergenceListeners.clear();
       journals.clear();
       eventListeners.clear();
       await ssh.close();

@@ -28,12 +28,14 @@ Usage:
                                                the demo lab alone: prints its endpoints, writes a profile, runs until Ctrl+C
                                                (retrovisor lab --help for details)
   retrovisor run --profile FILE [--duration SECONDS] [--json] [--script STEPS.json]
-                                               headless: connect every replica, report state changes, exit
+                                               headless: connect every replica, report state changes and divergences, exit
                                                --script plays input steps into every replica, then exits
-                                               0 = every replica connected, 1 = not, 2 = bad profile or arguments
+                                               0 = every replica connected and their screens agree, 1 = not all connected,
+                                               2 = bad profile or arguments, 3 = the screens still disagreed at the end
   retrovisor --help | --version
 
-Environment: RETROVISOR_CHROMIUM (browser to use), RETROVISOR_LOG (error|warn|info|debug), ELECTRON_OVERRIDE_DIST_PATH.`;
+Environment: RETROVISOR_CHROMIUM (browser to use), RETROVISOR_LOG (error|warn|info|debug),
+  RETROVISOR_DATA_DIR (divergence evidence; default ~/.local/share/retrovisor), ELECTRON_OVERRIDE_DIST_PATH.`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';

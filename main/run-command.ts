@@ -30,6 +30,8 @@ export const RUN_EXIT = {
   allConnected: 0,
   failure: 1,
   badInput: 2,
+  /** Every replica connected and nothing else failed, but the replicas' screens still disagreed at the end. */
+  diverged: 3,
 } as const;
 
 /** Runs a profile headless; resolves with the process exit status. */
@@ -97,6 +99,31 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     say(result.ok ? `script: ${result.stepsRun} steps played into every replica` : `script failed: ${result.error ?? 'unknown reason'}`);
   });
 
+  // With --json every confirmed divergence and every return to consensus is printed; the last one decides exit 3.
+  let diverged = false;
+  const stopDivergence = backend.onDivergenceReport((report, evidenceFolder, reportSession) => {
+    if (reportSession.sessionId !== session.sessionId) return;
+    diverged = report.kind === 'divergence';
+    if (report.kind === 'consensus') {
+      print({ type: 'consensus' });
+      say('divergence: all replicas agree again');
+      return;
+    }
+    print({
+      type: 'divergence',
+      ...(report.divergenceId === undefined ? {} : { id: report.divergenceId }),
+      ...(report.change === undefined ? {} : { change: report.change }),
+      kind: report.divergenceKind ?? 'pixels',
+      outliers: report.outliers,
+      noMajority: report.noMajority,
+      regions: report.regions.map((region) => ({ x: region.x, y: region.y, w: region.width, h: region.height })),
+      ...(report.inputSeq === undefined ? {} : { inputSeq: report.inputSeq }),
+      ...(evidenceFolder === null ? {} : { evidence: evidenceFolder }),
+    });
+    const who = report.noMajority ? `no majority: ${report.outliers.join(', ')}` : `outliers: ${report.outliers.join(', ')}`;
+    say(`divergence (${report.change ?? 'new'}): ${report.regions.length} region(s), ${who}${evidenceFolder === null ? '' : ` — evidence in ${evidenceFolder}`}`);
+  });
+
   const shell = await startBrowserShell({ backend, staticRoot: options.staticRoot, logger });
   let browser: Browser | null = null;
   let failure: string | null = null;
@@ -121,6 +148,7 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     stopReports();
     stopInput();
     stopScript();
+    stopDivergence();
     await browser?.close().catch(() => undefined);
     await shell.close();
     await backend.close();
@@ -130,9 +158,10 @@ export async function runHeadless(options: RunOptions): Promise<number> {
   const finished = scriptResult as ScriptResult | null;
   if (options.script !== undefined && finished === null && failure === null) failure = 'the script did not finish before the run ended (raise --duration)';
   if (finished !== null && !finished.ok) failure ??= `the script failed: ${finished.error ?? 'unknown reason'}`;
-  const status = failure === null && missing.length === 0 ? RUN_EXIT.allConnected : RUN_EXIT.failure;
-  print({ type: 'summary', connected: [...everConnected].sort(), neverConnected: missing, exitStatus: status, ...(failure ? { error: failure } : {}) });
+  const status = failure !== null || missing.length > 0 ? RUN_EXIT.failure : diverged ? RUN_EXIT.diverged : RUN_EXIT.allConnected;
+  print({ type: 'summary', connected: [...everConnected].sort(), neverConnected: missing, diverged, exitStatus: status, ...(failure ? { error: failure } : {}) });
   if (failure) stderr.write(`retrovisor run: ${failure}\n`);
+  if (failure === null && missing.length === 0 && diverged) stderr.write('retrovisor run: the replicas still disagreed at the end (exit 3)\n');
   if (missing.length > 0) {
     stderr.write(`retrovisor run: never connected: ${missing.map((id) => `${id} (${lastState.get(id) ?? 'no attempt'})`).join(', ')}\n`);
   }

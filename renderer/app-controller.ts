@@ -76,8 +76,9 @@ export class AppController {
     const workspace = this.currentWorkspace;
     if (workspace === null) return;
     this.currentWorkspace = null;
-    workspace.close();
+    const closed = workspace.close();
     this.store.getState().closeSession();
+    await closed;
     try {
       await this.backend.api.closeSession({ sessionId: workspace.info.sessionId });
     } catch (error) {

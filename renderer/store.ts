@@ -4,6 +4,7 @@
 import { useStore } from 'zustand';
 import { createStore, type StateCreator } from 'zustand/vanilla';
 import type { DemoStatus, Notice, ReplicaSummary, SessionInfo, StartupInfo } from '../common/contract';
+import type { Divergence, DivergenceState } from '../common/divergence';
 import type { ProfileProblem } from '../common/profile';
 import type { ReplicaState, ReplicaStateName } from '../common/replica-state';
 
@@ -142,8 +143,15 @@ export interface InputSlice {
   readonly setCompositeFocused: (focused: boolean) => void;
 }
 
+/** Divergence detection (issue 5): the engine's confirmed divergences, pushed by the workspace on every event. */
+export interface DivergenceSlice {
+  /** The current divergences (empty: every compared replica agrees). */
+  readonly divergences: readonly Divergence[];
+  readonly setDivergenceState: (state: DivergenceState) => void;
+}
+
 /** The whole store's state: every slice together. */
-export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice;
+export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice & DivergenceSlice;
 
 /** Most toasts shown at once (older ones go first). */
 export const MAX_NOTICES = 5;
@@ -206,6 +214,15 @@ export function sizeDiffersFromReference(state: Pick<AppState, 'replicas' | 'ref
   return replica.width !== reference.width || replica.height !== reference.height;
 }
 
+/** Per replica, in how many regions it is an outlier now (replicas absent: none). */
+export function outlierRegionCounts(divergences: readonly Divergence[]): Readonly<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const divergence of divergences) {
+    for (const id of divergence.outliers) counts[id] = (counts[id] ?? 0) + Math.max(1, divergence.regions.length);
+  }
+  return counts;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Slices.
 
@@ -219,6 +236,7 @@ const INITIAL_NOTICES = { notices: [] } as const;
 const INITIAL_PROMPTS = { passwordPrompts: [] } as const;
 const INITIAL_INPUT = { broadcastEnabled: true, excludedIds: {}, inputTargets: [], compositeFocused: false } as const;
 const INITIAL_DEMO = { demo: null, demoPending: null, demoMessage: null, demoPanelOpen: true } as const;
+const INITIAL_DIVERGENCE = { divergences: [] } as const;
 
 const createBackendSlice: Slice<BackendSlice> = (set) => ({
   ...INITIAL_BACKEND,
@@ -249,8 +267,9 @@ const createSessionSlice: Slice<SessionSlice> = (set) => ({
       demoPending: null,
       demoMessage: null,
       ...INITIAL_INPUT,
+      ...INITIAL_DIVERGENCE,
     }),
-  closeSession: () => set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false, demo: null, demoPending: null, demoMessage: null, ...INITIAL_INPUT }),
+  closeSession: () => set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false, demo: null, demoPending: null, demoMessage: null, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE }),
   setReplicaState: (replicaId, replicaState) =>
     set((state) => {
       const view = state.replicas[replicaId];
@@ -316,6 +335,11 @@ const createInputSlice: Slice<InputSlice> = (set) => ({
   setCompositeFocused: (compositeFocused) => set({ compositeFocused }),
 });
 
+const createDivergenceSlice: Slice<DivergenceSlice> = (set) => ({
+  ...INITIAL_DIVERGENCE,
+  setDivergenceState: (state) => set({ divergences: state.divergences }),
+});
+
 /** Creates a fresh store (the app has one; tests may make their own). */
 export function createAppStore() {
   return createStore<AppState>()((...args) => ({
@@ -327,6 +351,7 @@ export function createAppStore() {
     ...createPromptSlice(...args),
     ...createDemoSlice(...args),
     ...createInputSlice(...args),
+    ...createDivergenceSlice(...args),
   }));
 }
 
@@ -338,7 +363,7 @@ export const appStore: AppStore = createAppStore();
 
 /** Puts the app's store back to its initial state (tests). */
 export function resetAppStore(): void {
-  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT });
+  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE });
 }
 
 /** Subscribes a component to one narrow slice of the store (use useShallow for objects). */

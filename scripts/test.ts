@@ -71,6 +71,7 @@ if ((await run(process.execPath, ['scripts/build.mjs'])) !== 0) {
 const labFolder = join(root, '.lab', 'run');
 mkdirSync(labFolder, { recursive: true });
 const labFile = join(labFolder, `lab-${process.pid}.json`);
+const dataFolder = join(labFolder, `data-${process.pid}`);
 let lab: Lab | null = null;
 if (needsLab) {
   console.error('» starting the shared lab (3 Xvnc, 2 QEMU VMs, sshd)…');
@@ -98,7 +99,9 @@ console.error(`» ${selected.length} test files`);
 const status = await run(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...selected],
-  { ...process.env, RETROVISOR_LAB_FILE: labFile },
+  // Divergence evidence of every app the tests start goes to a scratch folder, not the user's data folder.
+  { ...process.env, RETROVISOR_LAB_FILE: labFile, RETROVISOR_DATA_DIR: process.env.RETROVISOR_DATA_DIR ?? dataFolder },
 );
 await stopLab();
+rmSync(dataFolder, { recursive: true, force: true });
 process.exit(status !== 0 || failed ? 1 : 0);

@@ -8,6 +8,7 @@ import { useAppController } from '../app-context';
 import { useElementSize } from '../hooks/use-element-size';
 import { useNow } from '../hooks/use-now';
 import { useAppStore } from '../store';
+import { DivergenceOverlay } from './divergence-overlay';
 import { BroadcastBadge } from './input-controls';
 
 /** Space kept between a fitted composite and the stage's edges, in CSS px. */
@@ -62,15 +63,19 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
   return (
     <div ref={stageRef} className={`stage stage-${viewMode === 'fit' ? 'fit' : 'actual'}${broadcasting ? ' stage-broadcasting' : ''}`} data-testid="stage">
       <div className="stage-scroller">
-        <canvas
-          id="composite"
-          ref={attachCanvas}
-          className={`composite${live ? '' : ' composite-stale'}${style ? '' : ' composite-empty'}`}
-          data-reference-id={reference?.id ?? ''}
-          aria-label={reference ? `Screen of ${reference.label}: click to type into the replicas` : 'Screen'}
-          role="application"
-          style={style}
-        />
+        {/* The frame holds the composite and, above it, the divergence overlay at the same scale. */}
+        <div className="composite-frame">
+          <canvas
+            id="composite"
+            ref={attachCanvas}
+            className={`composite${live ? '' : ' composite-stale'}${style ? '' : ' composite-empty'}`}
+            data-reference-id={reference?.id ?? ''}
+            aria-label={reference ? `Screen of ${reference.label}: click to type into the replicas` : 'Screen'}
+            role="application"
+            style={style}
+          />
+          {style && width !== null && height !== null ? <DivergenceOverlay width={width} height={height} /> : null}
+        </div>
       </div>
       {session ? <BroadcastBadge /> : null}
       {reference !== null && width !== null ? (

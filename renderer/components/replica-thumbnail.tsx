@@ -5,7 +5,7 @@ import { useLayoutEffect, useRef, type ReactElement } from 'react';
 import { describeReplicaState, type ReplicaStateName } from '../../common/replica-state';
 import { useAppController } from '../app-context';
 import { useNow } from '../hooks/use-now';
-import { sizeDiffersFromReference, useAppStore } from '../store';
+import { outlierRegionCounts, sizeDiffersFromReference, useAppStore } from '../store';
 import { AlertIcon, KeyIcon, LinkOffIcon, RetryIcon, StarIcon, TunnelIcon } from './icons';
 import { IncludeToggle } from './input-controls';
 
@@ -35,6 +35,8 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
   const referenceWidth = useAppStore((state) => (state.referenceId === null ? null : (state.replicas[state.referenceId]?.width ?? null)));
   const referenceHeight = useAppStore((state) => (state.referenceId === null ? null : (state.replicas[state.referenceId]?.height ?? null)));
   const now = useNow(replica?.stateName === 'reconnecting');
+  // In how many disagreeing regions this replica is an outlier (0: it agrees with the majority).
+  const outlierRegions = useAppStore((state) => outlierRegionCounts(state.divergences)[replicaId] ?? 0);
   const screenRef = useRef<HTMLDivElement>(null);
 
   // The replica's noVNC screen lives in a host element owned by the session: mount it here.
@@ -56,9 +58,10 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
 
   return (
     <article
-      className={`thumbnail${isReference ? ' thumbnail-reference' : ''}${live ? '' : ' thumbnail-offline'}`}
+      className={`thumbnail${isReference ? ' thumbnail-reference' : ''}${live ? '' : ' thumbnail-offline'}${outlierRegions > 0 ? ' thumbnail-divergent' : ''}`}
       data-replica-id={replicaId}
       data-state={stateName}
+      data-divergent={outlierRegions > 0 ? 'true' : 'false'}
       aria-labelledby={titleId}
     >
       <header className="thumbnail-header">
@@ -67,6 +70,15 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
           {replica.label}
         </h3>
         <IncludeToggle replicaId={replicaId} />
+        {outlierRegions > 0 ? (
+          <span
+            className="badge badge-divergent"
+            data-testid="divergence-badge"
+            title={`Its screen disagrees with the others in ${outlierRegions === 1 ? '1 region' : `${outlierRegions} regions`}`}
+          >
+            <AlertIcon size={11} /> {outlierRegions}
+          </span>
+        ) : null}
         {isReference ? (
           <span className="badge badge-reference" title="The composite shows this replica">
             <StarIcon size={11} /> Reference

@@ -1,7 +1,9 @@
-// The workspace toolbar: profile name, how many replicas are up, Fit / 1:1, full screen, close.
+// The workspace toolbar: profile name, how many replicas are up, whether their screens agree,
+// Fit / 1:1, full screen, close.
 // Runs in the renderer.
 
 import type { ReactElement } from 'react';
+import { describeDivergenceState, type Divergence } from '../../common/divergence';
 import { useAppController } from '../app-context';
 import { useAppStore } from '../store';
 import { BrandMark, CloseIcon, ExitFullscreenIcon, FitIcon, FullscreenIcon } from './icons';
@@ -10,6 +12,23 @@ import { BroadcastControls } from './input-controls';
 /** The workspace's full-screen toggle (the stage element lives in the workspace). */
 export interface ToolbarProps {
   readonly onToggleFullscreen: () => void;
+}
+
+/** The toolbar's one-line divergence status: what the divergence detection sees now. */
+export function divergenceStatusText(divergences: readonly Divergence[], connected: number, nameOf: (replicaId: string) => string): string {
+  if (divergences.length > 0) {
+    const text = describeDivergenceState({ divergences, allAgree: false }, nameOf);
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+  return connected >= 2 ? 'All replicas agree' : 'Comparing needs two connected replicas';
+}
+
+function DivergenceStatus({ text, diverged }: { readonly text: string; readonly diverged: boolean }): ReactElement {
+  return (
+    <span className={`pill divergence-status ${diverged ? 'pill-none' : 'pill-all'}`} data-testid="divergence-status" data-diverged={diverged ? 'true' : 'false'} role="status" title={text}>
+      {text}
+    </span>
+  );
 }
 
 /** The bar above the composite. */
@@ -23,6 +42,8 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
   const setViewMode = useAppStore((state) => state.setViewMode);
   const fullScreen = useAppStore((state) => state.fullScreen);
   const health = connected === total ? 'all' : connected === 0 ? 'none' : 'some';
+  const divergences = useAppStore((state) => state.divergences);
+  const labelOf = useAppStore((state) => state.replicas);
 
   return (
     <header className="toolbar" role="toolbar" aria-label="Session">
@@ -41,6 +62,10 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
         <span className={`pill pill-${health}`} aria-live="polite">
           {connected} of {total} connected
         </span>
+        <DivergenceStatus
+          text={divergenceStatusText(divergences, connected, (id) => labelOf[id]?.label ?? id)}
+          diverged={divergences.length > 0}
+        />
       </div>
 
       <div className="toolbar-actions">

@@ -4,8 +4,12 @@
 // through the client and keyboard-capture factories.
 
 import type { SessionInfo } from '../../common/contract';
+import type { ReplicaState } from '../../common/replica-state';
+import { DivergenceMonitor, canvasPixelSource, type PixelSource } from '../divergence/divergence-monitor';
+import { DivergenceReporter, canvasToPngBase64 } from '../divergence/divergence-reporter';
 import type { InputScriptStep } from '../../common/input/input-script';
 import { BroadcastController } from '../input/broadcast-controller';
+import { InputChannel } from '../input/input-channel';
 import { CompositeInput } from '../input/composite-input';
 import type { BackendConnection } from '../backend/backend-connection';
 import type { AppStore } from '../store';
@@ -25,6 +29,11 @@ export class WorkspaceController {
   readonly composite = new CompositeRenderer();
   /** Input broadcast: one capture on the composite, delivered to every target replica. */
   readonly broadcast: BroadcastController;
+  /** Divergence detection: fed with every replica's damaged rectangles, ticked by its own timer. */
+  readonly divergence: DivergenceMonitor;
+  private readonly divergenceReporter: DivergenceReporter;
+  /** One pixel source per noVNC canvas (the monitor recognises a replica's unchanged source). */
+  private readonly pixelSources = new WeakMap<HTMLCanvasElement, PixelSource>();
   private compositeInput: CompositeInput | null = null;
   private readonly replicas = new Map<string, ReplicaEntry>();
   private readonly unsubscribe: () => void;
@@ -41,8 +50,26 @@ export class WorkspaceController {
       sessionId: info.sessionId,
       replicaIds: info.replicas.map((replica) => replica.id),
       clientOf: (replicaId) => this.replicas.get(replicaId)?.client ?? null,
+      inputChannel: backend.openInputChannel === null ? null : new InputChannel(backend.openInputChannel, { warn: (message) => console.warn(`[input] ${message}`) }),
       api: backend.api,
       onTargetsChange: () => this.store.getState().setInputTargets(this.broadcast.targets()),
+    });
+    this.divergenceReporter = new DivergenceReporter({
+      sessionId: info.sessionId,
+      api: backend.api,
+      lastInputSeq: () => (this.broadcast.fanout.nextSequence > 1 ? this.broadcast.fanout.nextSequence - 1 : null),
+      screenIds: () => info.replicas.map((replica) => replica.id).filter((id) => this.store.getState().replicas[id]?.stateName === 'connected'),
+      captureScreen: (replicaId) => {
+        const client = this.replicas.get(replicaId)?.client ?? null;
+        return client === null ? Promise.resolve(null) : canvasToPngBase64(client.canvas);
+      },
+    });
+    this.divergence = new DivergenceMonitor({
+      onEvents: (events, state) => {
+        this.store.getState().setDivergenceState(state);
+        this.divergenceReporter.handle(events);
+      },
+      warn: (message) => console.warn(message),
     });
     for (const replica of info.replicas) {
       const host = document.createElement('div');
@@ -61,13 +88,16 @@ export class WorkspaceController {
             onStateChange: (state) => {
               this.broadcast.setConnected(replica.id, state.name === 'connected');
               this.store.getState().setReplicaState(replica.id, state);
+              this.trackDivergence(replica.id, state);
             },
             onClientChange: (client) => {
               entry.client = client;
+              this.trackDivergence(replica.id, entry.session.state);
               if (this.store.getState().referenceId === replica.id) this.bindComposite();
             },
             onFramebufferUpdate: (rects) => {
               this.broadcast.noteScreenUpdate(replica.id);
+              this.divergence.damage(replica.id, rects);
               if (this.store.getState().referenceId === replica.id) this.composite.damage(rects);
             },
             onPasswordRequest: (request) => {
@@ -92,6 +122,7 @@ export class WorkspaceController {
   /** Connects every replica at once. */
   start(): void {
     for (const entry of this.replicas.values()) entry.session.start();
+    this.divergence.start();
   }
 
   /** The element a replica's noVNC screen renders into (the thumbnail appends it). */
@@ -156,17 +187,37 @@ export class WorkspaceController {
     return this.broadcast.runScript(steps);
   }
 
-  /** Ends every replica session; the back end is told by the caller (closeSession). */
-  close(): void {
+  /**
+   * Ends every replica session; the back end is told by the caller (closeSession) once this resolves.
+   * Resolves when the sessions are closed (after the releases reached the back end, at most ~1 s).
+   */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
     this.compositeInput?.dispose();
     this.compositeInput = null;
+    this.divergence.dispose();
+    this.divergenceReporter.close();
     // Released while the connections still stand: no key stays down on a server after we leave.
-    this.broadcast.close();
+    await this.broadcast.close();
     for (const entry of this.replicas.values()) entry.session.close();
     this.composite.dispose();
+  }
+
+  /** A connected replica (with its client) is compared; any other state takes it out of the comparison. */
+  private trackDivergence(replicaId: string, state: ReplicaState): void {
+    const client = this.replicas.get(replicaId)?.client ?? null;
+    if (state.name !== 'connected' || client === null) {
+      this.divergence.disconnect(replicaId);
+      return;
+    }
+    let source = this.pixelSources.get(client.canvas);
+    if (source === undefined) {
+      source = canvasPixelSource(client.canvas);
+      this.pixelSources.set(client.canvas, source);
+    }
+    this.divergence.connect(replicaId, source, state.width, state.height);
   }
 
   private bindComposite(): void {

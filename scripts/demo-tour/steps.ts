@@ -93,6 +93,42 @@ function crop(guest: GuestDesktop, rect: { x: number; y: number; width: number; 
   return out;
 }
 
+/** A rectangle of guest pixels. */
+interface PixelBox {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The smallest box holding every pixel where two guests' screens differ; null when identical. */
+function differenceBox(a: GuestDesktop, b: GuestDesktop): PixelBox | null {
+  let left = Infinity;
+  let top = Infinity;
+  let right = -Infinity;
+  let bottom = -Infinity;
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      const offset = (y * a.width + x) * 4;
+      if (a.pixels[offset] === b.pixels[offset] && a.pixels[offset + 1] === b.pixels[offset + 1] && a.pixels[offset + 2] === b.pixels[offset + 2]) continue;
+      left = Math.min(left, x);
+      top = Math.min(top, y);
+      right = Math.max(right, x + 1);
+      bottom = Math.max(bottom, y + 1);
+    }
+  }
+  return right < 0 ? null : { x: left, y: top, width: right - left, height: bottom - top };
+}
+
+/** The smallest box holding every given one (not empty). */
+function boundingBox(boxes: readonly PixelBox[]): PixelBox {
+  const left = Math.min(...boxes.map((box) => box.x));
+  const top = Math.min(...boxes.map((box) => box.y));
+  const right = Math.max(...boxes.map((box) => box.x + box.width));
+  const bottom = Math.max(...boxes.map((box) => box.y + box.height));
+  return { x: left, y: top, width: right - left, height: bottom - top };
+}
+
 /** Where a guest pixel is on the page, through the composite (which shows the whole guest, scaled). */
 async function guestPointOnPage(page: Page, guest: GuestDesktop, x: number, y: number): Promise<{ x: number; y: number }> {
   const box = await page.locator('#composite').boundingBox();
@@ -255,8 +291,33 @@ export const TOUR_STEPS: readonly TourStep[] = [
       note(`${FAULTY_REPLICA}'s thumbnail shows the banner (${shownDifference} screen pixels differ from ${healthy}'s thumbnail).`);
     },
   },
-  // Slot (issue 5, divergence detection): a "divergence-flag" step here checks that the composite
-  // flags the banner's area in red and marks r2's thumbnail as the outlier.
+  {
+    id: 'divergence-flag',
+    title: `Divergence detection flags the banner on ${FAULTY_REPLICA} in red`,
+    description: `Without any click: about a second after the banner appeared, the composite shows the area where ${FAULTY_REPLICA} differs in translucent red, ${FAULTY_REPLICA}'s thumbnail is outlined red as the outlier, and the toolbar says so.`,
+    needs: ['fault-banner'],
+    timeoutMs: 20_000,
+    async run({ page, backend, note }) {
+      const lab = runningLab(backend);
+      const others = lab.replicas.map((replica) => replica.id).filter((id) => id !== FAULTY_REPLICA);
+      const expected = differenceBox(guestOf(lab, FAULTY_REPLICA), guestOf(lab, others[0] ?? 'r1'));
+      check(expected !== null, `${FAULTY_REPLICA}'s guest shows no banner`);
+      await page.locator(`.thumbnail[data-replica-id="${FAULTY_REPLICA}"][data-divergent="true"]`).waitFor({ state: 'attached', timeout: 10_000 });
+      for (const id of others) {
+        const divergent = await page.getAttribute(`.thumbnail[data-replica-id="${id}"]`, 'data-divergent');
+        check(divergent === 'false', `${id} is flagged too: only ${FAULTY_REPLICA} differs`);
+      }
+      const regions = JSON.parse((await page.getByTestId('divergence-overlay').getAttribute('data-regions')) ?? '[]') as PixelBox[];
+      check(regions.length > 0, 'the composite shows no red region');
+      const shown = boundingBox(regions);
+      // Regions are shrunk to the differing pixels: they must match the guests' own difference.
+      const off = Math.max(Math.abs(shown.x - expected.x), Math.abs(shown.y - expected.y), Math.abs(shown.width - expected.width), Math.abs(shown.height - expected.height));
+      check(off <= 16, `the red regions ${JSON.stringify(shown)} do not match where the guests differ ${JSON.stringify(expected)}`);
+      const status = (await page.getByTestId('divergence-status').textContent()) ?? '';
+      check(/is the outlier/.test(status), `the toolbar says "${status}"`);
+      note(`The composite flags ${regions.length} region(s) around ${JSON.stringify(shown)} in red; the toolbar says "${status}".`);
+    },
+  },
   {
     id: 'fault-crash',
     title: `A crash takes ${FAULTY_REPLICA} down, the others stay`,

@@ -260,13 +260,16 @@ describe('retrovisor lab', { timeout: 90_000 }, () => {
     );
 
     const run = await runCli(['run', '--profile', profilePath, '--duration', '4', '--json'], 60_000);
-    assert.equal(run.status, 0, `retrovisor run failed:\n${run.stdout}\n${run.stderr}`);
-    const summary = run.stdout
+    // Both connect; r2's banner makes the two screens disagree (no majority of two), to the end: exit 3.
+    assert.equal(run.status, 3, `retrovisor run failed:\n${run.stdout}\n${run.stderr}`);
+    const events = run.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { type: string; connected?: string[] })
-      .find((event) => event.type === 'summary');
-    assert.deepEqual(summary?.connected, ['r1', 'r2']);
+      .map((line) => JSON.parse(line) as { type: string; connected?: string[]; outliers?: string[]; noMajority?: boolean; regions?: { h: number }[] });
+    assert.deepEqual(events.find((event) => event.type === 'summary')?.connected, ['r1', 'r2']);
+    const divergence = events.find((event) => event.type === 'divergence');
+    assert.deepEqual([divergence?.outliers, divergence?.noMajority], [['r1', 'r2'], true], run.stdout);
+    assert.equal(Math.max(...(divergence?.regions ?? []).map((region) => region.h)), BANNER_HEIGHT_PX, 'the banner is the region');
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (status) => resolve(status)));
     child.kill('SIGTERM');

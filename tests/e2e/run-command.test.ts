@@ -1,5 +1,6 @@
 // `retrovisor run` against the shared lab's real servers: JSON state events on stdout and the
-// documented exit statuses (0 all connected, 1 not, 2 bad profile or arguments).
+// documented exit statuses (0 all connected and agreeing, 1 not all connected, 2 bad profile or
+// arguments, 3 the screens still disagreed at the end).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -45,7 +46,7 @@ describe('retrovisor run', () => {
     lab = loadLabDescription();
   });
 
-  it('connects every replica, prints connected events as JSON lines and exits 0', async () => {
+  it('connects every replica, prints connected events as JSON lines, and exits 3 for the VM of another desktop size', async () => {
     const [x1, x2, xpw] = lab.xvnc;
     const vm = lab.vms[0];
     assert.ok(x1 && x2 && xpw?.password && vm);
@@ -60,7 +61,10 @@ describe('retrovisor run', () => {
       ],
     });
     const result = await runCli(['run', '--profile', profile, '--duration', '8', '--json'], { RUN_TEST_PW: xpw.password });
-    assert.equal(result.status, 0, `exit status; stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
+    // The VM's 720×400 desktop against three 640×400 xterms: a size divergence naming it, to the end.
+    assert.equal(result.status, 3, `exit status; stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
+    const sizeDivergence = result.events.find((event) => event.type === 'divergence' && event.kind === 'size');
+    assert.deepEqual(sizeDivergence?.outliers, ['r4'], result.stdout);
     for (const [id, width, height] of [['r1', 640, 400], ['r2', 640, 400], ['r3', 640, 400], ['r4', 720, 400]] as const) {
       const connected = result.events.find((event) => event.type === 'replica' && event.id === id && event.state === 'connected');
       assert.deepEqual(connected, { type: 'replica', id, state: 'connected', width, height }, `${id}: ${result.stdout}`);

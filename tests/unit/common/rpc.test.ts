@@ -39,6 +39,13 @@ function fakeHandlers(log: string[]): ContractHandlers {
     reportScriptResult: async ({ ok, stepsRun }) => {
       log.push(`script ${ok} ${stepsRun}`);
     },
+    reportDivergence: async ({ kind, outliers }) => {
+      log.push(`divergence ${kind} ${outliers.join(',')}`);
+      return { evidenceId: null };
+    },
+    saveDivergenceScreen: async ({ replicaId }) => {
+      log.push(`screen ${replicaId}`);
+    },
     startDemoLab: async ({ replicas }) => {
       log.push(`demo ${replicas ?? 'default'}`);
       return FAILED;
@@ -120,6 +127,27 @@ describe('contract over RPC', () => {
     await l0({ replicaId: 'r3', action: 'snapshot-revert' });
     await assert.rejects(l0({ replicaId: 'r3', action: 'rm -rf' }), /bad request: action: expected one of reset, destroy, start, snapshot-create, snapshot-revert/);
     assert.deepEqual(log, ['demo default', 'demo 5', 'fault r2 banner=HACKED', 'l0 r3 snapshot-revert']);
+  });
+
+  it("checks the divergence calls' requests: kinds, replica ids, regions, base64 screens", async () => {
+    const log: string[] = [];
+    const { api } = pair(log);
+    const report = api.reportDivergence as unknown as (request: unknown) => Promise<{ evidenceId: string | null }>;
+    const screen = api.saveDivergenceScreen as unknown as (request: unknown) => Promise<void>;
+    const valid = { sessionId: 's', kind: 'divergence', change: 'new', outliers: ['r2'], agreeing: ['r1', 'r3'], regions: [{ x: 0, y: 0, width: 12, height: 13 }], noMajority: false, inputSeq: 7 };
+    assert.deepEqual(await report(valid), { evidenceId: null });
+    await report({ sessionId: 's', kind: 'consensus', outliers: [], agreeing: [], regions: [], noMajority: false });
+    await assert.rejects(report({ ...valid, kind: 'maybe' }), /bad request: kind/);
+    await assert.rejects(report({ ...valid, regions: [{ x: 0, y: 0, width: 0, height: 13 }] }), /bad request: regions\[0\]\.width/);
+    await assert.rejects(report({ ...valid, regions: [{ x: -1, y: 0, width: 1, height: 1 }] }), /bad request: regions\[0\]\.x/);
+    await assert.rejects(report({ ...valid, regions: Array.from({ length: 257 }, () => ({ x: 0, y: 0, width: 1, height: 1 })) }), /bad request: regions: expected an array of at most 256/);
+    await assert.rejects(report({ ...valid, outliers: 'r2' }), /bad request: outliers/);
+    await assert.rejects(report({ ...valid, inputSeq: -1 }), /bad request: inputSeq/);
+    await assert.rejects(report({ ...valid, change: 'old' }), /bad request: change/);
+    await screen({ sessionId: 's', evidenceId: 'e1', replicaId: 'r2', pngBase64: 'iVBORw0KGgo=' });
+    await assert.rejects(screen({ sessionId: 's', evidenceId: 'e1', replicaId: 'r2', pngBase64: '../../etc/passwd' }), /bad request: pngBase64: expected base64/);
+    await assert.rejects(screen({ sessionId: 's', evidenceId: 'e1', replicaId: 'r2', pngBase64: 'A'.repeat(3 * 1024 * 1024 + 4) }), /bad request: pngBase64/);
+    assert.deepEqual(log, ['divergence divergence r2', 'divergence consensus ', 'screen r2']);
   });
 
   it('drops malformed and unknown messages', () => {

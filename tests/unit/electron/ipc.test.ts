@@ -3,8 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CALL_NAMES, STREAM_IPC_CHANNEL, ipcChannel, type ContractHandlers, type EventName, type EventPayload } from '../../../common/contract';
+import { CALL_NAMES, INPUT_IPC_CHANNEL, STREAM_IPC_CHANNEL, ipcChannel, type ContractHandlers, type EventName, type EventPayload } from '../../../common/contract';
 import type { Backend } from '../../../main/backend';
+import type { InputChannelEndpoint } from '../../../main/input-channel';
 import type { StreamEndpoint } from '../../../main/stream-relay';
 import { bindContract, type IpcEventLike, type IpcMainLike, type MainMessagePort } from '../../../electron/ipc';
 import { APP_ENTRY_URL, isAppUrl, secureWebPreferences } from '../../../electron/security-policy';
@@ -24,15 +25,17 @@ function fakeIpcMain() {
   return { ipcMain, handlers, listeners };
 }
 
-function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[]) {
+function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[], inputChannels: InputChannelEndpoint[] = []) {
   const eventListeners = new Map<EventName, ((payload: never) => void)[]>();
   const handlers = Object.fromEntries(CALL_NAMES.map((name) => [name, async (request: unknown) => ({ name, request })])) as unknown as ContractHandlers;
   const backend: Backend = {
     handlers,
     attachStream: (streamId, endpoint) => void attached.push({ streamId, endpoint }),
+    attachInputChannel: (endpoint) => void inputChannels.push(endpoint),
     onReplicaReport: () => () => undefined,
     onInputRecorded: () => () => undefined,
     onScriptResult: () => () => undefined,
+    onDivergenceReport: () => () => undefined,
     emit: <K extends EventName>(event: K, payload: EventPayload<K>) => {
       for (const listener of eventListeners.get(event) ?? []) listener(payload as never);
     },
@@ -57,7 +60,8 @@ function bind() {
   const attached: { streamId: string; endpoint: StreamEndpoint }[] = [];
   const sent: [string, unknown][] = [];
   const refused: string[] = [];
-  const backend = fakeBackend(attached);
+  const inputChannels: InputChannelEndpoint[] = [];
+  const backend = fakeBackend(attached, inputChannels);
   const binding = bindContract({
     ipcMain: fake.ipcMain,
     backend,
@@ -65,7 +69,7 @@ function bind() {
     sendToWindow: (channel, payload) => void sent.push([channel, payload]),
     onRefused: (what) => void refused.push(what),
   });
-  return { ...fake, attached, sent, refused, backend, binding };
+  return { ...fake, attached, inputChannels, sent, refused, backend, binding };
 }
 
 describe('Electron IPC adapter', () => {
@@ -122,6 +126,42 @@ describe('Electron IPC adapter', () => {
     assert.equal(attached.length, 0);
     assert.equal(refused.length, 2);
     assert.equal(closed, 1);
+  });
+
+  it('attaches the input channel from a trusted MessagePort: frames, syncs, and a close with its reason for anything else', () => {
+    const { listeners, inputChannels, refused } = bind();
+    const posted: unknown[] = [];
+    let closed = 0;
+    const portListeners: Record<string, ((event: { data: unknown }) => void)[]> = { message: [], close: [] };
+    const port: MainMessagePort = {
+      postMessage: (message) => void posted.push(message),
+      on: (event: string, listener: (event: { data: unknown }) => void) => void portListeners[event]!.push(listener),
+      start: () => undefined,
+      close: () => void closed++,
+    };
+    listeners.get(INPUT_IPC_CHANNEL)!({ sender: { id: 'other' }, senderFrame: { url: APP_ENTRY_URL }, ports: [port] }, null);
+    assert.equal(inputChannels.length, 0);
+    assert.equal(refused.length, 1);
+    listeners.get(INPUT_IPC_CHANNEL)!({ ...trusted, ports: [port] }, null);
+    assert.equal(inputChannels.length, 1);
+    const endpoint = inputChannels[0]!;
+    const seen: string[] = [];
+    endpoint.onFrame((frame) => seen.push(`frame ${frame.byteLength}`));
+    endpoint.onSync((token) => {
+      seen.push(`sync ${token}`);
+      endpoint.sendSynced(token);
+    });
+    endpoint.onClose(() => seen.push('closed'));
+    const send = (data: unknown) => {
+      for (const listener of portListeners.message!) listener({ data });
+    };
+    send(new Uint8Array(9));
+    send({ type: 'sync', token: 3 });
+    send({ type: 'sync', token: -1 });
+    send(new Uint8Array(1));
+    assert.deepEqual(seen, ['frame 9', 'sync 3', 'closed']);
+    assert.deepEqual(posted, [{ type: 'synced', token: 3 }, { type: 'close', reason: 'not an input frame' }]);
+    assert.equal(closed, 2, 'the untrusted port and the misbehaving one');
   });
 
   it('forwards back-end events to the window and stops on dispose', () => {

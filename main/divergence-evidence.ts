@@ -1,0 +1,140 @@
+// Evidence of divergences (issue 5): per new divergence, a folder under the profile's data folder
+// holding a JSON record, each replica's screen as a PNG and a diff PNG (the reference screen with the
+// regions in translucent red). Runs in Node; paths are built here, never taken from the UI.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { DivergenceReport, ReportedRegion } from '../common/contract';
+
+/** Largest screen accepted as evidence, per side (profiles' desktops stay below it). */
+export const MAX_EVIDENCE_SIDE_PX = 8192;
+/** Evidence folders a back end keeps open for screens, at most (older ones stop accepting screens). */
+const MAX_OPEN_FOLDERS = 32;
+/** Opacity of the red painted over the diff PNG's regions (0..1). */
+const DIFF_RED_OPACITY = 0.45;
+
+/**
+ * The folder all RetroVisor data goes under: $RETROVISOR_DATA_DIR, else $XDG_DATA_HOME/retrovisor,
+ * else ~/.local/share/retrovisor.
+ */
+export function dataRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.RETROVISOR_DATA_DIR) return path.resolve(env.RETROVISOR_DATA_DIR);
+  const xdg = env.XDG_DATA_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share'), 'retrovisor');
+}
+
+/** A profile name as a folder name: letters, digits, "-", "_" and "." kept, the rest "-"; never empty or dots only. */
+export function folderName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 64);
+  return cleaned === '' ? 'profile' : cleaned;
+}
+
+/** What one evidence folder is for. */
+interface OpenFolder {
+  readonly sessionId: string;
+  readonly folder: string;
+  /** Replica ids of the session, in profile order (file names use their index when an id is unsafe). */
+  readonly replicaIds: readonly string[];
+  /** The replica whose screen the diff PNG paints on (the majority's first, else the first outlier). */
+  readonly diffBaseId: string | null;
+  readonly regions: readonly ReportedRegion[];
+  readonly written: Set<string>;
+}
+
+/** Writes evidence folders; the back end owns one. */
+export class EvidenceStore {
+  private readonly folders = new Map<string, OpenFolder>();
+  private nextNumber = 1;
+
+  constructor(private readonly root: string) {}
+
+  /**
+   * Starts the folder of a new divergence (`<root>/<profile>/evidence/<timestamp>-<n>/`) with its
+   * record (divergence.json); resolves with its id (for the screens) and its absolute path.
+   */
+  async start(report: DivergenceReport, profileName: string, replicaIds: readonly string[], nowMs: number): Promise<{ evidenceId: string; folder: string }> {
+    const stamp = new Date(nowMs).toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+    const number = this.nextNumber++;
+    const folder = path.join(this.root, folderName(profileName), 'evidence', `${stamp}-${number}`);
+    await mkdir(folder, { recursive: true });
+    const record = {
+      time: new Date(nowMs).toISOString(),
+      divergenceId: report.divergenceId ?? null,
+      kind: report.divergenceKind ?? 'pixels',
+      outliers: report.outliers,
+      agreeing: report.agreeing,
+      noMajority: report.noMajority,
+      regions: report.regions,
+      inputSeq: report.inputSeq ?? null,
+      replicas: replicaIds,
+    };
+    await writeFile(path.join(folder, 'divergence.json'), `${JSON.stringify(record, null, 2)}\n`);
+    const evidenceId = `e${number}`;
+    this.folders.set(evidenceId, {
+      sessionId: report.sessionId,
+      folder,
+      replicaIds,
+      diffBaseId: report.agreeing[0] ?? report.outliers[0] ?? null,
+      regions: report.regions,
+      written: new Set(),
+    });
+    // Only recent folders take screens: a UI cannot keep old ones open forever.
+    if (this.folders.size > MAX_OPEN_FOLDERS) this.folders.delete(this.folders.keys().next().value as string);
+    return { evidenceId, folder };
+  }
+
+  /**
+   * Writes one replica's screen (decoded and re-encoded by sharp: only a real image of sane size is
+   * kept) as `<replica>.png`, and for the diff base also `diff.png`. Throws on a bad request.
+   */
+  async saveScreen(sessionId: string, evidenceId: string, replicaId: string, png: Buffer): Promise<void> {
+    const open = this.folders.get(evidenceId);
+    if (open === undefined || open.sessionId !== sessionId) throw new Error(`unknown evidence "${evidenceId}" for this session`);
+    const index = open.replicaIds.indexOf(replicaId);
+    if (index < 0) throw new Error(`the session has no replica "${replicaId}"`);
+    if (open.written.has(replicaId)) throw new Error(`the screen of "${replicaId}" is already saved`);
+    open.written.add(replicaId);
+    try {
+      await this.write(open, replicaId, index, png);
+    } catch (error) {
+      // A refused screen may be sent again.
+      open.written.delete(replicaId);
+      throw error;
+    }
+  }
+
+  private async write(open: OpenFolder, replicaId: string, index: number, png: Buffer): Promise<void> {
+    const image = sharp(png, { limitInputPixels: MAX_EVIDENCE_SIDE_PX * MAX_EVIDENCE_SIDE_PX });
+    const metadata = await image.metadata();
+    if (metadata.format !== 'png') throw new Error('the screen is not a PNG');
+    const width = metadata.width;
+    const height = metadata.height;
+    if (width > MAX_EVIDENCE_SIDE_PX || height > MAX_EVIDENCE_SIDE_PX) throw new Error('the screen is too large');
+    const name = /^[A-Za-z0-9_-]{1,64}$/.test(replicaId) ? replicaId : `replica-${index + 1}`;
+    await image.clone().png().toFile(path.join(open.folder, `screen-${name}.png`));
+    if (replicaId === open.diffBaseId) {
+      await image
+        .clone()
+        .composite([{ input: Buffer.from(regionsSvg(open.regions, width, height)), top: 0, left: 0 }])
+        .png()
+        .toFile(path.join(open.folder, 'diff.png'));
+    }
+  }
+}
+
+/** An SVG as large as the screen with every region (clipped to it) in translucent red, outlined. */
+function regionsSvg(regions: readonly ReportedRegion[], width: number, height: number): string {
+  const boxes = regions
+    .map((region) => {
+      const left = Math.max(0, Math.min(width, region.x));
+      const top = Math.max(0, Math.min(height, region.y));
+      const right = Math.max(left, Math.min(width, region.x + region.width));
+      const bottom = Math.max(top, Math.min(height, region.y + region.height));
+      if (right === left || bottom === top) return '';
+      return `<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="rgb(255,0,0)" fill-opacity="${DIFF_RED_OPACITY}" stroke="rgb(255,0,0)" stroke-width="1"/>`;
+    })
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${boxes}</svg>`;
+}

@@ -1,0 +1,152 @@
+// Feeds one workspace's DivergenceEngine (common/divergence) from the replicas' screens: on every
+// framebuffer update exactly the damaged rectangles are read from that replica's canvas and handed
+// over; a timer ticks the engine and passes its events on. Runs in the renderer, but DOM-free (the
+// pixels come through PixelSource, the timers through the clock): tested in plain Node.
+
+import { DivergenceEngine, clipToFramebuffer, type DivergenceEvent, type DivergenceOptions, type DivergenceState, type PixelRect } from '../../common/divergence';
+
+/** How often the engine is ticked. 100 ms: a fifth of the settle time, so verdicts come at most 0.1 s late. */
+export const DIVERGENCE_TICK_MS = 100;
+
+/** Where a replica's pixels are read: its noVNC canvas (see canvasPixelSource). */
+export interface PixelSource {
+  /** The current framebuffer size. */
+  readonly width: number;
+  readonly height: number;
+  /** RGBA pixels of `rect` (inside the framebuffer), row by row: getImageData(rect).data. */
+  read(rect: PixelRect): Uint8ClampedArray;
+}
+
+/** Time and an interval timer, passed in so tests control them. */
+export interface MonitorClock {
+  now(): number;
+  setInterval(callback: () => void, intervalMs: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** The page's clock. */
+export const PAGE_CLOCK: MonitorClock = {
+  now: () => performance.now(),
+  setInterval: (callback, intervalMs) => setInterval(callback, intervalMs),
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+};
+
+/** What the monitor needs: where events go, and optionally the engine's settings and the clock. */
+export interface DivergenceMonitorOptions {
+  /** Every non-empty batch of engine events, with the report after them. */
+  readonly onEvents: (events: readonly DivergenceEvent[], state: DivergenceState) => void;
+  readonly engine?: DivergenceOptions;
+  readonly clock?: MonitorClock;
+  readonly tickMs?: number;
+  /** Where a failed read is reported (a canvas that cannot be read is skipped, not fatal). */
+  readonly warn?: (message: string) => void;
+}
+
+interface Tracked {
+  source: PixelSource;
+  width: number;
+  height: number;
+}
+
+/** The divergence detection of one open session: feed it, and it reports. */
+export class DivergenceMonitor {
+  private readonly engine: DivergenceEngine;
+  private readonly clock: MonitorClock;
+  private readonly replicas = new Map<string, Tracked>();
+  private timer: unknown = null;
+  private disposed = false;
+
+  constructor(private readonly options: DivergenceMonitorOptions) {
+    this.engine = new DivergenceEngine(options.engine);
+    this.clock = options.clock ?? PAGE_CLOCK;
+  }
+
+  /** The engine's current report. */
+  get state(): DivergenceState {
+    return this.engine.state;
+  }
+
+  /** Starts the tick timer. */
+  start(): void {
+    if (this.timer !== null || this.disposed) return;
+    this.timer = this.clock.setInterval(() => this.tick(), this.options.tickMs ?? DIVERGENCE_TICK_MS);
+  }
+
+  /**
+   * A replica is connected with this source and size (also on every resize): it is registered with
+   * the engine, and its whole current screen is read once (later, only damage).
+   */
+  connect(replicaId: string, source: PixelSource, width: number, height: number): void {
+    if (this.disposed || !(width > 0 && height > 0)) return;
+    const tracked = this.replicas.get(replicaId);
+    if (tracked !== undefined && tracked.source === source && tracked.width === width && tracked.height === height) return;
+    const now = this.clock.now();
+    this.replicas.set(replicaId, { source, width, height });
+    this.engine.setReplicaSize(replicaId, width, height, now);
+    this.feed(replicaId, [{ x: 0, y: 0, width, height }], now);
+  }
+
+  /** A replica left (disconnected, closed): it is no longer compared. */
+  disconnect(replicaId: string): void {
+    if (!this.replicas.delete(replicaId) || this.disposed) return;
+    this.engine.removeReplica(replicaId, this.clock.now());
+  }
+
+  /** One framebuffer update of a replica reached its canvas: these rectangles changed. */
+  damage(replicaId: string, rects: readonly PixelRect[]): void {
+    if (this.disposed) return;
+    this.feed(replicaId, rects, this.clock.now());
+  }
+
+  /** Ticks the engine once (the timer calls it; tests may too). */
+  tick(): void {
+    if (this.disposed) return;
+    const events = this.engine.tick(this.clock.now());
+    if (events.length > 0) this.options.onEvents(events, this.engine.state);
+  }
+
+  /** Stops the timer and forgets every replica. */
+  dispose(): void {
+    if (this.timer !== null) this.clock.clearInterval(this.timer);
+    this.timer = null;
+    this.disposed = true;
+    this.replicas.clear();
+  }
+
+  private feed(replicaId: string, rects: readonly PixelRect[], nowMs: number): void {
+    const tracked = this.replicas.get(replicaId);
+    if (tracked === undefined) return;
+    // A resize not yet announced to us: the canvas no longer matches what the engine holds.
+    if (tracked.source.width !== tracked.width || tracked.source.height !== tracked.height) return;
+    for (const rect of rects) {
+      const clipped = clipToFramebuffer(rect, tracked.width, tracked.height);
+      if (clipped === null) continue;
+      let pixels: Uint8ClampedArray;
+      try {
+        pixels = tracked.source.read(clipped);
+      } catch (error) {
+        this.options.warn?.(`[divergence] cannot read ${replicaId}'s screen: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      this.engine.update(replicaId, clipped, pixels, nowMs);
+    }
+  }
+}
+
+/** A PixelSource over a canvas (noVNC's visible canvas holds the framebuffer 1:1). */
+export function canvasPixelSource(canvas: HTMLCanvasElement): PixelSource {
+  let context: CanvasRenderingContext2D | null = null;
+  return {
+    get width() {
+      return canvas.width;
+    },
+    get height() {
+      return canvas.height;
+    },
+    read(rect) {
+      context ??= canvas.getContext('2d');
+      if (context === null) throw new Error('the canvas has no 2d context');
+      return context.getImageData(rect.x, rect.y, rect.width, rect.height).data;
+    },
+  };
+}
