@@ -37,17 +37,32 @@ export interface ContractBinding {
   dispose(): void;
 }
 
+/**
+ * The close-once bookkeeping both port endpoints share: `finish` runs the close listeners once, and a
+ * listener added after the close still runs (soon), as StreamEndpoint and InputChannelEndpoint promise.
+ */
+function closeOnce(): { readonly isClosed: () => boolean; readonly finish: () => void; readonly onClose: (listener: () => void) => void } {
+  const listeners: (() => void)[] = [];
+  let closed = false;
+  return {
+    isClosed: () => closed,
+    finish: () => {
+      if (closed) return;
+      closed = true;
+      for (const listener of listeners) listener();
+    },
+    onClose: (listener) => {
+      if (closed) queueMicrotask(listener);
+      else listeners.push(listener);
+    },
+  };
+}
+
 /** Wraps a MessagePortMain as a stream endpoint: Uint8Array = data, plain object = StreamControl. */
 export function messagePortStreamEndpoint(port: MainMessagePort): StreamEndpoint {
   const dataListeners: ((bytes: Uint8Array) => void)[] = [];
   const controlListeners: ((control: StreamControl) => void)[] = [];
-  const closeListeners: (() => void)[] = [];
-  let closed = false;
-  const finish = (): void => {
-    if (closed) return;
-    closed = true;
-    for (const listener of closeListeners) listener();
-  };
+  const lifetime = closeOnce();
   port.on('message', ({ data }) => {
     if (data instanceof Uint8Array) {
       for (const listener of dataListeners) listener(data);
@@ -60,9 +75,9 @@ export function messagePortStreamEndpoint(port: MainMessagePort): StreamEndpoint
     }
     // Anything else is not part of the stream protocol: end this stream, nothing else.
     port.close();
-    finish();
+    lifetime.finish();
   });
-  port.on('close', finish);
+  port.on('close', lifetime.finish);
   port.start();
   return {
     // `bytes` may be a view into a larger buffer the relay reuses: post a copy of just that range.
@@ -70,11 +85,11 @@ export function messagePortStreamEndpoint(port: MainMessagePort): StreamEndpoint
     sendControl: (control) => port.postMessage(control),
     close: () => {
       port.close();
-      finish();
+      lifetime.finish();
     },
     onData: (listener) => void dataListeners.push(listener),
     onControl: (listener) => void controlListeners.push(listener),
-    onClose: (listener) => void closeListeners.push(listener),
+    onClose: lifetime.onClose,
   };
 }
 
@@ -85,21 +100,15 @@ export function messagePortStreamEndpoint(port: MainMessagePort): StreamEndpoint
 export function messagePortInputEndpoint(port: MainMessagePort): InputChannelEndpoint {
   const frameListeners: ((frame: Uint8Array) => void)[] = [];
   const syncListeners: ((token: number) => void)[] = [];
-  const closeListeners: (() => void)[] = [];
-  let closed = false;
-  const finish = (): void => {
-    if (closed) return;
-    closed = true;
-    for (const listener of closeListeners) listener();
-  };
+  const lifetime = closeOnce();
   const close = (reason: string): void => {
-    if (closed) return;
+    if (lifetime.isClosed()) return;
     port.postMessage({ type: 'close', reason });
     port.close();
-    finish();
+    lifetime.finish();
   };
   port.on('message', ({ data }) => {
-    if (closed) return;
+    if (lifetime.isClosed()) return;
     if (data instanceof Uint8Array) {
       for (const listener of frameListeners) listener(data);
       return;
@@ -111,18 +120,15 @@ export function messagePortInputEndpoint(port: MainMessagePort): InputChannelEnd
     }
     close('not an input frame');
   });
-  port.on('close', finish);
+  port.on('close', lifetime.finish);
   port.start();
   return {
     onFrame: (listener) => void frameListeners.push(listener),
     onSync: (listener) => void syncListeners.push(listener),
     sendSynced: (token) => {
-      if (!closed) port.postMessage({ type: 'synced', token });
+      if (!lifetime.isClosed()) port.postMessage({ type: 'synced', token });
     },
-    onClose: (listener) => {
-      if (closed) queueMicrotask(listener);
-      else closeListeners.push(listener);
-    },
+    onClose: lifetime.onClose,
     close: (reason) => close(reason),
   };
 }

@@ -5,6 +5,7 @@
 import type { BackendApi, DivergenceReport } from '../../common/contract';
 import { MAX_EVIDENCE_PNG_BASE64_CHARS, MAX_REPORTED_REGIONS } from '../../common/contract';
 import type { Divergence, DivergenceEvent } from '../../common/divergence';
+import { boundingRect } from '../vnc/damage';
 
 /** What the reporter needs from the workspace. */
 export interface DivergenceReporterOptions {
@@ -21,7 +22,7 @@ export interface DivergenceReporterOptions {
 
 /** The report of one divergence event (regions past MAX_REPORTED_REGIONS merged into their bounding box). */
 export function divergenceReport(sessionId: string, divergence: Divergence, change: 'new' | 'changed', inputSeq: number | null): DivergenceReport {
-  const regions = divergence.regions.length <= MAX_REPORTED_REGIONS ? divergence.regions : [boundingBox(divergence.regions)];
+  const regions = divergence.regions.length <= MAX_REPORTED_REGIONS ? divergence.regions : [boundingRect(divergence.regions)];
   return {
     sessionId,
     kind: 'divergence',
@@ -114,18 +115,4 @@ export function canvasToPngBase64(canvas: HTMLCanvasElement): Promise<string | n
     for (let offset = 0; offset < bytes.length; offset += 0x8000) binary += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000));
     return btoa(binary);
   });
-}
-
-function boundingBox(regions: readonly { x: number; y: number; width: number; height: number }[]): { x: number; y: number; width: number; height: number } {
-  let left = Infinity;
-  let top = Infinity;
-  let right = -Infinity;
-  let bottom = -Infinity;
-  for (const region of regions) {
-    left = Math.min(left, region.x);
-    top = Math.min(top, region.y);
-    right = Math.max(right, region.x + region.width);
-    bottom = Math.max(bottom, region.y + region.height);
-  }
-  return { x: left, y: top, width: right - left, height: bottom - top };
 }
