@@ -405,6 +405,10 @@ export async function startXvnc(options: XvncOptions = {}): Promise<XvncHandle> 
       '-interface', LOOPBACK_HOST,
       '-nolisten', 'tcp',
       '-AlwaysShared',
+      // Server-side key autorepeat (XKB default: after 660 ms held) would turn one key-up delayed by
+      // a loaded test machine into extra characters on that server alone. The browser already sends
+      // its own repeats as key events, so the lab's servers only repeat after 30 s held.
+      '-ardelay', '30000',
       ...securityArgs,
     ];
     const server = spawnTracked(xvncPath, args, { logPath });
