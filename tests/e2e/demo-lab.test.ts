@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { validateProfile } from '../../common/profile';
 import { compareFramebuffers, readFramebuffer, type Framebuffer, type VncTarget } from '../lab/components';
-import { CLI, REPO_ROOT, eventually, launchBrowser, readCanvas, startApp, thumbnailCanvas, waitForReplicaState, type RunningApp } from './support/app';
+import { CLI, REPO_ROOT, eventually, launchBrowser, openAppPage, readCanvas, runCli, startApp, thumbnailCanvas, waitForReplicaState, type RunningApp } from './support/app';
 
 const REPLICAS = ['r1', 'r2', 'r3'];
 const BANNER_HEIGHT_PX = 32;
@@ -62,9 +62,7 @@ describe('the built-in demo lab in the app', { timeout: 120_000 }, () => {
 
   before(async () => {
     [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    await page.goto(app.url);
+    page = await openAppPage(browser, app);
   });
 
   after(async () => {
@@ -196,25 +194,6 @@ describe('retrovisor serve --demo', { timeout: 60_000 }, () => {
   });
 });
 
-/** Runs the CLI to completion. */
-function runCli(args: readonly string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`retrovisor ${args.join(' ')} did not finish within ${timeoutMs / 1000} s; stderr:\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
 describe('retrovisor lab', { timeout: 90_000 }, () => {
   let folder = '';
   let lab: ChildProcessWithoutNullStreams | null = null;
@@ -259,7 +238,7 @@ describe('retrovisor lab', { timeout: 90_000 }, () => {
       endpoints.map((endpoint) => endpoint.port),
     );
 
-    const run = await runCli(['run', '--profile', profilePath, '--duration', '4', '--json'], 60_000);
+    const run = await runCli(['run', '--profile', profilePath, '--duration', '4', '--json'], {}, 60_000);
     // Both connect; r2's banner makes the two screens disagree (no majority of two), to the end: exit 3.
     assert.equal(run.status, 3, `retrovisor run failed:\n${run.stdout}\n${run.stderr}`);
     const events = run.stdout
@@ -278,11 +257,11 @@ describe('retrovisor lab', { timeout: 90_000 }, () => {
   });
 
   it('exits 2 with a clear message on a bad flag', async () => {
-    const result = await runCli(['lab', '--replicas', '12'], 30_000);
+    const result = await runCli(['lab', '--replicas', '12'], {}, 30_000);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /retrovisor lab: --replicas must be a whole number from 1 to 8, not "12"/);
     assert.match(result.stderr, /Usage: retrovisor lab/);
-    const both = await runCli(['serve', '--demo', '--profile', 'x.json'], 30_000);
+    const both = await runCli(['serve', '--demo', '--profile', 'x.json'], {}, 30_000);
     assert.equal(both.status, 2);
     assert.match(both.stderr, /--demo and --profile both say what to open: choose one/);
   });

@@ -5,16 +5,14 @@
 // and exits 3.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { charKey } from '../../common/input/text-keystrokes';
 import { compareFramebuffers, startXvnc, typeWithXdotool, waitForStableFramebuffer, type Framebuffer, type XvncHandle } from '../lab/components';
-import { CLI, REPO_ROOT, eventually, launchBrowser, startApp, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import { eventually, launchBrowser, openAppPage, runCli, startApp, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
 
 const IDS = ['x1', 'x2', 'x3'] as const;
 const PROFILE_NAME = 'divergence e2e';
@@ -26,19 +24,6 @@ interface Region {
   y: number;
   width: number;
   height: number;
-}
-
-/** Types text on the focused composite like a person on a US keyboard. */
-async function typeLikeAPerson(page: Page, text: string): Promise<void> {
-  for (const character of text) {
-    if (character === '\n') {
-      await page.keyboard.press('Enter');
-      continue;
-    }
-    const key = charKey(character);
-    assert.ok(key.code !== null, `no US key types ${JSON.stringify(character)}`);
-    await page.keyboard.press(key.shift ? `Shift+${key.code}` : key.code);
-  }
 }
 
 /** The bounding box of regions (exclusive right/bottom as width/height). */
@@ -101,9 +86,7 @@ describe('divergence detection against real replicas', () => {
       replicas: IDS.map((id, index) => ({ id, label: `xterm ${index + 1}`, vnc: { host: servers[index]?.host, port: servers[index]?.port } })),
     });
     app = await startApp({ profilePath, env: { RETROVISOR_DATA_DIR: dataDir } });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    await page.goto(app.url);
+    page = await openAppPage(browser, app, { width: 1400, height: 900 });
     for (const id of IDS) await waitForReplicaState(page, id, 'connected', 60_000);
   });
 
@@ -185,28 +168,9 @@ describe('divergence detection against real replicas', () => {
     await typeWithXdotool(servers[2]?.display as number, 'Q');
     await waitForStableFramebuffer(servers[2] as XvncHandle, { quietMs: 300 });
     const runDataDir = mkdtempSync(join(tmpdir(), 'retrovisor-run-data-'));
-    const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'run', '--profile', profilePath, '--duration', '10', '--json'], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, RETROVISOR_DATA_DIR: runDataDir },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ status: code, stdout, stderr });
-      });
-    });
-    const events = result.stdout
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const result = await runCli(['run', '--profile', profilePath, '--duration', '10', '--json'], { RETROVISOR_DATA_DIR: runDataDir });
     assert.equal(result.status, 3, `exit status; stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
-    const divergence = events.find((event) => event.type === 'divergence');
+    const divergence = result.events.find((event) => event.type === 'divergence');
     assert.ok(divergence, result.stdout);
     assert.deepEqual(divergence.outliers, ['x3']);
     const regions = divergence.regions as { x: number; y: number; w: number; h: number }[];
@@ -214,7 +178,7 @@ describe('divergence detection against real replicas', () => {
     assert.equal(typeof divergence.evidence, 'string');
     assert.ok((divergence.evidence as string).startsWith(join(runDataDir, 'divergence-e2e', 'evidence')), String(divergence.evidence));
     assert.ok(existsSync(join(divergence.evidence as string, 'divergence.json')));
-    assert.deepEqual(events.at(-1), { ...events.at(-1), type: 'summary', diverged: true, exitStatus: 3 });
+    assert.deepEqual(result.events.at(-1), { ...result.events.at(-1), type: 'summary', diverged: true, exitStatus: 3 });
     assert.match(result.stderr, /still disagreed at the end \(exit 3\)/);
   });
 });

@@ -9,10 +9,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { charKey } from '../../common/input/text-keystrokes';
 import { compareFramebuffers, readFramebuffer, startXvnc, waitForStableFramebuffer, type Framebuffer, type VncTarget, type XvncHandle } from '../lab/components';
 import { loadLabDescription, type VmDescription } from '../lab/lab';
-import { eventually, launchBrowser, startApp, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import { eventually, launchBrowser, openAppPage, startApp, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
 
 const run = promisify(execFile);
 const XTERM_IDS = ['x1', 'x2', 'x3'] as const;
@@ -24,19 +23,6 @@ const CELL_HEIGHT_PX = 13;
 /** Runs xdotool on a display (the control server gets the same input as the composite sends). */
 async function xdotool(display: number, ...args: string[]): Promise<void> {
   await run('xdotool', args, { env: { ...process.env, DISPLAY: `:${display}` }, timeout: 20_000 });
-}
-
-/** Types text on the focused page like a person on a US keyboard: Shift pressed around shifted characters. */
-async function typeLikeAPerson(page: Page, text: string): Promise<void> {
-  for (const character of text) {
-    if (character === '\n') {
-      await page.keyboard.press('Enter');
-      continue;
-    }
-    const key = charKey(character);
-    assert.ok(key.code !== null, `no US key types ${JSON.stringify(character)}`);
-    await page.keyboard.press(key.shift ? `Shift+${key.code}` : key.code);
-  }
 }
 
 /** The page position of a framebuffer pixel's centre on the (scaled) composite canvas. */
@@ -119,9 +105,7 @@ describe('input broadcast to real replicas', () => {
       ],
     });
     app = await startApp({ profilePath });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    await page.goto(app.url);
+    page = await openAppPage(browser, app);
   });
 
   after(async () => {

@@ -11,6 +11,7 @@ import { loadLabDescription, type LabDescription } from '../lab/lab';
 import {
   eventually,
   launchBrowser,
+  openAppPage,
   readCanvas,
   startApp,
   thumbnailCanvas,
@@ -64,9 +65,7 @@ describe('viewing N real replicas', () => {
       },
     });
     app = await startApp({ profilePath, env: { [PASSWORD_ENV]: xpw.password } });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    await page.goto(app.url);
+    page = await openAppPage(browser, app);
   });
 
   after(async () => {

@@ -3,42 +3,9 @@
 // arguments, 3 the screens still disagreed at the end).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { loadLabDescription, type LabDescription } from '../lab/lab';
-import { CLI, REPO_ROOT, writeProfile } from './support/app';
-
-interface RunResult {
-  readonly status: number | null;
-  readonly events: Record<string, unknown>[];
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      const events = stdout
-        .split('\n')
-        .filter((line) => line.trim().length > 0)
-        .map((line) => {
-          try {
-            return JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            throw new Error(`stdout line is not JSON: ${line}`);
-          }
-        });
-      resolve({ status, events, stdout, stderr });
-    });
-  });
-}
+import { runCli, writeProfile } from './support/app';
 
 describe('retrovisor run', () => {
   let lab: LabDescription;

@@ -3,7 +3,6 @@
 // `--json` prints every input with its sequence number, and a bad script is refused with exit 2.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { compareFramebuffers, startXvnc, waitForStableFramebuffer, type XvncHandle } from '../lab/components';
-import { CLI, REPO_ROOT, writeProfile } from './support/app';
+import { runCli, writeProfile } from './support/app';
 
 const run = promisify(execFile);
 
@@ -19,21 +18,6 @@ function writeScript(steps: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'retrovisor-script-')), 'steps.json');
   writeFileSync(path, JSON.stringify(steps));
   return path;
-}
-
-function runCli(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
 }
 
 describe('retrovisor run --script', () => {
@@ -68,10 +52,7 @@ describe('retrovisor run --script', () => {
     ]);
     const result = await runCli(['run', '--profile', profile, '--script', script, '--json', '--duration', '60']);
     assert.equal(result.status, 0, `stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
-    const events = result.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const events = result.events;
     const inputs = events.filter((event) => event.type === 'input');
     assert.ok(inputs.length > 40, `${inputs.length} input events`);
     assert.deepEqual(

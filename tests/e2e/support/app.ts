@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { charKey } from '../../../common/input/text-keystrokes';
 import { HEADLESS_CHROMIUM_FLAGS } from '../../../main/chromium';
 import type { Framebuffer } from '../../lab/components';
 
@@ -127,4 +129,66 @@ export async function eventually(probe: () => Promise<boolean>, timeoutMs: numbe
     if (Date.now() > deadline) return false;
     await new Promise((resolveWait) => setTimeout(resolveWait, intervalMs));
   }
+}
+
+/** Opens the app in a new page of `browser` (page errors go to the test's log). */
+export async function openAppPage(browser: Browser, app: RunningApp, viewport = { width: 1600, height: 1000 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(app.url);
+  return page;
+}
+
+/** Types text on the focused page like a person on a US keyboard: Shift pressed around shifted characters. */
+export async function typeLikeAPerson(page: Page, text: string): Promise<void> {
+  for (const character of text) {
+    if (character === '\n') {
+      await page.keyboard.press('Enter');
+      continue;
+    }
+    const key = charKey(character);
+    assert.ok(key.code !== null, `no US key types ${JSON.stringify(character)}`);
+    await page.keyboard.press(key.shift ? `Shift+${key.code}` : key.code);
+  }
+}
+
+/** What `retrovisor …` printed and how it exited. */
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout's lines parsed as JSON (read it only for --json runs: a line that is not JSON throws). */
+  readonly events: Record<string, unknown>[];
+}
+
+/** Runs the CLI from the checkout (killed after `timeoutMs`); `env` is added to this process's environment. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<CliResult> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (status) => {
+      clearTimeout(timer);
+      resolveRun({
+        status,
+        stdout,
+        stderr,
+        get events() {
+          return stdout
+            .split('\n')
+            .filter((line) => line.trim().length > 0)
+            .map((line) => {
+              try {
+                return JSON.parse(line) as Record<string, unknown>;
+              } catch {
+                throw new Error(`stdout line is not JSON: ${line}`);
+              }
+            });
+        },
+      });
+    });
+  });
 }
