@@ -5,6 +5,7 @@ import { useStore } from 'zustand';
 import { createStore, type StateCreator } from 'zustand/vanilla';
 import type { DemoStatus, Notice, ReplicaSummary, SessionInfo, StartupInfo } from '../common/contract';
 import type { Divergence, DivergenceState } from '../common/divergence';
+import { DEFAULT_KEY_REPEAT_MODE, type KeyRepeatMode } from '../common/input/key-repeat';
 import type { ProfileProblem } from '../common/profile';
 import type { ReplicaState, ReplicaStateName } from '../common/replica-state';
 
@@ -137,7 +138,10 @@ export interface InputSlice {
   readonly inputTargets: readonly string[];
   /** The composite canvas has keyboard focus: typing goes to the replicas. */
   readonly compositeFocused: boolean;
+  /** Who repeats a held key: RetroVisor (keys tapped, identical everywhere) or each server. Kept across sessions. */
+  readonly keyRepeat: KeyRepeatMode;
   readonly setBroadcastEnabled: (enabled: boolean) => void;
+  readonly setKeyRepeat: (mode: KeyRepeatMode) => void;
   readonly setExcluded: (replicaId: string, excluded: boolean) => void;
   readonly setInputTargets: (targets: readonly string[]) => void;
   readonly setCompositeFocused: (focused: boolean) => void;
@@ -324,7 +328,9 @@ const createDemoSlice: Slice<DemoSlice> = (set) => ({
 
 const createInputSlice: Slice<InputSlice> = (set) => ({
   ...INITIAL_INPUT,
+  keyRepeat: DEFAULT_KEY_REPEAT_MODE,
   setBroadcastEnabled: (broadcastEnabled) => set({ broadcastEnabled }),
+  setKeyRepeat: (keyRepeat) => set({ keyRepeat }),
   setExcluded: (replicaId, excluded) =>
     set((state) => {
       const { [replicaId]: _was, ...others } = state.excludedIds;
@@ -363,7 +369,7 @@ export const appStore: AppStore = createAppStore();
 
 /** Puts the app's store back to its initial state (tests). */
 export function resetAppStore(): void {
-  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE });
+  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, keyRepeat: DEFAULT_KEY_REPEAT_MODE });
 }
 
 /** Subscribes a component to one narrow slice of the store (use useShallow for objects). */

@@ -1,5 +1,5 @@
 // Input broadcast controls: the broadcast on/off toggle, the special-keys menu (with the clipboard
-// actions), the journal export (toolbar), the "Broadcasting to N of M" badge on the composite and
+// actions and the key-repeat choice), the journal export (toolbar), the "Broadcasting to N of M" badge on the composite and
 // each thumbnail's include/exclude toggle. Runs in the renderer.
 
 import { useCallback, useEffect, useId, useRef, useState, type ReactElement } from 'react';
@@ -70,6 +70,7 @@ export function BroadcastControls(): ReactElement {
 /** The special-keys menu: chords every target receives alike, and the clipboard dialog. */
 function SpecialKeysMenu({ onClipboard }: { readonly onClipboard: () => void }): ReactElement {
   const workspace = useAppController().workspace;
+  const keyRepeat = useAppStore((state) => state.keyRepeat);
   const [open, setOpen] = useState(false);
   const menuRef = useRef<HTMLDivElement>(null);
   const menuId = useId();
@@ -127,6 +128,26 @@ function SpecialKeysMenu({ onClipboard }: { readonly onClipboard: () => void }):
             }}
           >
             Paste or type text…
+          </button>
+          <div className="menu-separator" role="separator" />
+          <button
+            type="button"
+            role="menuitemcheckbox"
+            aria-checked={keyRepeat === 'server'}
+            className="menu-item"
+            data-testid="key-repeat-server"
+            title={
+              keyRepeat === 'server'
+                ? 'Held keys are held on the servers and each server repeats them on its own timer: replicas can end up with different repeat counts. Click to let RetroVisor send the repeats.'
+                : 'Keys are sent as taps and repeats come from your keyboard: every replica gets exactly the same characters. Click to hold keys on the servers instead (for programs that need a key held).'
+            }
+            onClick={() => {
+              setOpen(false);
+              workspace?.setKeyRepeat(keyRepeat === 'server' ? 'retrovisor' : 'server');
+              refocusComposite();
+            }}
+          >
+            {keyRepeat === 'server' ? '✓ ' : ''}Hold keys on the servers
           </button>
         </div>
       ) : null}

@@ -1,8 +1,10 @@
 // Captures the user's input on the composite canvas, once: keys through noVNC's Keyboard (injected as
 // a KeyboardCapture), pointer moves/buttons/drags and the wheel with coordinates mapped from the
-// canvas's CSS box to framebuffer pixels, and clipboard pastes. Everything goes to the fan-out;
+// canvas's CSS box to framebuffer pixels, and clipboard pastes. Keys pass the key-repeat policy
+// (tapped by default, so no server autorepeats on its own clock). Everything goes to the fan-out;
 // focus loss releases every held key and button. Runs in the renderer (DOM events).
 
+import { KeyRepeatPolicy, type KeyRepeatMode } from '../../common/input/key-repeat';
 import { WheelAccumulator } from '../../common/input/wheel-steps';
 import type { KeyboardCapture, KeyboardCaptureFactory } from '../vnc/vnc-client';
 import type { BroadcastController } from './broadcast-controller';
@@ -35,6 +37,8 @@ export interface CompositeInputListener {
 /** Input capture on one composite canvas; dispose() when the canvas goes. */
 export class CompositeInput {
   private readonly keyboard: KeyboardCapture;
+  /** Who repeats held keys (see common/input/key-repeat.ts): what noVNC captures goes through it. */
+  private readonly keyRepeat: KeyRepeatPolicy;
   private readonly wheel = new WheelAccumulator();
   private buttonMask = 0;
   /**
@@ -49,9 +53,13 @@ export class CompositeInput {
     private readonly broadcast: BroadcastController,
     captureKeyboard: KeyboardCaptureFactory,
     private readonly listener: CompositeInputListener,
+    keyRepeatMode?: KeyRepeatMode,
   ) {
     canvas.tabIndex = 0;
-    this.keyboard = captureKeyboard(canvas, (keysym, code, down) => broadcast.fanout.key(keysym, code, down));
+    this.keyRepeat = new KeyRepeatPolicy(keyRepeatMode);
+    this.keyboard = captureKeyboard(canvas, (keysym, code, down) => {
+      for (const stroke of this.keyRepeat.strokes(keysym, code, down)) broadcast.fanout.key(stroke.keysym, stroke.code, stroke.down);
+    });
     this.listen(canvas, 'pointerdown', (event) => this.onPointer(event, true));
     this.listen(canvas, 'pointermove', (event) => this.onPointer(event, false));
     this.listen(canvas, 'pointerup', (event) => this.onPointer(event, false));
@@ -71,6 +79,11 @@ export class CompositeInput {
     const onPageHide = (): void => this.releaseEverything();
     window.addEventListener('pagehide', onPageHide);
     this.removers.push(() => window.removeEventListener('pagehide', onPageHide));
+  }
+
+  /** Who repeats held keys from now on ('retrovisor': keys are tapped; 'server': held, each server repeats). */
+  setKeyRepeatMode(mode: KeyRepeatMode): void {
+    this.keyRepeat.setMode(mode);
   }
 
   /** Stops capturing; whatever is held is released first. */
@@ -137,6 +150,7 @@ export class CompositeInput {
 
   private releaseEverything(): void {
     this.keyboard.releaseAll();
+    this.keyRepeat.reset();
     this.buttonMask = 0;
     this.wheel.reset();
     this.broadcast.releaseAll();

@@ -10,6 +10,7 @@ import { DivergenceReporter, canvasToPngBase64 } from '../divergence/divergence-
 import type { InputScriptStep } from '../../common/input/input-script';
 import { BroadcastController } from '../input/broadcast-controller';
 import { InputChannel } from '../input/input-channel';
+import type { KeyRepeatMode } from '../../common/input/key-repeat';
 import { CompositeInput } from '../input/composite-input';
 import type { BackendConnection } from '../backend/backend-connection';
 import type { AppStore } from '../store';
@@ -164,9 +165,19 @@ export class WorkspaceController {
     this.compositeInput = null;
     if (canvas === null || this.closed) return;
     if (this.captureKeyboard === null) return;
-    this.compositeInput = new CompositeInput(canvas, this.broadcast, this.captureKeyboard, {
-      onFocusChange: (focused) => this.store.getState().setCompositeFocused(focused),
-    });
+    this.compositeInput = new CompositeInput(
+      canvas,
+      this.broadcast,
+      this.captureKeyboard,
+      { onFocusChange: (focused) => this.store.getState().setCompositeFocused(focused) },
+      this.store.getState().keyRepeat,
+    );
+  }
+
+  /** Who repeats a held key: RetroVisor (keys are tapped; the default) or each server on its own timer. */
+  setKeyRepeat(mode: KeyRepeatMode): void {
+    this.compositeInput?.setKeyRepeatMode(mode);
+    this.store.getState().setKeyRepeat(mode);
   }
 
   /** Broadcast on (every included replica) or off (the reference replica only). */

@@ -33,6 +33,7 @@ const VNC_DISPLAY_PORT_BASE = 5900;
 /** Which Debian packages provide each binary the lab runs, for the "not found" message. */
 const INSTALL_HINTS = {
   xvnc: 'tigervnc-standalone-server tigervnc-tools xterm xfonts-base x11-utils xdotool',
+  x11vnc: 'xvfb x11vnc xterm xfonts-base xdotool',
   qemu: 'qemu-system-x86 qemu-utils busybox-static cpio',
   sshd: 'openssh-server',
 } as const;
@@ -405,9 +406,8 @@ export async function startXvnc(options: XvncOptions = {}): Promise<XvncHandle> 
       '-interface', LOOPBACK_HOST,
       '-nolisten', 'tcp',
       '-AlwaysShared',
-      // Server-side key autorepeat (XKB default: after 660 ms held) would turn one key-up delayed by
-      // a loaded test machine into extra characters on that server alone. The browser already sends
-      // its own repeats as key events, so the lab's servers only repeat after 30 s held.
+      // Xvnc does not autorepeat keys held by VNC clients (measured); its XKB autorepeat applies to
+      // xdotool's XTEST input only, where a key-up delayed by a loaded machine could repeat: 30 s.
       '-ardelay', '30000',
       ...securityArgs,
     ];
@@ -505,6 +505,94 @@ export async function startXvnc(options: XvncOptions = {}): Promise<XvncHandle> 
     },
   };
   return handle;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Xvfb + x11vnc + xterm: a second VNC server family, one that can autorepeat held keys
+
+/** Options of {@link startX11vnc}. */
+export interface X11vncOptions {
+  /**
+   * Let the X server autorepeat keys held by VNC clients (x11vnc -repeat; XKB's default: after
+   * 660 ms, 25 per second). x11vnc's own default, like Xvnc's behaviour, is no server autorepeat.
+   */
+  autorepeat?: boolean;
+}
+
+/** A running Xvfb with the lab's xterm, served by x11vnc (no password). */
+export interface X11vncHandle {
+  host: string;
+  port: number;
+  display: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Xvfb on a free display, the lab's deterministic xterm on it and x11vnc serving it on a free
+ * loopback port (shared, no password, the X pointer not drawn); resolves once the xterm is drawn.
+ */
+export async function startX11vnc(options: X11vncOptions = {}): Promise<X11vncHandle> {
+  const xvfbPath = requireBinary('Xvfb', INSTALL_HINTS.x11vnc);
+  const x11vncPath = requireBinary('x11vnc', INSTALL_HINTS.x11vnc);
+  const xtermPath = requireBinary('xterm', INSTALL_HINTS.x11vnc);
+  const runDir = await makeRunDir('x11vnc');
+  const display = pickXDisplay();
+  const port = await pickFreePort();
+  const children: ChildProcess[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const child of children.reverse()) await stopProcess(child, 1000);
+    reservedXDisplays.delete(display);
+    reservedPorts.delete(port);
+    await removeRunDir(runDir);
+  };
+  try {
+    const xvfbLog = path.join(runDir, 'xvfb.log');
+    const xvfb = spawnTracked(xvfbPath, [`:${display}`, '-screen', '0', '640x400x24', '-nolisten', 'tcp'], { logPath: xvfbLog });
+    children.push(xvfb);
+    await unlessExited(xvfb, `Xvfb :${display}`, xvfbLog, waitForFile(`/tmp/.X11-unix/X${display}`, XVNC_READY_TIMEOUT_MS, `Xvfb :${display}`));
+    const xtermLog = path.join(runDir, 'xterm.log');
+    children.push(
+      spawnTracked(xtermPath, ['-fn', 'fixed', '-geometry', '60x20+0+0', '+bc', '-e', 'env', '-i', 'HOME=/tmp', 'TERM=xterm', 'PS1=$ ', '/bin/sh'], {
+        env: { DISPLAY: `:${display}`, PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', LC_ALL: 'C' },
+        logPath: xtermLog,
+      }),
+    );
+    const x11vncLog = path.join(runDir, 'x11vnc.log');
+    const server = spawnTracked(
+      x11vncPath,
+      ['-display', `:${display}`, '-rfbport', String(port), '-localhost', '-shared', '-forever', '-nopw', '-norc', '-nocursor', options.autorepeat === true ? '-repeat' : '-norepeat', '-quiet'],
+      { logPath: x11vncLog },
+    );
+    children.push(server);
+    await unlessExited(server, `x11vnc :${display}`, x11vncLog, waitForPort(port, XVNC_READY_TIMEOUT_MS, `x11vnc :${display}`));
+    await waitForStableFramebuffer(
+      { host: LOOPBACK_HOST, port },
+      { quietMs: 300, timeoutMs: XTERM_DRAWN_TIMEOUT_MS, accept: (framebuffer) => !isUniformFramebuffer(framebuffer) },
+    );
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  let stopped = false;
+  return {
+    host: LOOPBACK_HOST,
+    port,
+    display,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopAll();
+    },
+  };
+}
+
+/** Waits until a file exists (an X server's socket). */
+async function waitForFile(filePath: string, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(filePath)) {
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${timeoutMs} ms (no ${filePath})`);
+    await sleep(50);
+  }
 }
 
 async function runCommandBinary(binary: string, args: readonly string[], input: string): Promise<{ stdout: Buffer }> {
