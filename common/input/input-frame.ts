@@ -7,6 +7,7 @@
 //             byteLength:u32 big-endian (1..MAX_INPUT_TARGET_BYTES)  bytes:byteLength
 //
 // The frame must end exactly after its last target; a stream id appears at most once per frame.
+// InputFrameBatch merges the dispatches of one task into as few frames as the limits allow.
 
 import { MAX_REPLICAS } from '../profile';
 
@@ -20,6 +21,12 @@ export const MAX_INPUT_STREAM_ID_CHARS = 128;
  * Latin-1) plus its header, with room to spare.
  */
 export const MAX_INPUT_TARGET_BYTES = 2 * 1024 * 1024;
+/**
+ * A batch stops growing once a stream's bytes in it would pass this (a single larger dispatch, up to
+ * MAX_INPUT_TARGET_BYTES, still goes, alone): a burst leaves as a stream of frames of this size, so
+ * the back end's write loop stays short and the first frames travel while later ones are encoded.
+ */
+export const INPUT_BATCH_TARGET_BYTES = 64 * 1024;
 /** The largest well-formed frame (the browser shell's socket refuses anything longer). */
 export const MAX_INPUT_FRAME_BYTES = 2 + MAX_INPUT_TARGETS * (1 + MAX_INPUT_STREAM_ID_CHARS + 4 + MAX_INPUT_TARGET_BYTES);
 
@@ -43,16 +50,9 @@ function targetProblem(target: InputTarget): string | null {
 
 /** Encodes one dispatch's targets as a frame; throws on what the back end would refuse. */
 export function encodeInputFrame(targets: readonly InputTarget[]): Uint8Array {
-  if (targets.length === 0 || targets.length > MAX_INPUT_TARGETS) throw new Error(`an input frame carries 1 to ${MAX_INPUT_TARGETS} targets, not ${targets.length}`);
+  checkDispatch(targets);
   let size = HEADER_BYTES;
-  const seen = new Set<string>();
-  for (const target of targets) {
-    const problem = targetProblem(target);
-    if (problem !== null) throw new Error(`cannot encode an input frame: ${problem}`);
-    if (seen.has(target.streamId)) throw new Error('cannot encode an input frame: a stream appears twice');
-    seen.add(target.streamId);
-    size += 1 + target.streamId.length + LENGTH_BYTES + target.bytes.byteLength;
-  }
+  for (const target of targets) size += 1 + target.streamId.length + LENGTH_BYTES + target.bytes.byteLength;
   const frame = new Uint8Array(size);
   const view = new DataView(frame.buffer);
   frame[0] = INPUT_FRAME_VERSION;
@@ -106,4 +106,90 @@ export function parseInputFrame(frame: Uint8Array): ParsedInputFrame {
   }
   if (offset !== frame.byteLength) return refuse(`${frame.byteLength - offset} bytes after the last target`);
   return { ok: true, targets };
+}
+
+/** Throws, saying why, on a dispatch the back end would refuse (encodeInputFrame's checks, without encoding). */
+function checkDispatch(targets: readonly InputTarget[]): void {
+  if (targets.length === 0 || targets.length > MAX_INPUT_TARGETS) throw new Error(`an input frame carries 1 to ${MAX_INPUT_TARGETS} targets, not ${targets.length}`);
+  const seen = new Set<string>();
+  for (const target of targets) {
+    const problem = targetProblem(target);
+    if (problem !== null) throw new Error(`cannot encode an input frame: ${problem}`);
+    if (seen.has(target.streamId)) throw new Error('cannot encode an input frame: a stream appears twice');
+    seen.add(target.streamId);
+  }
+}
+
+/** One stream's bytes in a batch, dispatch after dispatch. */
+interface BatchedStream {
+  readonly parts: Uint8Array[];
+  bytes: number;
+}
+
+/**
+ * Several dispatches merged into as few frames as the limits allow: each stream's bytes are its
+ * dispatches' bytes concatenated in dispatch order (whole RFB messages, so the back end still writes
+ * whole messages), which keeps every replica's order and lets a replica that joined or left the
+ * targets between two dispatches get exactly the dispatches it was a target of. A batch is sealed
+ * (encoded as a frame) before a dispatch that would take a stream past `targetBytes` or the frame
+ * past MAX_INPUT_TARGETS streams. Pure.
+ */
+export class InputFrameBatch {
+  private open = new Map<string, BatchedStream>();
+  private sealed: Uint8Array[] = [];
+
+  constructor(private readonly targetBytes: number = INPUT_BATCH_TARGET_BYTES) {
+    if (!(targetBytes >= 1 && targetBytes <= MAX_INPUT_TARGET_BYTES)) throw new Error(`a batch's stream limit is 1 to ${MAX_INPUT_TARGET_BYTES} bytes, not ${targetBytes}`);
+  }
+
+  /** Adds one dispatch; throws (adding nothing) on a dispatch the back end would refuse. */
+  add(targets: readonly InputTarget[]): void {
+    checkDispatch(targets);
+    let newStreams = 0;
+    let overfull = false;
+    for (const { streamId, bytes } of targets) {
+      const stream = this.open.get(streamId);
+      if (stream === undefined) newStreams++;
+      else if (stream.bytes + bytes.byteLength > this.targetBytes) overfull = true;
+    }
+    if (this.open.size > 0 && (overfull || this.open.size + newStreams > MAX_INPUT_TARGETS)) this.seal();
+    for (const { streamId, bytes } of targets) {
+      const stream = this.open.get(streamId);
+      if (stream === undefined) this.open.set(streamId, { parts: [bytes], bytes: bytes.byteLength });
+      else {
+        stream.parts.push(bytes);
+        stream.bytes += bytes.byteLength;
+      }
+    }
+  }
+
+  /** Frames sealed so far (the open batch stays open), in order; they are no longer held here. */
+  takeSealed(): Uint8Array[] {
+    const frames = this.sealed;
+    this.sealed = [];
+    return frames;
+  }
+
+  /** Every frame, the open batch sealed last, in order; the batch is empty after. */
+  takeAll(): Uint8Array[] {
+    if (this.open.size > 0) this.seal();
+    return this.takeSealed();
+  }
+
+  private seal(): void {
+    const targets: InputTarget[] = [];
+    for (const [streamId, { parts, bytes }] of this.open) targets.push({ streamId, bytes: parts.length === 1 ? parts[0]! : concatenate(parts, bytes) });
+    this.open = new Map();
+    this.sealed.push(encodeInputFrame(targets));
+  }
+}
+
+function concatenate(parts: readonly Uint8Array[], byteLength: number): Uint8Array {
+  const joined = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
+  }
+  return joined;
 }

@@ -1,6 +1,6 @@
 // One workspace's input broadcast: the pure fan-out (common/input) wired to the replicas' VNC clients
-// (every dispatch encoded once per target and sent as ONE input-channel frame, or written onto each
-// target's own stream in one synchronous loop), the journal uploader, the special keys, clipboard
+// (every dispatch encoded once per target and sent on the ONE input channel — one frame per task —, or
+// written onto each target's own stream in one synchronous loop), the journal uploader, the special keys, clipboard
 // actions, scripts and "settle" (no screen update on any target for a while).
 // Plain TypeScript, no DOM and no noVNC: tested in Node with fake clients.
 
@@ -184,8 +184,9 @@ export class BroadcastController {
 
   /**
    * One dispatch to every target: encoded once per replica (servers differ in QEMU extended keys and
-   * desktop size), then ONE input-channel frame that the back end writes to every server socket in one
-   * loop — or, without a channel, each replica's bytes onto its own stream in one synchronous loop.
+   * desktop size), then onto the input channel, which sends one task's dispatches as ONE frame that
+   * the back end writes to every server socket in one loop — or, without a channel, each replica's
+   * bytes onto its own stream in one synchronous loop.
    */
   private deliver(dispatch: InputDispatch): void {
     const channel = this.options.inputChannel ?? null;

@@ -168,23 +168,23 @@ describe('BroadcastController', () => {
     assert.equal(wire.length, 4, 'nothing after close');
   });
 
-  it('sends each dispatch as ONE input-channel frame naming every target stream, in order', () => {
+  it("sends one task's dispatches as ONE input-channel frame naming every target stream, each with its inputs in order", async () => {
     const { frames, broadcast } = setup({ channel: true });
     broadcast.sendChord('Control_L+c');
     broadcast.setIncluded('b', false);
     broadcast.paste('hi');
-    assert.deepEqual(frames, [
-      ['a key 65507 true', 'b key 65507 true'],
-      ['a key 99 true', 'b key 99 true'],
-      ['a key 99 false', 'b key 99 false'],
-      ['a key 65507 false', 'b key 65507 false'],
-      ['a clip hi'],
-    ]);
+    assert.deepEqual(frames, [], 'sent at the end of the task');
+    await Promise.resolve();
+    assert.deepEqual(frames, [['a key 65507 truekey 99 truekey 99 falsekey 65507 falseclip hi', 'b key 65507 truekey 99 truekey 99 falsekey 65507 false']]);
+    broadcast.paste('again');
+    await Promise.resolve();
+    assert.deepEqual(frames[1], ['a clip again']);
   });
 
   it('on close, resolves only once the back end has written the releases (streams close after)', async () => {
     const { frames, port, broadcast, clock } = setup({ channel: true });
     broadcast.fanout.key(0xffe1, 'ShiftLeft', true);
+    await Promise.resolve();
     frames.length = 0;
     let closed = false;
     const closing = broadcast.close().then(() => (closed = true));
