@@ -3,7 +3,7 @@
 // implement exactly this; no other file spells a channel name.
 
 import type { DomainState } from './l0';
-import { MAX_REPLICAS, type ProfileProblem } from './profile';
+import { MAX_REPLICAS, type DivergenceSettings, type ProfileProblem } from './profile';
 import type { ReplicaStateName } from './replica-state';
 import type { InputJournalEntry } from './input/input-events';
 import { MAX_JOURNAL_BATCH, parseJournalEntry } from './input/input-journal';
@@ -26,6 +26,11 @@ export interface SessionInfo {
   /** Where the profile came from: a file path, a dropped file's name, or "quick connect". */
   readonly source: string;
   readonly replicas: readonly ReplicaSummary[];
+  /**
+   * The profile's divergence detection settings (docs/profiles.md); `enabled: false` means the UI
+   * does not compare this session's screens at all. Absent: DEFAULT_DIVERGENCE_SETTINGS.
+   */
+  readonly divergence?: DivergenceSettings;
 }
 
 export type OpenResult =
@@ -360,9 +365,9 @@ export const CONTRACT_CALLS = {
   /**
    * The UI's divergence detection confirmed a divergence or saw consensus again: the back end logs it
    * (and `retrovisor run` prints it). For a new divergence it starts an evidence folder (the record
-   * JSON and, as the screens arrive, their PNGs and a diff PNG) and answers its id; else null.
+   * JSON and, as the screens arrive, their PNGs and a diff PNG) and answers its id and folder; else null.
    */
-  reportDivergence: call<DivergenceReport, { evidenceId: string | null }>(parseDivergenceReport),
+  reportDivergence: call<DivergenceReport, { evidenceId: string | null; evidenceFolder?: string | null }>(parseDivergenceReport),
   /** One replica's screen (PNG) for a new divergence's evidence folder; the back end names and writes the file. */
   saveDivergenceScreen: call<DivergenceScreen, void>(parseDivergenceScreen),
   /**

@@ -1,6 +1,8 @@
 // Connection profiles: the JSON a user writes, its typed form, and the validator that turns one
 // into the other with one message per problem. Pure: runs in the back end, the renderer and tests.
 
+import { CONFIRM_MS, SETTLE_MS } from './divergence';
+
 /** A secret given inline, read from an environment variable, or read from a file (first line). */
 export type SecretRef =
   | { readonly kind: 'inline'; readonly value: string }
@@ -39,11 +41,40 @@ export type L0Config =
   | { readonly kind: 'ssh'; readonly ssh: SshTarget; readonly uri: string }
   | { readonly kind: 'simulated' };
 
+/** A framebuffer rectangle never compared (a clock, a host name that differs by design). */
+export interface IgnoreRegion {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  /** Shown next to the region's outline on the composite. */
+  readonly label?: string;
+}
+
+/** How far pixels may differ and still count as equal (the engine's Tolerance). */
+export interface DivergenceTolerance {
+  readonly maxChannelDelta: number;
+  readonly maxDifferingPixelsPerTile: number;
+}
+
+/** A profile's divergence detection settings (docs/profiles.md, "divergence"), defaults filled in. */
+export interface DivergenceSettings {
+  /** false: the session's screens are not compared at all (no engine, no canvas reads). */
+  readonly enabled: boolean;
+  /** null: exact comparison. */
+  readonly tolerance: DivergenceTolerance | null;
+  readonly ignoreRegions: readonly IgnoreRegion[];
+  readonly settleMs: number;
+  readonly confirmMs: number;
+}
+
 export interface Profile {
   readonly version: 1;
   readonly name: string;
   readonly replicas: readonly ReplicaConfig[];
   readonly l0: Readonly<Record<string, L0Config>>;
+  /** Always set by the validator; absent only in profiles built by hand (then DEFAULT_DIVERGENCE_SETTINGS). */
+  readonly divergence?: DivergenceSettings;
 }
 
 /** One problem found in a profile, with the JSON path of the offending value ("$.replicas[1].vnc.port"). */
@@ -60,6 +91,32 @@ export const MIN_REPLICAS = 1;
 export const MAX_REPLICAS = 8;
 /** Profiles are small; a bigger file is a mistake (or an attack), not a profile. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;
+
+/** Most ignore regions one profile names: masks are for a clock or a host name, not a mosaic. */
+export const MAX_IGNORE_REGIONS = 32;
+/** Largest coordinate or side of an ignore region: past any desktop a VNC server sends. */
+export const MAX_REGION_COORDINATE_PX = 16_384;
+/** Bounds of the settle window: below 50 ms a lagging replica is flagged; above 10 s nothing is timely. */
+export const MIN_SETTLE_MS = 50;
+export const MAX_SETTLE_MS = 10_000;
+export const MAX_CONFIRM_MS = 60_000;
+/** A tile is 16×16 = 256 pixels: allowing 256 differing pixels would never flag anything. */
+export const MAX_DIFFERING_PIXELS_PER_TILE = 255;
+const MAX_REGION_LABEL_LENGTH = 80;
+
+/** Comparison on, exact, nothing ignored, the engine's own timing (SETTLE_MS, CONFIRM_MS). */
+export const DEFAULT_DIVERGENCE_SETTINGS: DivergenceSettings = {
+  enabled: true,
+  tolerance: null,
+  ignoreRegions: [],
+  settleMs: SETTLE_MS,
+  confirmMs: CONFIRM_MS,
+};
+
+/** A profile's divergence settings, defaults for a profile built without them. */
+export function divergenceSettingsOf(profile: Profile): DivergenceSettings {
+  return profile.divergence ?? DEFAULT_DIVERGENCE_SETTINGS;
+}
 
 // Identifiers end up in file names, JSON events and (later) virsh argument vectors: keep them plain.
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -251,13 +308,94 @@ function readReplica(
   };
 }
 
+function readInteger(value: Json, path: string, problems: ProblemCollector, min: number, max: number, what: string): number | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.add(path, `must be ${what}, an integer from ${min} to ${max}, found ${describe(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+function readTolerance(value: Json, path: string, problems: ProblemCollector): DivergenceTolerance | null | undefined {
+  if (value === null) return null;
+  if (!isObject(value)) {
+    problems.add(path, `must be null (exact comparison) or an object like {"maxChannelDelta": 8, "maxDifferingPixelsPerTile": 0}, found ${describe(value)}`);
+    return undefined;
+  }
+  checkUnknownKeys(value, ['maxChannelDelta', 'maxDifferingPixelsPerTile'], path, problems);
+  let maxChannelDelta: number | undefined;
+  if (value.maxChannelDelta === undefined) {
+    problems.add(`${path}.maxChannelDelta`, 'is required: the largest difference, 0 to 255, on any of R, G, B of a pixel that still counts as equal');
+  } else {
+    maxChannelDelta = readInteger(value.maxChannelDelta, `${path}.maxChannelDelta`, problems, 0, 255, 'a colour channel difference');
+  }
+  const maxDifferingPixelsPerTile =
+    value.maxDifferingPixelsPerTile === undefined
+      ? 0
+      : readInteger(value.maxDifferingPixelsPerTile, `${path}.maxDifferingPixelsPerTile`, problems, 0, MAX_DIFFERING_PIXELS_PER_TILE, 'a pixel count per 16×16 tile');
+  if (maxChannelDelta === undefined || maxDifferingPixelsPerTile === undefined) return undefined;
+  return { maxChannelDelta, maxDifferingPixelsPerTile };
+}
+
+function readIgnoreRegion(value: Json, path: string, problems: ProblemCollector): IgnoreRegion | undefined {
+  if (!isObject(value)) {
+    problems.add(path, `must be an object like {"x": 0, "y": 0, "width": 80, "height": 16, "label": "clock"}, found ${describe(value)}`);
+    return undefined;
+  }
+  checkUnknownKeys(value, ['x', 'y', 'width', 'height', 'label'], path, problems);
+  const x = readInteger(value.x, `${path}.x`, problems, 0, MAX_REGION_COORDINATE_PX - 1, 'a framebuffer column');
+  const y = readInteger(value.y, `${path}.y`, problems, 0, MAX_REGION_COORDINATE_PX - 1, 'a framebuffer row');
+  const width = readInteger(value.width, `${path}.width`, problems, 1, MAX_REGION_COORDINATE_PX, 'a width in pixels');
+  const height = readInteger(value.height, `${path}.height`, problems, 1, MAX_REGION_COORDINATE_PX, 'a height in pixels');
+  const label = value.label === undefined ? undefined : readString(value.label, `${path}.label`, problems);
+  if (label !== undefined && label.length > MAX_REGION_LABEL_LENGTH) problems.add(`${path}.label`, `must be at most ${MAX_REGION_LABEL_LENGTH} characters`);
+  if (x === undefined || y === undefined || width === undefined || height === undefined) return undefined;
+  return label === undefined ? { x, y, width, height } : { x, y, width, height, label };
+}
+
+function readDivergence(value: Json, path: string, problems: ProblemCollector): DivergenceSettings | undefined {
+  if (value === undefined) return DEFAULT_DIVERGENCE_SETTINGS;
+  if (!isObject(value)) {
+    problems.add(path, `must be an object like {"enabled": true, "tolerance": null, "ignoreRegions": []}, found ${describe(value)}`);
+    return undefined;
+  }
+  checkUnknownKeys(value, ['enabled', 'tolerance', 'ignoreRegions', 'settleMs', 'confirmMs'], path, problems);
+  const defaults = DEFAULT_DIVERGENCE_SETTINGS;
+  let enabled: boolean | undefined = defaults.enabled;
+  if (value.enabled !== undefined) {
+    if (typeof value.enabled === 'boolean') enabled = value.enabled;
+    else {
+      problems.add(`${path}.enabled`, `must be true (compare the replicas' screens) or false (do not), found ${describe(value.enabled)}`);
+      enabled = undefined;
+    }
+  }
+  const tolerance = value.tolerance === undefined ? defaults.tolerance : readTolerance(value.tolerance, `${path}.tolerance`, problems);
+  let ignoreRegions: IgnoreRegion[] | undefined = [];
+  if (value.ignoreRegions !== undefined) {
+    if (!Array.isArray(value.ignoreRegions)) {
+      problems.add(`${path}.ignoreRegions`, `must be an array of rectangles, found ${describe(value.ignoreRegions)}`);
+      ignoreRegions = undefined;
+    } else if (value.ignoreRegions.length > MAX_IGNORE_REGIONS) {
+      problems.add(`${path}.ignoreRegions`, `must hold at most ${MAX_IGNORE_REGIONS} regions, found ${value.ignoreRegions.length}`);
+      ignoreRegions = undefined;
+    } else {
+      const regions = value.ignoreRegions.map((entry: Json, index: number) => readIgnoreRegion(entry, `${path}.ignoreRegions[${index}]`, problems));
+      ignoreRegions = regions.every((region) => region !== undefined) ? regions : undefined;
+    }
+  }
+  const settleMs = value.settleMs === undefined ? defaults.settleMs : readInteger(value.settleMs, `${path}.settleMs`, problems, MIN_SETTLE_MS, MAX_SETTLE_MS, 'a time in milliseconds');
+  const confirmMs = value.confirmMs === undefined ? defaults.confirmMs : readInteger(value.confirmMs, `${path}.confirmMs`, problems, 0, MAX_CONFIRM_MS, 'a time in milliseconds');
+  if (enabled === undefined || tolerance === undefined || ignoreRegions === undefined || settleMs === undefined || confirmMs === undefined) return undefined;
+  return { enabled, tolerance, ignoreRegions, settleMs, confirmMs };
+}
+
 /** Validates a parsed profile document; every problem is reported, each with its JSON path. */
 export function validateProfile(document: Json): ProfileValidation {
   const problems = new ProblemCollector();
   if (!isObject(document)) {
     return { ok: false, problems: [{ path: '$', message: `a profile must be a JSON object, found ${describe(document)}` }] };
   }
-  checkUnknownKeys(document, ['version', 'name', 'replicas', 'l0'], '$', problems);
+  checkUnknownKeys(document, ['version', 'name', 'replicas', 'l0', 'divergence'], '$', problems);
   if (document.version !== 1) {
     problems.add('$.version', `must be 1 (the only profile version this RetroVisor reads), found ${describe(document.version)}`);
   }
@@ -308,10 +446,12 @@ export function validateProfile(document: Json): ProfileValidation {
     });
   }
 
-  if (problems.problems.length > 0 || name === undefined) {
+  const divergence = readDivergence(document.divergence, '$.divergence', problems);
+
+  if (problems.problems.length > 0 || name === undefined || divergence === undefined) {
     return { ok: false, problems: problems.problems };
   }
-  return { ok: true, profile: { version: 1, name, replicas, l0 } };
+  return { ok: true, profile: { version: 1, name, replicas, l0, divergence } };
 }
 
 /** Parses profile text (JSON) and validates it; a syntax error is one problem at "$". */

@@ -344,7 +344,7 @@ export function createBackend(options: BackendOptions): Backend {
           logger.error('divergence listener failed', { error });
         }
       }
-      return { evidenceId: started?.evidenceId ?? null };
+      return { evidenceId: started?.evidenceId ?? null, evidenceFolder: started?.folder ?? null };
     },
 
     async saveDivergenceScreen({ sessionId, evidenceId, replicaId, pngBase64 }) {

@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { ReplicaSummary, SessionInfo } from '../common/contract';
-import type { Profile, ReplicaConfig, SecretRef } from '../common/profile';
+import { divergenceSettingsOf, type Profile, type ReplicaConfig, type SecretRef } from '../common/profile';
 import { SECRET_REDACTOR, type SecretRedactor } from './logger';
 
 /** Open sessions at once; more is a runaway UI, not a person. */
@@ -43,6 +43,7 @@ export function summarizeSession(session: Session): SessionInfo {
     name: session.profile.name,
     source: session.source,
     replicas: session.profile.replicas.map(summarizeReplica),
+    divergence: divergenceSettingsOf(session.profile),
   };
 }
 

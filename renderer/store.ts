@@ -8,6 +8,7 @@ import type { Divergence, DivergenceState } from '../common/divergence';
 import { DEFAULT_KEY_REPEAT_MODE, type KeyRepeatMode } from '../common/input/key-repeat';
 import type { ProfileProblem } from '../common/profile';
 import type { ReplicaState, ReplicaStateName } from '../common/replica-state';
+import type { TimelineEntry } from './divergence/timeline';
 
 /** How the composite is shown: scaled to the window, or one framebuffer pixel per screen pixel. */
 export type ViewMode = 'fit' | '1:1';
@@ -154,8 +155,34 @@ export interface DivergenceSlice {
   readonly setDivergenceState: (state: DivergenceState) => void;
 }
 
+/** What the diff view compares: replica `subjectId` against `referenceId`. */
+export interface DiffViewTarget {
+  readonly subjectId: string;
+  /** The user's choice of reference; null: the default (a replica of the agreeing majority). */
+  readonly referenceId: string | null;
+}
+
+/** The divergence timeline and the diff view (issue 5): plain data only, screenshots as object URL strings. */
+export interface DivergenceViewsSlice {
+  /** Divergence events of the session, newest first (bounded; see renderer/divergence/timeline.ts). */
+  readonly timeline: readonly TimelineEntry[];
+  /** The timeline panel is shown (kept across sessions). */
+  readonly timelineOpen: boolean;
+  /** The entry whose screenshots are shown large, or null. */
+  readonly timelineDetailId: number | null;
+  /** The open diff view, or null. */
+  readonly diffView: DiffViewTarget | null;
+  readonly setTimeline: (entries: readonly TimelineEntry[]) => void;
+  readonly setTimelineOpen: (open: boolean) => void;
+  readonly showTimelineDetail: (entryId: number | null) => void;
+  /** Opens the diff view on `subjectId` (closing the entry detail: one dialog at a time). */
+  readonly openDiffView: (subjectId: string, referenceId?: string | null) => void;
+  readonly chooseDiffReference: (referenceId: string) => void;
+  readonly closeDiffView: () => void;
+}
+
 /** The whole store's state: every slice together. */
-export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice & DivergenceSlice;
+export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice & DivergenceSlice & DivergenceViewsSlice;
 
 /** Most toasts shown at once (older ones go first). */
 export const MAX_NOTICES = 5;
@@ -241,6 +268,8 @@ const INITIAL_PROMPTS = { passwordPrompts: [] } as const;
 const INITIAL_INPUT = { broadcastEnabled: true, excludedIds: {}, inputTargets: [], compositeFocused: false } as const;
 const INITIAL_DEMO = { demo: null, demoPending: null, demoMessage: null, demoPanelOpen: true } as const;
 const INITIAL_DIVERGENCE = { divergences: [] } as const;
+/** Per session (the panel's open state is kept across sessions). */
+const INITIAL_DIVERGENCE_VIEWS = { timeline: [], timelineDetailId: null, diffView: null } as const;
 
 const createBackendSlice: Slice<BackendSlice> = (set) => ({
   ...INITIAL_BACKEND,
@@ -272,8 +301,10 @@ const createSessionSlice: Slice<SessionSlice> = (set) => ({
       demoMessage: null,
       ...INITIAL_INPUT,
       ...INITIAL_DIVERGENCE,
+      ...INITIAL_DIVERGENCE_VIEWS,
     }),
-  closeSession: () => set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false, demo: null, demoPending: null, demoMessage: null, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE }),
+  closeSession: () =>
+    set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false, demo: null, demoPending: null, demoMessage: null, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, ...INITIAL_DIVERGENCE_VIEWS }),
   setReplicaState: (replicaId, replicaState) =>
     set((state) => {
       const view = state.replicas[replicaId];
@@ -346,6 +377,24 @@ const createDivergenceSlice: Slice<DivergenceSlice> = (set) => ({
   setDivergenceState: (state) => set({ divergences: state.divergences }),
 });
 
+const createDivergenceViewsSlice: Slice<DivergenceViewsSlice> = (set) => ({
+  ...INITIAL_DIVERGENCE_VIEWS,
+  timelineOpen: false,
+  setTimeline: (timeline) =>
+    set((state) => ({
+      timeline,
+      // The entry shown large went out of the bounded list: its detail closes.
+      timelineDetailId: state.timelineDetailId !== null && timeline.some((entry) => entry.id === state.timelineDetailId) ? state.timelineDetailId : null,
+    })),
+  setTimelineOpen: (timelineOpen) => set({ timelineOpen }),
+  showTimelineDetail: (timelineDetailId) => set((state) => (timelineDetailId === null || state.timeline.some((entry) => entry.id === timelineDetailId) ? { timelineDetailId } : {})),
+  openDiffView: (subjectId, referenceId = null) =>
+    set((state) => (state.replicas[subjectId] ? { diffView: { subjectId, referenceId: referenceId !== null && state.replicas[referenceId] && referenceId !== subjectId ? referenceId : null }, timelineDetailId: null } : {})),
+  chooseDiffReference: (referenceId) =>
+    set((state) => (state.diffView !== null && state.replicas[referenceId] && referenceId !== state.diffView.subjectId ? { diffView: { ...state.diffView, referenceId } } : {})),
+  closeDiffView: () => set({ diffView: null }),
+});
+
 /** Creates a fresh store (the app has one; tests may make their own). */
 export function createAppStore() {
   return createStore<AppState>()((...args) => ({
@@ -358,6 +407,7 @@ export function createAppStore() {
     ...createDemoSlice(...args),
     ...createInputSlice(...args),
     ...createDivergenceSlice(...args),
+    ...createDivergenceViewsSlice(...args),
   }));
 }
 
@@ -369,7 +419,7 @@ export const appStore: AppStore = createAppStore();
 
 /** Puts the app's store back to its initial state (tests). */
 export function resetAppStore(): void {
-  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, keyRepeat: DEFAULT_KEY_REPEAT_MODE });
+  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, ...INITIAL_DIVERGENCE_VIEWS, timelineOpen: false, keyRepeat: DEFAULT_KEY_REPEAT_MODE });
 }
 
 /** Subscribes a component to one narrow slice of the store (use useShallow for objects). */

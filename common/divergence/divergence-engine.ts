@@ -147,6 +147,8 @@ export class DivergenceEngine {
   /** Per tile, the last change on any compared replica, as of its last judgement. */
   private latestChangeMs = new Float64Array(0);
   private watchList: number[] = [];
+  /** The earliest time a tick may change a verdict (see nextDecisionMs). */
+  private decisionDueMs = Infinity;
 
   private divergences: Divergence[] = [];
   private readonly reportedByKey = new Map<string, Divergence>();
@@ -186,6 +188,16 @@ export class DivergenceEngine {
     this.signatures = new Uint32Array(MAX_REPLICAS * 2 * this.timing.maxBlinkStates);
   }
 
+  /**
+   * The earliest time at which a tick may change a verdict: a written tile settling (its last change
+   * + settleMs), a disagreement confirming (first seen + confirmMs), a resize settling. Infinity when
+   * none is due. Blink cycles are left to the caller's regular ticks. Ticking at this time, on top of
+   * the regular ticks, makes verdicts come when they are due instead of up to one tick interval late.
+   */
+  get nextDecisionMs(): number {
+    return this.decisionDueMs;
+  }
+
   /** The current report. */
   get state(): DivergenceState {
     return { divergences: this.divergences, allAgree: this.divergences.length === 0 };
@@ -209,6 +221,7 @@ export class DivergenceEngine {
     if (known === undefined && this.replicas.size >= MAX_REPLICAS) throw new RangeError(`at most ${MAX_REPLICAS} replicas`);
     this.replicas.set(replicaId, new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates));
     this.lastResizeMs = nowMs;
+    this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
     this.restructure();
   }
 
@@ -216,6 +229,7 @@ export class DivergenceEngine {
   removeReplica(replicaId: string, nowMs: number): void {
     if (!this.replicas.delete(replicaId)) return;
     this.lastResizeMs = nowMs;
+    this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
     this.restructure();
   }
 
@@ -235,6 +249,8 @@ export class DivergenceEngine {
     const offset = (clipped.y - rect.y) * rect.width + (clipped.x - rect.x);
     this.changedTiles.length = 0;
     replica.write(clipped, words, rect.width, offset, nowMs, this.timing.blinkWindowMs, this.changedTiles);
+    // Whether the write changed anything is known only at the next tick: assume it did (at worst one tick for nothing).
+    this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
     this.noteChanges(replica);
   }
 
@@ -269,6 +285,7 @@ export class DivergenceEngine {
    * in the report.
    */
   tick(nowMs: number): DivergenceEvent[] {
+    this.decisionDueMs = Infinity;
     for (const replica of this.replicas.values()) {
       this.changedTiles.length = 0;
       replica.flush(this.timing.blinkWindowMs, this.changedTiles);
@@ -426,6 +443,8 @@ export class DivergenceEngine {
     const next = nextVerdict(this.sizeVerdict, observation, nowMs, this.confirmMs);
     if (next !== this.sizeVerdict && (next.name === 'diverged' || this.sizeVerdict.name === 'diverged')) this.reportChanged = true;
     this.sizeVerdict = next;
+    if (observation === UNJUDGEABLE) this.noteDecision(this.lastResizeMs + this.timing.settleMs, nowMs);
+    this.noteVerdictDecision(next, nowMs);
   }
 
   /** Applies one tile's observation to its verdict, and keeps watching the tile while needed. */
@@ -437,11 +456,31 @@ export class DivergenceEngine {
       if (after.name === 'diverged' || before.name === 'diverged') this.reportChanged = true;
     }
     if (observation === UNJUDGEABLE || after.name === 'pending' || (after.name === 'diverged' && after.next !== null)) {
+      if (observation === UNJUDGEABLE) this.noteDecision(this.settleDueMs(tile), nowMs);
+      this.noteVerdictDecision(after, nowMs);
       this.watch(tile);
       return;
     }
     // Recently changed somewhere: it may yet turn out to blink, or a mixed tile may become judgeable.
     if (nowMs - this.latestChangeMs[tile]! < this.timing.blinkWindowMs) this.watch(tile);
+  }
+
+  /** A decision falls due at `dueMs` (ignored unless it is still ahead of `nowMs`). */
+  private noteDecision(dueMs: number, nowMs: number): void {
+    if (dueMs > nowMs && dueMs < this.decisionDueMs) this.decisionDueMs = dueMs;
+  }
+
+  /** A pending disagreement (or a replacement being confirmed) falls due confirmMs after it was first seen. */
+  private noteVerdictDecision(verdict: Verdict, nowMs: number): void {
+    if (verdict.name === 'pending') this.noteDecision(verdict.sinceMs + this.confirmMs, nowMs);
+    else if (verdict.name === 'diverged' && verdict.next !== null) this.noteDecision(verdict.next.sinceMs + this.confirmMs, nowMs);
+  }
+
+  /** When a tile last changed on any compared replica, plus the settle window. */
+  private settleDueMs(tile: number): number {
+    let latestChangeMs = -Infinity;
+    for (const replica of this.participants) latestChangeMs = Math.max(latestChangeMs, replica.lastChangeMs(tile));
+    return latestChangeMs + this.timing.settleMs;
   }
 
   private observe(tile: number, nowMs: number): Observation {

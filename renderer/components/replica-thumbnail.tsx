@@ -6,6 +6,7 @@ import { describeReplicaState, type ReplicaStateName } from '../../common/replic
 import { useAppController } from '../app-context';
 import { useNow } from '../hooks/use-now';
 import { outlierRegionCounts, sizeDiffersFromReference, useAppStore } from '../store';
+import { DiffIcon } from './divergence-diff-view';
 import { AlertIcon, KeyIcon, LinkOffIcon, RetryIcon, StarIcon, TunnelIcon } from './icons';
 import { IncludeToggle } from './input-controls';
 
@@ -38,6 +39,9 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
   // In how many disagreeing regions this replica is an outlier (0: it agrees with the majority).
   const outlierRegions = useAppStore((state) => outlierRegionCounts(state.divergences)[replicaId] ?? 0);
   const screenRef = useRef<HTMLDivElement>(null);
+  // The diff view needs this replica and one other on screen.
+  const comparable = useAppStore((state) => state.replicaIds.filter((id) => state.replicas[id]?.stateName === 'connected').length >= 2);
+  const openDiffView = useAppStore((state) => state.openDiffView);
 
   // The replica's noVNC screen lives in a host element owned by the session: mount it here.
   useLayoutEffect(() => {
@@ -78,6 +82,19 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
           >
             <AlertIcon size={11} /> {outlierRegions}
           </span>
+        ) : null}
+        {/* The reference thumbnail is crowded already; it gets the button only when it is an outlier. */}
+        {live && comparable && (!isReference || outlierRegions > 0) ? (
+          <button
+            type="button"
+            className={`icon-button open-diff${outlierRegions > 0 ? ' open-diff-divergent' : ''}`}
+            data-testid="open-diff"
+            aria-label={`Compare ${replica.label} with the reference`}
+            title={outlierRegions > 0 ? 'Show where this replica differs (diff view)' : 'Compare this replica with another (diff view)'}
+            onClick={() => openDiffView(replicaId)}
+          >
+            <DiffIcon size={14} />
+          </button>
         ) : null}
         {isReference ? (
           <span className="badge badge-reference" title="The composite shows this replica">

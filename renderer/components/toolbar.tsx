@@ -7,6 +7,7 @@ import { describeDivergenceState, type Divergence } from '../../common/divergenc
 import { useAppController } from '../app-context';
 import { useAppStore } from '../store';
 import { BrandMark, CloseIcon, ExitFullscreenIcon, FitIcon, FullscreenIcon } from './icons';
+import { TimelineToggle } from './divergence-timeline';
 import { BroadcastControls } from './input-controls';
 
 /** The workspace's full-screen toggle (the stage element lives in the workspace). */
@@ -22,6 +23,9 @@ export function divergenceStatusText(divergences: readonly Divergence[], connect
   }
   return connected >= 2 ? 'All replicas agree' : 'Comparing needs two connected replicas';
 }
+
+/** The status when the profile turned comparison off (`"divergence": {"enabled": false}`). */
+export const COMPARISON_OFF_TEXT = 'Comparison is off for this profile (divergence.enabled is false)';
 
 function DivergenceStatus({ text, diverged }: { readonly text: string; readonly diverged: boolean }): ReactElement {
   return (
@@ -44,6 +48,7 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
   const health = connected === total ? 'all' : connected === 0 ? 'none' : 'some';
   const divergences = useAppStore((state) => state.divergences);
   const labelOf = useAppStore((state) => state.replicas);
+  const comparisonOff = useAppStore((state) => state.session?.divergence?.enabled === false);
 
   return (
     <header className="toolbar" role="toolbar" aria-label="Session">
@@ -63,12 +68,13 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
           {connected} of {total} connected
         </span>
         <DivergenceStatus
-          text={divergenceStatusText(divergences, connected, (id) => labelOf[id]?.label ?? id)}
+          text={comparisonOff ? COMPARISON_OFF_TEXT : divergenceStatusText(divergences, connected, (id) => labelOf[id]?.label ?? id)}
           diverged={divergences.length > 0}
         />
       </div>
 
       <div className="toolbar-actions">
+        <TimelineToggle />
         <BroadcastControls />
         <div className="segmented" role="group" aria-label="Zoom">
           <button

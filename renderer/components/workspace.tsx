@@ -1,11 +1,14 @@
-// The workspace of an open session: toolbar, the composite stage (with the demo panel beside it for
-// the built-in demo lab) and the strip of live replica thumbnails. Runs in the renderer.
+// The workspace of an open session: toolbar, the composite stage (with the divergence timeline and,
+// for the built-in demo lab, the demo panel beside it), the strip of live replica thumbnails, and the
+// diff view and timeline entry dialogs. Runs in the renderer.
 
 import { useRef, type ReactElement } from 'react';
 import { useFullscreen } from '../hooks/use-fullscreen';
 import { useAppStore } from '../store';
 import { CompositeView } from './composite-view';
 import { DemoPanel } from './demo-panel';
+import { DivergenceDiffView } from './divergence-diff-view';
+import { DivergenceTimeline, TimelineEntryDetail } from './divergence-timeline';
 import { ReplicaThumbnail } from './replica-thumbnail';
 import { Toolbar } from './toolbar';
 
@@ -20,6 +23,8 @@ export function Workspace(): ReactElement {
       <Toolbar onToggleFullscreen={toggleFullscreen} />
       <div className="workspace-body">
         <CompositeView stageRef={stageRef} />
+        {/* Renders only while the user shows it (toolbar's Timeline button). */}
+        <DivergenceTimeline />
         {/* Renders only while the session is the built-in demo lab. */}
         <DemoPanel />
       </div>
@@ -28,6 +33,8 @@ export function Workspace(): ReactElement {
           <ReplicaThumbnail key={id} replicaId={id} />
         ))}
       </section>
+      <TimelineEntryDetail />
+      <DivergenceDiffView />
     </main>
   );
 }

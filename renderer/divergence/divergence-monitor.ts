@@ -4,8 +4,14 @@
 // pixels come through PixelSource, the timers through the clock): tested in plain Node.
 
 import { DivergenceEngine, clipToFramebuffer, type DivergenceEvent, type DivergenceOptions, type DivergenceState, type PixelRect } from '../../common/divergence';
+import type { DivergenceSettings } from '../../common/profile';
+import { benchProbe } from './bench-probe';
 
-/** How often the engine is ticked. 100 ms: a fifth of the settle time, so verdicts come at most 0.1 s late. */
+/**
+ * How often the engine is ticked regularly (blink cycles are judged on these). Verdicts that fall due
+ * in between (a tile settling, a disagreement confirming: the engine's nextDecisionMs) get a tick of
+ * their own at that time, so they are not up to 100 ms late.
+ */
 export const DIVERGENCE_TICK_MS = 100;
 
 /** Where a replica's pixels are read: its noVNC canvas (see canvasPixelSource). */
@@ -17,11 +23,13 @@ export interface PixelSource {
   read(rect: PixelRect): Uint8ClampedArray;
 }
 
-/** Time and an interval timer, passed in so tests control them. */
+/** Time, an interval timer and one-shot timers, passed in so tests control them. */
 export interface MonitorClock {
   now(): number;
   setInterval(callback: () => void, intervalMs: number): unknown;
   clearInterval(handle: unknown): void;
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
 }
 
 /** The page's clock. */
@@ -29,6 +37,8 @@ export const PAGE_CLOCK: MonitorClock = {
   now: () => performance.now(),
   setInterval: (callback, intervalMs) => setInterval(callback, intervalMs),
   clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
 /** What the monitor needs: where events go, and optionally the engine's settings and the clock. */
@@ -36,11 +46,21 @@ export interface DivergenceMonitorOptions {
   /** Every non-empty batch of engine events, with the report after them. */
   readonly onEvents: (events: readonly DivergenceEvent[], state: DivergenceState) => void;
   readonly engine?: DivergenceOptions;
+  /** false (a profile's `divergence.enabled`): no engine, no canvas reads, no timer. Default true. */
+  readonly enabled?: boolean;
   readonly clock?: MonitorClock;
   readonly tickMs?: number;
   /** Where a failed read is reported (a canvas that cannot be read is skipped, not fatal). */
   readonly warn?: (message: string) => void;
 }
+
+/** The engine options a profile's divergence settings stand for. */
+export function engineOptionsOf(settings: DivergenceSettings): DivergenceOptions {
+  return { tolerance: settings.tolerance, ignoreRegions: settings.ignoreRegions, settleMs: settings.settleMs, confirmMs: settings.confirmMs };
+}
+
+/** The report of a monitor that compares nothing. */
+const NOTHING_COMPARED: DivergenceState = { divergences: [], allAgree: true };
 
 interface Tracked {
   source: PixelSource;
@@ -50,26 +70,38 @@ interface Tracked {
 
 /** The divergence detection of one open session: feed it, and it reports. */
 export class DivergenceMonitor {
-  private readonly engine: DivergenceEngine;
+  /** null when comparison is off for the session. */
+  private readonly engine: DivergenceEngine | null;
   private readonly clock: MonitorClock;
   private readonly replicas = new Map<string, Tracked>();
   private timer: unknown = null;
+  /** The one-shot tick for the engine's next decision, and when it fires. */
+  private decisionTimer: unknown = null;
+  private decisionAtMs = Infinity;
   private disposed = false;
 
   constructor(private readonly options: DivergenceMonitorOptions) {
-    this.engine = new DivergenceEngine(options.engine);
+    this.engine = options.enabled === false ? null : new DivergenceEngine(options.engine);
     this.clock = options.clock ?? PAGE_CLOCK;
+    // Bench only (off in normal use): times the damage reads, engine.update and engine.tick.
+    if (this.engine !== null) benchProbe()?.instrumentMonitor(this, this.engine);
   }
 
   /** The engine's current report. */
   get state(): DivergenceState {
-    return this.engine.state;
+    return this.engine?.state ?? NOTHING_COMPARED;
+  }
+
+  /** Whether this monitor compares anything (false when the profile turned comparison off). */
+  get enabled(): boolean {
+    return this.engine !== null;
   }
 
   /** Starts the tick timer. */
   start(): void {
-    if (this.timer !== null || this.disposed) return;
+    if (this.timer !== null || this.disposed || this.engine === null) return;
     this.timer = this.clock.setInterval(() => this.tick(), this.options.tickMs ?? DIVERGENCE_TICK_MS);
+    this.scheduleDecision();
   }
 
   /**
@@ -77,45 +109,64 @@ export class DivergenceMonitor {
    * the engine, and its whole current screen is read once (later, only damage).
    */
   connect(replicaId: string, source: PixelSource, width: number, height: number): void {
-    if (this.disposed || !(width > 0 && height > 0)) return;
+    if (this.disposed || this.engine === null || !(width > 0 && height > 0)) return;
     const tracked = this.replicas.get(replicaId);
     if (tracked !== undefined && tracked.source === source && tracked.width === width && tracked.height === height) return;
     const now = this.clock.now();
     this.replicas.set(replicaId, { source, width, height });
     this.engine.setReplicaSize(replicaId, width, height, now);
     this.feed(replicaId, [{ x: 0, y: 0, width, height }], now);
+    this.scheduleDecision();
   }
 
   /** A replica left (disconnected, closed): it is no longer compared. */
   disconnect(replicaId: string): void {
     if (!this.replicas.delete(replicaId) || this.disposed) return;
-    this.engine.removeReplica(replicaId, this.clock.now());
+    this.engine?.removeReplica(replicaId, this.clock.now());
   }
 
   /** One framebuffer update of a replica reached its canvas: these rectangles changed. */
   damage(replicaId: string, rects: readonly PixelRect[]): void {
     if (this.disposed) return;
     this.feed(replicaId, rects, this.clock.now());
+    this.scheduleDecision();
   }
 
   /** Ticks the engine once (the timer calls it; tests may too). */
   tick(): void {
-    if (this.disposed) return;
+    if (this.disposed || this.engine === null) return;
     const events = this.engine.tick(this.clock.now());
     if (events.length > 0) this.options.onEvents(events, this.engine.state);
+    this.scheduleDecision();
   }
 
   /** Stops the timer and forgets every replica. */
   dispose(): void {
     if (this.timer !== null) this.clock.clearInterval(this.timer);
     this.timer = null;
+    if (this.decisionTimer !== null) this.clock.clearTimeout(this.decisionTimer);
+    this.decisionTimer = null;
     this.disposed = true;
     this.replicas.clear();
   }
 
+  // One pending one-shot tick, at the engine's earliest due decision (moved earlier when one comes due sooner).
+  private scheduleDecision(): void {
+    if (this.engine === null || this.timer === null || this.disposed) return;
+    const dueMs = this.engine.nextDecisionMs;
+    if (!Number.isFinite(dueMs) || dueMs >= this.decisionAtMs) return;
+    if (this.decisionTimer !== null) this.clock.clearTimeout(this.decisionTimer);
+    this.decisionAtMs = dueMs;
+    this.decisionTimer = this.clock.setTimeout(() => {
+      this.decisionTimer = null;
+      this.decisionAtMs = Infinity;
+      this.tick();
+    }, Math.max(0, dueMs - this.clock.now()));
+  }
+
   private feed(replicaId: string, rects: readonly PixelRect[], nowMs: number): void {
     const tracked = this.replicas.get(replicaId);
-    if (tracked === undefined) return;
+    if (tracked === undefined || this.engine === null) return;
     // A resize not yet announced to us: the canvas no longer matches what the engine holds.
     if (tracked.source.width !== tracked.width || tracked.source.height !== tracked.height) return;
     for (const rect of rects) {

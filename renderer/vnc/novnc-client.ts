@@ -7,6 +7,7 @@ import RFB from '@novnc/novnc';
 import Keyboard from 'novnc-core/input/keyboard.js';
 import XtScancode from 'novnc-core/input/xtscancodes.js';
 import { initLogging } from 'novnc-core/util/logging.js';
+import { benchProbe } from '../divergence/bench-probe';
 import { DamageCollector } from './damage';
 import { desktopSizeProblem } from './desktop-size-limit';
 import { losslessEncodings } from './encoding-policy';
@@ -57,7 +58,10 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
   rfb.background = 'transparent';
 
   guardDesktopSize(rfb, events, () => live);
-  tapDamage(rfb, events, () => live);
+  // Bench only (off in normal use): times noVNC's receive handler apart from what the damage tap feeds.
+  const probe = benchProbe()?.client() ?? null;
+  tapDamage(rfb, probe === null ? events : { onFramebufferUpdate: probe.wrapUpdate((rects) => events.onFramebufferUpdate(rects)) }, () => live);
+  if (probe !== null) rfb._sock.on('message', probe.wrapReceive(rfb._sock._eventHandlers.message));
 
   rfb.addEventListener('connect', () => {
     if (live) events.onConnect();
@@ -201,7 +205,7 @@ function guardDesktopSize(rfb: RFB, events: VncClientEvents, isLive: () => boole
  * Wraps this instance's display `_damage` and `flip` (NOVNC.md): every drawing primitive reports its
  * rectangle, and a flip that reaches the visible canvas ends one framebuffer update.
  */
-function tapDamage(rfb: RFB, events: VncClientEvents, isLive: () => boolean): void {
+function tapDamage(rfb: RFB, events: Pick<VncClientEvents, 'onFramebufferUpdate'>, isLive: () => boolean): void {
   const display = rfb._display;
   const damage = display._damage.bind(display);
   const flip = display.flip.bind(display);

@@ -5,8 +5,11 @@
 
 import type { SessionInfo } from '../../common/contract';
 import type { ReplicaState } from '../../common/replica-state';
-import { DivergenceMonitor, canvasPixelSource, type PixelSource } from '../divergence/divergence-monitor';
-import { DivergenceReporter, canvasToPngBase64 } from '../divergence/divergence-reporter';
+import { DEFAULT_DIVERGENCE_SETTINGS } from '../../common/profile';
+import { DivergenceMonitor, canvasPixelSource, engineOptionsOf, type PixelSource } from '../divergence/divergence-monitor';
+import { DivergenceReporter, canvasToPngBlob } from '../divergence/divergence-reporter';
+import { ScreenUpdateHub } from '../divergence/diff-refresh';
+import { TimelineRecorder } from '../divergence/timeline-recorder';
 import type { InputScriptStep } from '../../common/input/input-script';
 import { BroadcastController } from '../input/broadcast-controller';
 import { InputChannel } from '../input/input-channel';
@@ -33,6 +36,10 @@ export class WorkspaceController {
   /** Divergence detection: fed with every replica's damaged rectangles, ticked by its own timer. */
   readonly divergence: DivergenceMonitor;
   private readonly divergenceReporter: DivergenceReporter;
+  /** The divergence timeline (the reporter's captures become its screenshots). */
+  private readonly timeline: TimelineRecorder;
+  /** Which replica's screen just changed: the diff view listens while open. */
+  readonly screenUpdates = new ScreenUpdateHub();
   /** One pixel source per noVNC canvas (the monitor recognises a replica's unchanged source). */
   private readonly pixelSources = new WeakMap<HTMLCanvasElement, PixelSource>();
   private compositeInput: CompositeInput | null = null;
@@ -55,6 +62,7 @@ export class WorkspaceController {
       api: backend.api,
       onTargetsChange: () => this.store.getState().setInputTargets(this.broadcast.targets()),
     });
+    this.timeline = new TimelineRecorder({ publish: (entries) => this.store.getState().setTimeline(entries) });
     this.divergenceReporter = new DivergenceReporter({
       sessionId: info.sessionId,
       api: backend.api,
@@ -62,13 +70,17 @@ export class WorkspaceController {
       screenIds: () => info.replicas.map((replica) => replica.id).filter((id) => this.store.getState().replicas[id]?.stateName === 'connected'),
       captureScreen: (replicaId) => {
         const client = this.replicas.get(replicaId)?.client ?? null;
-        return client === null ? Promise.resolve(null) : canvasToPngBase64(client.canvas);
+        return client === null ? Promise.resolve(null) : canvasToPngBlob(client.canvas);
       },
     });
+    // The profile's divergence settings: off means no engine and no canvas reads at all.
+    const divergenceSettings = info.divergence ?? DEFAULT_DIVERGENCE_SETTINGS;
     this.divergence = new DivergenceMonitor({
+      enabled: divergenceSettings.enabled,
+      engine: engineOptionsOf(divergenceSettings),
       onEvents: (events, state) => {
         this.store.getState().setDivergenceState(state);
-        this.divergenceReporter.handle(events);
+        this.timeline.record(this.divergenceReporter.handle(events));
       },
       warn: (message) => console.warn(message),
     });
@@ -98,6 +110,7 @@ export class WorkspaceController {
             },
             onFramebufferUpdate: (rects) => {
               this.broadcast.noteScreenUpdate(replica.id);
+              this.screenUpdates.notify(replica.id);
               this.divergence.damage(replica.id, rects);
               if (this.store.getState().referenceId === replica.id) this.composite.damage(rects);
             },
@@ -210,6 +223,8 @@ export class WorkspaceController {
     this.compositeInput = null;
     this.divergence.dispose();
     this.divergenceReporter.close();
+    this.timeline.dispose();
+    this.screenUpdates.clear();
     // Released while the connections still stand: no key stays down on a server after we leave.
     await this.broadcast.close();
     for (const entry of this.replicas.values()) entry.session.close();

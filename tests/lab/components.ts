@@ -94,6 +94,8 @@ export interface VmHandle {
   readonly display: number;
   readonly port: number;
   readonly serialLogPath: string;
+  /** QEMU's human monitor (HMP) on a unix socket: {@link typeOnVmConsole} types through it, out of band. */
+  readonly monitorSocketPath: string;
   readonly pid: number;
   /** Milliseconds from spawn to a settled shell prompt on screen. */
   readonly startupMs: number;
@@ -645,13 +647,19 @@ export async function startVm(options: VmOptions = {}): Promise<VmHandle> {
   const bootTimeoutMs = options.bootTimeoutMs ?? VM_BOOT_TIMEOUT_MS;
   const runDir = await makeRunDir(`vm-${name.replace(/[^\w.-]/g, '_')}`);
   const serialLogPath = path.join(runDir, 'serial.log');
+  const monitorSocketPath = path.join(runDir, 'monitor.sock');
   const logPath = path.join(runDir, 'qemu.log');
+  // A unix socket's path is limited to 107 bytes (sun_path): fail with the reason, not QEMU's riddle.
+  if (Buffer.byteLength(monitorSocketPath) > 107) {
+    throw new Error(`the VM's monitor socket path is too long for a unix socket (${monitorSocketPath}): run the tests from a shorter checkout path`);
+  }
 
   for (let attempt = 1; ; attempt++) {
     const display = await pickQemuVncDisplay();
     const port = VNC_DISPLAY_PORT_BASE + display;
     const startedAt = Date.now();
     await rm(serialLogPath, { force: true });
+    await rm(monitorSocketPath, { force: true });
     const qemu = spawnTracked(
       qemuPath,
       [
@@ -665,6 +673,7 @@ export async function startVm(options: VmOptions = {}): Promise<VmHandle> {
         '-display', 'none',
         '-vnc', `${LOOPBACK_HOST}:${display}`,
         '-serial', `file:${serialLogPath}`,
+        '-monitor', `unix:${monitorSocketPath},server=on,wait=off`,
       ],
       { logPath },
     );
@@ -701,6 +710,7 @@ export async function startVm(options: VmOptions = {}): Promise<VmHandle> {
       display,
       port,
       serialLogPath,
+      monitorSocketPath,
       pid: qemu.pid ?? -1,
       startupMs,
       async stop() {
@@ -711,6 +721,96 @@ export async function startVm(options: VmOptions = {}): Promise<VmHandle> {
         await removeRunDir(runDir);
       },
     };
+  }
+}
+
+/** QEMU `sendkey` names of the characters {@link typeOnVmConsole} types (US layout; "shift-" adds Shift). */
+const QEMU_KEY_NAMES: Readonly<Record<string, string>> = {
+  ' ': 'spc',
+  '\n': 'ret',
+  '-': 'minus',
+  '=': 'equal',
+  "'": 'apostrophe',
+  '\\': 'backslash',
+  '[': 'bracket_left',
+  ']': 'bracket_right',
+  ';': 'semicolon',
+  ',': 'comma',
+  '.': 'dot',
+  '/': 'slash',
+  '?': 'shift-slash',
+  '"': 'shift-apostrophe',
+  '>': 'shift-dot',
+  '<': 'shift-comma',
+  '|': 'shift-backslash',
+  '_': 'shift-minus',
+  ':': 'shift-semicolon',
+  '!': 'shift-1',
+  '$': 'shift-4',
+  '&': 'shift-7',
+  '*': 'shift-8',
+  '(': 'shift-9',
+  ')': 'shift-0',
+};
+
+/** The QEMU `sendkey` argument that types `character` on a US keyboard. */
+export function qemuKeyName(character: string): string {
+  if (/^[a-z0-9]$/.test(character)) return character;
+  if (/^[A-Z]$/.test(character)) return `shift-${character.toLowerCase()}`;
+  const name = QEMU_KEY_NAMES[character];
+  if (name === undefined) throw new Error(`typeOnVmConsole cannot type ${JSON.stringify(character)}: add its QEMU key name to QEMU_KEY_NAMES`);
+  return name;
+}
+
+const HMP_PROMPT = '(qemu) ';
+const HMP_TIMEOUT_MS = 10_000;
+
+/**
+ * Types text on a lab VM's console out of band — through QEMU's human monitor (`sendkey`, one key at
+ * a time), not through any VNC client — so one VM can be made to differ from the others.
+ */
+export async function typeOnVmConsole(vm: { readonly monitorSocketPath: string }, text: string): Promise<void> {
+  const keys = [...text].map(qemuKeyName);
+  const socket = net.connect(vm.monitorSocketPath);
+  let received = '';
+  let waiter: { count: number; resolve: () => void } | null = null;
+  const prompts = (): number => received.split(HMP_PROMPT).length - 1;
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+    if (waiter !== null && prompts() >= waiter.count) waiter.resolve();
+  });
+  const failed = new Promise<never>((_resolve, reject) => {
+    socket.once('error', (error) => reject(new Error(`cannot reach the VM's QEMU monitor at ${vm.monitorSocketPath}: ${error.message}`, { cause: error })));
+    socket.once('close', () => reject(new Error(`the VM's QEMU monitor closed the connection (got ${JSON.stringify(received.slice(-200))})`)));
+  });
+  failed.catch(() => undefined);
+  const untilPrompts = async (count: number, what: string): Promise<void> => {
+    if (prompts() >= count) return;
+    const reached = new Promise<void>((resolve) => (waiter = { count, resolve }));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the VM's QEMU monitor did not answer ${what} within ${HMP_TIMEOUT_MS} ms (got ${JSON.stringify(received.slice(-200))})`)), HMP_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([reached, failed, timeout]);
+    } finally {
+      clearTimeout(timer);
+      waiter = null;
+    }
+  };
+  try {
+    await untilPrompts(1, 'the connection');
+    for (const [index, key] of keys.entries()) {
+      socket.write(`sendkey ${key}\n`);
+      await untilPrompts(index + 2, `sendkey ${key}`);
+      if (/unknown key|invalid parameter/i.test(received.slice(-200))) throw new Error(`QEMU refused "sendkey ${key}": ${received.slice(-200)}`);
+    }
+    // sendkey holds each key for 100 ms before releasing it: let the last release happen.
+    await sleep(150);
+  } finally {
+    socket.removeAllListeners('close');
+    socket.destroy();
   }
 }
 

@@ -52,6 +52,8 @@ export interface VmDescription {
   host: string;
   port: number;
   serialLogPath: string;
+  /** QEMU's human monitor socket: typeOnVmConsole types on this VM out of band through it. */
+  monitorSocketPath: string;
   pid: number;
 }
 
@@ -118,7 +120,7 @@ export function describeLab(lab: Lab): LabDescription {
       ...(server.password === undefined ? {} : { password: server.password }),
       pid: server.pid,
     })),
-    vms: lab.vms.map((vm) => ({ host: vm.host, port: vm.port, serialLogPath: vm.serialLogPath, pid: vm.pid })),
+    vms: lab.vms.map((vm) => ({ host: vm.host, port: vm.port, serialLogPath: vm.serialLogPath, monitorSocketPath: vm.monitorSocketPath, pid: vm.pid })),
   };
   if (lab.sshd !== undefined) {
     const { host, port, user, identityFile, hostKeyFingerprint } = lab.sshd;
@@ -183,6 +185,7 @@ function parseLabDescription(value: unknown, source: string): LabDescription {
         host: text(item, 'host', where),
         port: integer(item, 'port', where),
         serialLogPath: text(item, 'serialLogPath', where),
+        monitorSocketPath: text(item, 'monitorSocketPath', where),
         pid: integer(item, 'pid', where),
       };
     }),

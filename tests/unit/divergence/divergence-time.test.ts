@@ -208,3 +208,26 @@ describe('divergence over time: blinking cursor', () => {
     assert.deepEqual(replicas.events, []);
   });
 });
+
+describe('divergence over time: when the next decision falls due', () => {
+  it('names the moment a written tile settles, then the moment its disagreement confirms, then nothing', () => {
+    const replicas = settled();
+    replicas.runUntil(5000);
+    assert.equal(replicas.engine.nextDecisionMs, Infinity, 'quiet, agreeing screens: nothing due');
+    replicas.nowMs = 5010;
+    replicas.paint(['r2'], cellRect(2, 1), RED);
+    assert.equal(replicas.engine.nextDecisionMs, 5010 + SETTLE_MS, 'the written tile settles after the settle window');
+    // A tick before then changes nothing and still names the same moment.
+    replicas.events.push(...replicas.engine.tick(5200));
+    assert.equal(replicas.engine.nextDecisionMs, 5010 + SETTLE_MS);
+    // Ticked exactly then: the disagreement is seen on settled screens, and confirms CONFIRM_MS later.
+    replicas.events.push(...replicas.engine.tick(5010 + SETTLE_MS));
+    assert.equal(replicas.engine.nextDecisionMs, 5010 + SETTLE_MS + CONFIRM_MS);
+    assert.equal(replicas.events.length, 0, 'pending, not yet reported');
+    replicas.events.push(...replicas.engine.tick(5010 + SETTLE_MS + CONFIRM_MS));
+    const flagged = replicas.events.find((event) => event.type === 'divergence');
+    assert.ok(flagged?.type === 'divergence', 'flagged at exactly settle + confirm after the write');
+    assert.deepEqual(flagged.divergence.outliers, ['r2']);
+    assert.equal(replicas.engine.nextDecisionMs, Infinity, 'confirmed: nothing more due');
+  });
+});

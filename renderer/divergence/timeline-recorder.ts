@@ -1,0 +1,101 @@
+// Builds the divergence timeline of one open session from the reporter's events: an entry per
+// event, the reporter's own PNG captures turned into object URLs (never captured twice), the evidence
+// folder once the back end answers. Revokes the URLs of dropped entries and all of them on dispose.
+// Runs in the renderer, DOM-free (URLs and the clock passed in): tested in plain Node.
+
+import type { Divergence } from '../../common/divergence';
+import type { ReportedEvent } from './divergence-reporter';
+import { MAX_TIMELINE_ENTRIES, objectUrlsOf, prependTimelineEntry, timelineEntryOf, updateTimelineEntry, withScreenshot, type TimelineEntry } from './timeline';
+
+/** Object URLs (URL.createObjectURL / revokeObjectURL in the page). */
+export interface ObjectUrls {
+  create(blob: Blob): string;
+  revoke(url: string): void;
+}
+
+/** The page's object URLs. */
+export const PAGE_OBJECT_URLS: ObjectUrls = {
+  create: (blob) => URL.createObjectURL(blob),
+  revoke: (url) => URL.revokeObjectURL(url),
+};
+
+/** What the recorder needs. */
+export interface TimelineRecorderOptions {
+  /** Every new list of entries (newest first): the store's setTimeline. */
+  readonly publish: (entries: readonly TimelineEntry[]) => void;
+  readonly urls?: ObjectUrls;
+  /** Wall-clock time in ms. */
+  readonly now?: () => number;
+  readonly maxEntries?: number;
+}
+
+/** The timeline of one session. */
+export class TimelineRecorder {
+  private entries: readonly TimelineEntry[] = [];
+  private nextId = 1;
+  private disposed = false;
+  /** The last report of each divergence still shown (a resolved event names only the id). */
+  private readonly known = new Map<string, Divergence>();
+  private readonly urls: ObjectUrls;
+  private readonly now: () => number;
+
+  constructor(private readonly options: TimelineRecorderOptions) {
+    this.urls = options.urls ?? PAGE_OBJECT_URLS;
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /** The entries now, newest first. */
+  get current(): readonly TimelineEntry[] {
+    return this.entries;
+  }
+
+  /** Adds an entry per reported event (in order) and follows its screenshots and evidence. */
+  record(reported: readonly ReportedEvent[]): void {
+    if (this.disposed || reported.length === 0) return;
+    for (const { event, inputSeq, screens, evidence } of reported) {
+      let resolved: Divergence | undefined;
+      if (event.type === 'divergence') this.known.set(event.divergence.id, event.divergence);
+      if (event.type === 'divergence-resolved') {
+        resolved = this.known.get(event.id);
+        this.known.delete(event.id);
+      }
+      const id = this.nextId++;
+      const entry = timelineEntryOf(event, { id, atMs: this.now(), inputSeq, resolved, screenshotIds: screens.map((screen) => screen.replicaId) });
+      const { entries, dropped } = prependTimelineEntry(this.entries, entry, this.options.maxEntries ?? MAX_TIMELINE_ENTRIES);
+      this.entries = entries;
+      for (const gone of dropped) for (const url of objectUrlsOf(gone)) this.urls.revoke(url);
+      for (const screen of screens) {
+        void screen.png.then(
+          (blob) => this.screenshotArrived(id, screen.replicaId, blob),
+          () => this.screenshotArrived(id, screen.replicaId, null),
+        );
+      }
+      void evidence.then((outcome) => this.change(id, (current) => ({ ...current, evidence: { state: outcome.state, folder: outcome.folder, error: outcome.error } })));
+    }
+    this.options.publish(this.entries);
+  }
+
+  /** Revokes every object URL; nothing is recorded afterwards (late captures are not turned into URLs). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const entry of this.entries) for (const url of objectUrlsOf(entry)) this.urls.revoke(url);
+    this.entries = [];
+    this.known.clear();
+  }
+
+  private screenshotArrived(id: number, replicaId: string, blob: Blob | null): void {
+    // The entry may be gone already (dropped, session closed): then no URL is made at all.
+    if (this.disposed || !this.entries.some((entry) => entry.id === id)) return;
+    const url = blob === null ? null : this.urls.create(blob);
+    this.change(id, (entry) => withScreenshot(entry, replicaId, url));
+  }
+
+  private change(id: number, update: (entry: TimelineEntry) => TimelineEntry): void {
+    if (this.disposed) return;
+    const next = updateTimelineEntry(this.entries, id, update);
+    if (next === this.entries) return;
+    this.entries = next;
+    this.options.publish(this.entries);
+  }
+}

@@ -1,0 +1,145 @@
+// The divergence timeline's data (issue 5): one plain entry per divergence event of the session
+// (new / changed / resolved / consensus), newest first and bounded, with the screenshots taken at
+// confirmation as object URL strings. Pure functions over plain data: tested in plain Node.
+
+import type { Divergence, DivergenceEvent, PixelRect } from '../../common/divergence';
+
+/** Entries kept per session; older ones are dropped (and their object URLs revoked). */
+export const MAX_TIMELINE_ENTRIES = 100;
+/** Regions kept per entry; more are merged into their bounding box (the count stays exact). */
+export const MAX_TIMELINE_REGIONS = 256;
+
+/** What happened. */
+export type TimelineKind = 'new' | 'changed' | 'resolved' | 'consensus';
+
+/** One replica's screen at confirmation. */
+export interface TimelineScreenshot {
+  readonly replicaId: string;
+  /** 'capturing': the PNG is being encoded; 'ready': `url` is an object URL; 'failed': no picture. */
+  readonly state: 'capturing' | 'ready' | 'failed';
+  readonly url: string | null;
+}
+
+/** Where the back end keeps the event's evidence. */
+export interface TimelineEvidence {
+  /** 'pending': not answered yet; 'none': not a new divergence; 'saved': folder started; 'failed': see error. */
+  readonly state: 'pending' | 'none' | 'saved' | 'failed';
+  readonly folder: string | null;
+  readonly error: string | null;
+}
+
+/** One event of the timeline (plain data: the store holds it). */
+export interface TimelineEntry {
+  /** Increasing within a session. */
+  readonly id: number;
+  readonly kind: TimelineKind;
+  /** Wall-clock time of the event (ms since the epoch). */
+  readonly atMs: number;
+  readonly divergenceId: string | null;
+  readonly divergenceKind: 'pixels' | 'size' | null;
+  readonly outliers: readonly string[];
+  readonly agreeing: readonly string[];
+  readonly noMajority: boolean;
+  /** The regions (at most MAX_TIMELINE_REGIONS; see regionCount). */
+  readonly regions: readonly PixelRect[];
+  /** How many regions the engine reported. */
+  readonly regionCount: number;
+  /** The last input sequence number sent when the event fired (none sent: null). */
+  readonly inputSeq: number | null;
+  readonly screenshots: readonly TimelineScreenshot[];
+  readonly evidence: TimelineEvidence;
+}
+
+/** What the caller knows besides the event. */
+export interface TimelineEntryContext {
+  readonly id: number;
+  readonly atMs: number;
+  readonly inputSeq: number | null;
+  /** For 'divergence-resolved': the divergence as last reported (the event carries only its id). */
+  readonly resolved?: Divergence;
+  /** Replicas whose screens are being captured (new divergences). */
+  readonly screenshotIds?: readonly string[];
+}
+
+function keptRegions(regions: readonly PixelRect[]): PixelRect[] {
+  const plain = regions.map((region) => ({ x: region.x, y: region.y, width: region.width, height: region.height }));
+  if (plain.length <= MAX_TIMELINE_REGIONS) return plain;
+  const left = Math.min(...plain.map((region) => region.x));
+  const top = Math.min(...plain.map((region) => region.y));
+  const right = Math.max(...plain.map((region) => region.x + region.width));
+  const bottom = Math.max(...plain.map((region) => region.y + region.height));
+  return [{ x: left, y: top, width: right - left, height: bottom - top }];
+}
+
+/** The entry of one engine event. */
+export function timelineEntryOf(event: DivergenceEvent, context: TimelineEntryContext): TimelineEntry {
+  const divergence = event.type === 'divergence' ? event.divergence : event.type === 'divergence-resolved' ? (context.resolved ?? null) : null;
+  const kind: TimelineKind = event.type === 'divergence' ? event.change : event.type === 'divergence-resolved' ? 'resolved' : 'consensus';
+  const screenshotIds = event.type === 'divergence' && event.change === 'new' ? (context.screenshotIds ?? []) : [];
+  return {
+    id: context.id,
+    kind,
+    atMs: context.atMs,
+    divergenceId: divergence?.id ?? (event.type === 'divergence-resolved' ? event.id : null),
+    divergenceKind: divergence?.kind ?? null,
+    outliers: [...(divergence?.outliers ?? [])],
+    agreeing: [...(divergence?.agreeing ?? [])],
+    noMajority: divergence?.noMajority ?? false,
+    regions: keptRegions(divergence?.regions ?? []),
+    regionCount: divergence?.regions.length ?? 0,
+    inputSeq: context.inputSeq,
+    screenshots: screenshotIds.map((replicaId) => ({ replicaId, state: 'capturing', url: null })),
+    evidence: { state: kind === 'new' ? 'pending' : 'none', folder: null, error: null },
+  };
+}
+
+/** Puts `entry` first and keeps at most `max` entries; returns the entries dropped (oldest). */
+export function prependTimelineEntry(
+  entries: readonly TimelineEntry[],
+  entry: TimelineEntry,
+  max = MAX_TIMELINE_ENTRIES,
+): { readonly entries: readonly TimelineEntry[]; readonly dropped: readonly TimelineEntry[] } {
+  const all = [entry, ...entries];
+  return { entries: all.slice(0, Math.max(0, max)), dropped: all.slice(Math.max(0, max)) };
+}
+
+/** Replaces the entry `id` by `change(entry)` (unchanged when absent, e.g. dropped meanwhile). */
+export function updateTimelineEntry(entries: readonly TimelineEntry[], id: number, change: (entry: TimelineEntry) => TimelineEntry): readonly TimelineEntry[] {
+  const index = entries.findIndex((entry) => entry.id === id);
+  if (index < 0) return entries;
+  const next = [...entries];
+  next[index] = change(entries[index] as TimelineEntry);
+  return next;
+}
+
+/** The entry with one screenshot's outcome. */
+export function withScreenshot(entry: TimelineEntry, replicaId: string, url: string | null): TimelineEntry {
+  return {
+    ...entry,
+    screenshots: entry.screenshots.map((shot) => (shot.replicaId === replicaId ? { replicaId, state: url === null ? 'failed' : 'ready', url } : shot)),
+  };
+}
+
+/** Every object URL an entry holds (to revoke when it goes). */
+export function objectUrlsOf(entry: TimelineEntry): string[] {
+  return entry.screenshots.flatMap((shot) => (shot.url === null ? [] : [shot.url]));
+}
+
+/** One line saying what happened: "Demo 2 is the outlier in 1 region", "All replicas agree again". */
+export function describeTimelineEntry(entry: TimelineEntry, nameOf: (replicaId: string) => string): string {
+  if (entry.kind === 'consensus') return 'All replicas agree again';
+  const names = entry.outliers.map(nameOf);
+  const list = names.length <= 1 ? (names[0] ?? 'a replica') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
+  const where = entry.divergenceKind === 'size' ? 'desktop size' : entry.regionCount === 1 ? '1 region' : `${entry.regionCount} regions`;
+  if (entry.kind === 'resolved') return `${list} ${names.length === 1 ? 'agrees' : 'agree'} again`;
+  if (entry.noMajority) return `No majority: ${list} disagree (${where})`;
+  const verb = entry.kind === 'new' ? (names.length === 1 ? 'diverges' : 'diverge') : names.length === 1 ? 'still diverges, changed' : 'still diverge, changed';
+  return `${list} ${verb} — ${where}`;
+}
+
+/** Which live comparison an entry suggests: its first outlier against its majority (none: the view picks). */
+export function diffTargetOf(entry: TimelineEntry): { readonly subjectId: string; readonly referenceId: string | null } | null {
+  const subjectId = entry.outliers[0];
+  if (subjectId === undefined) return null;
+  return { subjectId, referenceId: entry.noMajority ? (entry.outliers[1] ?? null) : (entry.agreeing[0] ?? null) };
+}
