@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { readFramebuffer, startXvnc, typeWithXdotool, waitForStableFramebuffer, type Framebuffer, type XvncHandle } from '../lab/components';
 import { eventually, launchBrowser, openAppPage, startApp, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import { divergenceStatus, divergentIds, type Region, regionsShown, union, waitForFlag } from './support/divergence-page';
 
 const IDS = ['x1', 'x2', 'x3'] as const;
 /** The xterm's first text line (y 3–15 here: border + one 13 px row of the "fixed" font): the prompt and the first typing. */
@@ -19,22 +20,9 @@ const QUIET_WATCH_MS = 3000;
 /** The toolbar's status when the profile turns comparison off (COMPARISON_OFF_TEXT in renderer/components/toolbar.tsx). */
 const COMPARISON_OFF = /^Comparison is off for this profile/;
 
-interface Region {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function union(regions: readonly Region[]): Region {
-  const left = Math.min(...regions.map((region) => region.x));
-  const top = Math.min(...regions.map((region) => region.y));
-  const right = Math.max(...regions.map((region) => region.x + region.width));
-  const bottom = Math.max(...regions.map((region) => region.y + region.height));
-  return { x: left, y: top, width: right - left, height: bottom - top };
-}
 
 /** The box of the pixels that differ between two same-sized screens outside `ignored`; null when none do. */
 function differenceOutside(a: Framebuffer, b: Framebuffer, ignored: Region): Region | null {
@@ -79,11 +67,6 @@ describe("a profile's divergence settings against real replicas", () => {
     return { app, page };
   }
 
-  const regionsShown = async (page: Page): Promise<Region[]> => JSON.parse((await page.getAttribute('[data-testid="divergence-overlay"]', 'data-regions')) ?? 'null') as Region[];
-  const status = async (page: Page): Promise<string> => (await page.textContent('[data-testid="divergence-status"]')) ?? '';
-  const divergentIds = (page: Page): Promise<string[]> =>
-    page.$$eval('[data-replica-id][data-divergent="true"]', (elements) => elements.map((element) => element.getAttribute('data-replica-id') ?? ''));
-
   before(async () => {
     const started = await Promise.all([startXvnc(), startXvnc(), startXvnc(), launchBrowser()]);
     servers = started.slice(0, 3) as XvncHandle[];
@@ -121,7 +104,7 @@ describe("a profile's divergence settings against real replicas", () => {
     assert.equal(differenceOutside(before, typed, IGNORED), null, `x2 changed on its first line only (changed: ${JSON.stringify(change)})`);
     const deadline = Date.now() + QUIET_WATCH_MS;
     while (Date.now() < deadline) {
-      assert.equal(await status(page), 'All replicas agree', `a difference inside the ignore region was flagged: ${JSON.stringify(await regionsShown(page))}`);
+      assert.equal(await divergenceStatus(page), 'All replicas agree', `a difference inside the ignore region was flagged: ${JSON.stringify(await regionsShown(page))}`);
       await sleep(200);
     }
     assert.doesNotMatch(app.stderr(), /replicas diverge/);
@@ -133,16 +116,11 @@ describe("a profile's divergence settings against real replicas", () => {
     const expected = differenceOutside(reference, diverged, IGNORED);
     assert.ok(expected && expected.y >= IGNORED.height, `x2 now differs below the first line (${JSON.stringify(expected)})`);
 
-    let shown: Region[] = [];
-    const flagged = await eventually(async () => {
-      shown = await regionsShown(page);
-      return shown.length > 0 && (await divergentIds(page)).length > 0;
-    }, FLAG_TIMEOUT_MS);
-    assert.ok(flagged, `nothing was flagged; status: ${await status(page)}`);
+    const shown = await waitForFlag(page, FLAG_TIMEOUT_MS);
     assert.deepEqual(union(shown), expected, `the red regions ${JSON.stringify(shown)} cover exactly the differing pixels outside the ignore region`);
     assert.ok(shown.every((region) => region.y >= IGNORED.y + IGNORED.height), 'no red inside the ignore region');
     assert.deepEqual(await divergentIds(page), ['x2']);
-    assert.match(await status(page), /— xterm 2 is the outlier$/);
+    assert.match(await divergenceStatus(page), /— xterm 2 is the outlier$/);
   });
 
   it('"enabled": false shows the diverged servers without comparing them', async () => {
@@ -150,9 +128,9 @@ describe("a profile's divergence settings against real replicas", () => {
     // The servers still differ (x2 ran "Z" above): with comparison on this is flagged within FLAG_TIMEOUT_MS.
     const [reference, other] = await Promise.all([readFramebuffer(servers[0] as XvncHandle), readFramebuffer(servers[1] as XvncHandle)]);
     assert.ok(differenceOutside(reference, other, { x: 0, y: 0, width: 0, height: 0 }), 'x1 and x2 differ');
-    assert.match(await status(page), COMPARISON_OFF);
+    assert.match(await divergenceStatus(page), COMPARISON_OFF);
     await sleep(QUIET_WATCH_MS);
-    assert.match(await status(page), COMPARISON_OFF);
+    assert.match(await divergenceStatus(page), COMPARISON_OFF);
     assert.deepEqual(await regionsShown(page), []);
     assert.deepEqual(await divergentIds(page), []);
     assert.doesNotMatch(app.stderr(), /replicas diverge/);

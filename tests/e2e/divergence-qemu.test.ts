@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { compareFramebuffers, readFramebuffer, typeOnVmConsole, type Framebuffer } from '../lab/components';
 import { loadLabDescription, type VmDescription } from '../lab/lab';
 import { eventually, launchBrowser, openAppPage, startApp, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import { divergenceStatus, divergentIds, type Region, regionsShown, union, waitForFlag } from './support/divergence-page';
 
 const IDS = ['q1', 'q2', 'q3'] as const;
 /** Settle + confirm + a blink window + ticks and round trips, with room for a loaded machine. */
@@ -26,22 +27,9 @@ const QUIET_WATCH_MS = 5000;
 /** A console read over this long shows its cursor drawn at least once (VGA: ~266 ms on, ~266 ms off). */
 const TEXT_VIEW_MS = 700;
 
-interface Region {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function union(regions: readonly Region[]): Region {
-  const left = Math.min(...regions.map((region) => region.x));
-  const top = Math.min(...regions.map((region) => region.y));
-  const right = Math.max(...regions.map((region) => region.x + region.width));
-  const bottom = Math.max(...regions.map((region) => region.y + region.height));
-  return { x: left, y: top, width: right - left, height: bottom - top };
-}
 
 function contains(outer: Region, inner: Region): boolean {
   return inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
@@ -61,18 +49,6 @@ describe('divergence detection on three QEMU VM consoles with a blinking cursor'
   let app: RunningApp;
   let browser: Browser;
   let page: Page;
-
-  async function regionsShown(): Promise<Region[]> {
-    return JSON.parse((await page.getAttribute('[data-testid="divergence-overlay"]', 'data-regions')) ?? 'null') as Region[];
-  }
-
-  async function status(): Promise<string> {
-    return (await page.textContent('[data-testid="divergence-status"]')) ?? '';
-  }
-
-  async function divergentIds(): Promise<string[]> {
-    return page.$$eval('[data-replica-id][data-divergent="true"]', (elements) => elements.map((element) => element.getAttribute('data-replica-id') ?? ''));
-  }
 
   /**
    * A console as text, whatever its cursor's phase: the brightest value of each byte over reads
@@ -124,7 +100,7 @@ describe('divergence detection on three QEMU VM consoles with a blinking cursor'
   async function staysQuiet(durationMs: number, what: string): Promise<void> {
     const deadline = Date.now() + durationMs;
     while (Date.now() < deadline) {
-      const [text, regions, divergent] = await Promise.all([status(), regionsShown(), divergentIds()]);
+      const [text, regions, divergent] = await Promise.all([divergenceStatus(page), regionsShown(page), divergentIds(page)]);
       assert.equal(text, 'All replicas agree', `${what}: the status changed to "${text}" (regions ${JSON.stringify(regions)})`);
       assert.deepEqual(regions, [], what);
       assert.deepEqual(divergent, [], what);
@@ -206,25 +182,20 @@ describe('divergence detection on three QEMU VM consoles with a blinking cursor'
     assert.ok(everything && smallest);
     assert.ok(everything.height <= CELL_HEIGHT_PX && everything.width <= 2 * CELL_WIDTH_PX, `the difference ${JSON.stringify(everything)} is more than the character's cell and the next one (the cursor)`);
 
-    let shown: Region[] = [];
-    const flagged = await eventually(async () => {
-      shown = await regionsShown();
-      return shown.length > 0 && (await divergentIds()).length > 0;
-    }, FLAG_TIMEOUT_MS);
-    assert.ok(flagged, `nothing was flagged; status: ${await status()}`);
+    const shown = await waitForFlag(page, FLAG_TIMEOUT_MS);
     const red = union(shown);
     assert.ok(contains(red, smallest.box), `the red regions ${JSON.stringify(shown)} cover the character ${JSON.stringify(smallest.box)}`);
     assert.ok(contains(toTiles(everything), red), `the red regions ${JSON.stringify(shown)} stay within the tiles of the differing cells ${JSON.stringify(toTiles(everything))}`);
-    assert.deepEqual(await divergentIds(), ['q2']);
-    assert.match(await status(), /^\d+ regions? disagrees? — VM 2 is the outlier$/);
+    assert.deepEqual(await divergentIds(page), ['q2']);
+    assert.match(await divergenceStatus(page), /^\d+ regions? disagrees? — VM 2 is the outlier$/);
   });
 
   it('returns to consensus once the character is typed on q1 and q3 too', async () => {
     await Promise.all([typeOnVmConsole(vms[0] as VmDescription, 'z'), typeOnVmConsole(vms[2] as VmDescription, 'z')]);
     await consolesAgree('after typing the character on q1 and q3');
-    const agreed = await eventually(async () => (await status()) === 'All replicas agree', FLAG_TIMEOUT_MS);
-    assert.ok(agreed, `still: ${await status()} (regions ${JSON.stringify(await regionsShown())})`);
-    assert.deepEqual(await regionsShown(), []);
-    assert.deepEqual(await divergentIds(), []);
+    const agreed = await eventually(async () => (await divergenceStatus(page)) === 'All replicas agree', FLAG_TIMEOUT_MS);
+    assert.ok(agreed, `still: ${await divergenceStatus(page)} (regions ${JSON.stringify(await regionsShown(page))})`);
+    assert.deepEqual(await regionsShown(page), []);
+    assert.deepEqual(await divergentIds(page), []);
   });
 });

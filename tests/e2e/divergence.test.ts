@@ -13,27 +13,14 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { compareFramebuffers, startXvnc, typeWithXdotool, waitForStableFramebuffer, type Framebuffer, type XvncHandle } from '../lab/components';
 import { eventually, launchBrowser, openAppPage, runCli, startApp, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import { divergenceStatus, divergentIds, type Region, regionsShown, union, waitForFlag } from './support/divergence-page';
 
 const IDS = ['x1', 'x2', 'x3'] as const;
 const PROFILE_NAME = 'divergence e2e';
 /** Settle (400 ms) + confirm (600 ms) + ticks and the page's round trips, with room for a loaded machine. */
 const FLAG_TIMEOUT_MS = 15_000;
 
-interface Region {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
 
-/** The bounding box of regions (exclusive right/bottom as width/height). */
-function union(regions: readonly Region[]): Region {
-  const left = Math.min(...regions.map((region) => region.x));
-  const top = Math.min(...regions.map((region) => region.y));
-  const right = Math.max(...regions.map((region) => region.x + region.width));
-  const bottom = Math.max(...regions.map((region) => region.y + region.height));
-  return { x: left, y: top, width: right - left, height: bottom - top };
-}
 
 /** Decodes a PNG file into a Framebuffer (RGBA). */
 async function readPng(path: string): Promise<Framebuffer> {
@@ -48,18 +35,6 @@ describe('divergence detection against real replicas', () => {
   let page: Page;
   let profilePath: string;
   const dataDir = mkdtempSync(join(tmpdir(), 'retrovisor-data-'));
-
-  async function regionsShown(): Promise<Region[]> {
-    return JSON.parse((await page.getAttribute('[data-testid="divergence-overlay"]', 'data-regions')) ?? 'null') as Region[];
-  }
-
-  async function status(): Promise<string> {
-    return (await page.textContent('[data-testid="divergence-status"]')) ?? '';
-  }
-
-  async function divergentIds(): Promise<string[]> {
-    return page.$$eval('[data-replica-id][data-divergent="true"]', (elements) => elements.map((element) => element.getAttribute('data-replica-id') ?? ''));
-  }
 
   /** Waits until every server's screen is settled and identical; returns x1's. */
   async function settledIdentical(what: string): Promise<Framebuffer> {
@@ -102,9 +77,9 @@ describe('divergence detection against real replicas', () => {
     await settledIdentical('after typing through the composite');
     // Past settle + confirm: a false divergence would be showing by now.
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    assert.equal(await status(), 'All replicas agree');
-    assert.deepEqual(await regionsShown(), []);
-    assert.deepEqual(await divergentIds(), []);
+    assert.equal(await divergenceStatus(page), 'All replicas agree');
+    assert.deepEqual(await regionsShown(page), []);
+    assert.deepEqual(await divergentIds(page), []);
     assert.doesNotMatch(app.stderr(), /replicas diverge/, 'no divergence was reported to the back end');
   });
 
@@ -117,16 +92,11 @@ describe('divergence detection against real replicas', () => {
     // The character's cell and the cursor's next cell: the 12×13 box the lab measured.
     assert.deepEqual({ width: difference.box.width, height: difference.box.height }, { width: 12, height: 13 });
 
-    let shown: Region[] = [];
-    const flagged = await eventually(async () => {
-      shown = await regionsShown();
-      return shown.length > 0 && (await divergentIds()).length > 0;
-    }, FLAG_TIMEOUT_MS);
-    assert.ok(flagged, `nothing was flagged; status: ${await status()}`);
+    const shown = await waitForFlag(page, FLAG_TIMEOUT_MS);
     assert.deepEqual(union(shown), difference.box, `the red regions ${JSON.stringify(shown)} cover exactly the differing cells`);
-    assert.deepEqual(await divergentIds(), ['x2']);
+    assert.deepEqual(await divergentIds(page), ['x2']);
     assert.equal((await page.textContent('[data-replica-id="x2"] [data-testid="divergence-badge"]'))?.trim(), String(shown.length));
-    assert.match(await status(), /^\d+ regions? disagrees? — xterm 2 is the outlier$/);
+    assert.match(await divergenceStatus(page), /^\d+ regions? disagrees? — xterm 2 is the outlier$/);
 
     // Evidence: <data dir>/<profile>/evidence/<time>-<n>/ with the record, three screens and the diff.
     const evidenceRoot = join(dataDir, 'divergence-e2e', 'evidence');
@@ -158,10 +128,10 @@ describe('divergence detection against real replicas', () => {
   it('returns to consensus once every replica shows the same again', async () => {
     await Promise.all([typeWithXdotool(servers[0]?.display as number, 'Z'), typeWithXdotool(servers[2]?.display as number, 'Z')]);
     await settledIdentical('after typing the character on x1 and x3 too');
-    const agreed = await eventually(async () => (await status()) === 'All replicas agree', FLAG_TIMEOUT_MS);
-    assert.ok(agreed, `still: ${await status()}`);
-    assert.deepEqual(await regionsShown(), []);
-    assert.deepEqual(await divergentIds(), []);
+    const agreed = await eventually(async () => (await divergenceStatus(page)) === 'All replicas agree', FLAG_TIMEOUT_MS);
+    assert.ok(agreed, `still: ${await divergenceStatus(page)}`);
+    assert.deepEqual(await regionsShown(page), []);
+    assert.deepEqual(await divergentIds(page), []);
   });
 
   it('`retrovisor run --json` against a diverged set prints the divergence and exits 3', async () => {
