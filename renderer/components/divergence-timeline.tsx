@@ -5,7 +5,7 @@
 
 import { useCallback, useId, useRef, useState, type ReactElement } from 'react';
 import type { PixelRect } from '../../common/divergence';
-import { describeTimelineEntry, diffTargetOf, type TimelineEntry, type TimelineScreenshot } from '../divergence/timeline';
+import { MAX_PICTURED_TIMELINE_ENTRIES, describeTimelineEntry, diffTargetOf, type TimelineEntry, type TimelineScreenshot } from '../divergence/timeline';
 import { useFocusTrap } from '../hooks/use-focus-trap';
 import { useAppStore } from '../store';
 import { DiffIcon } from './divergence-diff-view';
@@ -126,12 +126,15 @@ export function DivergenceTimeline(): ReactElement | null {
 
 function ShotThumbnail({ shot, name, outlier }: { readonly shot: TimelineScreenshot; readonly name: string; readonly outlier: boolean }): ReactElement {
   return (
-    <span className={`timeline-shot${outlier ? ' timeline-shot-outlier' : ''}`} title={name}>
+    <span
+      className={`timeline-shot${outlier ? ' timeline-shot-outlier' : ''}`}
+      title={shot.state === 'released' ? `${name}: only the ${MAX_PICTURED_TIMELINE_ENTRIES} newest events keep their pictures here; this one is in the evidence folder` : name}
+    >
       {shot.url !== null ? (
         <img src={shot.url} alt={`${name}'s screen`} data-testid="timeline-screenshot" data-replica-id={shot.replicaId} draggable={false} />
       ) : (
         <span className="timeline-shot-missing" data-replica-id={shot.replicaId}>
-          {shot.state === 'capturing' ? '…' : 'no picture'}
+          {shot.state === 'capturing' ? '…' : shot.state === 'released' ? 'in evidence' : 'no picture'}
         </span>
       )}
       <span className="timeline-shot-label">{name}</span>

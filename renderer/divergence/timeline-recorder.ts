@@ -5,7 +5,17 @@
 
 import type { Divergence } from '../../common/divergence';
 import type { ReportedEvent } from './divergence-reporter';
-import { MAX_TIMELINE_ENTRIES, objectUrlsOf, prependTimelineEntry, timelineEntryOf, updateTimelineEntry, withScreenshot, type TimelineEntry } from './timeline';
+import {
+  MAX_PICTURED_TIMELINE_ENTRIES,
+  MAX_TIMELINE_ENTRIES,
+  objectUrlsOf,
+  prependTimelineEntry,
+  releaseOldScreenshots,
+  timelineEntryOf,
+  updateTimelineEntry,
+  withScreenshot,
+  type TimelineEntry,
+} from './timeline';
 
 /** Object URLs (URL.createObjectURL / revokeObjectURL in the page). */
 export interface ObjectUrls {
@@ -27,6 +37,8 @@ export interface TimelineRecorderOptions {
   /** Wall-clock time in ms. */
   readonly now?: () => number;
   readonly maxEntries?: number;
+  /** Entries whose screenshots stay in memory (MAX_PICTURED_TIMELINE_ENTRIES). */
+  readonly maxPicturedEntries?: number;
 }
 
 /** The timeline of one session. */
@@ -62,8 +74,10 @@ export class TimelineRecorder {
       const id = this.nextId++;
       const entry = timelineEntryOf(event, { id, atMs: this.now(), inputSeq, resolved, screenshotIds: screens.map((screen) => screen.replicaId) });
       const { entries, dropped } = prependTimelineEntry(this.entries, entry, this.options.maxEntries ?? MAX_TIMELINE_ENTRIES);
-      this.entries = entries;
+      const released = releaseOldScreenshots(entries, this.options.maxPicturedEntries ?? MAX_PICTURED_TIMELINE_ENTRIES);
+      this.entries = released.entries;
       for (const gone of dropped) for (const url of objectUrlsOf(gone)) this.urls.revoke(url);
+      for (const url of released.revoke) this.urls.revoke(url);
       for (const screen of screens) {
         void screen.png.then(
           (blob) => this.screenshotArrived(id, screen.replicaId, blob),
@@ -85,8 +99,10 @@ export class TimelineRecorder {
   }
 
   private screenshotArrived(id: number, replicaId: string, blob: Blob | null): void {
-    // The entry may be gone already (dropped, session closed): then no URL is made at all.
-    if (this.disposed || !this.entries.some((entry) => entry.id === id)) return;
+    // The entry may be gone already (dropped, session closed) or its pictures let go: then no URL is made at all.
+    const entry = this.entries.find((candidate) => candidate.id === id);
+    if (this.disposed || entry === undefined) return;
+    if (entry.screenshots.some((shot) => shot.replicaId === replicaId && shot.state === 'released')) return;
     const url = blob === null ? null : this.urls.create(blob);
     this.change(id, (entry) => withScreenshot(entry, replicaId, url));
   }

@@ -6,6 +6,12 @@ import type { Divergence, DivergenceEvent, PixelRect } from '../../common/diverg
 
 /** Entries kept per session; older ones are dropped (and their object URLs revoked). */
 export const MAX_TIMELINE_ENTRIES = 100;
+/**
+ * Entries whose screenshots stay in memory (the newest ones that have any): a replica that keeps
+ * diverging anew must not pile up 100 × N full-screen PNGs. Older entries keep their text; their
+ * pictures stay in the evidence folder on disk.
+ */
+export const MAX_PICTURED_TIMELINE_ENTRIES = 20;
 /** Regions kept per entry; more are merged into their bounding box (the count stays exact). */
 export const MAX_TIMELINE_REGIONS = 256;
 
@@ -15,8 +21,11 @@ export type TimelineKind = 'new' | 'changed' | 'resolved' | 'consensus';
 /** One replica's screen at confirmation. */
 export interface TimelineScreenshot {
   readonly replicaId: string;
-  /** 'capturing': the PNG is being encoded; 'ready': `url` is an object URL; 'failed': no picture. */
-  readonly state: 'capturing' | 'ready' | 'failed';
+  /**
+   * 'capturing': the PNG is being encoded; 'ready': `url` is an object URL; 'failed': no picture;
+   * 'released': let go to bound memory (MAX_PICTURED_TIMELINE_ENTRIES; the evidence folder has it).
+   */
+  readonly state: 'capturing' | 'ready' | 'failed' | 'released';
   readonly url: string | null;
 }
 
@@ -118,6 +127,28 @@ export function withScreenshot(entry: TimelineEntry, replicaId: string, url: str
     ...entry,
     screenshots: entry.screenshots.map((shot) => (shot.replicaId === replicaId ? { replicaId, state: url === null ? 'failed' : 'ready', url } : shot)),
   };
+}
+
+/**
+ * Lets go of the screenshots of every entry past the `keep` newest that have screenshots; returns the
+ * entries and the object URLs to revoke. Entries without screenshots (resolved, consensus) do not count.
+ */
+export function releaseOldScreenshots(
+  entries: readonly TimelineEntry[],
+  keep = MAX_PICTURED_TIMELINE_ENTRIES,
+): { readonly entries: readonly TimelineEntry[]; readonly revoke: readonly string[] } {
+  let pictured = 0;
+  const revoke: string[] = [];
+  let changed = false;
+  const next = entries.map((entry) => {
+    if (!entry.screenshots.some((shot) => shot.state !== 'released')) return entry;
+    pictured += 1;
+    if (pictured <= keep) return entry;
+    changed = true;
+    revoke.push(...objectUrlsOf(entry));
+    return { ...entry, screenshots: entry.screenshots.map((shot) => ({ replicaId: shot.replicaId, state: 'released' as const, url: null })) };
+  });
+  return { entries: changed ? next : entries, revoke };
 }
 
 /** Every object URL an entry holds (to revoke when it goes). */

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import type { Divergence, DivergenceEvent } from '../../../common/divergence';
 import type { EvidenceOutcome, ReportedEvent } from '../../../renderer/divergence/divergence-reporter';
 import { DivergenceReporter } from '../../../renderer/divergence/divergence-reporter';
-import { describeTimelineEntry, diffTargetOf, prependTimelineEntry, timelineEntryOf } from '../../../renderer/divergence/timeline';
+import { describeTimelineEntry, diffTargetOf, prependTimelineEntry, timelineEntryOf, type TimelineEntry } from '../../../renderer/divergence/timeline';
 import { TimelineRecorder, type ObjectUrls } from '../../../renderer/divergence/timeline-recorder';
 import { createAppStore } from '../../../renderer/store';
 
@@ -105,6 +105,48 @@ describe('TimelineRecorder', () => {
     release(png());
     await settle();
     assert.equal(urls.live.size, 0, 'a capture finishing after dispose makes no URL');
+  });
+
+  it('keeps pictures in memory for the newest pictured entries only; older ones keep their text', async () => {
+    const urls = new FakeUrls();
+    let shown: readonly TimelineEntry[] = [];
+    const recorder = new TimelineRecorder({ publish: (entries) => (shown = entries), urls, maxPicturedEntries: 2 });
+    const newOne = (id: string): ReportedEvent =>
+      reported({ type: 'divergence', change: 'new', divergence: { ...D1, id }, atMs: 1 }, [
+        { replicaId: 'r1', png: Promise.resolve(png()) },
+        { replicaId: 'r2', png: Promise.resolve(png()) },
+      ]);
+    recorder.record([newOne('d1')]);
+    await settle();
+    recorder.record([newOne('d2')]);
+    // A resolved entry has no pictures: it does not count against the bound.
+    recorder.record([reported({ type: 'divergence-resolved', id: 'd2', atMs: 2 })]);
+    await settle();
+    assert.equal(urls.live.size, 4);
+    recorder.record([newOne('d3')]);
+    await settle();
+    assert.deepEqual(urls.revoked, ['blob:test/1', 'blob:test/2'], 'd1’s two pictures are let go');
+    assert.deepEqual(
+      shown.map((entry) => [entry.divergenceId, entry.screenshots.map((shot) => shot.state).join(',')]),
+      [
+        ['d3', 'ready,ready'],
+        ['d2', ''],
+        ['d2', 'ready,ready'],
+        ['d1', 'released,released'],
+      ],
+    );
+    assert.equal(describeTimelineEntry(shown[3] as TimelineEntry, (id) => id), 'r2 diverges — 1 region', 'the released entry keeps its text');
+    // A capture that finishes after its entry's pictures were let go makes no URL.
+    let late: (blob: Blob) => void = () => undefined;
+    recorder.record([reported({ type: 'divergence', change: 'new', divergence: { ...D1, id: 'd4' }, atMs: 1 }, [{ replicaId: 'r1', png: new Promise<Blob>((resolve) => (late = resolve)) }])]);
+    recorder.record([newOne('d5')]);
+    recorder.record([newOne('d6')]);
+    await settle();
+    late(png());
+    await settle();
+    assert.equal(shown.find((entry) => entry.divergenceId === 'd4')?.screenshots[0]?.state, 'released');
+    assert.equal(urls.live.size, 4, 'd5 and d6 keep two pictures each; nothing else is held');
+    recorder.dispose();
   });
 
   it('gets the reporter’s own captures: one capture per replica serves the evidence and the timeline', async () => {
