@@ -34,7 +34,15 @@ export function DiffIcon({ size = 16 }: { readonly size?: number }): ReactElemen
 type ViewResult =
   | { readonly status: 'waiting' }
   | { readonly status: 'unavailable'; readonly message: string }
-  | { readonly status: 'compared'; readonly differingPixels: number; readonly regions: readonly PixelRect[]; readonly width: number; readonly height: number }
+  | {
+      readonly status: 'compared';
+      readonly differingPixels: number;
+      readonly toleratedPixels: number;
+      readonly ignoredPixels: number;
+      readonly regions: readonly PixelRect[];
+      readonly width: number;
+      readonly height: number;
+    }
   | { readonly status: 'size-mismatch'; readonly message: string };
 
 /** The screens read for the last result (component state, never the store). */
@@ -82,6 +90,7 @@ function DiffDialog({ target }: { readonly target: DiffViewTarget }): ReactEleme
   const divergences = useAppStore((state) => state.divergences);
   const compositeReferenceId = useAppStore((state) => state.referenceId);
   const connectedIds = useAppStore(useShallow((state) => state.replicaIds.filter((id) => state.replicas[id]?.stateName === 'connected')));
+  const settings = useAppStore((state) => state.session?.divergence ?? null);
   const subjectId = target.subjectId;
   const choice: DiffReferenceChoice | { referenceId: string; reason: 'chosen' } =
     target.referenceId !== null ? { referenceId: target.referenceId, reason: 'chosen' } : defaultDiffReference(subjectId, divergences, connectedIds, compositeReferenceId);
@@ -135,9 +144,21 @@ function DiffDialog({ target }: { readonly target: DiffViewTarget }): ReactEleme
       }
       const diff = lastDiff !== null && lastDiff.width === subjectPixels.width && lastDiff.height === subjectPixels.height ? lastDiff : new ImageData(subjectPixels.width, subjectPixels.height);
       lastDiff = diff;
-      const outcome = diffImages(subjectPixels, referencePixels, diff.data);
+      // The same rules as the engine: the profile's colour tolerance and ignore regions.
+      const outcome = diffImages(subjectPixels, referencePixels, diff.data, { maxChannelDelta: settings?.tolerance?.maxChannelDelta ?? null, ignoreRegions: settings?.ignoreRegions ?? [] });
       if (outcome.kind !== 'compared') return;
-      publish({ status: 'compared', differingPixels: outcome.differingPixels, regions: outcome.regions, width: outcome.width, height: outcome.height }, { subject: subjectPixels, reference: referencePixels, diff });
+      publish(
+        {
+          status: 'compared',
+          differingPixels: outcome.differingPixels,
+          toleratedPixels: outcome.toleratedPixels,
+          ignoredPixels: outcome.ignoredPixels,
+          regions: outcome.regions,
+          width: outcome.width,
+          height: outcome.height,
+        },
+        { subject: subjectPixels, reference: referencePixels, diff },
+      );
     };
     const scheduler = new DiffRefreshScheduler(compute, { intervalMs: DIFF_REFRESH_MS });
     const unsubscribe = workspace.screenUpdates.subscribe((replicaId) => {
@@ -150,7 +171,7 @@ function DiffDialog({ target }: { readonly target: DiffViewTarget }): ReactEleme
     };
     // `replicas` changes on any replica's state: only the two compared replicas' liveness restarts this.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [workspace, subjectId, referenceId, subjectLive, referenceLive]);
+  }, [workspace, subjectId, referenceId, subjectLive, referenceLive, settings]);
 
   // In size-mismatch there is no diff picture: the view falls back to k's screen.
   const shownMode: DiffMode = mode === 'diff' && result.status === 'size-mismatch' ? 'subject' : mode;
@@ -216,7 +237,12 @@ function DiffDialog({ target }: { readonly target: DiffViewTarget }): ReactEleme
             <h2 id={`${ids}-title`} className="diff-title">
               {subjectName} <span className="diff-title-against">against</span> {referenceName ?? '…'}
             </h2>
-            <p className="diff-subtitle">Reference: {REASON_TEXT[choice.reason]} · live, refreshed after screen updates</p>
+            <p className="diff-subtitle" data-testid="diff-subtitle">
+              Reference: {REASON_TEXT[choice.reason]} · live, refreshed after screen updates
+              {settings?.tolerance ? ` · colour tolerance ${settings.tolerance.maxChannelDelta}` : ''}
+              {result.status === 'compared' && result.toleratedPixels > 0 ? ` (${result.toleratedPixels.toLocaleString('en-US')} pixels within it)` : ''}
+              {result.status === 'compared' && result.ignoredPixels > 0 ? ` · ${result.ignoredPixels.toLocaleString('en-US')} pixels in ignore regions not compared` : ''}
+            </p>
           </div>
           <span className={`diff-count${result.status === 'compared' && result.differingPixels > 0 ? ' diff-count-differs' : ''}`} data-testid="diff-count" role="status">
             {summary}
@@ -266,6 +292,11 @@ function DiffDialog({ target }: { readonly target: DiffViewTarget }): ReactEleme
               <span className="diff-swatch diff-swatch-equal" /> equal (dimmed)
               <span className="diff-swatch diff-swatch-differs" /> differs
               <span className="diff-swatch diff-swatch-region" /> region
+              {settings !== null && settings.ignoreRegions.length > 0 ? (
+                <>
+                  <span className="diff-swatch diff-swatch-ignored" /> ignored
+                </>
+              ) : null}
             </span>
           ) : null}
         </div>

@@ -1,6 +1,7 @@
-// The diff view's pixel logic (issue 5): compares two RGBA screens exactly, counts the differing
-// pixels, groups them into outlined regions and paints the diff picture (equal pixels dimmed to grey,
-// differing pixels in one strong colour). Runs in the renderer, DOM-free: tested in plain Node.
+// The diff view's pixel logic (issue 5): compares two RGBA screens (exactly, or under the profile's
+// colour tolerance, skipping its ignore regions), counts the differing pixels, groups them into
+// outlined regions and paints the diff picture (equal pixels dimmed to grey, differing pixels in one
+// strong colour, ignored pixels tinted blue). Runs in the renderer, DOM-free: tested in plain Node.
 
 import type { PixelRect } from '../../common/divergence';
 
@@ -13,6 +14,8 @@ export interface RgbaImage {
 
 /** Differing pixels are painted in this colour (RGBA): saturated, while every equal pixel is grey. */
 export const DIFF_HIGHLIGHT_RGBA: readonly [number, number, number, number] = [255, 36, 92, 255];
+/** Pixels inside an ignore region are painted in this tint (RGB, scaled by their luma). */
+export const DIFF_IGNORED_TINT: readonly [number, number, number] = [60, 90, 150];
 /** Differences closer than this many pixels (one grid cell) are outlined as one region. */
 export const DIFF_CELL_PX = 16;
 /** Most regions returned (a screen differing everywhere would otherwise give thousands of boxes). */
@@ -24,8 +27,12 @@ export type DiffOutcome =
       readonly kind: 'compared';
       readonly width: number;
       readonly height: number;
-      /** Pixels whose RGBA differs (exact comparison). */
+      /** Pixels that differ: any RGBA bit, or beyond the tolerance's channel delta (ignored pixels never count). */
       readonly differingPixels: number;
+      /** Pixels that differ but within the tolerance's channel delta (0 without a tolerance). */
+      readonly toleratedPixels: number;
+      /** Pixels inside the ignore regions (not compared). */
+      readonly ignoredPixels: number;
       /** Tight boxes around groups of differing pixels, top to bottom; at most MAX_DIFF_REGIONS. */
       readonly regions: readonly PixelRect[];
       /** More groups than MAX_DIFF_REGIONS existed: the last region is the bounding box of the rest. */
@@ -63,12 +70,44 @@ function words(data: Uint8ClampedArray | Uint8Array): Uint32Array {
   return new Uint32Array(copy.buffer);
 }
 
+/** How the diff view compares: the session profile's tolerance and ignore regions (docs/profiles.md). */
+export interface DiffOptions {
+  /** A pixel differs when its R, G or B differs by more than this (alpha ignored); null: any bit. */
+  readonly maxChannelDelta?: number | null;
+  /** Framebuffer rectangles never compared. */
+  readonly ignoreRegions?: readonly PixelRect[];
+}
+
+/** One byte per pixel: 1 inside an ignore region. Null when there is none. */
+function ignoreMask(width: number, height: number, regions: readonly PixelRect[]): Uint8Array | null {
+  if (regions.length === 0) return null;
+  const mask = new Uint8Array(width * height);
+  for (const region of regions) {
+    const left = Math.max(0, region.x);
+    const top = Math.max(0, region.y);
+    const right = Math.min(width, region.x + region.width);
+    const bottom = Math.min(height, region.y + region.height);
+    for (let y = top; y < bottom; y++) mask.fill(1, y * width + left, y * width + Math.max(left, right));
+  }
+  return mask;
+}
+
+/** The largest of the R, G, B differences of two RGBA words (alpha ignored). */
+function channelDelta(a: number, b: number): number {
+  const r = Math.abs((a & 0xff) - (b & 0xff));
+  const g = Math.abs(((a >>> 8) & 0xff) - ((b >>> 8) & 0xff));
+  const bl = Math.abs(((a >>> 16) & 0xff) - ((b >>> 16) & 0xff));
+  return r > g ? (r > bl ? r : bl) : g > bl ? g : bl;
+}
+
 /**
- * Compares `subject` with `reference` exactly. With `out` (width × height × 4 bytes, e.g. an
- * ImageData's data), paints the diff picture there: equal pixels as the subject's pixel in dimmed
- * grey, differing pixels in DIFF_HIGHLIGHT_RGBA. Screens of different sizes are not compared.
+ * Compares `subject` with `reference`: exactly, or under `options` (a channel-delta tolerance;
+ * ignore regions, never compared). With `out` (width × height × 4 bytes, e.g. an ImageData's data),
+ * paints the diff picture there: equal and tolerated pixels as the subject's pixel in dimmed grey,
+ * ignored pixels tinted DIFF_IGNORED_TINT, differing pixels in DIFF_HIGHLIGHT_RGBA. Screens of
+ * different sizes are not compared.
  */
-export function diffImages(subject: RgbaImage, reference: RgbaImage, out?: Uint8ClampedArray | Uint8Array): DiffOutcome {
+export function diffImages(subject: RgbaImage, reference: RgbaImage, out?: Uint8ClampedArray | Uint8Array, options: DiffOptions = {}): DiffOutcome {
   checkImage(subject, 'subject');
   checkImage(reference, 'reference');
   if (subject.width !== reference.width || subject.height !== reference.height) {
@@ -82,6 +121,11 @@ export function diffImages(subject: RgbaImage, reference: RgbaImage, out?: Uint8
   const b = words(reference.data);
   const source = subject.data;
   const [hr, hg, hb, ha] = DIFF_HIGHLIGHT_RGBA;
+  const [ir, ig, ib] = DIFF_IGNORED_TINT;
+  const maxDelta = options.maxChannelDelta ?? null;
+  const mask = ignoreMask(width, height, options.ignoreRegions ?? []);
+  let toleratedPixels = 0;
+  let ignoredPixels = 0;
 
   const cellsX = Math.ceil(width / DIFF_CELL_PX);
   const cellsY = Math.ceil(height / DIFF_CELL_PX);
@@ -98,7 +142,22 @@ export function diffImages(subject: RgbaImage, reference: RgbaImage, out?: Uint8
     for (let x = 0; x < width; x++) {
       const index = rowStart + x;
       const offset = index * 4;
-      if (a[index] === b[index]) {
+      if (mask !== null && mask[index] === 1) {
+        ignoredPixels++;
+        if (out !== undefined) {
+          const luma = ((source[offset] as number) * 77 + (source[offset + 1] as number) * 150 + (source[offset + 2] as number) * 29) >> 8;
+          const scale = 96 + ((luma * 96) >> 8);
+          out[offset] = (ir * scale) >> 8;
+          out[offset + 1] = (ig * scale) >> 8;
+          out[offset + 2] = (ib * scale) >> 8;
+          out[offset + 3] = 255;
+        }
+        continue;
+      }
+      const same = a[index] === b[index];
+      const tolerated = !same && maxDelta !== null && channelDelta(a[index] as number, b[index] as number) <= maxDelta;
+      if (tolerated) toleratedPixels++;
+      if (same || tolerated) {
         if (out !== undefined) {
           // Luma (BT.601 weights) scaled into a dark band: the picture stays readable, never colourful.
           const luma = ((source[offset] as number) * 77 + (source[offset + 1] as number) * 150 + (source[offset + 2] as number) * 29) >> 8;
@@ -131,7 +190,7 @@ export function diffImages(subject: RgbaImage, reference: RgbaImage, out?: Uint8
     }
   }
   const { regions, merged } = groupCells(cellsX, cellsY, minX, maxX, minY, maxY);
-  return { kind: 'compared', width, height, differingPixels, regions, regionsMerged: merged };
+  return { kind: 'compared', width, height, differingPixels, toleratedPixels, ignoredPixels, regions, regionsMerged: merged };
 }
 
 /** Joins touching cells (8 neighbours) that hold differences into regions: the union of their boxes. */

@@ -45,6 +45,19 @@ function differenceOutside(a: Framebuffer, b: Framebuffer, ignored: Region): Reg
   return right < 0 ? null : { x: left, y: top, width: right - left + 1, height: bottom - top + 1 };
 }
 
+/** How many pixels differ (any RGBA byte) between two same-sized screens outside `ignored`. */
+function countOutside(a: Framebuffer, b: Framebuffer, ignored: Region): number {
+  let count = 0;
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      if (x >= ignored.x && x < ignored.x + ignored.width && y >= ignored.y && y < ignored.y + ignored.height) continue;
+      const offset = (y * a.width + x) * 4;
+      if (a.rgba.subarray(offset, offset + 4).some((byte, index) => byte !== b.rgba[offset + index])) count++;
+    }
+  }
+  return count;
+}
+
 describe("a profile's divergence settings against real replicas", () => {
   let servers: XvncHandle[];
   let browser: Browser;
@@ -121,6 +134,15 @@ describe("a profile's divergence settings against real replicas", () => {
     assert.ok(shown.every((region) => region.y >= IGNORED.y + IGNORED.height), 'no red inside the ignore region');
     assert.deepEqual(await divergentIds(page), ['x2']);
     assert.match(await divergenceStatus(page), /— xterm 2 is the outlier$/);
+
+    // The diff view follows the same profile: pixels in the ignore region are not counted.
+    await page.click('[data-replica-id="x2"] [data-testid="open-diff"]');
+    await page.waitForSelector('[data-testid="diff-view"][data-state="compared"]', { timeout: 10_000 });
+    assert.equal(await page.getAttribute('[data-testid="diff-view"]', 'data-reference-id'), 'x1');
+    assert.equal(Number(await page.getAttribute('[data-testid="diff-view"]', 'data-differing-pixels')), countOutside(reference, diverged, IGNORED));
+    assert.match((await page.textContent('[data-testid="diff-subtitle"]')) ?? '', new RegExp(`${(IGNORED.width * IGNORED.height).toLocaleString('en-US')} pixels in ignore regions not compared`));
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="diff-view"]', { state: 'detached', timeout: 5000 });
   });
 
   it('"enabled": false shows the diverged servers without comparing them', async () => {

@@ -46,6 +46,36 @@ describe('diffImages', () => {
     assert.deepEqual(highlighted, [4 * 64 + 3, 4 * 64 + 5, 47 * 64 + 63]);
   });
 
+  it("follows the profile: differences within the colour tolerance and inside ignore regions are not counted", () => {
+    const a = image(64, 48);
+    const b = image(64, 48);
+    paint(b, 1, 1, [48, 80, 120, 255]); // red +8: within a tolerance of 8
+    paint(b, 2, 1, [40, 71, 120, 255]); // green -9: beyond it
+    paint(b, 3, 1, [40, 80, 120, 0]); // alpha only: never a difference under a tolerance
+    paint(b, 20, 20, [255, 255, 255, 255]); // inside the ignore region
+    paint(b, 40, 40, [255, 255, 255, 255]); // outside it
+    const out = new Uint8ClampedArray(a.data.length);
+    const outcome = diffImages(a, b, out, { maxChannelDelta: 8, ignoreRegions: [{ x: 16, y: 16, width: 8, height: 8 }] });
+    assert.ok(outcome.kind === 'compared');
+    assert.equal(outcome.differingPixels, 2, 'green -9 and the pixel outside the ignore region');
+    assert.equal(outcome.toleratedPixels, 2, 'red +8 and the alpha-only pixel');
+    assert.equal(outcome.ignoredPixels, 64);
+    assert.deepEqual(outcome.regions, [
+      { x: 2, y: 1, width: 1, height: 1 },
+      { x: 40, y: 40, width: 1, height: 1 },
+    ]);
+    const at = (x: number, y: number): number[] => [...out.subarray((y * 64 + x) * 4, (y * 64 + x) * 4 + 4)];
+    assert.deepEqual(at(2, 1), [...DIFF_HIGHLIGHT_RGBA]);
+    assert.notDeepEqual(at(1, 1), [...DIFF_HIGHLIGHT_RGBA], 'a tolerated pixel is not highlighted');
+    const ignored = at(20, 20);
+    assert.ok((ignored[2] as number) > (ignored[0] as number), `an ignored pixel is tinted blue, got ${ignored.join()}`);
+    // Exact comparison of the same screens counts every changed pixel outside the ignore region.
+    const exact = diffImages(a, b, undefined, { ignoreRegions: [{ x: 16, y: 16, width: 8, height: 8 }] });
+    assert.ok(exact.kind === 'compared');
+    assert.equal(exact.differingPixels, 4);
+    assert.equal(exact.toleratedPixels, 0);
+  });
+
   it('groups nearby differences into one tight region and far ones into separate regions', () => {
     const a = image(200, 100);
     const b = image(200, 100);
