@@ -268,6 +268,11 @@ export const TOUR_STEPS: readonly TourStep[] = [
     async run({ page, backend, note }) {
       const lab = runningLab(backend);
       const others = lab.replicas.map((replica) => replica.id).filter((id) => id !== FAULTY_REPLICA);
+      // The previous step leaves the diff view open (a modal): close it.
+      if ((await page.getByTestId('diff-view').count()) > 0) {
+        await page.keyboard.press('Escape');
+        await page.getByTestId('diff-view').waitFor({ state: 'detached', timeout: 5_000 });
+      }
       await selectReplica(page, FAULTY_REPLICA);
       await panel(page).getByTestId('demo-banner-input').fill(BANNER_TEXT);
       await panel(page).getByTestId('demo-banner-apply').click();
@@ -319,6 +324,40 @@ export const TOUR_STEPS: readonly TourStep[] = [
     },
   },
   {
+    id: 'divergence-views',
+    title: `The timeline and the diff view show what ${FAULTY_REPLICA} got wrong`,
+    description: `Opens the divergence timeline: the banner's divergence is listed with every replica's screen at that moment. Then opens the diff view on ${FAULTY_REPLICA}: its screen against a replica of the majority, the differing pixels highlighted and counted.`,
+    needs: ['divergence-flag'],
+    timeoutMs: 20_000,
+    async run({ page, backend, note }) {
+      const lab = runningLab(backend);
+      await page.getByTestId('timeline-toggle').click();
+      const entry = page.locator(`[data-testid="timeline-entry"][data-kind="new"][data-outliers="${FAULTY_REPLICA}"]`).first();
+      await entry.waitFor({ timeout: 10_000 });
+      const pictures = entry.locator('[data-testid="timeline-screenshot"]');
+      await pictures.nth(lab.replicas.length - 1).waitFor({ timeout: 10_000 });
+      note(`The timeline lists the divergence of ${FAULTY_REPLICA} with ${await pictures.count()} screens captured when it was confirmed.`);
+      await page.locator(`.thumbnail[data-replica-id="${FAULTY_REPLICA}"] [data-testid="open-diff"]`).click();
+      const view = page.locator('[data-testid="diff-view"][data-state="compared"]');
+      await view.waitFor({ timeout: 10_000 });
+      const referenceId = (await view.getAttribute('data-reference-id')) ?? '';
+      check(referenceId !== '' && referenceId !== FAULTY_REPLICA, `the diff view compares ${FAULTY_REPLICA} against "${referenceId}"`);
+      // The view shows live pixels: a blinking cursor caught in different phases counts too, so its count
+      // and the guests' are compared until both saw the same phase (the view refreshes ≤ 250 ms after an update).
+      let counted = -1;
+      let expected = -2;
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        counted = Number(await page.getAttribute('[data-testid="diff-view"]', 'data-differing-pixels'));
+        expected = countDifferences(guestOf(lab, FAULTY_REPLICA).pixels, guestOf(lab, referenceId).pixels);
+        if (counted === expected) break;
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+      check(counted === expected, `the diff view counts ${counted} differing pixels; the guests differ in ${expected}`);
+      note(`The diff view shows ${FAULTY_REPLICA} against ${referenceId}: ${counted} differing pixels, exactly where the guests differ. It stays open for the screenshot; the next step closes it.`);
+    },
+  },
+  {
     id: 'fault-crash',
     title: `A crash takes ${FAULTY_REPLICA} down, the others stay`,
     description: `From the demo panel, crashes ${FAULTY_REPLICA}'s hypervisor: its VNC server disappears; RetroVisor shows it reconnecting while the other replicas stay connected.`,
@@ -327,6 +366,11 @@ export const TOUR_STEPS: readonly TourStep[] = [
     async run({ page, backend, note }) {
       const lab = runningLab(backend);
       const others = lab.replicas.map((replica) => replica.id).filter((id) => id !== FAULTY_REPLICA);
+      // The previous step leaves the diff view open (a modal): close it.
+      if ((await page.getByTestId('diff-view').count()) > 0) {
+        await page.keyboard.press('Escape');
+        await page.getByTestId('diff-view').waitFor({ state: 'detached', timeout: 5_000 });
+      }
       await selectReplica(page, FAULTY_REPLICA);
       await panel(page).getByTestId('demo-crash').click();
       await panel(page).locator(`[data-testid="demo-replica-tab"][data-demo-replica-id="${FAULTY_REPLICA}"][data-domain-state="crashed"]`).waitFor({ timeout: GUEST_TIMEOUT_MS });
