@@ -11,6 +11,7 @@ import packageJson from '../package.json';
 import { createBackend } from './backend';
 import { startBrowserShell } from './browser-shell';
 import { QUIET_CHROMIUM_FLAGS, findChromium } from './chromium';
+import { launchYieldingToBackend } from './process-priority';
 import { findElectronRuntime } from './electron-runtime';
 import { runLabCommand } from './lab-command';
 import { InputScriptFileError, loadInputScriptFile } from './input-script-file';
@@ -105,7 +106,8 @@ async function serve(options: { profilePath?: string; demo: boolean; port?: numb
       process.stdout.write('No display ($DISPLAY is not set): open the address above in a browser.\n');
     } else {
       browserProfile = mkdtempSync(join(tmpdir(), 'retrovisor-window-'));
-      appWindow = spawn(browser, [`--app=${shell.url}`, `--user-data-dir=${browserProfile}`, ...QUIET_CHROMIUM_FLAGS], { stdio: 'ignore' });
+      // The renderer yields to the back end's input fan-out loop (main/process-priority.ts).
+      appWindow = await launchYieldingToBackend(() => spawn(browser, [`--app=${shell.url}`, `--user-data-dir=${browserProfile}`, ...QUIET_CHROMIUM_FLAGS], { stdio: 'ignore' }));
       appWindow.on('error', (error) => options.logger.warn('could not open the app window', { error: error.message }));
     }
   }

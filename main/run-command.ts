@@ -9,6 +9,7 @@ import { formatProblems } from '../common/profile';
 import { createBackend } from './backend';
 import { startBrowserShell } from './browser-shell';
 import { CHROMIUM_INSTALL_HINT, HEADLESS_CHROMIUM_FLAGS, findChromium } from './chromium';
+import { launchYieldingToBackend } from './process-priority';
 import type { Logger } from './logger';
 
 export interface RunOptions {
@@ -128,11 +129,14 @@ export async function runHeadless(options: RunOptions): Promise<number> {
   let browser: Browser | null = null;
   let failure: string | null = null;
   try {
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: [...HEADLESS_CHROMIUM_FLAGS],
-    });
+    // The renderer yields to the back end's input fan-out loop (main/process-priority.ts).
+    browser = await launchYieldingToBackend(() =>
+      chromium.launch({
+        executablePath,
+        headless: true,
+        args: [...HEADLESS_CHROMIUM_FLAGS],
+      }),
+    );
     const page = await browser.newPage();
     page.on('pageerror', (error) => logger.error('renderer error', { error: error.message }));
     page.on('crash', () => {

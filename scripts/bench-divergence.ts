@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { CONFIRM_MS, SETTLE_MS } from '../common/divergence';
 import { CHROMIUM_INSTALL_HINT, QUIET_CHROMIUM_FLAGS, findChromium } from '../main/chromium';
+import { launchYieldingToBackend } from '../main/process-priority';
 import { startDemoLab, type DemoLab } from '../main/demo/demo-lab';
 import type { ProbeRecords, TickTiming, UpdateTiming } from '../renderer/divergence/bench-probe';
 
@@ -479,7 +480,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' } } });
   const executablePath = findChromium();
   if (executablePath === null) throw new Error(`no Chromium or Chrome found: ${CHROMIUM_INSTALL_HINT} (or set RETROVISOR_CHROMIUM)`);
-  const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS] });
+  const browser = await launchYieldingToBackend(() => chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS] }));
   try {
     console.log(`# ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
     await runDivergenceBenchmark(browser, divergenceBenchOptions(values));

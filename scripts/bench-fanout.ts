@@ -15,7 +15,9 @@
 // on loopback every write of the back end wakes a receiver that may preempt it between two of its N
 // writes — in a deployment the replicas are other machines. `batch` puts the apparatus (this process
 // and the tap, all threads) under SCHED_BATCH (chrt; unprivileged), whose wakeups do not preempt;
-// `normal` leaves it as it is. Both are measured side by side when asked. Runs in Node.
+// `normal` leaves it as it is. Both are measured side by side when asked. The back end is always
+// started under SCHED_OTHER; Chromium is launched as the product launches it, yielding to the back
+// end (SCHED_BATCH, main/process-priority.ts). Runs in Node.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -377,7 +379,9 @@ async function startApp(profile: unknown, replicaPorts: readonly number[]): Prom
   const profilePath = join(directory, 'profile.json');
   const probePath = join(directory, 'write-loops.json');
   writeFileSync(profilePath, JSON.stringify(profile));
-  const child: ChildProcess = spawn(process.execPath, ['--import', PROBE, join(REPO_ROOT, 'bin', 'retrovisor.mjs'), 'serve', '--profile', profilePath], {
+  // The back end is RetroVisor, not apparatus: started under SCHED_OTHER even while this process is
+  // under SCHED_BATCH (a child inherits its parent's policy).
+  const child: ChildProcess = spawn('chrt', ['--other', '0', process.execPath, '--import', PROBE, join(REPO_ROOT, 'bin', 'retrovisor.mjs'), 'serve', '--profile', profilePath], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RETROVISOR_BENCH_PROBE_OUT: probePath, RETROVISOR_BENCH_PROBE_PORTS: replicaPorts.join(',') },

@@ -13,6 +13,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_INSTALL_HINT, QUIET_CHROMIUM_FLAGS, findChromium } from '../main/chromium';
+import { launchYieldingToBackend } from '../main/process-priority';
 import { runCompareBenchmark } from './bench-compare';
 import { DEFAULT_BURST_BLOCKS, DEFAULT_SPACED_BLOCKS, fanoutSection, type ApparatusPolicy, type Delivery, type Receiver } from './bench-fanout';
 import { divergenceBenchOptions, runDivergenceBenchmark } from './bench-divergence';
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   console.log(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
   const executablePath = findChromium();
   if (executablePath === null) throw new Error(`no Chromium or Chrome found: ${CHROMIUM_INSTALL_HINT} (or set RETROVISOR_CHROMIUM)`);
-  const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS] });
+  const browser = await launchYieldingToBackend(() => chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS] }));
   try {
     for (const [name, section] of Object.entries(SECTIONS)) {
       if (values.only !== undefined && values.only !== name) continue;

@@ -1,0 +1,61 @@
+// Chromium launched to yield to the back end: the launch runs with the main thread under SCHED_BATCH
+// (inherited by what it spawns) and the thread returns to SCHED_OTHER afterwards — checked on real
+// processes through /proc, and the fallbacks with a fake chrt.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { launchYieldingToBackend } from '../../../main/process-priority';
+
+/** The scheduling policy of a process or thread (field 41 of /proc/PID/stat): 0 SCHED_OTHER, 3 SCHED_BATCH. */
+function policyOf(statPath: string): number {
+  const stat = readFileSync(statPath, 'utf8');
+  // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[41 - 3]);
+}
+
+describe('launchYieldingToBackend', () => {
+  it('gives what it spawns SCHED_BATCH and leaves this thread on SCHED_OTHER', async () => {
+    assert.equal(policyOf(`/proc/${process.pid}/task/${process.pid}/stat`), 0, 'the test starts on SCHED_OTHER');
+    let seenDuringLaunch = -1;
+    const child = await launchYieldingToBackend(() => {
+      seenDuringLaunch = policyOf(`/proc/${process.pid}/task/${process.pid}/stat`);
+      return spawn('sleep', ['5'], { stdio: 'ignore' });
+    });
+    try {
+      assert.equal(seenDuringLaunch, 3, 'the launching thread is under SCHED_BATCH while it spawns (chrt is util-linux: apt-get install -y util-linux)');
+      assert.equal(policyOf(`/proc/${child.pid}/stat`), 3, 'the spawned process inherited SCHED_BATCH');
+      assert.equal(policyOf(`/proc/${process.pid}/task/${process.pid}/stat`), 0, 'this thread is back on SCHED_OTHER');
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('puts the thread back even when the launch fails', async () => {
+    const calls: string[][] = [];
+    const chrt = (args: readonly string[]): boolean => {
+      calls.push([...args]);
+      return true;
+    };
+    await assert.rejects(
+      launchYieldingToBackend(() => Promise.reject(new Error('no browser')), chrt, 'linux'),
+      /no browser/,
+    );
+    assert.deepEqual(calls.map((args) => args[0]), ['--batch', '--other']);
+  });
+
+  it('launches as before where chrt refuses or the platform is not Linux', async () => {
+    const calls: string[][] = [];
+    const refusing = (args: readonly string[]): boolean => {
+      calls.push([...args]);
+      return false;
+    };
+    assert.equal(await launchYieldingToBackend(() => 'launched', refusing, 'linux'), 'launched');
+    assert.deepEqual(calls.map((args) => args[0]), ['--batch'], 'nothing to put back when the switch was refused');
+    calls.length = 0;
+    assert.equal(await launchYieldingToBackend(() => 'launched', refusing, 'darwin'), 'launched');
+    assert.deepEqual(calls, []);
+  });
+});
