@@ -3,22 +3,13 @@
 // workspace's hub that tells listeners which replica's screen just changed. Runs in the renderer,
 // DOM-free (timers passed in): tested in plain Node.
 
+import { SYSTEM_CLOCK, type Clock } from '../vnc/replica-session';
+
 /** Shortest time between two recomputations of the diff (a full-screen getImageData costs 25–40 ms at 1080p). */
 export const DIFF_REFRESH_MS = 250;
 
-/** The time and one-shot timers the scheduler uses (tests pass fakes). */
-export interface RefreshClock {
-  now(): number;
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The page's clock. */
-export const PAGE_REFRESH_CLOCK: RefreshClock = {
-  now: () => performance.now(),
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+/** The time and one-shot timers the scheduler uses (tests pass fakes): the replica sessions' Clock. */
+export type RefreshClock = Clock;
 
 /** Runs `refresh` once now, then after updates, never twice within `intervalMs`. */
 export class DiffRefreshScheduler {
@@ -33,7 +24,7 @@ export class DiffRefreshScheduler {
     private readonly refresh: () => void,
     options: { readonly clock?: RefreshClock; readonly intervalMs?: number } = {},
   ) {
-    this.clock = options.clock ?? PAGE_REFRESH_CLOCK;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
     this.intervalMs = options.intervalMs ?? DIFF_REFRESH_MS;
   }
 
