@@ -2,7 +2,7 @@
 // through real RFB clients, blink phases, port allocation and clean shutdown. Runs in Node.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
 import { validateProfile } from '../../../common/profile';
 import { demoLabProfile, startDemoLab } from '../../../main/demo/demo-lab';
@@ -23,14 +23,36 @@ function script(client: RfbTestClient): void {
   client.cutText('from the clipboard');
 }
 
+/** Tries to listen on a port of 127.0.0.1; resolves with the server, or null when it is taken. */
+function tryListen(port: number): Promise<Server | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/**
+ * `count` consecutive free ports: the OS picks the first, the others are checked by listening on
+ * them too (a port of the ephemeral range can be in use by any connection), retried until a block is free.
+ */
 async function freePortBlock(count: number): Promise<number> {
-  // Ask the OS for a free port and hope the next few are free too (they nearly always are).
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(typeof address === 'object' && address !== null);
-  return Math.min(address.port, 65535 - count);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await tryListen(0);
+    assert.ok(first !== null);
+    const address = first.address();
+    assert.ok(typeof address === 'object' && address !== null);
+    const held: Server[] = [first];
+    const base = address.port;
+    for (let offset = 1; offset < count && base + offset <= 65535; offset++) {
+      const next = await tryListen(base + offset);
+      if (next === null) break;
+      held.push(next);
+    }
+    await Promise.all(held.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    if (held.length === count) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports on 127.0.0.1 after 50 tries`);
 }
 
 describe('demo lab', { timeout: 20_000 }, () => {
