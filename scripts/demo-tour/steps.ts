@@ -160,6 +160,11 @@ function panel(page: Page): Locator {
 }
 
 async function selectReplica(page: Page, replicaId: string): Promise<void> {
+  // The divergence-views step leaves the diff view open for its screenshot: a modal over the panel.
+  if ((await page.getByTestId('diff-view').count()) > 0) {
+    await page.keyboard.press('Escape');
+    await page.getByTestId('diff-view').waitFor({ state: 'detached', timeout: 5_000 });
+  }
   await panel(page).locator(`[data-testid="demo-replica-tab"][data-demo-replica-id="${replicaId}"]`).click();
   await panel(page).locator(`[data-testid="demo-controls"][data-demo-replica-id="${replicaId}"]`).waitFor();
 }
@@ -268,11 +273,6 @@ export const TOUR_STEPS: readonly TourStep[] = [
     async run({ page, backend, note }) {
       const lab = runningLab(backend);
       const others = lab.replicas.map((replica) => replica.id).filter((id) => id !== FAULTY_REPLICA);
-      // The previous step leaves the diff view open (a modal): close it.
-      if ((await page.getByTestId('diff-view').count()) > 0) {
-        await page.keyboard.press('Escape');
-        await page.getByTestId('diff-view').waitFor({ state: 'detached', timeout: 5_000 });
-      }
       await selectReplica(page, FAULTY_REPLICA);
       await panel(page).getByTestId('demo-banner-input').fill(BANNER_TEXT);
       await panel(page).getByTestId('demo-banner-apply').click();
@@ -354,7 +354,7 @@ export const TOUR_STEPS: readonly TourStep[] = [
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
       check(counted === expected, `the diff view counts ${counted} differing pixels; the guests differ in ${expected}`);
-      note(`The diff view shows ${FAULTY_REPLICA} against ${referenceId}: ${counted} differing pixels, exactly where the guests differ. It stays open for the screenshot; the next step closes it.`);
+      note(`The diff view shows ${FAULTY_REPLICA} against ${referenceId}: ${counted} differing pixels, exactly where the guests differ. It stays open for the screenshot; the next step's panel action closes it.`);
     },
   },
   {
@@ -366,11 +366,6 @@ export const TOUR_STEPS: readonly TourStep[] = [
     async run({ page, backend, note }) {
       const lab = runningLab(backend);
       const others = lab.replicas.map((replica) => replica.id).filter((id) => id !== FAULTY_REPLICA);
-      // The previous step leaves the diff view open (a modal): close it.
-      if ((await page.getByTestId('diff-view').count()) > 0) {
-        await page.keyboard.press('Escape');
-        await page.getByTestId('diff-view').waitFor({ state: 'detached', timeout: 5_000 });
-      }
       await selectReplica(page, FAULTY_REPLICA);
       await panel(page).getByTestId('demo-crash').click();
       await panel(page).locator(`[data-testid="demo-replica-tab"][data-demo-replica-id="${FAULTY_REPLICA}"][data-domain-state="crashed"]`).waitFor({ timeout: GUEST_TIMEOUT_MS });
