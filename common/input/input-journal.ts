@@ -21,7 +21,8 @@ export class InputJournal {
   private start = 0;
   private count = 0;
   private droppedCount = 0;
-  private lastSeq = 0;
+  private newestSeq = 0;
+  private newestDroppedSeq = 0;
 
   constructor(readonly capacity: number = INPUT_JOURNAL_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`journal capacity must be a positive integer, not ${capacity}`);
@@ -38,16 +39,36 @@ export class InputJournal {
     return this.droppedCount;
   }
 
+  /** The highest sequence number appended (0 before any entry). */
+  get lastSeq(): number {
+    return this.newestSeq;
+  }
+
+  /** The sequence number of the oldest entry held, or null when the journal is empty. */
+  get oldestSeq(): number | null {
+    return this.count === 0 ? null : (this.at(0)?.seq ?? null);
+  }
+
+  /**
+   * The sequence number of the newest entry dropped because the journal was full (0 when none was).
+   * A reader that has everything up to this number misses nothing; sequence numbers may have gaps,
+   * so this, not oldestSeq - 1, is what tells.
+   */
+  get droppedThroughSeq(): number {
+    return this.newestDroppedSeq;
+  }
+
   /** Appends entries; an entry whose seq is not above the last one is refused (returns how many were refused). */
   append(entries: readonly InputJournalEntry[]): number {
     let refused = 0;
     for (const entry of entries) {
-      if (entry.seq <= this.lastSeq) {
+      if (entry.seq <= this.newestSeq) {
         refused++;
         continue;
       }
-      this.lastSeq = entry.seq;
+      this.newestSeq = entry.seq;
       if (this.count === this.capacity) {
+        this.newestDroppedSeq = this.at(0)?.seq ?? this.newestDroppedSeq;
         this.start = (this.start + 1) % this.capacity;
         this.count--;
         this.droppedCount++;
@@ -62,7 +83,29 @@ export class InputJournal {
   list(): InputJournalEntry[] {
     const result: InputJournalEntry[] = [];
     for (let index = 0; index < this.count; index++) {
-      const entry = this.entries[(this.start + index) % this.capacity];
+      const entry = this.at(index);
+      if (entry !== undefined) result.push(entry);
+    }
+    return result;
+  }
+
+  /**
+   * At most `limit` entries held whose seq is above `afterSeq`, oldest first (what a replay since a
+   * checkpoint reads, page by page). Entries already dropped are not there: compare droppedThroughSeq.
+   */
+  entriesAfter(afterSeq: number, limit: number): InputJournalEntry[] {
+    if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, not ${limit}`);
+    // Sequence numbers only grow through the ring: binary search for the first one above afterSeq.
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.at(middle)?.seq ?? Number.POSITIVE_INFINITY) > afterSeq) high = middle;
+      else low = middle + 1;
+    }
+    const result: InputJournalEntry[] = [];
+    for (let index = low; index < this.count && result.length < limit; index++) {
+      const entry = this.at(index);
       if (entry !== undefined) result.push(entry);
     }
     return result;
@@ -73,6 +116,11 @@ export class InputJournal {
     return this.list()
       .map((entry) => `${JSON.stringify(journalLine(entry))}\n`)
       .join('');
+  }
+
+  /** The entry `index` places after the oldest one held. */
+  private at(index: number): InputJournalEntry | undefined {
+    return this.entries[(this.start + index) % this.capacity];
   }
 }
 

@@ -1,0 +1,41 @@
+// The session the back end opens at start-up: the command line's profile, else the demo lab under
+// `--demo`, else none. Opened on the first getStartup, and again if the user closed it (a page
+// reloaded after closing the startup session gets it back). Node-side.
+
+import type { OpenResult } from '../../common/contract';
+import { errorMessage } from '../logger';
+import { problemResult, type SessionService } from './session-service';
+
+/** What the startup session needs. */
+export interface StartupSessionOptions {
+  readonly sessions: SessionService;
+  /** The profile named on the command line; wins over `demo`. */
+  readonly profilePath?: string;
+  /** `--demo`: the demo lab is the startup session. */
+  readonly demo?: boolean;
+  /** Opens the demo lab as a new session. */
+  readonly openDemo: () => Promise<OpenResult>;
+}
+
+/** The startup session, opened once and reopened only after it was closed. */
+export class StartupSession {
+  private opening: Promise<OpenResult> | null = null;
+
+  constructor(private readonly options: StartupSessionOptions) {}
+
+  /** The startup session's OpenResult (null when the command line names none). */
+  async get(): Promise<OpenResult | null> {
+    this.opening ??= this.open();
+    if (this.opening !== null) {
+      const previous = await this.opening;
+      if (previous.ok && this.options.sessions.get(previous.session.sessionId) === undefined) this.opening = this.open();
+    }
+    return this.opening === null ? null : this.opening;
+  }
+
+  private open(): Promise<OpenResult> | null {
+    if (this.options.profilePath !== undefined) return this.options.sessions.openFile(this.options.profilePath);
+    if (this.options.demo === true) return this.options.openDemo().catch((error: unknown) => problemResult(errorMessage(error)));
+    return null;
+  }
+}

@@ -1,0 +1,133 @@
+// The session service: profiles opened from a file, text, quick connect and an in-process document,
+// closed once whoever asks (the closed hook fires once, with the reason), and forgotten on shutdown.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { OpenResult, SessionInfo } from '../../../../common/contract';
+import { SessionService } from '../../../../main/backend/session-service';
+import type { Session } from '../../../../main/sessions';
+import { recordingLogger } from './service-fakes';
+
+let folder = '';
+
+before(async () => {
+  folder = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-sessions-'));
+});
+
+after(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+function setup() {
+  const log = recordingLogger();
+  const sessions = new SessionService({ logger: log.logger, redactor: log.redactor, workingDirectory: folder });
+  return { log, sessions };
+}
+
+function opened(result: OpenResult): SessionInfo {
+  assert.ok(result.ok, JSON.stringify(result));
+  return result.session;
+}
+
+const PROFILE = { version: 1, name: 'lab', replicas: [{ id: 'a', vnc: { host: '127.0.0.1', port: 5901, password: { file: 'pw.txt' } } }] };
+
+describe('SessionService: opening', { timeout: 10_000 }, () => {
+  it('opens a profile file (with a byte-order mark) relative to the working directory; its secrets resolve next to it', { timeout: 5_000 }, async () => {
+    const { sessions } = setup();
+    await writeFile(path.join(folder, 'lab.json'), `\uFEFF${JSON.stringify(PROFILE)}`);
+    await writeFile(path.join(folder, 'pw.txt'), 'file-secret-1\n');
+    const session = opened(await sessions.openFile('lab.json'));
+    assert.equal(session.source, path.join(folder, 'lab.json'));
+    assert.equal(sessions.get(session.sessionId)?.baseDir, folder);
+    assert.deepEqual(await sessions.replicaPassword(session.sessionId, 'a'), { password: 'file-secret-1' });
+    assert.match((await sessions.replicaPassword(session.sessionId, 'zz')).error ?? '', /has no replica "zz"/);
+  });
+
+  it('answers an unreadable file and an invalid profile with problems, never a throw', { timeout: 5_000 }, async () => {
+    const { sessions, log } = setup();
+    const missing = await sessions.openFile('missing.json');
+    assert.ok(!missing.ok);
+    assert.equal(missing.problems[0]?.path, '$');
+    assert.match(missing.problems[0]?.message ?? '', /check the path$/);
+    const invalid = sessions.openText('{"version":2}', 'dropped.json');
+    assert.ok(!invalid.ok);
+    assert.ok(invalid.problems.some((problem) => problem.path === '$.version'));
+    assert.ok(log.messages().includes('profile rejected'));
+  });
+
+  it('opens quick-connect endpoints with the password registered for redaction first', { timeout: 5_000 }, async () => {
+    const { sessions, log } = setup();
+    const session = opened(sessions.quickConnect('127.0.0.1:1, 127.0.0.1::6000', 'quick-secret-2'));
+    assert.deepEqual(
+      session.replicas.map((replica) => replica.id),
+      ['r1', 'r2'],
+    );
+    log.logger.info('oops quick-secret-2');
+    assert.ok(!JSON.stringify(log.records).includes('quick-secret-2'));
+    assert.deepEqual(await sessions.replicaPassword(session.sessionId, 'r2'), { password: 'quick-secret-2' });
+  });
+
+  it('opens an in-process document (the demo lab\'s) validated like any profile', { timeout: 5_000 }, () => {
+    const { sessions } = setup();
+    const session = opened(sessions.openDocument({ ...PROFILE, name: 'Demo lab' }, 'built-in demo lab'));
+    assert.equal(session.name, 'Demo lab');
+    assert.equal(session.source, 'built-in demo lab');
+    assert.ok(!sessions.openDocument({ version: 1 }, 'broken').ok);
+  });
+});
+
+describe('SessionService: closing', { timeout: 10_000 }, () => {
+  it('closes a session once: forgotten, logged with the reason, the hook fired once', { timeout: 5_000 }, () => {
+    const { sessions, log } = setup();
+    const session = opened(sessions.quickConnect('127.0.0.1:1'));
+    const heard: [Session, string][] = [];
+    sessions.onSessionClosed((closed, reason) => heard.push([closed, reason]));
+    assert.equal(sessions.close(session.sessionId, 'the session was closed'), true);
+    assert.equal(sessions.close(session.sessionId, 'again'), false);
+    assert.equal(sessions.close('never-opened', 'whatever'), false);
+    assert.equal(sessions.get(session.sessionId), undefined);
+    const gone = sessions.replica(session.sessionId, 'r1');
+    assert.ok('error' in gone);
+    assert.match(gone.error, /no open session/);
+    assert.equal(heard.length, 1);
+    assert.equal(heard[0]![0].id, session.sessionId);
+    assert.equal(heard[0]![1], 'the session was closed');
+    const closedLines = log.records.filter((record) => record.message === 'session closed');
+    assert.deepEqual(
+      closedLines.map((record) => [record.sessionId, record.reason]),
+      [[session.sessionId, 'the session was closed']],
+    );
+  });
+
+  it('tells every hook even when one throws, and stops telling an unsubscribed one', { timeout: 5_000 }, () => {
+    const { sessions, log } = setup();
+    const first = opened(sessions.quickConnect('127.0.0.1:1'));
+    const second = opened(sessions.quickConnect('127.0.0.1:2'));
+    const heard: string[] = [];
+    sessions.onSessionClosed(() => {
+      throw new Error('hook bug');
+    });
+    const stop = sessions.onSessionClosed((session) => heard.push(session.id));
+    sessions.close(first.sessionId, 'one');
+    stop();
+    sessions.close(second.sessionId, 'two');
+    assert.deepEqual(heard, [first.sessionId]);
+    assert.equal(log.records.filter((record) => record.message === 'session closed listener failed').length, 2);
+  });
+
+  it('forgets every session and hook on clear, without firing the hook', { timeout: 5_000 }, () => {
+    const { sessions } = setup();
+    const session = opened(sessions.quickConnect('127.0.0.1:1'));
+    let fired = 0;
+    sessions.onSessionClosed(() => fired++);
+    sessions.clear();
+    assert.equal(sessions.get(session.sessionId), undefined);
+    assert.equal(fired, 0);
+    const later = opened(sessions.quickConnect('127.0.0.1:1'));
+    sessions.close(later.sessionId, 'after clear');
+    assert.equal(fired, 0);
+  });
+});

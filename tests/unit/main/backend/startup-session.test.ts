@@ -1,0 +1,70 @@
+// The startup session: the command line's profile opened once (and again only after it was closed),
+// else the demo lab (a failure to start it is a problem at "$"), else none.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { OpenResult } from '../../../../common/contract';
+import { SessionService } from '../../../../main/backend/session-service';
+import { StartupSession } from '../../../../main/backend/startup-session';
+import { recordingLogger } from './service-fakes';
+
+let folder = '';
+
+before(async () => {
+  folder = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-startup-'));
+  await writeFile(path.join(folder, 'startup.json'), JSON.stringify({ version: 1, name: 'start', replicas: [{ id: 'a', vnc: { host: '127.0.0.1', port: 5901 } }] }));
+});
+
+after(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+function newSessions(): SessionService {
+  const log = recordingLogger();
+  return new SessionService({ logger: log.logger, redactor: log.redactor, workingDirectory: folder });
+}
+
+function sessionId(result: OpenResult | null): string {
+  assert.ok(result?.ok, JSON.stringify(result));
+  return result.session.sessionId;
+}
+
+describe('StartupSession', { timeout: 10_000 }, () => {
+  it('opens the command line\'s profile once, and again after the user closed it', { timeout: 5_000 }, async () => {
+    const sessions = newSessions();
+    let demoOpened = 0;
+    const startup = new StartupSession({
+      sessions,
+      profilePath: 'startup.json',
+      demo: true,
+      openDemo: async () => {
+        demoOpened++;
+        return { ok: false, problems: [] };
+      },
+    });
+    const first = sessionId(await startup.get());
+    assert.equal(sessionId(await startup.get()), first);
+    sessions.close(first, 'the session was closed');
+    const reopened = sessionId(await startup.get());
+    assert.notEqual(reopened, first);
+    assert.equal(demoOpened, 0, 'a profile on the command line wins over --demo');
+  });
+
+  it('opens the demo lab under --demo, and explains a lab that cannot start', { timeout: 5_000 }, async () => {
+    const startup = new StartupSession({
+      sessions: newSessions(),
+      demo: true,
+      openDemo: () => Promise.reject(new Error('the demo lab could not start: port taken')),
+    });
+    assert.deepEqual(await startup.get(), { ok: false, problems: [{ path: '$', message: 'the demo lab could not start: port taken' }] });
+  });
+
+  it('has no startup session when the command line names none', { timeout: 5_000 }, async () => {
+    const startup = new StartupSession({ sessions: newSessions(), openDemo: () => Promise.reject(new Error('not called')) });
+    assert.equal(await startup.get(), null);
+    assert.equal(await startup.get(), null);
+  });
+});
