@@ -46,6 +46,19 @@ export interface StartupInfo {
   readonly startupSession: OpenResult | null;
   /** `retrovisor run --script`: steps to play into the startup session once its replicas are connected. */
   readonly startupScript?: readonly InputScriptStep[];
+  /** How the startup script waits for replicas (absent: every replica, SCRIPT_CONNECT_TIMEOUT_MS). */
+  readonly startupScriptOptions?: StartupScriptOptions;
+}
+
+/** How long `retrovisor run --script` waits for every replica by default. */
+export const DEFAULT_SCRIPT_CONNECT_TIMEOUT_MS = 60_000;
+
+/** `retrovisor run --script`: how long to wait for the replicas, and whether all of them are required. */
+export interface StartupScriptOptions {
+  /** true (`--require-all`): the script runs only once every replica is connected. */
+  readonly requireAll: boolean;
+  /** How long to wait for every replica before running on a connected strict majority (or failing). */
+  readonly connectTimeoutMs: number;
 }
 
 export interface ReplicaStatusReport {
@@ -64,6 +77,8 @@ export interface ScriptResult {
   readonly stepsRun: number;
   /** Why it stopped (a step failed, replicas never connected). */
   readonly error?: string;
+  /** Replicas the script ran without (not connected when it started: they got none of its input). */
+  readonly without?: readonly string[];
 }
 
 export interface Notice {
@@ -142,6 +157,143 @@ export interface DemoStatus {
   readonly sessionIds: readonly string[];
   readonly replicas: readonly DemoReplicaStatus[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// The remediation manager (docs/remediation.md). It runs in the back end; what only the UI can do
+// (hold input, replay the journal into one replica, judge agreement) it asks of the UI as commands,
+// which the UI answers once each.
+
+/** How the manager reacts to a replica that keeps disagreeing (the profile's `remediation.mode`). */
+export type RemediationMode = 'observe' | 'confirm' | 'auto';
+
+/** A step of the remediation ladder, or a manual action from a replica's actions menu. */
+export type RemediationAction = 'revert-replay' | 'restart-replay' | 'reset' | 'reboot' | 'quarantine';
+
+/** What a replica's actions menu can ask of the manager. */
+export type ReplicaActionName = 'domain-state' | 'checkpoint' | 'revert-replay' | 'restart-replay' | 'reset' | 'reboot' | 'destroy' | 'start' | 'include';
+
+/** Every ReplicaActionName, in the order the actions menu shows them. */
+export const REPLICA_ACTION_NAMES: readonly ReplicaActionName[] = ['domain-state', 'checkpoint', 'revert-replay', 'restart-replay', 'reset', 'reboot', 'destroy', 'start', 'include'];
+
+/**
+ * A command the manager asks the UI to carry out for one session; answered with answerManagerCommand.
+ * - hold-input: queue every new input (nothing is dropped), wait until everything sent is written;
+ *   answers the last input sequence number sent (a checkpoint records it).
+ * - release-input: send what was queued and go on.
+ * - await-agreement: answers once every listed replica is connected, compared and agrees with the
+ *   others for `quietMs` (agreed: true), or after `timeoutMs` with the outliers seen (agreed: false).
+ * - isolate: the replica gets no input (what the others get is kept for its replay) and has no vote.
+ * - reconnect: reconnect the replica's VNC session now (its server restarted); answers once connected.
+ * - replay: send the replica, alone and paced, every input `donorId` received after `afterSeq`, then
+ *   everything the others received since it was isolated, and put it back into the broadcast and the
+ *   vote in the same step; answers how many inputs were replayed.
+ * - rejoin: back into the broadcast and the vote without a replay (a manual "include again").
+ */
+export type ManagerCommand =
+  | { readonly type: 'hold-input' }
+  | { readonly type: 'release-input' }
+  | { readonly type: 'await-agreement'; readonly replicaIds: readonly string[]; readonly quietMs: number; readonly timeoutMs: number }
+  | { readonly type: 'isolate'; readonly replicaId: string }
+  | { readonly type: 'reconnect'; readonly replicaId: string; readonly timeoutMs: number }
+  | { readonly type: 'replay'; readonly replicaId: string; readonly donorId: string; readonly afterSeq: number; readonly timeoutMs: number }
+  | { readonly type: 'rejoin'; readonly replicaId: string };
+
+/** The event that carries a ManagerCommand to the UI. */
+export interface ManagerCommandEvent {
+  readonly sessionId: string;
+  /** Unique per back end; the answer names it. */
+  readonly commandId: string;
+  readonly command: ManagerCommand;
+}
+
+/** The UI's answer to one ManagerCommand. */
+export interface ManagerCommandAnswer {
+  readonly sessionId: string;
+  readonly commandId: string;
+  readonly ok: boolean;
+  /** Why it failed, in words for the user. */
+  readonly error?: string;
+  /** hold-input, isolate: the last input sequence number sent (0 before any input). */
+  readonly seq?: number;
+  /** await-agreement: whether they agreed, and who did not. */
+  readonly agreed?: boolean;
+  readonly outliers?: readonly string[];
+  /** replay: inputs replayed. */
+  readonly replayed?: number;
+}
+
+/** A replica's place in the manager's lifecycle, as the UI shows it. */
+export interface RemediationReplicaView {
+  readonly replicaId: string;
+  /** 'healthy' | 'suspect' | 'planned' | 'awaiting-confirmation' | 'remediating' | 'quarantined' */
+  readonly state: string;
+  /** The rung running or planned, when there is one. */
+  readonly action?: RemediationAction;
+  /** What the manager last decided about this replica, in words. */
+  readonly detail: string;
+  /** Remediations started in the last hour. */
+  readonly attemptsLastHour: number;
+  /** Wall-clock ms until which no new remediation starts (backoff), when one is in force. */
+  readonly backoffUntilMs?: number;
+}
+
+/** A checkpoint: one libvirt snapshot per replica taken at one consistent moment. */
+export interface CheckpointView {
+  readonly name: string;
+  /** The input journal's sequence number at the moment it was taken. */
+  readonly seq: number;
+  readonly takenAtMs: number;
+  /** Every replica's snapshot succeeded: only complete checkpoints are ever reverted to. */
+  readonly complete: boolean;
+  readonly failed: readonly string[];
+}
+
+/** A remediation waiting for the user's go-ahead (mode "confirm"). */
+export interface PendingConfirmation {
+  readonly planId: string;
+  readonly replicaId: string;
+  readonly action: RemediationAction;
+  readonly reason: string;
+  /** The evidence folder of the divergence that triggered it, when there is one. */
+  readonly evidenceFolder?: string;
+}
+
+/** One line of the audit log (also appended, as JSON, to the profile's audit.jsonl). */
+export interface AuditEntry {
+  readonly timeMs: number;
+  readonly kind: 'decision' | 'command' | 'checkpoint' | 'remediation' | 'alert';
+  readonly replicaId?: string;
+  readonly l0?: string;
+  /** The exact argument vector of a command run on an L0. */
+  readonly argv?: readonly string[];
+  readonly exitStatus?: number | null;
+  readonly durationMs?: number;
+  readonly stderr?: string;
+  readonly action?: string;
+  /** 'planned' | 'started' | 'succeeded' | 'failed' | 'skipped' | 'would-act' ... */
+  readonly outcome: string;
+  readonly detail: string;
+}
+
+/** The manager of one session, as the UI shows it. */
+export interface RemediationView {
+  readonly sessionId: string;
+  readonly mode: RemediationMode;
+  /** False when the profile names no L0 for a replica: only observing is possible. */
+  readonly canAct: boolean;
+  readonly replicas: readonly RemediationReplicaView[];
+  readonly checkpoints: readonly CheckpointView[];
+  readonly pending: readonly PendingConfirmation[];
+  /** Newest last; at most MAX_AUDIT_ENTRIES_IN_VIEW. */
+  readonly audit: readonly AuditEntry[];
+  /** The audit log file, when one is written. */
+  readonly auditFile?: string;
+}
+
+/** Audit entries a RemediationView carries (the file keeps all). */
+export const MAX_AUDIT_ENTRIES_IN_VIEW = 200;
+/** Most journal entries one readInputJournal answer carries. */
+export const MAX_JOURNAL_READ = 4096;
 
 // ---------------------------------------------------------------------------------------------
 // Runtime checks of requests: the back end never trusts the shape of what the UI sends.
@@ -276,6 +428,50 @@ const parseDivergenceScreen: Parser<DivergenceScreen> = (input) => {
   };
 };
 
+const MANAGER_ANSWER_ERROR_MAX = 4096;
+
+const parseManagerCommandAnswer: Parser<ManagerCommandAnswer> = (input) => {
+  const value = record(input, 'request');
+  if (typeof value.ok !== 'boolean') throw new ContractError('ok: expected a boolean');
+  const error = value.error === undefined ? undefined : text(value.error, 'error', MANAGER_ANSWER_ERROR_MAX);
+  const count = (field: unknown, what: string): number | undefined => {
+    if (field === undefined) return undefined;
+    if (typeof field !== 'number' || !Number.isSafeInteger(field) || field < 0) throw new ContractError(`${what}: expected a non-negative integer`);
+    return field;
+  };
+  const seq = count(value.seq, 'seq');
+  const replayed = count(value.replayed, 'replayed');
+  if (value.agreed !== undefined && typeof value.agreed !== 'boolean') throw new ContractError('agreed: expected a boolean');
+  const agreed = value.agreed as boolean | undefined;
+  const outliers = value.outliers === undefined ? undefined : idList(value.outliers, 'outliers');
+  return {
+    sessionId: text(value.sessionId, 'sessionId', ID_MAX),
+    commandId: text(value.commandId, 'commandId', ID_MAX),
+    ok: value.ok,
+    ...(error === undefined ? {} : { error }),
+    ...(seq === undefined ? {} : { seq }),
+    ...(agreed === undefined ? {} : { agreed }),
+    ...(outliers === undefined ? {} : { outliers }),
+    ...(replayed === undefined ? {} : { replayed }),
+  };
+};
+
+const parseReplicaAction: Parser<{ sessionId: string; replicaId: string; action: ReplicaActionName }> = (input) => {
+  const value = record(input, 'request');
+  const action = text(value.action, 'action', 32) as ReplicaActionName;
+  if (!REPLICA_ACTION_NAMES.includes(action)) throw new ContractError(`action: expected one of ${REPLICA_ACTION_NAMES.join(', ')}`);
+  return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), replicaId: text(value.replicaId, 'replicaId', ID_MAX), action };
+};
+
+const parseReadInputJournal: Parser<{ sessionId: string; afterSeq: number; limit: number }> = (input) => {
+  const value = record(input, 'request');
+  const afterSeq = value.afterSeq;
+  if (typeof afterSeq !== 'number' || !Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new ContractError('afterSeq: expected a non-negative integer');
+  const limit = value.limit;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_JOURNAL_READ) throw new ContractError(`limit: expected an integer from 1 to ${MAX_JOURNAL_READ}`);
+  return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), afterSeq, limit };
+};
+
 // ---------------------------------------------------------------------------------------------
 // The calls (UI → back end, each answered once) and events (back end → UI).
 
@@ -360,7 +556,14 @@ export const CONTRACT_CALLS = {
     if (typeof value.ok !== 'boolean') throw new ContractError('ok: expected a boolean');
     const stepsRun = optionalNumber(value.stepsRun, 'stepsRun') ?? 0;
     const error = value.error === undefined ? undefined : text(value.error, 'error', 4096);
-    return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), ok: value.ok, stepsRun, ...(error === undefined ? {} : { error }) };
+    const without = value.without === undefined ? undefined : idList(value.without, 'without');
+    return {
+      sessionId: text(value.sessionId, 'sessionId', ID_MAX),
+      ok: value.ok,
+      stepsRun,
+      ...(error === undefined ? {} : { error }),
+      ...(without === undefined ? {} : { without }),
+    };
   }),
   /**
    * The UI's divergence detection confirmed a divergence or saw consensus again: the back end logs it

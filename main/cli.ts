@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import packageJson from '../package.json';
+import { DEFAULT_SCRIPT_CONNECT_TIMEOUT_MS } from '../common/contract';
 import { createBackend } from './backend';
 import { startBrowserShell } from './browser-shell';
 import { QUIET_CHROMIUM_FLAGS, findChromium } from './chromium';
@@ -28,9 +29,11 @@ Usage:
   retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password PW] [--profile-out FILE]
                                                the demo lab alone: prints its endpoints, writes a profile, runs until Ctrl+C
                                                (retrovisor lab --help for details)
-  retrovisor run --profile FILE [--duration SECONDS] [--json] [--script STEPS.json]
+  retrovisor run --profile FILE [--duration SECONDS] [--json] [--script STEPS.json [--require-all] [--connect-timeout SECONDS]]
                                                headless: connect every replica, report state changes and divergences, exit
-                                               --script plays input steps into every replica, then exits
+                                               --script plays input steps into every replica, then exits; a replica still
+                                               not connected after --connect-timeout (default 60) is left out when a strict
+                                               majority is connected (--require-all: the script then does not run)
                                                0 = every replica connected and their screens agree, 1 = not all connected,
                                                2 = bad profile or arguments, 3 = the screens still disagreed at the end
   retrovisor --help | --version
@@ -63,6 +66,8 @@ function parseCommand(argv: readonly string[]) {
       duration: { type: 'string' },
       json: { type: 'boolean', default: false },
       script: { type: 'string' },
+      'require-all': { type: 'boolean', default: false },
+      'connect-timeout': { type: 'string' },
       port: { type: 'string' },
       open: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
@@ -178,6 +183,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (!profilePath) throw new UsageError('run needs --profile FILE');
         const durationSeconds = parsePositiveNumber(parsed.values.duration, 'duration', false);
         const script = parsed.values.script === undefined ? undefined : await loadInputScriptFile(resolve(parsed.values.script));
+        const connectTimeoutSeconds = parsePositiveNumber(parsed.values['connect-timeout'], 'connect-timeout', false);
+        if (script === undefined && (parsed.values['require-all'] || connectTimeoutSeconds !== undefined)) {
+          throw new UsageError('--require-all and --connect-timeout go with --script');
+        }
         return await runHeadless({
           profilePath,
           json: parsed.values.json,
@@ -188,6 +197,10 @@ export async function main(argv: readonly string[]): Promise<number> {
           stderr: process.stderr,
           ...(durationSeconds === undefined ? {} : { durationSeconds }),
           ...(script === undefined ? {} : { script }),
+          scriptOptions: {
+            requireAll: parsed.values['require-all'],
+            connectTimeoutMs: connectTimeoutSeconds === undefined ? DEFAULT_SCRIPT_CONNECT_TIMEOUT_MS : connectTimeoutSeconds * 1000,
+          },
         });
       }
       default:

@@ -2,7 +2,7 @@
 // profile and reporting state changes (as JSON lines with --json). Runs in Node.
 
 import { chromium, type Browser } from 'playwright-core';
-import type { ReplicaStatusReport, ScriptResult, SessionInfo } from '../common/contract';
+import type { ReplicaStatusReport, ScriptResult, SessionInfo, StartupScriptOptions } from '../common/contract';
 import { journalLine } from '../common/input/input-journal';
 import type { InputScriptStep } from '../common/input/input-script';
 import { formatProblems } from '../common/profile';
@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly json: boolean;
   /** Input steps to play into every replica once all are connected; the run ends when they are done. */
   readonly script?: readonly InputScriptStep[];
+  /** How the script waits for replicas (default: all, for 60 s, then a connected strict majority). */
+  readonly scriptOptions?: StartupScriptOptions;
   readonly staticRoot: string;
   readonly version: string;
   readonly logger: Logger;
@@ -52,6 +54,7 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     startupProfilePath: options.profilePath,
     logger,
     ...(options.script === undefined ? {} : { startupScript: options.script }),
+    ...(options.scriptOptions === undefined ? {} : { startupScriptOptions: options.scriptOptions }),
   });
   const startup = await backend.handlers.getStartup();
   const opened = startup.startupSession;
@@ -96,8 +99,16 @@ export async function runHeadless(options: RunOptions): Promise<number> {
   const stopScript = backend.onScriptResult((result) => {
     if (result.sessionId !== session.sessionId || scriptResult !== null) return;
     scriptResult = result;
-    print({ type: 'script', ok: result.ok, stepsRun: result.stepsRun, steps: options.script?.length ?? 0, ...(result.error === undefined ? {} : { error: result.error }) });
-    say(result.ok ? `script: ${result.stepsRun} steps played into every replica` : `script failed: ${result.error ?? 'unknown reason'}`);
+    print({
+      type: 'script',
+      ok: result.ok,
+      stepsRun: result.stepsRun,
+      steps: options.script?.length ?? 0,
+      ...(result.without === undefined ? {} : { without: result.without }),
+      ...(result.error === undefined ? {} : { error: result.error }),
+    });
+    const into = result.without === undefined ? 'every replica' : `every replica but ${result.without.join(', ')} (not connected)`;
+    say(result.ok ? `script: ${result.stepsRun} steps played into ${into}` : `script failed: ${result.error ?? 'unknown reason'}`);
   });
 
   // With --json every confirmed divergence and every return to consensus is printed; the last one decides exit 3.

@@ -44,7 +44,7 @@ export class AppController {
     if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, 'the command line');
     const workspace = this.currentWorkspace;
     if (startup.startupScript !== undefined && workspace !== null) {
-      runStartupScript(workspace, this.store, this.backend.api, startup.startupScript).catch((error: unknown) =>
+      runStartupScript(workspace, this.store, this.backend.api, startup.startupScript, startup.startupScriptOptions).catch((error: unknown) =>
         this.store.getState().pushNotice({ level: 'error', message: `The startup script could not report its result: ${messageOf(error)}` }),
       );
     }
