@@ -1,6 +1,6 @@
 // SSH connections to L0 hosts (ssh2): key auth, a pinned host key checked in constant time, one
-// shared connection per L0 reconnected on demand, and TCP tunnels through it (direct-tcpip).
-// Node-side. Later: `exec` of virsh with an argv goes through L0Connection.client() the same way.
+// shared connection per L0 reconnected on demand, TCP tunnels through it (direct-tcpip) and bounded
+// command execution on it (exec, used by the virsh driver). Node-side.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -49,6 +49,8 @@ export type SshL0ErrorKind =
   | 'identity'
   | 'passphrase'
   | 'tunnel'
+  | 'exec'
+  | 'timeout'
   | 'disconnected'
   | 'closed';
 
@@ -61,6 +63,27 @@ export class SshL0Error extends Error {
   ) {
     super(message);
   }
+}
+
+/** Bounds of one command run on an L0 (L0Connection.exec). */
+export interface SshExecOptions {
+  /** From the channel request to the command's exit; past it the command is killed. Connecting is bounded by readyTimeoutMs. */
+  readonly timeoutMs: number;
+  /** Most bytes kept of stdout, and of stderr; the rest is read and dropped. */
+  readonly maxOutputBytes: number;
+}
+
+/** How a command run on an L0 ended. */
+export interface SshExecResult {
+  /** The exit status, or null when the command was ended by a signal. */
+  readonly exitCode: number | null;
+  /** The signal that ended the command ("KILL", "TERM"…), or null. */
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  /** True when stdout or stderr was longer than maxOutputBytes and was cut. */
+  readonly outputTruncated: boolean;
 }
 
 /** Tuning and plumbing of L0 connections. */
@@ -189,6 +212,111 @@ export class L0Connection {
         // The originator address is informational for sshd; 127.0.0.1:0 says "a local program".
         client.forwardOut('127.0.0.1', 0, host, port, onChannel);
       } catch (error) {
+        fail(new SshL0Error(`the SSH connection to the L0 "${this.target.name}" dropped (${errorMessage(error)}); try again`, 'disconnected'));
+      }
+    });
+  }
+
+  /**
+   * Runs `command` on the L0 (an SSH "exec" request: the L0 user's shell parses it, so every
+   * argument in it must already be quoted) and resolves with its exit status and output. Past
+   * `timeoutMs` the command is sent SIGKILL, its channel closed, and the call rejects with kind
+   * 'timeout'. OpenSSH honours that signal only for non-root logins (7.9 and later), so a caller
+   * that must be sure the command ends bounds it on the L0 too (the virsh driver uses timeout(1)).
+   * A host key mismatch rejects before any channel opens: nothing runs.
+   */
+  async exec(command: string, options: SshExecOptions): Promise<SshExecResult> {
+    const client = await this.client();
+    this.retainChannel();
+    const started = performance.now();
+    return new Promise<SshExecResult>((resolve, reject) => {
+      let settled = false;
+      let released = false;
+      let channel: ClientChannel | null = null;
+      let exitCode: number | null = null;
+      let signal: string | null = null;
+      let outputTruncated = false;
+      const stdout = new BoundedOutput(options.maxOutputBytes);
+      const stderr = new BoundedOutput(options.maxOutputBytes);
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        this.releaseChannel();
+      };
+      const fail = (error: SshL0Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      };
+      const kill = (target: ClientChannel): void => {
+        try {
+          target.signal('KILL');
+        } catch {
+          // The channel is already going away: closing it is all that is left to do.
+        }
+        target.close();
+      };
+      const timer = setTimeout(() => {
+        if (channel === null) release();
+        else kill(channel);
+        fail(
+          new SshL0Error(
+            `the command on the L0 "${this.target.name}" did not finish within ${formatSeconds(options.timeoutMs)}; its channel was closed after asking the L0 to kill it (the operation it started may still complete there)`,
+            'timeout',
+          ),
+        );
+      }, options.timeoutMs);
+      const onChannel = (error: Error | undefined, opened: ClientChannel): void => {
+        if (error) {
+          release();
+          fail(new SshL0Error(`the L0 "${this.target.name}" refused to run a command: ${error.message}`, 'exec'));
+          return;
+        }
+        if (settled) {
+          // Opened after the timeout: the command has started, and nobody waits for it.
+          opened.once('close', release);
+          opened.on('error', () => undefined);
+          kill(opened);
+          return;
+        }
+        channel = opened;
+        opened.on('data', (chunk: Buffer) => {
+          if (!stdout.push(chunk)) outputTruncated = true;
+        });
+        opened.stderr.on('data', (chunk: Buffer) => {
+          if (!stderr.push(chunk)) outputTruncated = true;
+        });
+        opened.on('exit', (code: number | null, signalName?: string) => {
+          if (typeof code === 'number') exitCode = code;
+          // ssh2 reports "SIGTERM"; the protocol (RFC 4254 §6.10) and this API say "TERM".
+          else if (typeof signalName === 'string') signal = signalName.replace(/^SIG/, '');
+        });
+        // 'close' follows any channel error.
+        opened.on('error', () => undefined);
+        opened.once('close', () => {
+          release();
+          if (settled) return;
+          if (exitCode === null && signal === null) {
+            fail(new SshL0Error(`the SSH connection to the L0 "${this.target.name}" dropped before the command ended; its outcome is unknown`, 'disconnected'));
+            return;
+          }
+          settled = true;
+          clearTimeout(timer);
+          resolve({
+            exitCode,
+            signal,
+            stdout: stdout.text(),
+            stderr: stderr.text(),
+            durationMs: Math.round(performance.now() - started),
+            outputTruncated,
+          });
+        });
+      };
+      try {
+        client.exec(command, onChannel);
+      } catch (error) {
+        release();
         fail(new SshL0Error(`the SSH connection to the L0 "${this.target.name}" dropped (${errorMessage(error)}); try again`, 'disconnected'));
       }
     });
@@ -409,6 +537,31 @@ export class L0Connection {
   }
 }
 
+/** Collects a stream's bytes up to a bound; push() says false once bytes had to be dropped. */
+class BoundedOutput {
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  push(chunk: Buffer): boolean {
+    const room = this.maxBytes - this.bytes;
+    if (room <= 0) return chunk.length === 0;
+    const kept = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    this.chunks.push(kept);
+    this.bytes += kept.length;
+    return kept.length === chunk.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+function formatSeconds(milliseconds: number): string {
+  return milliseconds < 1000 ? `${milliseconds} ms` : `${Math.round(milliseconds / 100) / 10} s`;
+}
+
 /** Ends an SSH client gracefully, destroying it if the disconnect takes longer than a moment. */
 function endClient(client: SshClient): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -450,6 +603,15 @@ export class SshL0Pool {
   openTunnel(target: L0Target, host: string, port: number): Promise<Duplex> {
     try {
       return this.connection(target).openTunnel(host, port);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Runs a command on the L0 (see L0Connection.exec). */
+  exec(target: L0Target, command: string, options: SshExecOptions): Promise<SshExecResult> {
+    try {
+      return this.connection(target).exec(command, options);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

@@ -135,7 +135,8 @@ describe('simulated L0', { timeout: 20_000 }, () => {
     await rejectsWith(lab.l0.reset('nope'), 'no-such-domain');
     await rejectsWith(lab.l0.snapshotRevert('r1', 'missing'), 'no-such-snapshot');
     await rejectsWith(lab.l0.snapshotCreate('r1', 'running-state'), 'command-failed');
-    await rejectsWith(lab.l0.snapshotCreate('r1', '-bad name'), 'command-failed');
+    await rejectsWith(lab.l0.snapshotCreate('r1', '-bad name'), 'invalid-argument');
+    await rejectsWith(lab.l0.snapshotCreate('r1', '42'), 'invalid-argument');
     await lab.l0.destroy('r1');
     await rejectsWith(lab.l0.destroy('r1'), 'invalid-state');
     await rejectsWith(lab.l0.reset('r1'), 'invalid-state');
@@ -164,6 +165,36 @@ describe('simulated L0', { timeout: 20_000 }, () => {
       ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
     );
     assert.equal(await lab.l0.domainState('r2'), 'running');
+  });
+
+  it('reports state reasons, the domains and their displays, and deletes snapshots, like virsh', async () => {
+    assert.deepEqual(await lab.l0.listDomains(), [
+      { name: 'r1', state: 'running' },
+      { name: 'r2', state: 'running' },
+    ]);
+    const replica = lab.replica('r1');
+    const display = await lab.l0.domainDisplay('r1');
+    assert.equal(display, `vnc://${replica.host}:${replica.port - 5900}`);
+    assert.equal(Number(/:(\d+)$/.exec(display)?.[1]) + 5900, replica.port, 'display number + 5900 is the port');
+
+    await lab.l0.destroy('r1');
+    assert.deepEqual(await lab.l0.domainStateReason('r1'), { state: 'shut off', reason: 'destroyed' });
+    await rejectsWith(lab.l0.domainDisplay('r1'), 'invalid-state');
+    await lab.l0.start('r1');
+    assert.deepEqual(await lab.l0.domainStateReason('r1'), { state: 'running', reason: 'booted' });
+    await lab.l0.snapshotRevert('r1', 'running-state');
+    assert.deepEqual(await lab.l0.domainStateReason('r1'), { state: 'running', reason: 'from snapshot' });
+
+    await lab.l0.snapshotDelete('r1', 'off-state');
+    assert.deepEqual(await lab.l0.listSnapshots('r1'), ['running-state']);
+    await rejectsWith(lab.l0.snapshotDelete('r1', 'off-state'), 'no-such-snapshot');
+    await rejectsWith(lab.l0.snapshotDelete('nope', 'x'), 'no-such-domain');
+
+    await lab.setFault('r2', { kind: 'crash' });
+    assert.deepEqual(await lab.l0.domainStateReason('r2'), { state: 'crashed', reason: 'panicked' });
+    assert.deepEqual((await lab.l0.listDomains()).find((domain) => domain.name === 'r2'), { name: 'r2', state: 'crashed' });
+    await lab.l0.start('r2');
+    assert.deepEqual(await lab.l0.domainStateReason('r2'), { state: 'running', reason: 'booted' });
   });
 
   it('boots a guest identical to a fresh GuestDesktop with the lab title', () => {

@@ -3,7 +3,7 @@
 // caught before connecting. Needs /usr/sbin/sshd (fails, never skips, when it is missing).
 
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -248,5 +248,64 @@ describe('SSH to an L0 (real sshd on 127.0.0.1)', () => {
       for (const client of server.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('running commands on an L0 (exec, real sshd)', { timeout: 30_000 }, () => {
+  const execOptions = { timeoutMs: 10_000, maxOutputBytes: 64 * 1024 };
+
+  it('returns exit status, stdout and stderr apart, and a signal when the command was killed', async () => {
+    const pool = newPool();
+    const result = await pool.exec(labTarget(), `printf 'out\\n'; printf 'err\\n' >&2; exit 3`, execOptions);
+    assert.deepEqual([result.exitCode, result.signal, result.stdout, result.stderr, result.outputTruncated], [3, null, 'out\n', 'err\n', false]);
+    assert.ok(result.durationMs >= 0);
+    const killed = await pool.exec(labTarget(), 'kill -TERM $$', execOptions);
+    assert.deepEqual([killed.exitCode, killed.signal], [null, 'TERM']);
+  });
+
+  it('keeps at most maxOutputBytes of each stream and says it cut them', async () => {
+    const result = await newPool().exec(labTarget(), 'head -c 300000 /dev/zero | tr "\\0" x; head -c 5000 /dev/zero | tr "\\0" y >&2', { timeoutMs: 10_000, maxOutputBytes: 1000 });
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.stdout, 'x'.repeat(1000));
+    assert.equal(result.stderr, 'y'.repeat(1000));
+    assert.equal(result.outputTruncated, true);
+  });
+
+  it('gives up on a command past its deadline, and the connection goes on serving', async () => {
+    const pool = newPool();
+    await rejectsWith(pool.exec(labTarget(), 'exec sleep 3', { timeoutMs: 300, maxOutputBytes: 1024 }), 'timeout', /^the command on the L0 "l0-a" did not finish within 300 ms; its channel was closed after asking the L0 to kill it/);
+    const after = await pool.exec(labTarget(), 'echo still here', execOptions);
+    assert.equal(after.stdout, 'still here\n');
+  });
+
+  it('holds the connection open while a command runs, and closes it once idle', async () => {
+    let onIdleClose: () => void = () => undefined;
+    const idleClosed = new Promise<void>((resolve) => (onIdleClose = resolve));
+    const lines: string[] = [];
+    const idleLogger = createLogger({
+      level: 'debug',
+      sink: (line) => {
+        lines.push(line);
+        if (line.includes('closing idle SSH connection to L0')) onIdleClose();
+      },
+    });
+    const pool = new SshL0Pool({ logger: idleLogger, redactor: new SecretRedactor(), readyTimeoutMs: 5000, idleCloseMs: 200 });
+    pools.push(pool);
+    // The command outlives the idle delay several times over: it must not be cut.
+    const result = await pool.exec(labTarget(), 'sleep 1; echo done', execOptions);
+    assert.equal(result.stdout, 'done\n');
+    assert.equal(lines.filter((line) => line.includes('closing idle SSH connection')).length, 0, 'closed while the command ran');
+    await idleClosed;
+    assert.ok(!pool.connection(labTarget()).connected);
+  });
+
+  it('runs nothing on an L0 whose host key is not the pinned one', async () => {
+    const marker = path.join(folder, 'exec-ran');
+    await rejectsWith(
+      newPool().exec(labTarget({ hostKey: `SHA256:${'Q'.repeat(43)}` }), `touch '${marker}'`, execOptions),
+      'host-key-changed',
+      /^host key for 127\.0\.0\.1:\d+ changed/,
+    );
+    await assert.rejects(stat(marker), /ENOENT/);
   });
 });
