@@ -2,6 +2,8 @@
 // into the other with one message per problem. Pure: runs in the back end, the renderer and tests.
 
 import { CONFIRM_MS, SETTLE_MS } from './divergence';
+import { DOMAIN_NAME_PATTERN, LIBVIRT_URI_PATTERN, validateL0Name } from './l0';
+import { checkRemediationTargets, readRemediation, type RemediationSettings } from './remediation/remediation-settings';
 
 /** A secret given inline, read from an environment variable, or read from a file (first line). */
 export type SecretRef =
@@ -75,6 +77,8 @@ export interface Profile {
   readonly l0: Readonly<Record<string, L0Config>>;
   /** Always set by the validator; absent only in profiles built by hand (then DEFAULT_DIVERGENCE_SETTINGS). */
   readonly divergence?: DivergenceSettings;
+  /** Always set by the validator; absent only in profiles built by hand (then DEFAULT_REMEDIATION_SETTINGS). */
+  readonly remediation?: RemediationSettings;
 }
 
 /** One problem found in a profile, with the JSON path of the offending value ("$.replicas[1].vnc.port"). */
@@ -123,8 +127,9 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 // A host name or an IP literal: no spaces, quotes, shell metacharacters or leading dash.
 const HOST_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[?[0-9A-Fa-f:.]{2,45}\]?)$/;
 const USER_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
-const DOMAIN_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.+:-]{0,127}$/;
-const URI_PATTERN = /^[a-z][a-z0-9+]*:\/\/[A-Za-z0-9_.:@/[\]?=&%+-]*$/;
+// Domain names and libvirt URIs reach virsh command lines: the same rules as the L0 driver (common/l0.ts).
+const DOMAIN_PATTERN = DOMAIN_NAME_PATTERN;
+const URI_PATTERN = LIBVIRT_URI_PATTERN;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
@@ -274,7 +279,7 @@ function readL0(value: Json, path: string, problems: ProblemCollector): L0Config
   const uri =
     value.uri === undefined
       ? 'qemu:///system'
-      : readString(value.uri, `${path}.uri`, problems, URI_PATTERN, 'a libvirt URI such as qemu:///system');
+      : readString(value.uri, `${path}.uri`, problems, URI_PATTERN, 'a libvirt URI such as qemu:///system or qemu+ssh://user@host/system (no "?", "&", "%", quotes or spaces)');
   if (ssh === undefined || uri === undefined) return undefined;
   return { kind: 'ssh', ssh, uri };
 }
@@ -298,6 +303,9 @@ function readReplica(
     value.domain === undefined
       ? undefined
       : readString(value.domain, `${path}.domain`, problems, DOMAIN_PATTERN, 'a libvirt domain name (letters, digits, "_.+:-", not starting with "-")');
+  // A number or a UUID would make virsh pick a domain by id or UUID: maybe another one.
+  const domainProblem = domain === undefined ? null : validateL0Name('domain', domain);
+  if (domainProblem !== null) problems.add(`${path}.domain`, domainProblem);
   if (id === undefined || label === undefined || vnc === undefined) return undefined;
   return {
     id,
@@ -395,7 +403,7 @@ export function validateProfile(document: Json): ProfileValidation {
   if (!isObject(document)) {
     return { ok: false, problems: [{ path: '$', message: `a profile must be a JSON object, found ${describe(document)}` }] };
   }
-  checkUnknownKeys(document, ['version', 'name', 'replicas', 'l0', 'divergence'], '$', problems);
+  checkUnknownKeys(document, ['version', 'name', 'replicas', 'l0', 'divergence', 'remediation'], '$', problems);
   if (document.version !== 1) {
     problems.add('$.version', `must be 1 (the only profile version this RetroVisor reads), found ${describe(document.version)}`);
   }
@@ -410,7 +418,8 @@ export function validateProfile(document: Json): ProfileValidation {
         const path = `$.l0.${key}`;
         if (!ID_PATTERN.test(key)) problems.add(path, 'the L0 name must be letters, digits, "_", "." or "-"');
         const config = readL0(entry, path, problems);
-        if (config) l0[key] = config;
+        // Only valid names become keys: "__proto__" would otherwise replace the map's prototype.
+        if (config && ID_PATTERN.test(key)) l0[key] = config;
       }
     }
   }
@@ -433,7 +442,7 @@ export function validateProfile(document: Json): ProfileValidation {
       }
       const replica = readReplica(entry, path, problems);
       if (!replica) return;
-      if (replica.l0 !== undefined && isObject(document.l0) && !(replica.l0 in document.l0)) {
+      if (replica.l0 !== undefined && isObject(document.l0) && !Object.hasOwn(document.l0, replica.l0)) {
         problems.add(`${path}.l0`, `names "${replica.l0}", which is not defined in $.l0`);
       }
       if (replica.vnc.tunnel && replica.l0 === undefined) {
@@ -447,11 +456,13 @@ export function validateProfile(document: Json): ProfileValidation {
   }
 
   const divergence = readDivergence(document.divergence, '$.divergence', problems);
+  const remediation = readRemediation(document.remediation, '$.remediation', problems);
+  if (remediation !== undefined) checkRemediationTargets(remediation, document.replicas, '$.replicas', problems);
 
-  if (problems.problems.length > 0 || name === undefined || divergence === undefined) {
+  if (problems.problems.length > 0 || name === undefined || divergence === undefined || remediation === undefined) {
     return { ok: false, problems: problems.problems };
   }
-  return { ok: true, profile: { version: 1, name, replicas, l0, divergence } };
+  return { ok: true, profile: { version: 1, name, replicas, l0, divergence, remediation } };
 }
 
 /** Parses profile text (JSON) and validates it; a syntax error is one problem at "$". */
