@@ -1,7 +1,8 @@
 // The input fan-out: turns one captured input stream into the same ordered list of RFB inputs for
-// every target replica, numbers each step, coalesces pointer moves ONCE for all replicas, and
-// remembers what each replica holds down so it can be released on focus loss, exclusion and before a
-// replica is cut off. Pure: the clock and timer are passed in; sockets are the sink's business.
+// every target replica, numbers each step, coalesces pointer moves ONCE for all replicas, remembers
+// what each replica holds down so it can be released on focus loss, exclusion and before a replica is
+// cut off, and can hold all input (queued, never dropped) while a checkpoint is taken. Pure: the clock
+// and timer are passed in; sockets are the sink's business.
 
 import { BUTTON_BITS, type BroadcastInput, type InputDispatch, type InputOrigin, type ReplicaDelivery } from './input-events';
 
@@ -28,10 +29,14 @@ export interface InputFanoutOptions {
   readonly pointerMoveIntervalMs?: number;
 }
 
-interface HeldKey {
+/** A key a replica holds down: the keysym of its press and its physical code. */
+export interface HeldKey {
   readonly keysym: number;
   readonly code: string | null;
 }
+
+/** Input that arrived while the fan-out was held, in arrival order: replayed through the same methods on release. */
+type QueuedInput = { readonly kind: 'move'; readonly x: number; readonly y: number; readonly origin: InputOrigin } | { readonly kind: 'call'; readonly run: () => void };
 
 interface ReplicaInputState {
   readonly id: string;
@@ -45,7 +50,7 @@ interface ReplicaInputState {
 }
 
 /** A key's identity for held-key bookkeeping: its physical code, else its keysym. */
-function keyIdentity(keysym: number, code: string | null): string {
+export function keyIdentity(keysym: number, code: string | null): string {
   return code !== null && code !== '' ? `code:${code}` : `keysym:${keysym}`;
 }
 
@@ -72,6 +77,9 @@ export class InputFanout {
   private moveTimer: unknown = null;
   private movePending: { x: number; y: number; origin: InputOrigin } | null = null;
   private disposed = false;
+  /** Held (hold()): new input waits here, in order, and nothing is dispatched until release(). */
+  private holding = false;
+  private readonly queued: QueuedInput[] = [];
 
   constructor(options: InputFanoutOptions) {
     this.clock = options.clock;
@@ -110,6 +118,57 @@ export class InputFanout {
   heldBy(replicaId: string): { keys: HeldKey[]; buttonMask: number } {
     const replica = this.byId.get(replicaId);
     return { keys: replica ? [...replica.heldKeys.values()] : [], buttonMask: replica?.buttonMask ?? 0 };
+  }
+
+  /** Whether input is held (queued until release()). */
+  get isHeld(): boolean {
+    return this.holding;
+  }
+
+  /** Inputs waiting for release() (consecutive pointer moves count once). */
+  get queuedInputs(): number {
+    return this.queued.length;
+  }
+
+  // --- hold -----------------------------------------------------------------------------------
+
+  /**
+   * Holds input: a pending pointer move is sent first, then every new input (keys, pointer, wheel,
+   * clipboard, release-all) and every release a control change would send is queued in order, never
+   * dropped, and dispatched by release() with its sequence number assigned then. Nothing reaches any
+   * replica meanwhile, so a checkpoint taken now sees every replica at the same sequence number.
+   * Holding again while held changes nothing.
+   */
+  hold(): void {
+    if (this.disposed || this.holding) return;
+    this.flushMove();
+    this.holding = true;
+  }
+
+  /** Ends a hold: what was queued is dispatched now, in order, to the targets of this moment. */
+  release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    // A sink that holds again mid-way leaves the rest queued, still in order (new input goes after it).
+    let index = 0;
+    while (!this.holding && !this.disposed && index < this.queued.length) {
+      const next = this.queued[index++] as QueuedInput;
+      if (next.kind === 'move') this.pointerMove(next.x, next.y, next.origin);
+      else next.run();
+    }
+    this.queued.splice(0, index);
+  }
+
+  /**
+   * Takes over what a replica holds down after RetroVisor sent it input outside the fan-out (a journal
+   * replay): later releases reach it as if it had received those presses from here.
+   */
+  adoptHeld(replicaId: string, keys: readonly HeldKey[], buttonMask: number): void {
+    const replica = this.byId.get(replicaId);
+    if (!replica) return;
+    replica.heldKeys.clear();
+    for (const key of keys) replica.heldKeys.set(keyIdentity(key.keysym, key.code), { keysym: key.keysym, code: key.code });
+    replica.buttonMask = buttonMask & ~WHEEL_BITS & 0x7f;
   }
 
   // --- controls -------------------------------------------------------------------------------
@@ -159,12 +218,15 @@ export class InputFanout {
     });
   }
 
-  /** Call before RetroVisor deliberately disconnects a replica: releases what it holds while it still can. */
+  /**
+   * Call before RetroVisor deliberately disconnects a replica: releases what it holds while it still
+   * can — even during a hold, since a release queued until after its connection is gone would be lost.
+   */
   cutOff(replicaId: string): void {
     const replica = this.byId.get(replicaId);
     if (!replica) return;
     this.flushMove();
-    if (replica.connected) this.releaseReplicas([replica]);
+    if (replica.connected) this.releaseReplicas([replica], true);
     this.setConnected(replicaId, false);
   }
 
@@ -173,6 +235,7 @@ export class InputFanout {
   /** A key press or release (keysym plus physical code). A release goes only to replicas that hold the key. */
   key(keysym: number, code: string | null, down: boolean, origin: InputOrigin = 'user'): void {
     if (this.disposed) return;
+    if (this.queueWhileHeld(() => this.key(keysym, code, down, origin))) return;
     this.flushMove();
     const identity = keyIdentity(keysym, code);
     const deliveries: ReplicaDelivery[] = [];
@@ -201,6 +264,13 @@ export class InputFanout {
   /** The pointer moved (framebuffer coordinates); moves are coalesced once, for every replica alike. */
   pointerMove(x: number, y: number, origin: InputOrigin = 'user'): void {
     if (this.disposed) return;
+    if (this.holding) {
+      // Coalesced in the queue as well: only the latest of consecutive moves is kept.
+      const last = this.queued[this.queued.length - 1];
+      if (last?.kind === 'move') this.queued[this.queued.length - 1] = { kind: 'move', x, y, origin };
+      else this.queued.push({ kind: 'move', x, y, origin });
+      return;
+    }
     this.pointerX = x;
     this.pointerY = y;
     const now = this.clock.now();
@@ -222,6 +292,9 @@ export class InputFanout {
 
   /** A button (1 left, 2 middle, 3 right) pressed or released at (x, y). */
   pointerButton(x: number, y: number, button: 1 | 2 | 3, down: boolean, origin: InputOrigin = 'user'): void {
+    if (this.disposed) return;
+    // Queued as a button change: the mask is worked out on release, from the buttons down then.
+    if (this.queueWhileHeld(() => this.pointerButton(x, y, button, down, origin))) return;
     const bit = 1 << (button - 1);
     this.pointerState(x, y, down ? this.pointerMask | bit : this.pointerMask & ~bit, origin);
   }
@@ -229,6 +302,7 @@ export class InputFanout {
   /** The pointer at (x, y) with exactly these buttons down (RFB mask without wheel bits). */
   pointerState(x: number, y: number, buttonMask: number, origin: InputOrigin = 'user'): void {
     if (this.disposed) return;
+    if (this.queueWhileHeld(() => this.pointerState(x, y, buttonMask, origin))) return;
     this.flushMove();
     this.pointerX = x;
     this.pointerY = y;
@@ -242,6 +316,7 @@ export class InputFanout {
    */
   wheel(x: number, y: number, dx: number, dy: number, origin: InputOrigin = 'user'): void {
     if (this.disposed) return;
+    if (this.queueWhileHeld(() => this.wheel(x, y, dx, dy, origin))) return;
     this.flushMove();
     this.pointerX = x;
     this.pointerY = y;
@@ -260,6 +335,7 @@ export class InputFanout {
   /** Sets every target's clipboard (RFB ClientCutText, or the extended clipboard where offered). */
   clipboard(text: string, origin: InputOrigin = 'user'): void {
     if (this.disposed) return;
+    if (this.queueWhileHeld(() => this.clipboard(text, origin))) return;
     this.flushMove();
     const input: BroadcastInput = { kind: 'clipboard', text };
     this.dispatch(
@@ -275,6 +351,7 @@ export class InputFanout {
    */
   releaseAll(): void {
     if (this.disposed) return;
+    if (this.queueWhileHeld(() => this.releaseAll())) return;
     this.flushMove();
     this.pointerMask = 0;
     this.lastSentGlobalMask = 0;
@@ -294,15 +371,24 @@ export class InputFanout {
     this.lastMoveSentMs = this.clock.now();
   }
 
-  /** Stops the timer; later input is ignored. Release first if replicas may still hold keys. */
+  /** Stops the timer and drops held input; later input is ignored. Release first if replicas may still hold keys. */
   dispose(): void {
     if (this.moveTimer !== null) this.clock.clearTimeout(this.moveTimer);
     this.moveTimer = null;
     this.movePending = null;
+    this.queued.length = 0;
+    this.holding = false;
     this.disposed = true;
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** While held, queues `run` (the same call, made again on release) and answers true. */
+  private queueWhileHeld(run: () => void): boolean {
+    if (!this.holding) return false;
+    this.queued.push({ kind: 'call', run });
+    return true;
+  }
 
   private blockOf(replica: ReplicaInputState): InputBlock {
     if (!replica.connected) return 'not-connected';
@@ -321,8 +407,11 @@ export class InputFanout {
     if (leaving.length > 0) this.releaseReplicas(leaving);
   }
 
-  /** Key releases (reverse press order, one dispatch per key) and a button release for these replicas. */
-  private releaseReplicas(replicas: readonly ReplicaInputState[]): void {
+  /**
+   * Key releases (reverse press order, one dispatch per key) and a button release for these replicas.
+   * The bookkeeping changes now; while held, the dispatches wait in the queue (`now`: they go at once).
+   */
+  private releaseReplicas(replicas: readonly ReplicaInputState[], now = false): void {
     const keys = new Map<string, HeldKey>();
     for (const replica of replicas) {
       for (const [identity, held] of replica.heldKeys) if (!keys.has(identity)) keys.set(identity, held);
@@ -335,13 +424,17 @@ export class InputFanout {
         replica.heldKeys.delete(identity);
         deliveries.push({ replicaId: replica.id, input: { kind: 'key', keysym: own.keysym, code: own.code, down: false } });
       }
-      this.dispatch('release', { kind: 'key', keysym: held.keysym, code: held.code, down: false }, deliveries);
+      this.dispatchOrQueue(now, 'release', { kind: 'key', keysym: held.keysym, code: held.code, down: false }, deliveries);
     }
     const pressed = replicas.filter((replica) => replica.buttonMask !== 0);
     if (pressed.length === 0) return;
     const input: BroadcastInput = { kind: 'pointer', x: this.pointerX, y: this.pointerY, buttonMask: 0 };
     for (const replica of pressed) replica.buttonMask = 0;
-    this.dispatch('release', input, pressed.map((replica) => ({ replicaId: replica.id, input })));
+    this.dispatchOrQueue(now, 'release', input, pressed.map((replica) => ({ replicaId: replica.id, input })));
+  }
+
+  private dispatchOrQueue(now: boolean, origin: InputOrigin, input: BroadcastInput, deliveries: readonly ReplicaDelivery[]): void {
+    if (now || !this.queueWhileHeld(() => this.dispatch(origin, input, deliveries))) this.dispatch(origin, input, deliveries);
   }
 
   private sendPointer(x: number, y: number, buttonMask: number, origin: InputOrigin): void {

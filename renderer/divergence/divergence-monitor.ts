@@ -1,9 +1,10 @@
 // Feeds one workspace's DivergenceEngine (common/divergence) from the replicas' screens: on every
 // framebuffer update exactly the damaged rectangles are read from that replica's canvas and handed
-// over; a timer ticks the engine and passes its events on. Runs in the renderer, but DOM-free (the
-// pixels come through PixelSource, the timers through the clock): tested in plain Node.
+// over; a timer ticks the engine and passes its events on. The remediation manager can take a
+// replica out of the vote and wait for listed replicas to agree. Runs in the renderer, but DOM-free
+// (the pixels come through PixelSource, the timers through the clock): tested in plain Node.
 
-import { DivergenceEngine, clipToFramebuffer, type DivergenceEvent, type DivergenceOptions, type DivergenceState, type PixelRect } from '../../common/divergence';
+import { CONFIRM_MS, DivergenceEngine, SETTLE_MS, clipToFramebuffer, type DivergenceEvent, type DivergenceOptions, type DivergenceState, type PixelRect } from '../../common/divergence';
 import type { DivergenceSettings } from '../../common/profile';
 import { benchProbe } from './bench-probe';
 
@@ -62,10 +63,27 @@ export function engineOptionsOf(settings: DivergenceSettings): DivergenceOptions
 /** The report of a monitor that compares nothing. */
 const NOTHING_COMPARED: DivergenceState = { divergences: [], allAgree: true };
 
+/** awaitAgreement's answer: whether the replicas agreed, else which of them did not (or were not compared). */
+export interface AgreementResult {
+  readonly agreed: boolean;
+  readonly outliers: readonly string[];
+}
+
 interface Tracked {
   source: PixelSource;
   width: number;
   height: number;
+  /** When the engine got this screen whole (Infinity: not in the engine, it does not vote). */
+  comparedSinceMs: number;
+}
+
+interface AgreementWaiter {
+  readonly replicaIds: readonly string[];
+  readonly quietMs: number;
+  /** Since when every listed replica has agreed without a break (null: not now). */
+  agreeingSinceMs: number | null;
+  readonly finish: (result: AgreementResult) => void;
+  readonly fail: (error: Error) => void;
 }
 
 /** The divergence detection of one open session: feed it, and it reports. */
@@ -79,10 +97,16 @@ export class DivergenceMonitor {
   private decisionTimer: unknown = null;
   private decisionAtMs = Infinity;
   private disposed = false;
+  /** Replicas out of the vote (the manager isolated them): tracked, but not in the engine. */
+  private readonly nonVoting = new Set<string>();
+  private readonly agreementWaiters = new Set<AgreementWaiter>();
+  /** A screen the engine just got is judged only after it settled and a disagreement had time to confirm. */
+  private readonly judgeMs: number;
 
   constructor(private readonly options: DivergenceMonitorOptions) {
     this.engine = options.enabled === false ? null : new DivergenceEngine(options.engine);
     this.clock = options.clock ?? PAGE_CLOCK;
+    this.judgeMs = (options.engine?.settleMs ?? SETTLE_MS) + (options.engine?.confirmMs ?? CONFIRM_MS);
     // Bench only (off in normal use): times the damage reads, engine.update and engine.tick.
     if (this.engine !== null) benchProbe()?.instrumentMonitor(this, this.engine);
   }
@@ -106,23 +130,23 @@ export class DivergenceMonitor {
 
   /**
    * A replica is connected with this source and size (also on every resize): it is registered with
-   * the engine, and its whole current screen is read once (later, only damage).
+   * the engine, and its whole current screen is read once (later, only damage). A replica out of the
+   * vote is only remembered, and registered when it votes again.
    */
   connect(replicaId: string, source: PixelSource, width: number, height: number): void {
     if (this.disposed || this.engine === null || !(width > 0 && height > 0)) return;
     const tracked = this.replicas.get(replicaId);
     if (tracked !== undefined && tracked.source === source && tracked.width === width && tracked.height === height) return;
-    const now = this.clock.now();
-    this.replicas.set(replicaId, { source, width, height });
-    this.engine.setReplicaSize(replicaId, width, height, now);
-    this.feed(replicaId, [{ x: 0, y: 0, width, height }], now);
-    this.scheduleDecision();
+    this.replicas.set(replicaId, { source, width, height, comparedSinceMs: Infinity });
+    if (!this.nonVoting.has(replicaId)) this.register(replicaId);
+    this.checkAgreement();
   }
 
   /** A replica left (disconnected, closed): it is no longer compared. */
   disconnect(replicaId: string): void {
     if (!this.replicas.delete(replicaId) || this.disposed) return;
     this.engine?.removeReplica(replicaId, this.clock.now());
+    this.checkAgreement();
   }
 
   /** One framebuffer update of a replica reached its canvas: these rectangles changed. */
@@ -132,15 +156,76 @@ export class DivergenceMonitor {
     this.scheduleDecision();
   }
 
+  /**
+   * Takes a replica out of the vote (false: the engine forgets it, and connect() does not bring it
+   * back) or gives it its vote again (true: registered with its current screen, read whole).
+   */
+  setVoting(replicaId: string, voting: boolean): void {
+    if (this.disposed) return;
+    if (!voting) {
+      if (this.nonVoting.has(replicaId)) return;
+      this.nonVoting.add(replicaId);
+      const tracked = this.replicas.get(replicaId);
+      if (tracked !== undefined) tracked.comparedSinceMs = Infinity;
+      this.engine?.removeReplica(replicaId, this.clock.now());
+      this.scheduleDecision();
+    } else {
+      if (!this.nonVoting.delete(replicaId)) return;
+      if (this.replicas.has(replicaId)) this.register(replicaId);
+    }
+    this.checkAgreement();
+  }
+
+  /** Whether the replica has a vote (true unless setVoting(false) took it). */
+  isVoting(replicaId: string): boolean {
+    return !this.nonVoting.has(replicaId);
+  }
+
+  /**
+   * Resolves `{ agreed: true }` once every listed replica is connected and compared (voting, its
+   * screen judged at least once: settle + confirm after the engine got it) and none of them is an
+   * outlier of a current divergence — without a break for `quietMs` on this monitor's clock,
+   * checked on every tick and change. After `timeoutMs`: `{ agreed: false, outliers }`, the listed
+   * replicas that were in a divergence or not compared then. Rejects when comparison is off.
+   */
+  awaitAgreement(replicaIds: readonly string[], quietMs: number, timeoutMs: number): Promise<AgreementResult> {
+    if (this.engine === null) return Promise.reject(new Error("this session's profile turned divergence detection off, so agreement cannot be judged"));
+    if (this.disposed) return Promise.reject(new Error('the session closed'));
+    const ids = [...new Set(replicaIds)];
+    return new Promise<AgreementResult>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        waiter.finish({ agreed: false, outliers: this.disagreeing(ids) });
+      }, timeoutMs);
+      const waiter: AgreementWaiter = {
+        replicaIds: ids,
+        quietMs,
+        agreeingSinceMs: null,
+        finish: (result) => {
+          this.clock.clearTimeout(timer);
+          this.agreementWaiters.delete(waiter);
+          resolve(result);
+        },
+        fail: (error) => {
+          this.clock.clearTimeout(timer);
+          this.agreementWaiters.delete(waiter);
+          reject(error);
+        },
+      };
+      this.agreementWaiters.add(waiter);
+      this.checkAgreement();
+    });
+  }
+
   /** Ticks the engine once (the timer calls it; tests may too). */
   tick(): void {
     if (this.disposed || this.engine === null) return;
     const events = this.engine.tick(this.clock.now());
     if (events.length > 0) this.options.onEvents(events, this.engine.state);
     this.scheduleDecision();
+    this.checkAgreement();
   }
 
-  /** Stops the timer and forgets every replica. */
+  /** Stops the timer and forgets every replica; waiting awaitAgreement calls fail. */
   dispose(): void {
     if (this.timer !== null) this.clock.clearInterval(this.timer);
     this.timer = null;
@@ -148,6 +233,42 @@ export class DivergenceMonitor {
     this.decisionTimer = null;
     this.disposed = true;
     this.replicas.clear();
+    for (const waiter of [...this.agreementWaiters]) waiter.fail(new Error('the session closed'));
+  }
+
+  /** Registers a tracked replica with the engine and reads its whole screen. */
+  private register(replicaId: string): void {
+    const tracked = this.replicas.get(replicaId);
+    if (tracked === undefined || this.engine === null) return;
+    const now = this.clock.now();
+    tracked.comparedSinceMs = now;
+    this.engine.setReplicaSize(replicaId, tracked.width, tracked.height, now);
+    this.feed(replicaId, [{ x: 0, y: 0, width: tracked.width, height: tracked.height }], now);
+    this.scheduleDecision();
+  }
+
+  /** The listed replicas that do not agree now: not connected, not compared (long enough), or an outlier. */
+  private disagreeing(replicaIds: readonly string[]): string[] {
+    const now = this.clock.now();
+    const outliers = new Set<string>();
+    for (const divergence of this.state.divergences) for (const id of divergence.outliers) outliers.add(id);
+    return replicaIds.filter((id) => {
+      const tracked = this.replicas.get(id);
+      return tracked === undefined || now - tracked.comparedSinceMs < this.judgeMs || outliers.has(id);
+    });
+  }
+
+  private checkAgreement(): void {
+    if (this.agreementWaiters.size === 0) return;
+    const now = this.clock.now();
+    for (const waiter of [...this.agreementWaiters]) {
+      if (this.disagreeing(waiter.replicaIds).length > 0) {
+        waiter.agreeingSinceMs = null;
+        continue;
+      }
+      waiter.agreeingSinceMs ??= now;
+      if (now - waiter.agreeingSinceMs >= waiter.quietMs) waiter.finish({ agreed: true, outliers: [] });
+    }
   }
 
   // One pending one-shot tick, at the engine's earliest due decision (moved earlier when one comes due sooner).
@@ -166,7 +287,8 @@ export class DivergenceMonitor {
 
   private feed(replicaId: string, rects: readonly PixelRect[], nowMs: number): void {
     const tracked = this.replicas.get(replicaId);
-    if (tracked === undefined || this.engine === null) return;
+    // Out of the vote: the engine does not know it (and must not).
+    if (tracked === undefined || this.engine === null || this.nonVoting.has(replicaId)) return;
     // A resize not yet announced to us: the canvas no longer matches what the engine holds.
     if (tracked.source.width !== tracked.width || tracked.source.height !== tracked.height) return;
     for (const rect of rects) {

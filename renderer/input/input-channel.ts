@@ -18,7 +18,7 @@ export type EndOfTaskScheduler = (flush: () => void) => void;
 export class InputChannel {
   private port: InputChannelPort | null = null;
   private nextToken = 1;
-  private readonly waiting = new Map<number, () => void>();
+  private readonly waiting = new Map<number, (written: boolean) => void>();
   private closed = false;
   private readonly batch = new InputFrameBatch();
   private flushScheduled = false;
@@ -61,17 +61,19 @@ export class InputChannel {
   }
 
   /**
-   * Resolves once the back end has written every frame sent so far, or after `timeoutMs` (a channel
-   * that is gone never answers): held keys are released through the channel, then streams closed.
+   * Resolves once the back end has written every frame sent so far (true), or after `timeoutMs` or
+   * when the channel closes meanwhile (false: a channel that is gone never answers): held keys are
+   * released through the channel, then streams closed; a hold for a checkpoint needs the true.
    */
-  drain(timeoutMs: number, setTimer: (callback: () => void, ms: number) => unknown): Promise<void> {
+  drain(timeoutMs: number, setTimer: (callback: () => void, ms: number) => unknown): Promise<boolean> {
     this.flush();
     const port = this.port;
-    if (port === null || this.closed) return Promise.resolve();
+    // No port: nothing sent on this channel is still on its way.
+    if (port === null || this.closed) return Promise.resolve(true);
     const token = this.nextToken++;
     return new Promise((resolve) => {
       this.waiting.set(token, resolve);
-      setTimer(() => this.settle(token), timeoutMs);
+      setTimer(() => this.settle(token, false), timeoutMs);
       port.sync(token);
     });
   }
@@ -84,7 +86,7 @@ export class InputChannel {
     const port = this.port;
     this.port = null;
     port?.close();
-    for (const token of [...this.waiting.keys()]) this.settle(token);
+    for (const token of [...this.waiting.keys()]) this.settle(token, false);
   }
 
   private sendFrames(frames: readonly Uint8Array[]): void {
@@ -99,12 +101,12 @@ export class InputChannel {
     try {
       let port: InputChannelPort | null = null;
       port = this.open({
-        onSynced: (token) => this.settle(token),
+        onSynced: (token) => this.settle(token, true),
         onClose: (reason) => {
           if (port === null || this.port !== port) return;
           this.port = null;
           if (!this.closed) this.log.warn(`the input channel closed: ${reason}; the next input opens it again`);
-          for (const token of [...this.waiting.keys()]) this.settle(token);
+          for (const token of [...this.waiting.keys()]) this.settle(token, false);
         },
       });
       this.port = port;
@@ -115,10 +117,10 @@ export class InputChannel {
     }
   }
 
-  private settle(token: number): void {
+  private settle(token: number, written: boolean): void {
     const resolve = this.waiting.get(token);
     if (resolve === undefined) return;
     this.waiting.delete(token);
-    resolve();
+    resolve(written);
   }
 }

@@ -1,9 +1,10 @@
 // One open session: a ReplicaSession per replica, the element each one renders into, the composite
-// fed from the reference replica's damage, and the input broadcast captured on the composite.
+// fed from the reference replica's damage, the input broadcast captured on the composite, and (when
+// the back end offers it) the executor of the remediation manager's commands.
 // Bridges the controllers to the store. Runs in the renderer (creates DOM elements); noVNC comes in
 // through the client and keyboard-capture factories.
 
-import type { SessionInfo } from '../../common/contract';
+import type { ManagerCommandAnswer, ManagerCommandEvent, SessionInfo } from '../../common/contract';
 import type { ReplicaState } from '../../common/replica-state';
 import { DEFAULT_DIVERGENCE_SETTINGS } from '../../common/profile';
 import { DivergenceMonitor, canvasPixelSource, engineOptionsOf, type PixelSource } from '../divergence/divergence-monitor';
@@ -11,15 +12,32 @@ import { DivergenceReporter, canvasToPngBlob } from '../divergence/divergence-re
 import { ScreenUpdateHub } from '../divergence/diff-refresh';
 import { TimelineRecorder } from '../divergence/timeline-recorder';
 import type { InputScriptStep } from '../../common/input/input-script';
-import { BroadcastController } from '../input/broadcast-controller';
+import { BroadcastController, type JournalReader } from '../input/broadcast-controller';
 import { InputChannel } from '../input/input-channel';
 import type { KeyRepeatMode } from '../../common/input/key-repeat';
 import { CompositeInput } from '../input/composite-input';
 import type { BackendConnection } from '../backend/backend-connection';
 import type { AppStore } from '../store';
 import type { KeyboardCaptureFactory, VncClient, VncClientFactory, VncCredentials } from '../vnc/vnc-client';
-import { ReplicaSession } from '../vnc/replica-session';
+import { ReplicaSession, SYSTEM_CLOCK } from '../vnc/replica-session';
+import { ManagerCommandExecutor } from '../remediation/manager-command-executor';
 import { CompositeRenderer } from './composite-renderer';
+
+/**
+ * The remediation manager's side of the back end, for one session: its commands, the answers, and
+ * the input journal a replay reads. Absent: the workspace runs without the manager.
+ */
+export interface ManagerUi {
+  readonly readJournal: JournalReader;
+  readonly answer: (answer: ManagerCommandAnswer) => Promise<void>;
+  /** Subscribes to the manager's commands (every session's; the executor keeps its own); returns the unsubscribe. */
+  readonly onCommand: (listener: (event: ManagerCommandEvent) => void) => () => void;
+}
+
+interface ConnectionWaiter {
+  readonly replicaId: string;
+  readonly settle: (error: Error | null) => void;
+}
 
 interface ReplicaEntry {
   readonly session: ReplicaSession;
@@ -45,6 +63,10 @@ export class WorkspaceController {
   private compositeInput: CompositeInput | null = null;
   private readonly replicas = new Map<string, ReplicaEntry>();
   private readonly unsubscribe: () => void;
+  /** The remediation manager's commands, when the back end offers them. */
+  private readonly managerExecutor: ManagerCommandExecutor | null = null;
+  private readonly unsubscribeManager: () => void = () => undefined;
+  private readonly connectionWaiters = new Set<ConnectionWaiter>();
   private closed = false;
 
   constructor(
@@ -53,6 +75,7 @@ export class WorkspaceController {
     private readonly store: AppStore,
     createClient: VncClientFactory,
     private readonly captureKeyboard: KeyboardCaptureFactory | null = null,
+    managerUi: ManagerUi | null = null,
   ) {
     this.broadcast = new BroadcastController({
       sessionId: info.sessionId,
@@ -102,6 +125,7 @@ export class WorkspaceController {
               this.broadcast.setConnected(replica.id, state.name === 'connected');
               this.store.getState().setReplicaState(replica.id, state);
               this.trackDivergence(replica.id, state);
+              if (state.name === 'connected') this.settleConnectionWaiters(replica.id, null);
             },
             onClientChange: (client) => {
               entry.client = client;
@@ -131,6 +155,27 @@ export class WorkspaceController {
         this.broadcast.setSoloReplica(state.referenceId);
       }
     });
+    if (managerUi !== null) {
+      const executor = new ManagerCommandExecutor({
+        sessionId: info.sessionId,
+        broadcast: this.broadcast,
+        divergence: this.divergence,
+        reconnect: (replicaId) => this.retryNow(replicaId),
+        waitConnected: (replicaId, timeoutMs) => this.waitConnected(replicaId, timeoutMs),
+        readJournal: managerUi.readJournal,
+        answer: managerUi.answer,
+        clock: SYSTEM_CLOCK,
+        log: {
+          warn: (message) => {
+            console.warn(message);
+            this.store.getState().pushNotice({ level: 'warning', message });
+          },
+        },
+        onIsolationChange: (replicaId, isolated) => this.store.getState().setIsolated(replicaId, isolated),
+      });
+      this.managerExecutor = executor;
+      this.unsubscribeManager = managerUi.onCommand((event) => executor.handle(event));
+    }
   }
 
   /** Connects every replica at once. */
@@ -156,6 +201,30 @@ export class WorkspaceController {
 
   retryNow(replicaId: string): void {
     this.replicas.get(replicaId)?.session.retryNow();
+  }
+
+  /** Resolves once the replica is connected (at once if it is); rejects after `timeoutMs` or when the session closes. */
+  waitConnected(replicaId: string, timeoutMs: number): Promise<void> {
+    const entry = this.replicas.get(replicaId);
+    if (entry === undefined) return Promise.reject(new Error(`this session has no replica "${replicaId}"`));
+    if (this.closed) return Promise.reject(new Error('the session closed'));
+    if (entry.session.state.name === 'connected') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = SYSTEM_CLOCK.setTimeout(() => {
+        const state = entry.session.state;
+        waiter.settle(new Error(`${replicaId} did not connect within ${timeoutMs} ms (it is ${state.name}${'reason' in state ? `: ${state.reason}` : ''})`));
+      }, timeoutMs);
+      const waiter: ConnectionWaiter = {
+        replicaId,
+        settle: (error) => {
+          SYSTEM_CLOCK.clearTimeout(timer);
+          this.connectionWaiters.delete(waiter);
+          if (error === null) resolve();
+          else reject(error);
+        },
+      };
+      this.connectionWaiters.add(waiter);
+    });
   }
 
   /** After "auth failed": reconnect and ask the user for the password. */
@@ -219,6 +288,9 @@ export class WorkspaceController {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.unsubscribeManager();
+    this.managerExecutor?.dispose();
+    for (const waiter of [...this.connectionWaiters]) waiter.settle(new Error('the session closed'));
     this.compositeInput?.dispose();
     this.compositeInput = null;
     this.divergence.dispose();
@@ -244,6 +316,10 @@ export class WorkspaceController {
       this.pixelSources.set(client.canvas, source);
     }
     this.divergence.connect(replicaId, source, state.width, state.height);
+  }
+
+  private settleConnectionWaiters(replicaId: string, error: Error | null): void {
+    for (const waiter of [...this.connectionWaiters]) if (waiter.replicaId === replicaId) waiter.settle(error);
   }
 
   private bindComposite(): void {
