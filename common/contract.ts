@@ -442,7 +442,7 @@ const parseManagerCommandAnswer: Parser<ManagerCommandAnswer> = (input) => {
   const seq = count(value.seq, 'seq');
   const replayed = count(value.replayed, 'replayed');
   if (value.agreed !== undefined && typeof value.agreed !== 'boolean') throw new ContractError('agreed: expected a boolean');
-  const agreed = value.agreed as boolean | undefined;
+  const agreed = value.agreed;
   const outliers = value.outliers === undefined ? undefined : idList(value.outliers, 'outliers');
   return {
     sessionId: text(value.sessionId, 'sessionId', ID_MAX),
@@ -591,6 +591,28 @@ export const CONTRACT_CALLS = {
   })),
   /** Runs a simulated L0 operation on a demo replica's domain (snapshot-revert restores its newest snapshot). */
   demoL0Action: call<{ replicaId: string; action: DemoL0Action }, DemoStatus>(parseDemoL0Action),
+  /** The remediation manager of a session, as the UI shows it (also pushed as the `remediation` event). */
+  getRemediationState: call<{ sessionId: string }, RemediationView>((input) => ({
+    sessionId: text(record(input, 'request').sessionId, 'sessionId', ID_MAX),
+  })),
+  /** Takes a checkpoint now (every replica must agree): answers once it is taken or has failed. */
+  takeCheckpoint: call<{ sessionId: string }, CheckpointView>((input) => ({
+    sessionId: text(record(input, 'request').sessionId, 'sessionId', ID_MAX),
+  })),
+  /** The user's answer to a remediation waiting for confirmation (mode "confirm"). */
+  confirmRemediation: call<{ sessionId: string; planId: string; approve: boolean }, void>((input) => {
+    const value = record(input, 'request');
+    if (typeof value.approve !== 'boolean') throw new ContractError('approve: expected a boolean');
+    return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), planId: text(value.planId, 'planId', ID_MAX), approve: value.approve };
+  }),
+  /** A replica's actions menu: its domain's state, a checkpoint, revert + replay, reset, reboot, destroy, start, include again. */
+  replicaAction: call<{ sessionId: string; replicaId: string; action: ReplicaActionName }, { message: string }>(parseReplicaAction),
+  /** The UI carried out a ManagerCommand (or could not). */
+  answerManagerCommand: call<ManagerCommandAnswer, void>(parseManagerCommandAnswer),
+  /** Journal entries after `afterSeq`, oldest first; `complete` is false when some were already dropped. */
+  readInputJournal: call<{ sessionId: string; afterSeq: number; limit: number }, { entries: readonly InputJournalEntry[]; complete: boolean; lastSeq: number }>(
+    parseReadInputJournal,
+  ),
 } as const;
 
 interface EventSpec<Payload> {
@@ -605,6 +627,10 @@ function event<Payload>(): EventSpec<Payload> {
 export const CONTRACT_EVENTS = {
   /** Something the user should read (a toast in the UI). */
   notice: event<Notice>(),
+  /** The remediation manager's view of a session changed. */
+  remediation: event<RemediationView>(),
+  /** The manager asks the UI of a session to do something (answered with answerManagerCommand). */
+  managerCommand: event<ManagerCommandEvent>(),
 } as const;
 
 export type CallName = keyof typeof CONTRACT_CALLS;

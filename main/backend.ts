@@ -13,6 +13,8 @@ import { ReplicaReportService, type ReplicaReportListener } from './backend/repl
 import { SessionService } from './backend/session-service';
 import { StartupSession } from './backend/startup-session';
 import { StreamService } from './backend/stream-service';
+import { RemediationService } from './remediation/remediation-service';
+import type { ManagerEvent } from './remediation/session-manager';
 import { DemoService, type DemoLabAccess, type DemoServiceOptions } from './demo-service';
 import { EvidenceStore, dataRoot } from './divergence-evidence';
 import type { InputChannelEndpoint } from './input-channel';
@@ -87,6 +89,8 @@ export interface Backend {
   emitNotice(notice: Notice): void;
   /** Subscribes to a contract event; returns the unsubscribe. */
   onEvent<K extends EventName>(event: K, listener: (payload: EventPayload<K>) => void): () => void;
+  /** Listens to the remediation manager's checkpoint, remediation and alert events (`run --json` prints them). */
+  onManagerEvent(listener: (event: ManagerEvent) => void): () => void;
   /** The built-in demo lab (started by startDemoLab); in-process callers (the tour, tests) read its guests. */
   readonly demo: DemoLabAccess;
   /** Closes every stream, SSH connection and the demo lab; later calls fail. */
@@ -133,6 +137,18 @@ export function createBackend(options: BackendOptions): Backend {
     closeSession: (sessionId, reason) => sessions.close(sessionId, reason),
     ...(options.demoLab === undefined ? {} : { lab: options.demoLab }),
   });
+  const remediation = new RemediationService({
+    logger,
+    redactor,
+    sessions,
+    events,
+    ssh,
+    dataDirectory: options.dataDirectory ?? dataRoot(),
+    simulatedL0: () => demo.lab?.l0 ?? null,
+  });
+  // The manager judges from what the UI reports: replica states and divergences.
+  replicaReports.onReport((report) => remediation.replicaReport(report));
+  divergences.onReport((report, evidenceFolder) => remediation.divergenceReport(report, evidenceFolder));
   const startup = new StartupSession({
     sessions,
     openDemo: () => demo.open(),
@@ -189,6 +205,12 @@ export function createBackend(options: BackendOptions): Backend {
     setDemoFault: whileOpen(({ replicaId, fault }) => demo.setFault(replicaId, fault)),
     clearDemoFaults: whileOpen(({ replicaId }) => demo.clearFaults(replicaId)),
     demoL0Action: whileOpen(({ replicaId, action }) => demo.l0Action(replicaId, action)),
+    getRemediationState: whileOpen(({ sessionId }) => remediation.view(sessionId)),
+    takeCheckpoint: whileOpen(({ sessionId }) => remediation.takeCheckpoint(sessionId)),
+    confirmRemediation: whileOpen(({ sessionId, planId, approve }) => remediation.confirm(sessionId, planId, approve)),
+    replicaAction: whileOpen(({ sessionId, replicaId, action }) => remediation.replicaAction(sessionId, replicaId, action)),
+    answerManagerCommand: whileOpen((answer) => remediation.answer(answer)),
+    readInputJournal: whileOpen(({ sessionId, afterSeq, limit }) => journals.read(sessionId, afterSeq, limit)),
   };
 
   return {
@@ -199,6 +221,7 @@ export function createBackend(options: BackendOptions): Backend {
     onInputRecorded: (listener) => journals.onInputRecorded(listener),
     onScriptResult: (listener) => scriptResults.add(listener),
     onDivergenceReport: (listener) => divergences.onReport(listener),
+    onManagerEvent: (listener) => remediation.onManagerEvent(listener),
     emit: (event, payload) => events.emit(event, payload),
     emitNotice: (notice) => events.notice(notice),
     onEvent: (event, listener) => events.on(event, listener),
@@ -207,6 +230,7 @@ export function createBackend(options: BackendOptions): Backend {
     async close() {
       if (closed) return;
       closed = true;
+      await remediation.close();
       await streams.closeAll('RetroVisor is shutting down');
       await demo.stop();
       sessions.clear();

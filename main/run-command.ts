@@ -136,6 +136,27 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     say(`divergence (${report.change ?? 'new'}): ${report.regions.length} region(s), ${who}${evidenceFolder === null ? '' : ` — evidence in ${evidenceFolder}`}`);
   });
 
+  // With --json every checkpoint, remediation step and manager alert is printed (docs/remediation.md).
+  const quarantined = new Set<string>();
+  const stopManager = backend.onManagerEvent((event) => {
+    if (event.sessionId !== session.sessionId) return;
+    const { sessionId: _sessionId, ...printed } = event;
+    print(printed);
+    switch (event.type) {
+      case 'checkpoint':
+        say(`checkpoint ${event.name}: ${event.status}${event.detail === undefined ? '' : ` — ${event.detail}`}`);
+        return;
+      case 'remediation':
+        if (event.action === 'quarantine') quarantined.add(event.replica);
+        else if (event.status === 'succeeded') quarantined.delete(event.replica);
+        say(`remediation of ${event.replica}: ${event.action} ${event.status} — ${event.detail}`);
+        return;
+      case 'alert':
+        say(`manager (${event.severity}): ${event.message}`);
+        return;
+    }
+  });
+
   const shell = await startBrowserShell({ backend, staticRoot: options.staticRoot, logger });
   let browser: Browser | null = null;
   let failure: string | null = null;
@@ -164,6 +185,7 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     stopInput();
     stopScript();
     stopDivergence();
+    stopManager();
     await browser?.close().catch(() => undefined);
     await shell.close();
     await backend.close();
@@ -173,10 +195,22 @@ export async function runHeadless(options: RunOptions): Promise<number> {
   const finished = scriptResult as ScriptResult | null;
   if (options.script !== undefined && finished === null && failure === null) failure = 'the script did not finish before the run ended (raise --duration)';
   if (finished !== null && !finished.ok) failure ??= `the script failed: ${finished.error ?? 'unknown reason'}`;
-  const status = failure !== null || missing.length > 0 ? RUN_EXIT.failure : diverged ? RUN_EXIT.diverged : RUN_EXIT.allConnected;
-  print({ type: 'summary', connected: [...everConnected].sort(), neverConnected: missing, diverged, exitStatus: status, ...(failure ? { error: failure } : {}) });
+  // A quarantined replica is out of the comparison: the others agreeing does not make it agree.
+  const disagreeing = diverged || quarantined.size > 0;
+  const status = failure !== null || missing.length > 0 ? RUN_EXIT.failure : disagreeing ? RUN_EXIT.diverged : RUN_EXIT.allConnected;
+  print({
+    type: 'summary',
+    connected: [...everConnected].sort(),
+    neverConnected: missing,
+    diverged: disagreeing,
+    ...(quarantined.size === 0 ? {} : { quarantined: [...quarantined].sort() }),
+    exitStatus: status,
+    ...(failure ? { error: failure } : {}),
+  });
   if (failure) stderr.write(`retrovisor run: ${failure}\n`);
-  if (failure === null && missing.length === 0 && diverged) stderr.write('retrovisor run: the replicas still disagreed at the end (exit 3)\n');
+  if (failure === null && missing.length === 0 && disagreeing) {
+    stderr.write(`retrovisor run: the replicas still disagreed at the end${quarantined.size === 0 ? '' : ` (quarantined: ${[...quarantined].join(', ')})`} (exit 3)\n`);
+  }
   if (missing.length > 0) {
     stderr.write(`retrovisor run: never connected: ${missing.map((id) => `${id} (${lastState.get(id) ?? 'no attempt'})`).join(', ')}\n`);
   }

@@ -159,7 +159,12 @@ export interface DemoLabProfile {
     readonly domain: string;
   }[];
   readonly l0: Readonly<Record<string, { readonly simulated: true }>>;
+  /** The demo asks before it remediates: the user sees the plan and the evidence first. */
+  readonly remediation: { readonly mode: 'confirm'; readonly outlierMs: number };
 }
+
+/** How long a demo replica must keep disagreeing before the manager proposes to remediate it. */
+export const DEMO_OUTLIER_MS = 2_000;
 
 /** The profile for `lab`, as a user would write it (validate with common/profile.ts). */
 export function demoLabProfile(lab: Pick<DemoLab, 'replicas' | 'password'>, name = 'demo'): DemoLabProfile {
@@ -178,5 +183,6 @@ export function demoLabProfile(lab: Pick<DemoLab, 'replicas' | 'password'>, name
       domain: replica.domain,
     })),
     l0: { [DEMO_L0_NAME]: { simulated: true } },
+    remediation: { mode: 'confirm', outlierMs: DEMO_OUTLIER_MS },
   };
 }

@@ -60,6 +60,18 @@ function fakeHandlers(log: string[]): ContractHandlers {
       log.push(`l0 ${replicaId} ${action}`);
       return NO_DEMO;
     },
+    getRemediationState: async ({ sessionId }) => ({ sessionId, mode: 'observe', canAct: false, replicas: [], checkpoints: [], pending: [], audit: [] }),
+    takeCheckpoint: async () => {
+      throw new Error('not every replica agrees');
+    },
+    confirmRemediation: async ({ planId, approve }) => {
+      log.push(`confirm ${planId} ${approve}`);
+    },
+    replicaAction: async ({ replicaId, action }) => ({ message: `${action} ${replicaId}` }),
+    answerManagerCommand: async ({ commandId, ok }) => {
+      log.push(`answer ${commandId} ${ok}`);
+    },
+    readInputJournal: async () => ({ entries: [], complete: true, lastSeq: 0 }),
   };
 }
 

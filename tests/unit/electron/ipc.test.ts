@@ -36,6 +36,7 @@ function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[],
     onInputRecorded: () => () => undefined,
     onScriptResult: () => () => undefined,
     onDivergenceReport: () => () => undefined,
+    onManagerEvent: () => () => undefined,
     emit: <K extends EventName>(event: K, payload: EventPayload<K>) => {
       for (const listener of eventListeners.get(event) ?? []) listener(payload as never);
     },
