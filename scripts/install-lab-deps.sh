@@ -22,6 +22,7 @@ requirements=(
   busybox-static:pkg
   cpio:cpio
   libvirt-daemon-system:pkg
+  libvirt-daemon-driver-qemu:pkg
   libvirt-clients:virsh
   openssh-server:sshd
   chromium:chromium
@@ -63,6 +64,18 @@ else
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     -o DPkg::Lock::Timeout=600 "${missing[@]}"
+fi
+
+# The L0 lab (tests/lab/libvirt.ts) starts libvirtd itself, as root, and creates its SSH user in group
+# libvirt; the package creates that group. /dev/kvm gets udev's root:kvm 0660: without udev (containers)
+# it is root-only, and libvirtd, seeing KVM when probing QEMU but not as its qemu user (group kvm),
+# re-probes QEMU on every call. The lab repeats this at start (/dev is rebuilt at boot).
+if [ "$(id -u)" -eq 0 ]; then
+  getent group libvirt >/dev/null || groupadd --system libvirt
+  if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
+    chgrp kvm /dev/kvm
+    chmod g+rw /dev/kvm
+  fi
 fi
 
 if [ ! -x "$repo_root/node_modules/.bin/tsx" ]; then

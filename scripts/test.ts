@@ -1,5 +1,5 @@
 // `npm test`: typecheck, lint, build, start the shared real-component lab ONCE (Xvnc servers, QEMU
-// VMs, sshd — in parallel), then run every test file in one Node test-runner invocation.
+// VMs, sshd, a libvirt L0 — in parallel), then run every test file in one Node test-runner invocation.
 // Usage: npm test [-- --only unit|lab|e2e] [-- FILE...]   Runs in Node (through tsx).
 
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ const { values, positionals } = parseArgs({
 });
 
 /** The shared lab every end-to-end test file uses (tests needing to kill a server start their own). */
-const SHARED_LAB_SPEC = { xvnc: [{}, {}, { password: 'retro-pw' }], vms: 3, sshd: true } as const;
+const SHARED_LAB_SPEC = { xvnc: [{}, {}, { password: 'retro-pw' }], vms: 3, sshd: true, l0: { domains: 3 } } as const;
 
 function findTests(folder: string): string[] {
   const full = join(root, folder);
@@ -74,10 +74,12 @@ const labFile = join(labFolder, `lab-${process.pid}.json`);
 const dataFolder = join(labFolder, `data-${process.pid}`);
 let lab: Lab | null = null;
 if (needsLab) {
-  console.error(`» starting the shared lab (${SHARED_LAB_SPEC.xvnc.length} Xvnc, ${SHARED_LAB_SPEC.vms} QEMU VMs, sshd)…`);
+  console.error(
+    `» starting the shared lab (${SHARED_LAB_SPEC.xvnc.length} Xvnc, ${SHARED_LAB_SPEC.vms} QEMU VMs, sshd, an L0 with ${SHARED_LAB_SPEC.l0.domains} libvirt domains)…`,
+  );
   const started = Date.now();
   try {
-    lab = await startLab({ xvnc: [...SHARED_LAB_SPEC.xvnc], vms: SHARED_LAB_SPEC.vms, sshd: SHARED_LAB_SPEC.sshd });
+    lab = await startLab({ xvnc: [...SHARED_LAB_SPEC.xvnc], vms: SHARED_LAB_SPEC.vms, sshd: SHARED_LAB_SPEC.sshd, l0: { ...SHARED_LAB_SPEC.l0 } });
     writeFileSync(labFile, JSON.stringify(describeLab(lab), null, 2));
     console.error(`  lab ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

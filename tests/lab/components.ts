@@ -102,11 +102,23 @@ export interface VmHandle {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startSshd}. */
+export interface SshdOptions {
+  /**
+   * The only user allowed to log in (default: the user running the tests). Another user's key is
+   * served by `AuthorizedKeysCommand` (cat, run as the tests' user), since that user cannot read
+   * the tests' private run folder.
+   */
+  user?: string;
+  /** More sshd_config lines, appended as given (e.g. `SetEnv PATH=/fake/bin:/usr/bin:/bin`). */
+  extraConfig?: readonly string[];
+}
+
 /** A running loopback OpenSSH server that accepts one generated client key. */
 export interface SshdHandle {
   readonly host: string;
   readonly port: number;
-  /** The user to log in as: the user running the tests. */
+  /** The user to log in as: the user running the tests, or {@link SshdOptions.user}. */
   readonly user: string;
   /** Private key (OpenSSH format, no passphrase) that sshd accepts. */
   readonly identityFile: string;
@@ -832,7 +844,7 @@ async function waitForSerialMarker(serialLogPath: string, marker: string, timeou
  * Starts OpenSSH's sshd on a free loopback port with a fresh ed25519 host key and one authorized
  * client key (public-key login only, TCP forwarding allowed), and resolves once it sends its banner.
  */
-export async function startSshd(): Promise<SshdHandle> {
+export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> {
   const sshdPath = requireBinary('sshd', INSTALL_HINTS.sshd);
   const sshKeygenPath = requireBinary('ssh-keygen', INSTALL_HINTS.sshd);
   const runDir = await makeRunDir('sshd');
@@ -852,7 +864,18 @@ export async function startSshd(): Promise<SshdHandle> {
     });
     const logPath = path.join(runDir, 'sshd.log');
     const configPath = path.join(runDir, 'sshd_config');
-    const user = os.userInfo().username;
+    const ownUser = os.userInfo().username;
+    const user = options.user ?? ownUser;
+    // sshd reads an AuthorizedKeysFile as the logging-in user; AuthorizedKeysCommand runs as ownUser.
+    const keyLookup =
+      user === ownUser
+        ? [`AuthorizedKeysFile ${authorizedKeysPath}`]
+        : [
+            'AuthorizedKeysFile none',
+            `AuthorizedKeysCommand ${requireBinary('cat', 'coreutils')} "${authorizedKeysPath}"`,
+            `AuthorizedKeysCommandUser ${ownUser}`,
+            `AllowUsers ${user}`,
+          ];
 
     for (let attempt = 1; ; attempt++) {
       const port = await pickFreePort();
@@ -863,7 +886,7 @@ export async function startSshd(): Promise<SshdHandle> {
           `ListenAddress ${LOOPBACK_HOST}`,
           `HostKey ${hostKeyPath}`,
           `PidFile ${path.join(runDir, 'sshd.pid')}`,
-          `AuthorizedKeysFile ${authorizedKeysPath}`,
+          ...keyLookup,
           'PubkeyAuthentication yes',
           'PermitRootLogin prohibit-password',
           'PasswordAuthentication no',
@@ -872,6 +895,7 @@ export async function startSshd(): Promise<SshdHandle> {
           // Without this sshd refuses keys in directories it does not consider private enough.
           'StrictModes no',
           'AllowTcpForwarding yes',
+          ...(options.extraConfig ?? []),
           '',
         ].join('\n'),
       );

@@ -1,6 +1,6 @@
-// Starts a whole test lab (Xvnc servers, QEMU VMs, sshd) in parallel and describes it as JSON so test
-// files in other processes can use it. Runs in Node; also a script that keeps a lab up until interrupted:
-//   node --import tsx tests/lab/lab.ts --out .lab/lab.json [--spec '{"xvnc":[{},{"password":"pw"}],"vms":1,"sshd":true}']
+// Starts a whole test lab (Xvnc servers, QEMU VMs, sshd, a libvirt L0) in parallel and describes it as JSON
+// so test files in other processes can use it. Runs in Node; also a script that keeps a lab up until interrupted:
+//   node --import tsx tests/lab/lab.ts --out .lab/lab.json [--spec '{"xvnc":[{},{"password":"pw"}],"vms":1,"sshd":true,"l0":{"domains":3}}']
 
 import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import {
   type XvncHandle,
   type XvncOptions,
 } from './components.js';
+import { startLibvirtL0, type L0Domain, type LibvirtL0 } from './libvirt.js';
 
 /** Environment variable naming the lab description file that {@link loadLabDescription} reads. */
 export const LAB_FILE_ENV = 'RETROVISOR_LAB_FILE';
@@ -28,6 +29,8 @@ export interface LabSpec {
   vms: number;
   /** Whether to start a loopback sshd. */
   sshd: boolean;
+  /** A libvirt L0 (libvirtd, its own sshd for the libvirt user) with this many QEMU domains. */
+  l0?: { domains: number };
 }
 
 /** A running lab; `stop` ends every component. */
@@ -35,6 +38,7 @@ export interface Lab {
   xvnc: XvncHandle[];
   vms: VmHandle[];
   sshd?: SshdHandle;
+  l0?: LibvirtL0;
   stop(): Promise<void>;
 }
 
@@ -66,11 +70,19 @@ export interface SshdDescription {
   hostKeyFingerprint: string;
 }
 
+/** The L0 in a {@link LabDescription}: `virsh -c uri` over SSH as `ssh.user`; domains named for `virsh`. */
+export interface L0Description {
+  uri: string;
+  ssh: SshdDescription;
+  domains: L0Domain[];
+}
+
 /** A JSON-serializable description of a running lab, for test files in other processes. */
 export interface LabDescription {
   xvnc: XvncDescription[];
   vms: VmDescription[];
   sshd?: SshdDescription;
+  l0?: L0Description;
 }
 
 /**
@@ -81,14 +93,16 @@ export async function startLab(spec: LabSpec): Promise<Lab> {
   const xvncStarts = spec.xvnc.map((options) => startXvnc(options));
   const vmStarts = Array.from({ length: spec.vms }, (_unused, index) => startVm({ name: `lab-vm-${process.pid}-${index + 1}` }));
   const sshdStart = spec.sshd ? startSshd() : Promise.resolve(undefined);
-  const [xvncResults, vmResults, sshdResult] = await Promise.all([
+  const l0Start = spec.l0 === undefined ? Promise.resolve(undefined) : startLibvirtL0({ domains: spec.l0.domains });
+  const [xvncResults, vmResults, sshdResult, l0Result] = await Promise.all([
     Promise.allSettled(xvncStarts),
     Promise.allSettled(vmStarts),
     Promise.allSettled([sshdStart]),
+    Promise.allSettled([l0Start]),
   ]);
   const started: Array<{ stop(): Promise<void> }> = [];
   const errors: unknown[] = [];
-  for (const result of [...xvncResults, ...vmResults, ...sshdResult]) {
+  for (const result of [...xvncResults, ...vmResults, ...sshdResult, ...l0Result]) {
     if (result.status === 'rejected') errors.push(result.reason);
     else if (result.value !== undefined) started.push(result.value);
   }
@@ -100,10 +114,12 @@ export async function startLab(spec: LabSpec): Promise<Lab> {
   const xvnc = xvncResults.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const vms = vmResults.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const sshd = sshdResult[0]?.status === 'fulfilled' ? sshdResult[0].value : undefined;
+  const l0 = l0Result[0]?.status === 'fulfilled' ? l0Result[0].value : undefined;
   return {
     xvnc,
     vms,
     ...(sshd === undefined ? {} : { sshd }),
+    ...(l0 === undefined ? {} : { l0 }),
     async stop() {
       await Promise.allSettled(started.map((component) => component.stop()));
     },
@@ -125,6 +141,14 @@ export function describeLab(lab: Lab): LabDescription {
   if (lab.sshd !== undefined) {
     const { host, port, user, identityFile, hostKeyFingerprint } = lab.sshd;
     description.sshd = { host, port, user, identityFile, hostKeyFingerprint };
+  }
+  if (lab.l0 !== undefined) {
+    const { host, port, user, identityFile, hostKeyFingerprint } = lab.l0.ssh;
+    description.l0 = {
+      uri: lab.l0.uri,
+      ssh: { host, port, user, identityFile, hostKeyFingerprint },
+      domains: lab.l0.domains.map(({ name, vncHost, vncPort, serialLogPath }) => ({ name, vncHost, vncPort, serialLogPath })),
+    };
   }
   return description;
 }
@@ -190,14 +214,29 @@ function parseLabDescription(value: unknown, source: string): LabDescription {
       };
     }),
   };
-  if (root.sshd !== undefined) {
-    const item = record(root.sshd, 'sshd');
-    description.sshd = {
-      host: text(item, 'host', 'sshd'),
-      port: integer(item, 'port', 'sshd'),
-      user: text(item, 'user', 'sshd'),
-      identityFile: text(item, 'identityFile', 'sshd'),
-      hostKeyFingerprint: text(item, 'hostKeyFingerprint', 'sshd'),
+  const sshAccess = (item: Record<string, unknown>, where: string): SshdDescription => ({
+    host: text(item, 'host', where),
+    port: integer(item, 'port', where),
+    user: text(item, 'user', where),
+    identityFile: text(item, 'identityFile', where),
+    hostKeyFingerprint: text(item, 'hostKeyFingerprint', where),
+  });
+  if (root.sshd !== undefined) description.sshd = sshAccess(record(root.sshd, 'sshd'), 'sshd');
+  if (root.l0 !== undefined) {
+    const item = record(root.l0, 'l0');
+    description.l0 = {
+      uri: text(item, 'uri', 'l0'),
+      ssh: sshAccess(record(item.ssh, 'l0.ssh'), 'l0.ssh'),
+      domains: list(item.domains, 'l0.domains').map((entry, index) => {
+        const where = `l0.domains[${index}]`;
+        const domain = record(entry, where);
+        return {
+          name: text(domain, 'name', where),
+          vncHost: text(domain, 'vncHost', where),
+          vncPort: integer(domain, 'vncPort', where),
+          serialLogPath: text(domain, 'serialLogPath', where),
+        };
+      }),
     };
   }
   return description;
@@ -237,16 +276,23 @@ async function runCli(): Promise<void> {
 function parseSpec(json: string): LabSpec {
   const value: unknown = JSON.parse(json);
   if (typeof value !== 'object' || value === null) throw new Error('--spec must be a JSON object');
-  const { xvnc, vms, sshd } = value as Record<string, unknown>;
+  const { xvnc, vms, sshd, l0 } = value as Record<string, unknown>;
   if (!Array.isArray(xvnc) || !xvnc.every((item) => typeof item === 'object' && item !== null)) throw new Error('--spec.xvnc must be an array of objects');
   const servers = xvnc.map((item: Record<string, unknown>, index): XvncOptions => {
     if (item.password !== undefined && typeof item.password !== 'string') throw new Error(`--spec.xvnc[${index}].password must be a string`);
     return item.password === undefined ? {} : { password: item.password };
   });
+  let l0Domains: number | undefined;
+  if (l0 !== undefined) {
+    const domains = typeof l0 === 'object' && l0 !== null ? (l0 as Record<string, unknown>).domains : undefined;
+    if (typeof domains !== 'number' || !Number.isInteger(domains) || domains < 1) throw new Error('--spec.l0 must be {"domains": N} with N >= 1');
+    l0Domains = domains;
+  }
   return {
     xvnc: servers,
     vms: typeof vms === 'number' && Number.isInteger(vms) && vms >= 0 ? vms : 0,
     sshd: sshd === true,
+    ...(l0Domains === undefined ? {} : { l0: { domains: l0Domains } }),
   };
 }
 
