@@ -1,13 +1,15 @@
 // The UI's actions that talk to the back end: start-up, opening a profile (file, drop, quick
-// connect), closing a session. Owns the open workspace. Runs in the renderer; React calls into it.
+// connect), closing a session, the remediation manager's checkpoints, confirmations and replica
+// actions. Owns the open workspace. Runs in the renderer; React calls into it.
 
-import type { OpenResult } from '../common/contract';
+import type { OpenResult, ReplicaActionName } from '../common/contract';
 import { MAX_PROFILE_BYTES } from '../common/profile';
 import type { BackendConnection } from './backend/backend-connection';
 import { DemoController } from './demo/demo-controller';
 import type { AppStore } from './store';
 import { runStartupScript } from './input/startup-script';
 import type { KeyboardCaptureFactory, VncClientFactory } from './vnc/vnc-client';
+import { RemediationActions } from './workspace/remediation-actions';
 import { WorkspaceController } from './workspace/workspace-controller';
 
 /** The name shown for profiles opened through the quick-connect form. */
@@ -20,6 +22,8 @@ export class AppController {
   private currentWorkspace: WorkspaceController | null = null;
   /** The demo panel's actions (faults, simulated L0) when the session is the built-in demo lab. */
   readonly demo: DemoController;
+  /** The remediation manager's view in the store, and the user's requests to it. */
+  readonly remediation: RemediationActions;
 
   constructor(
     private readonly backend: BackendConnection,
@@ -29,6 +33,7 @@ export class AppController {
     private readonly captureKeyboard: KeyboardCaptureFactory | null = null,
   ) {
     this.demo = new DemoController(backend.api, store);
+    this.remediation = new RemediationActions(backend.api, store);
   }
 
   /** The open session's controller, or null on the start screen. */
@@ -39,6 +44,7 @@ export class AppController {
   /** Reads who we are from the back end, listens for notices and opens the command-line profile. */
   async start(): Promise<void> {
     this.backend.api.on('notice', (notice) => this.store.getState().pushNotice(notice));
+    this.remediation.listen();
     const startup = await this.backend.api.getStartup();
     this.store.getState().setStartup(startup);
     if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, 'the command line');
@@ -86,6 +92,21 @@ export class AppController {
     }
   }
 
+  /** Takes a checkpoint of every replica of the open session (the outcome is a notice). */
+  takeCheckpoint(): Promise<void> {
+    return this.remediation.takeCheckpoint();
+  }
+
+  /** Answers a remediation waiting for the user's go-ahead (mode "confirm"). */
+  confirmRemediation(planId: string, approve: boolean): Promise<void> {
+    return this.remediation.confirmRemediation(planId, approve);
+  }
+
+  /** Runs an action from a replica's actions menu (the outcome is a notice). */
+  replicaAction(replicaId: string, action: ReplicaActionName): Promise<void> {
+    return this.remediation.replicaAction(replicaId, action);
+  }
+
   private async open(source: string, request: () => Promise<OpenResult>): Promise<void> {
     const state = this.store.getState();
     if (state.opening) return;
@@ -106,12 +127,21 @@ export class AppController {
     }
     // Only one session at a time: a new one replaces the old (the back end forgets it too).
     if (this.currentWorkspace !== null) void this.closeSession();
-    const workspace = new WorkspaceController(result.session, this.backend, this.store, this.createClient, this.captureKeyboard);
+    const sessionId = result.session.sessionId;
+    const api = this.backend.api;
+    // The remediation manager's commands to this session's UI: hold input, isolate, replay, rejoin...
+    const workspace = new WorkspaceController(result.session, this.backend, this.store, this.createClient, this.captureKeyboard, {
+      readJournal: (afterSeq, limit) => api.readInputJournal({ sessionId, afterSeq, limit }),
+      answer: (answer) => api.answerManagerCommand(answer),
+      onCommand: (listener) => api.on('managerCommand', listener),
+    });
     this.currentWorkspace = workspace;
     this.store.getState().openSession(result.session);
     workspace.start();
     // Any session may be the demo lab's (the start screen's button, --demo, a page reload).
     void this.demo.sync(result.session.sessionId);
+    // Events say what changes; the manager's view so far is asked for once.
+    void this.remediation.sync(result.session.sessionId);
   }
 }
 

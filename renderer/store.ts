@@ -3,7 +3,7 @@
 
 import { useStore } from 'zustand';
 import { createStore, type StateCreator } from 'zustand/vanilla';
-import type { DemoStatus, Notice, ReplicaSummary, SessionInfo, StartupInfo } from '../common/contract';
+import type { DemoStatus, Notice, RemediationView, ReplicaSummary, SessionInfo, StartupInfo } from '../common/contract';
 import type { Divergence, DivergenceState } from '../common/divergence';
 import { DEFAULT_KEY_REPEAT_MODE, type KeyRepeatMode } from '../common/input/key-repeat';
 import type { ProfileProblem } from '../common/profile';
@@ -135,6 +135,8 @@ export interface InputSlice {
   readonly broadcastEnabled: boolean;
   /** Replicas the user excluded from broadcast. */
   readonly excludedIds: Readonly<Record<string, true>>;
+  /** Replicas the remediation manager isolated: no input (what the others get is kept for their replay), no vote. */
+  readonly isolatedIds: Readonly<Record<string, true>>;
   /** The replicas receiving input now (pushed by the workspace's broadcast after every change). */
   readonly inputTargets: readonly string[];
   /** The composite canvas has keyboard focus: typing goes to the replicas. */
@@ -144,6 +146,7 @@ export interface InputSlice {
   readonly setBroadcastEnabled: (enabled: boolean) => void;
   readonly setKeyRepeat: (mode: KeyRepeatMode) => void;
   readonly setExcluded: (replicaId: string, excluded: boolean) => void;
+  readonly setIsolated: (replicaId: string, isolated: boolean) => void;
   readonly setInputTargets: (targets: readonly string[]) => void;
   readonly setCompositeFocused: (focused: boolean) => void;
 }
@@ -181,8 +184,25 @@ export interface DivergenceViewsSlice {
   readonly closeDiffView: () => void;
 }
 
+/** The remediation manager of the open session (docs/remediation.md): its view, and what the user has on its way. */
+export interface RemediationSlice {
+  /** The manager's view of the open session, as the back end last pushed it; null before its first answer. */
+  readonly remediation: RemediationView | null;
+  /** Requests on their way to the back end, by key (remediationRequestKey): their buttons show busy. */
+  readonly remediationRequests: readonly string[];
+  /** The confirmation the user put aside (Escape): its dialog stays closed until reopened from the panel. */
+  readonly deferredPlanId: string | null;
+  /** The panel is expanded (kept across sessions). */
+  readonly remediationPanelOpen: boolean;
+  /** Takes the manager's view when it is the open session's (a late view of a closed session is ignored). */
+  readonly setRemediation: (view: RemediationView) => void;
+  readonly setRemediationRequest: (key: string, inFlight: boolean) => void;
+  readonly deferConfirmation: (planId: string | null) => void;
+  readonly setRemediationPanelOpen: (open: boolean) => void;
+}
+
 /** The whole store's state: every slice together. */
-export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice & DivergenceSlice & DivergenceViewsSlice;
+export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice & DivergenceSlice & DivergenceViewsSlice & RemediationSlice;
 
 /** Most toasts shown at once (older ones go first). */
 export const MAX_NOTICES = 5;
@@ -265,11 +285,13 @@ const INITIAL_SESSION = { session: null, replicaIds: [], replicas: {}, reference
 const INITIAL_VIEW = { viewMode: 'fit', fullScreen: false } as const;
 const INITIAL_NOTICES = { notices: [] } as const;
 const INITIAL_PROMPTS = { passwordPrompts: [] } as const;
-const INITIAL_INPUT = { broadcastEnabled: true, excludedIds: {}, inputTargets: [], compositeFocused: false } as const;
+const INITIAL_INPUT = { broadcastEnabled: true, excludedIds: {}, isolatedIds: {}, inputTargets: [], compositeFocused: false } as const;
 const INITIAL_DEMO = { demo: null, demoPending: null, demoMessage: null, demoPanelOpen: true } as const;
 const INITIAL_DIVERGENCE = { divergences: [] } as const;
 /** Per session (the panel's open state is kept across sessions). */
 const INITIAL_DIVERGENCE_VIEWS = { timeline: [], timelineDetailId: null, diffView: null } as const;
+/** Per session (the panel's open state is kept across sessions). */
+const INITIAL_REMEDIATION = { remediation: null, remediationRequests: [], deferredPlanId: null } as const;
 
 const createBackendSlice: Slice<BackendSlice> = (set) => ({
   ...INITIAL_BACKEND,
@@ -302,9 +324,10 @@ const createSessionSlice: Slice<SessionSlice> = (set) => ({
       ...INITIAL_INPUT,
       ...INITIAL_DIVERGENCE,
       ...INITIAL_DIVERGENCE_VIEWS,
+      ...INITIAL_REMEDIATION,
     }),
   closeSession: () =>
-    set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false, demo: null, demoPending: null, demoMessage: null, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, ...INITIAL_DIVERGENCE_VIEWS }),
+    set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false, demo: null, demoPending: null, demoMessage: null, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, ...INITIAL_DIVERGENCE_VIEWS, ...INITIAL_REMEDIATION }),
   setReplicaState: (replicaId, replicaState) =>
     set((state) => {
       const view = state.replicas[replicaId];
@@ -367,6 +390,12 @@ const createInputSlice: Slice<InputSlice> = (set) => ({
       const { [replicaId]: _was, ...others } = state.excludedIds;
       return { excludedIds: excluded ? { ...others, [replicaId]: true } : others };
     }),
+  setIsolated: (replicaId, isolated) =>
+    set((state) => {
+      if ((state.isolatedIds[replicaId] === true) === isolated) return {};
+      const { [replicaId]: _was, ...others } = state.isolatedIds;
+      return { isolatedIds: isolated ? { ...others, [replicaId]: true } : others };
+    }),
   setInputTargets: (inputTargets) =>
     set((state) => (state.inputTargets.length === inputTargets.length && state.inputTargets.every((id, index) => id === inputTargets[index]) ? {} : { inputTargets: [...inputTargets] })),
   setCompositeFocused: (compositeFocused) => set({ compositeFocused }),
@@ -395,6 +424,19 @@ const createDivergenceViewsSlice: Slice<DivergenceViewsSlice> = (set) => ({
   closeDiffView: () => set({ diffView: null }),
 });
 
+const createRemediationSlice: Slice<RemediationSlice> = (set) => ({
+  ...INITIAL_REMEDIATION,
+  remediationPanelOpen: true,
+  setRemediation: (view) => set((state) => (state.session?.sessionId === view.sessionId ? { remediation: view } : {})),
+  setRemediationRequest: (key, inFlight) =>
+    set((state) => {
+      if (state.remediationRequests.includes(key) === inFlight) return {};
+      return { remediationRequests: inFlight ? [...state.remediationRequests, key] : state.remediationRequests.filter((entry) => entry !== key) };
+    }),
+  deferConfirmation: (deferredPlanId) => set({ deferredPlanId }),
+  setRemediationPanelOpen: (remediationPanelOpen) => set({ remediationPanelOpen }),
+});
+
 /** Creates a fresh store (the app has one; tests may make their own). */
 export function createAppStore() {
   return createStore<AppState>()((...args) => ({
@@ -408,6 +450,7 @@ export function createAppStore() {
     ...createInputSlice(...args),
     ...createDivergenceSlice(...args),
     ...createDivergenceViewsSlice(...args),
+    ...createRemediationSlice(...args),
   }));
 }
 
@@ -419,7 +462,7 @@ export const appStore: AppStore = createAppStore();
 
 /** Puts the app's store back to its initial state (tests). */
 export function resetAppStore(): void {
-  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, ...INITIAL_DIVERGENCE_VIEWS, timelineOpen: false, keyRepeat: DEFAULT_KEY_REPEAT_MODE });
+  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, ...INITIAL_DIVERGENCE_VIEWS, ...INITIAL_REMEDIATION, timelineOpen: false, remediationPanelOpen: true, keyRepeat: DEFAULT_KEY_REPEAT_MODE });
 }
 
 /** Subscribes a component to one narrow slice of the store (use useShallow for objects). */

@@ -1,5 +1,6 @@
 // One replica in the strip: its own noVNC canvas (the real framebuffer, scaled down by noVNC through
-// CSS), label, endpoint, live state and the actions that fit that state. Runs in the renderer.
+// CSS), label, endpoint, live state, the actions that fit that state, its actions menu (L0) and the
+// remediation manager's badge. Runs in the renderer.
 
 import { useLayoutEffect, useRef, type ReactElement } from 'react';
 import { describeReplicaState, type ReplicaStateName } from '../../common/replica-state';
@@ -9,6 +10,7 @@ import { outlierRegionCounts, sizeDiffersFromReference, useAppStore } from '../s
 import { DiffIcon } from './divergence-diff-view';
 import { AlertIcon, KeyIcon, LinkOffIcon, RetryIcon, StarIcon, TunnelIcon } from './icons';
 import { IncludeToggle } from './input-controls';
+import { RemediationBadge, ReplicaActionsMenu } from './replica-actions-menu';
 
 /** Which replica this thumbnail shows. */
 export interface ReplicaThumbnailProps {
@@ -42,6 +44,9 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
   // The diff view needs this replica and one other on screen.
   const comparable = useAppStore((state) => state.replicaIds.filter((id) => state.replicas[id]?.stateName === 'connected').length >= 2);
   const openDiffView = useAppStore((state) => state.openDiffView);
+  // The remediation manager's state of this replica (absent until the manager reports).
+  const remediationState = useAppStore((state) => state.remediation?.replicas.find((entry) => entry.replicaId === replicaId)?.state ?? null);
+  const setApart = remediationState === 'remediating' || remediationState === 'quarantined';
 
   // The replica's noVNC screen lives in a host element owned by the session: mount it here.
   useLayoutEffect(() => {
@@ -62,10 +67,11 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
 
   return (
     <article
-      className={`thumbnail${isReference ? ' thumbnail-reference' : ''}${live ? '' : ' thumbnail-offline'}${outlierRegions > 0 ? ' thumbnail-divergent' : ''}`}
+      className={`thumbnail${isReference ? ' thumbnail-reference' : ''}${live ? '' : ' thumbnail-offline'}${outlierRegions > 0 ? ' thumbnail-divergent' : ''}${setApart ? ` thumbnail-${remediationState}` : ''}`}
       data-replica-id={replicaId}
       data-state={stateName}
       data-divergent={outlierRegions > 0 ? 'true' : 'false'}
+      data-remediation={remediationState ?? ''}
       aria-labelledby={titleId}
     >
       <header className="thumbnail-header">
@@ -117,6 +123,7 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
       <div className="thumbnail-screen">
         {/* React renders nothing in the slot: the session's host element is appended to it. */}
         <div className="thumbnail-slot" ref={screenRef} />
+        <RemediationBadge replicaId={replicaId} />
         {!live ? (
           <div className="thumbnail-placeholder" aria-hidden="true">
             {stateName === 'connecting' || stateName === 'idle' ? <span className="spinner spinner-small" /> : null}
@@ -127,6 +134,8 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
       </div>
 
       <div className="thumbnail-info">
+        {/* Here rather than in the crowded header; the endpoint and state flow around it. */}
+        <ReplicaActionsMenu replicaId={replicaId} />
         <div className="thumbnail-endpoint" title={replica.endpoint}>
           {replica.tunnel ? <TunnelIcon size={12} className="tunnel-icon" /> : null}
           {replica.endpoint}

@@ -1,6 +1,7 @@
-// The workspace of an open session: toolbar, the composite stage (with the divergence timeline and,
-// for the built-in demo lab, the demo panel beside it), the strip of live replica thumbnails, and the
-// diff view and timeline entry dialogs. Runs in the renderer.
+// The workspace of an open session: toolbar, the composite stage (with the divergence timeline, the
+// remediation panel and, for the built-in demo lab, the demo panel beside it), the strip of live
+// replica thumbnails, and the dialogs (diff view, timeline entry, remediation confirmation).
+// Runs in the renderer.
 
 import { useRef, type ReactElement } from 'react';
 import { useFullscreen } from '../hooks/use-fullscreen';
@@ -9,6 +10,8 @@ import { CompositeView } from './composite-view';
 import { DemoPanel } from './demo-panel';
 import { DivergenceDiffView } from './divergence-diff-view';
 import { DivergenceTimeline, TimelineEntryDetail } from './divergence-timeline';
+import { RemediationConfirm } from './remediation-confirm';
+import { RemediationPanel } from './remediation-panel';
 import { ReplicaThumbnail } from './replica-thumbnail';
 import { Toolbar } from './toolbar';
 
@@ -25,6 +28,8 @@ export function Workspace(): ReactElement {
         <CompositeView stageRef={stageRef} />
         {/* Renders only while the user shows it (toolbar's Timeline button). */}
         <DivergenceTimeline />
+        {/* Renders once the remediation manager has reported; folds when the stage would get too narrow. */}
+        <RemediationPanel stageRef={stageRef} />
         {/* Renders only while the session is the built-in demo lab. */}
         <DemoPanel />
       </div>
@@ -35,6 +40,7 @@ export function Workspace(): ReactElement {
       </section>
       <TimelineEntryDetail />
       <DivergenceDiffView />
+      <RemediationConfirm />
     </main>
   );
 }

@@ -128,6 +128,21 @@ export class ReplicaSession {
     if (this.apply({ type: 'connect' })) this.beginAttempt();
   }
 
+  /**
+   * Starts a fresh VNC session now, whatever the state: after an L0 revert or restart the old
+   * connection belongs to a hypervisor process that is gone, even if its close has not arrived yet.
+   */
+  reconnectNow(reason: string): void {
+    if (this.closed) return;
+    if (this.attempt !== null) {
+      this.withdrawPasswordRequest();
+      this.endAttempt();
+      this.apply({ type: 'dropped', reason, nowMs: this.clock.now() });
+    }
+    this.clearRetryTimer();
+    if (this.apply({ type: 'connect' })) this.beginAttempt();
+  }
+
   /** Reconnects and asks the user for the password even if the profile has one (after "auth failed"). */
   enterPasswordAgain(): void {
     this.askUserNextTime = true;

@@ -160,7 +160,7 @@ export class WorkspaceController {
         sessionId: info.sessionId,
         broadcast: this.broadcast,
         divergence: this.divergence,
-        reconnect: (replicaId) => this.retryNow(replicaId),
+        reconnect: (replicaId) => this.replicas.get(replicaId)?.session.reconnectNow('reconnecting after an action on its L0'),
         waitConnected: (replicaId, timeoutMs) => this.waitConnected(replicaId, timeoutMs),
         readJournal: managerUi.readJournal,
         answer: managerUi.answer,
