@@ -108,8 +108,9 @@ export class DemoLabControl {
           await l0.start(domain);
           break;
         case 'snapshot-create': {
+          // Numbered among the panel's own snapshots (the remediation manager's checkpoints are there too).
           const taken = new Set(await l0.listSnapshots(domain));
-          let index = taken.size + 1;
+          let index = [...taken].filter((name) => name.startsWith(SNAPSHOT_PREFIX)).length + 1;
           while (taken.has(`${SNAPSHOT_PREFIX}${index}`)) index++;
           await l0.snapshotCreate(domain, `${SNAPSHOT_PREFIX}${index}`);
           break;

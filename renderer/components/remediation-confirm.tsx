@@ -1,12 +1,13 @@
 // The remediation manager's question (mode "confirm"): which replica, what it would run and why,
 // the screens of the divergence that triggered it (the replica's and a majority replica's), a way
-// into the live diff view, and "Run" / "Don't". Escape puts the question aside (the panel reopens
-// it). Waits while another dialog is open: one dialog at a time. Runs in the renderer.
+// into the live diff view, and "Run" / "Don't". A card docked over the screen, not a modal: it takes
+// neither the focus nor the pointer from the replicas (the user may be typing into them when it
+// comes), and runs nothing until a button is pressed. "Later" or Escape puts the question aside (the
+// panel reopens it). Waits while another dialog is open. Runs in the renderer.
 
-import { useCallback, useId, useLayoutEffect, useRef, type ReactElement } from 'react';
+import { useCallback, useId, type KeyboardEvent, type ReactElement } from 'react';
 import type { PendingConfirmation } from '../../common/contract';
 import { useAppController } from '../app-context';
-import { useFocusTrap } from '../hooks/use-focus-trap';
 import { useAppStore } from '../store';
 import { REMEDIATION_ACTION_TEXT, clockTime, confirmationEvidence, newestCompleteCheckpoint, plannedActionText, remediationRequestKey } from '../workspace/remediation-display';
 import { DiffIcon } from './divergence-diff-view';
@@ -29,27 +30,31 @@ function ConfirmDialog({ pending }: { readonly pending: PendingConfirmation }): 
   const busy = useAppStore((state) => state.remediationRequests.includes(remediationRequestKey('plan', pending.planId)));
   const deferConfirmation = useAppStore((state) => state.deferConfirmation);
   const openDiffView = useAppStore((state) => state.openDiffView);
-  const dialogRef = useRef<HTMLDivElement>(null);
   const ids = useId();
   const action = REMEDIATION_ACTION_TEXT[pending.action];
   const evidence = confirmationEvidence(timeline, pending.replicaId);
   const majorityName = evidence?.majorityId === null || evidence === null ? null : (replicas[evidence.majorityId]?.label ?? evidence.majorityId);
 
-  // The dialog itself takes focus, not a button: keys typed for the replicas must not answer it.
-  useLayoutEffect(() => dialogRef.current?.focus(), []);
+  // Never focused on its own: keys typed for the replicas must neither answer it nor be lost to it.
   const putAside = useCallback(() => deferConfirmation(pending.planId), [deferConfirmation, pending.planId]);
-  useFocusTrap(dialogRef, putAside);
+  const onKeyDown = useCallback(
+    (event: KeyboardEvent<HTMLElement>) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      putAside();
+    },
+    [putAside],
+  );
 
   return (
-    <div className="modal-backdrop">
-      <div
-        ref={dialogRef}
+    <div className="remediation-confirm-dock">
+      <section
         className="modal remediation-confirm"
-        role="alertdialog"
-        aria-modal="true"
+        role="region"
+        aria-live="assertive"
         aria-labelledby={`${ids}-title`}
         aria-describedby={`${ids}-text`}
-        tabIndex={-1}
+        onKeyDown={onKeyDown}
         data-testid="remediation-confirm"
         data-plan-id={pending.planId}
         data-replica-id={pending.replicaId}
@@ -101,6 +106,9 @@ function ConfirmDialog({ pending }: { readonly pending: PendingConfirmation }): 
             <DiffIcon size={15} /> Compare live
           </button>
           <span className="remediation-confirm-spacer" />
+          <button type="button" className="button ghost" data-testid="remediation-confirm-later" onClick={putAside}>
+            Later
+          </button>
           <button type="button" className="button" data-testid="remediation-confirm-decline" disabled={busy} onClick={() => void controller.confirmRemediation(pending.planId, false)}>
             Don't
           </button>
@@ -110,9 +118,9 @@ function ConfirmDialog({ pending }: { readonly pending: PendingConfirmation }): 
           </button>
         </div>
         <p className="remediation-confirm-hint">
-          <kbd>Esc</kbd> decides later: the remediation panel keeps the question.
+          Later (or <kbd>Esc</kbd> here) decides later: the remediation panel keeps the question.
         </p>
-      </div>
+      </section>
     </div>
   );
 }

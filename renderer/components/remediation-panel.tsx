@@ -205,7 +205,7 @@ function CheckpointSection({ view, nameOf }: { readonly view: RemediationView; r
         </button>
       </div>
       {checkpoints.length === 0 ? (
-        <p className="remediation-empty">None yet. A revert needs one: take it while every replica agrees.</p>
+        <p className="remediation-empty">{view.canAct ? 'None yet. A revert needs one: take it while every replica agrees.' : 'Checkpoints need each replica\'s "l0" and "domain" in the profile.'}</p>
       ) : (
         <ol className="checkpoint-list" data-testid="checkpoint-list">
           {checkpoints.map((checkpoint) => (

@@ -32,6 +32,8 @@ export function Workspace(): ReactElement {
         <RemediationPanel stageRef={stageRef} />
         {/* Renders only while the session is the built-in demo lab. */}
         <DemoPanel />
+        {/* The manager's question (mode "confirm"), docked over the screen without taking its focus. */}
+        <RemediationConfirm />
       </div>
       <section className="strip" aria-label="Replicas">
         {replicaIds.map((id) => (
@@ -40,7 +42,6 @@ export function Workspace(): ReactElement {
       </section>
       <TimelineEntryDetail />
       <DivergenceDiffView />
-      <RemediationConfirm />
     </main>
   );
 }
