@@ -1,5 +1,5 @@
 // The input journal: a bounded, in-memory record of every broadcast input of a session (sequence
-// number, time, origin, input, targets), exportable as JSON lines — what a later remediation replays
+// number, time, origin, input, targets), exportable as JSON lines — what a remediation replays
 // into a restarted replica. Also the runtime check of entries arriving from the UI. Pure.
 
 import type { BroadcastInput, InputJournalEntry, InputOrigin } from './input-events';
