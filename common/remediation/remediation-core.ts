@@ -235,6 +235,11 @@ export function describeDecision(decision: RemediationDecision): string {
   }
 }
 
+/** "30 s" from `nowMs` to `untilMs`: reasons are read by people, not parsed (the view carries the times). */
+function secondsFrom(nowMs: number, untilMs: number): string {
+  return `${Math.max(0, Math.ceil((untilMs - nowMs) / 1000))} s`;
+}
+
 /** Whether a lifecycle state keeps the replica out of the vote (and out of live input). */
 function isNonVoting(state: RemediationLifecycle): boolean {
   return state.name === 'remediating' || state.name === 'quarantined';
@@ -396,7 +401,7 @@ export class RemediationCore {
         if (!this.move(track, { type: 'rung-agreed' }, nowMs)) return;
         track.outlierSinceMs = null;
         if (!state.plan.manual) this.endEpisode(track, nowMs);
-        const after = track.backoffUntilMs !== null && !state.plan.manual ? `; a new episode waits until ${track.backoffUntilMs}` : '';
+        const after = track.backoffUntilMs !== null && !state.plan.manual ? `; a new episode waits ${secondsFrom(nowMs, track.backoffUntilMs)}` : '';
         this.emit({
           type: 'alert',
           severity: 'info',
@@ -427,7 +432,7 @@ export class RemediationCore {
           type: 'skip',
           code: 'declined',
           replicaId: track.id,
-          reason: `the user declined ${plan.planId} (${plan.rung} on ${track.id}); not asking again before ${track.backoffUntilMs ?? nowMs}`,
+          reason: `the user declined ${plan.planId} (${plan.rung} on ${track.id}); not asking again for ${secondsFrom(nowMs, track.backoffUntilMs ?? nowMs)}`,
           atMs: nowMs,
         });
         track.notices.add(`backoff:${track.backoffUntilMs}`);
@@ -700,7 +705,7 @@ export class RemediationCore {
       return;
     }
     if (track.backoffUntilMs !== null && nowMs < track.backoffUntilMs) {
-      this.notice(track, 'backoff', `${why}, but backing off until ${track.backoffUntilMs} (episode ${track.episodes} ended recently)`, nowMs, `backoff:${track.backoffUntilMs}`);
+      this.notice(track, 'backoff', `${why}, but backing off for ${secondsFrom(nowMs, track.backoffUntilMs ?? nowMs)} (episode ${track.episodes} ended recently)`, nowMs, `backoff:${track.backoffUntilMs}`);
       return;
     }
     if (this.attemptsInWindow(track, nowMs) >= this.settings.maxRemediationsPerHour) {

@@ -378,8 +378,6 @@ export const TOUR_STEPS: readonly TourStep[] = [
       note(`${FAULTY_REPLICA}'s domain is crashed; its thumbnail shows it ${(await page.getAttribute(`.thumbnail[data-replica-id="${FAULTY_REPLICA}"]`, 'data-state')) ?? ''}; ${others.join(', ')} stay connected.`);
     },
   },
-  // Slot (issue 6, remediation): a "remediation" step here checks that RetroVisor itself restarts
-  // the crashed replica through its L0, before the manual "l0-start" below.
   {
     id: 'l0-start',
     title: `The simulated L0 brings ${FAULTY_REPLICA} back`,
@@ -394,6 +392,45 @@ export const TOUR_STEPS: readonly TourStep[] = [
       check(lab.replica(FAULTY_REPLICA).state === 'running', `${FAULTY_REPLICA} is ${lab.replica(FAULTY_REPLICA).state} after start`);
       await waitForStates(page, lab.replicas.map((replica) => replica.id), ['connected'], RECONNECT_TIMEOUT_MS);
       note(`${FAULTY_REPLICA} is running again (a fresh boot) and every replica is connected.`);
+    },
+  },
+  {
+    id: 'remediate',
+    title: `The manager brings ${FAULTY_REPLICA} back into agreement`,
+    description: `A fresh boot of ${FAULTY_REPLICA} cannot agree with replicas that went on: the remediation manager (mode "confirm" in the demo) proposes to revert it to the checkpoint it took on every replica and to replay the input journal since; the tour presses Run, and the three replicas agree again.`,
+    needs: ['l0-start'],
+    timeoutMs: 90_000,
+    async run({ page, backend, note }) {
+      const lab = runningLab(backend);
+      const succeeded = new Promise<string>((resolve) => {
+        const stop = backend.onManagerEvent((event) => {
+          if (event.type !== 'remediation' || event.replica !== FAULTY_REPLICA || event.status !== 'succeeded' || event.action === 'quarantine') return;
+          stop();
+          resolve(event.detail);
+        });
+      });
+      const card = page.locator(`[data-testid="remediation-confirm"][data-replica-id="${FAULTY_REPLICA}"]`);
+      await card.waitFor({ timeout: 30_000 });
+      const action = (await card.getAttribute('data-action')) ?? '';
+      note(`The manager asks before it acts: ${action} on ${FAULTY_REPLICA} — "${((await page.getByTestId('remediation-confirm-reason').textContent()) ?? '').trim()}".`);
+      await card.getByTestId('remediation-confirm-run').click();
+      const detail = await Promise.race([succeeded, new Promise<never>((_resolve, reject) => setTimeout(() => reject(new TourCheckError(`${FAULTY_REPLICA} was not brought back within 60 s`)), 60_000))]);
+      // The remediation panel folds while the timeline is open: close the timeline to show the manager's view.
+      if ((await page.getByTestId('timeline').count()) > 0) await page.getByTestId('timeline-toggle').click();
+      await page.locator(`[data-testid="remediation-replica-${FAULTY_REPLICA}"][data-state="healthy"]`).waitFor({ state: 'attached', timeout: 10_000 });
+      const others = lab.replicas.map((replica) => replica.id).filter((id) => id !== FAULTY_REPLICA);
+      // The guests themselves agree (retried: a blinking cursor may be caught in another phase).
+      const same = await poll(() => others.every((id) => countDifferences(guestOf(lab, FAULTY_REPLICA).pixels, guestOf(lab, id).pixels) === 0), 10_000);
+      check(same, `${FAULTY_REPLICA}'s guest still differs from ${others.join(', ')} after the remediation`);
+      await waitForStates(page, lab.replicas.map((replica) => replica.id), ['connected'], RECONNECT_TIMEOUT_MS);
+      await page
+        .locator('.thumbnail[data-divergent="true"]')
+        .first()
+        .waitFor({ state: 'detached', timeout: 10_000 })
+        .catch(() => {
+          throw new TourCheckError('a thumbnail is still flagged as divergent after the remediation');
+        });
+      note(`${action} succeeded (${detail}); every replica's guest shows the same screen and nothing is flagged.`);
     },
   },
 ];

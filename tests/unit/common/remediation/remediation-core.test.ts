@@ -213,7 +213,7 @@ describe('remediation core', { timeout: 20_000 }, () => {
     const declined = h.confirm(plan.planId, false, 40_000);
     assert.deepEqual(typesOf(declined), ['skip']);
     assert.equal(ofType(declined, 'skip')[0]?.code, 'declined');
-    assert.match(declined[0]!.reason, /the user declined plan-1 \(revert-replay on r2\); not asking again before 70000/);
+    assert.match(declined[0]!.reason, /the user declined plan-1 \(revert-replay on r2\); not asking again for 30 s/);
     assert.equal(h.core.snapshot(40_000).pendingConfirmation, null);
     assert.deepEqual(h.tick(50_000), []);
     assert.deepEqual(typesOf(h.confirm(plan.planId, true, 50_000)), ['skip'], 'a decided plan cannot be approved later');
