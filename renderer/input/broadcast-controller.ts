@@ -25,14 +25,27 @@ export const HOLD_DRAIN_TIMEOUT_MS = 2000;
 export const MAX_ISOLATION_QUEUE = 100_000;
 /** A replay burst ends where the original inputs were at least this far apart (the user waited for the screen there). */
 export const REPLAY_BURST_GAP_MS = 250;
-/** A replay burst carries at most this many inputs other than plain pointer moves (keys, clicks, wheel, clipboard). */
-export const REPLAY_BURST_MAX_INPUTS = 64;
+/**
+ * A replay burst carries at most this many inputs other than plain pointer moves (keys, clicks, wheel,
+ * clipboard): 8 key taps. A guest's keyboard queue is short — QEMU's PS/2 keyboard drops events past
+ * its queue when they come faster than the guest reads them — and a replay must never send more at
+ * once than live typing did.
+ */
+export const REPLAY_BURST_MAX_INPUTS = 16;
 /** ...and at most this many inputs in all (plain moves included). */
 export const REPLAY_BURST_MAX_TOTAL = 1024;
 /** After a burst, the replay waits until the replica's screen has not changed for this long... */
 export const REPLAY_QUIET_MS = 300;
 /** ...but at most this long per burst (a clock or a blinking cursor never goes quiet). */
 export const REPLAY_BURST_SETTLE_CAP_MS = 5000;
+/**
+ * Where the user paused (REPLAY_BURST_GAP_MS or more), the replica gets that pause too, up to this
+ * long: a quiet screen alone does not say the guest is ready (a shell starting a command draws
+ * nothing for a while), and keys typed ahead of a prompt are echoed elsewhere than they were live.
+ */
+export const REPLAY_PAUSE_CAP_MS = 3000;
+/** The catch-up with live input keeps this share of its original gaps: the backlog halves each round. */
+export const REPLAY_CATCH_UP_PACE = 0.5;
 
 const WHEEL_BITS = BUTTON_BITS.wheelUp | BUTTON_BITS.wheelDown | BUTTON_BITS.wheelLeft | BUTTON_BITS.wheelRight;
 
@@ -442,8 +455,26 @@ export class BroadcastController {
       }
     };
 
-    // Kept inputs from this index on arrived while the replica's screen settled after the last burst.
-    let liveFromIndex = Infinity;
+    // A burst goes out at the pace it was typed (gaps below REPLAY_BURST_GAP_MS kept, `compress`
+    // shortens them): a guest's keyboard queue is short, and keys sent faster than the guest reads
+    // them are dropped — by this replica alone. Inputs typed together (no gap) leave in one frame.
+    const sendPaced = async (inputs: readonly ReplayInput[], compress: number): Promise<void> => {
+      let index = 0;
+      while (index < inputs.length) {
+        const group: ReplayInput[] = [inputs[index] as ReplayInput];
+        for (index++; index < inputs.length && (inputs[index] as ReplayInput).timeMs <= (inputs[index - 1] as ReplayInput).timeMs; index++) group.push(inputs[index] as ReplayInput);
+        send(group);
+        const next = inputs[index];
+        if (next === undefined) break;
+        const gapMs = Math.min(next.timeMs - (inputs[index - 1] as ReplayInput).timeMs, REPLAY_BURST_GAP_MS) * compress;
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, gapMs));
+        check();
+      }
+    };
+
+    // True once the replica's screen settled after the last input of the history: from then on what
+    // is replayed came live while it was isolated.
+    let historySettled = false;
     for (;;) {
       check();
       // Nothing reaches any replica while input is held for a checkpoint.
@@ -453,15 +484,14 @@ export class BroadcastController {
       }
       // A coalesced move still pending would reach the others only after this replica rejoined without it.
       this.fanout.flushMove();
-      // Caught up with the history: what is left came in during the last settle, i.e. at the others'
-      // own pace while this replica's screen went quiet. It goes out at once, then the replica rejoins —
-      // waiting for quiet again would let a steady typist keep it out for ever.
-      const caughtUp = journalIndex >= fromJournal.length && queueIndex >= liveFromIndex;
-      const burst = caughtUp ? takeAll(peek, advance) : takeBurst(peek, advance, buttonMask);
-      send(burst);
-      if (caughtUp || burst.length === 0) {
-        // The queue is empty: back into the broadcast in this same synchronous step (no live input can
-        // slip between), holding what the replay left held.
+      // Live input goes at twice its pace (pauses kept), so a steady typist cannot keep the replica out:
+      // the backlog halves each round.
+      const live = historySettled && journalIndex >= fromJournal.length;
+      const burst = takeBurst(peek, advance, buttonMask);
+      await sendPaced(burst, live ? REPLAY_CATCH_UP_PACE : 1);
+      if ((live && peek() === null) || burst.length === 0) {
+        // Nothing left: back into the broadcast in this same synchronous step (no live input can slip
+        // between), holding what the replay left held.
         this.isolations.delete(replicaId);
         this.fanout.adoptHeld(replicaId, [...heldKeys.values()], buttonMask);
         this.fanout.setRemediating(replicaId, false);
@@ -469,12 +499,21 @@ export class BroadcastController {
         this.changed();
         return replayed;
       }
-      // Even after the last of the history: its effects (a window opening) must be on the screen
-      // before live input, aimed at them, reaches this replica.
-      liveFromIndex = isolation.queue.length;
+      const last = burst[burst.length - 1];
+      const next = peek();
+      const originalGapMs = last !== undefined && next !== null ? next.timeMs - last.timeMs : 0;
+      const pauseMs = originalGapMs >= REPLAY_BURST_GAP_MS ? Math.min(originalGapMs, REPLAY_PAUSE_CAP_MS) : 0;
+      // Live input without a pause of the user's goes straight on (its pace is the guest's protection).
+      if (live && pauseMs === 0) continue;
+      // After a burst of the history, and where the user paused: the effects (a window opening, a
+      // prompt) must be on the screen before what was aimed at them reaches this replica.
       const sentAtMs = this.clock.now();
-      const capMs = Math.min(REPLAY_BURST_SETTLE_CAP_MS, Math.max(0, deadlineMs - sentAtMs));
-      await this.until(() => this.busyScreens([replicaId], sentAtMs, REPLAY_QUIET_MS).length === 0 || stopReason() !== null, capMs);
+      const capMs = Math.min(Math.max(REPLAY_BURST_SETTLE_CAP_MS, pauseMs), Math.max(0, deadlineMs - sentAtMs));
+      await this.until(
+        () => (this.clock.now() - sentAtMs >= pauseMs && this.busyScreens([replicaId], sentAtMs, REPLAY_QUIET_MS).length === 0) || stopReason() !== null,
+        capMs,
+      );
+      if (journalIndex >= fromJournal.length) historySettled = true;
     }
   }
 
@@ -526,16 +565,6 @@ export class BroadcastController {
   private changed(): void {
     this.options.onTargetsChange?.();
   }
-}
-
-/** Takes every input left. */
-function takeAll(peek: () => ReplayInput | null, advance: () => void): ReplayInput[] {
-  const inputs: ReplayInput[] = [];
-  for (let next = peek(); next !== null; next = peek()) {
-    inputs.push(next);
-    advance();
-  }
-  return inputs;
 }
 
 /**
