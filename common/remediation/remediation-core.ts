@@ -478,7 +478,7 @@ export class RemediationCore {
         busy !== null
           ? { code: 'one-at-a-time' as const, text: `${busy.id} is being remediated; one replica at a time` }
           : !track.controllable
-            ? { code: 'not-controllable' as const, text: `${track.id} has no "l0" and "domain" in the profile` }
+            ? { code: 'not-controllable' as const, text: `${track.id} has no L0 RetroVisor can reach (no "l0" and "domain" in the profile, or a simulated L0 without its demo lab)` }
             : this.startGuard(action);
       if (refusal !== null) {
         this.emit({ type: 'skip', code: refusal.code, replicaId: track.id, reason: `manual ${action} not started: ${refusal.text}`, atMs: nowMs });
@@ -688,7 +688,7 @@ export class RemediationCore {
       return;
     }
     if (!track.controllable) {
-      this.notice(track, 'not-controllable', `${why}, but it has no "l0" and "domain" in the profile`, nowMs);
+      this.notice(track, 'not-controllable', `${why}, but it has no L0 RetroVisor can reach (no "l0" and "domain" in the profile, or a simulated L0 without its demo lab)`, nowMs);
       return;
     }
     const evidence: PlanEvidence = { cause: trigger.cause, sinceMs: trigger.sinceMs, agreeing: majority.agreeing, voters: majority.voters, evidenceRef: track.evidenceRef };
@@ -865,6 +865,9 @@ export class RemediationCore {
     const busy = this.tracks.find((track) => isBusy(track.lifecycle));
     if (busy !== undefined) return { code: 'remediation-running', text: `${busy.id} is being remediated` };
     if (this.allAgreeSinceMs === null) return { code: 'not-all-agree', text: 'not every replica agrees (a checkpoint must capture one common state)' };
+    // A checkpoint missing one replica's snapshot is incomplete: do not start one that must fail.
+    const unreachable = this.tracks.filter((track) => !track.controllable).map((track) => track.id);
+    if (unreachable.length > 0) return { code: 'not-controllable', text: `${unreachable.join(', ')} ha${unreachable.length === 1 ? 's' : 've'} no L0 RetroVisor can reach` };
     return null;
   }
 

@@ -91,10 +91,19 @@ export class AuditLog {
 
   private async openFile(): Promise<FileHandle | null> {
     try {
-      await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      const folder = path.dirname(this.file);
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      // mkdir's mode only applies to folders it creates: the divergence evidence may have made this one first.
+      await chmod(folder, 0o700);
       // O_NOFOLLOW: a symlink planted where the log goes is refused, not written through.
       const handle = await open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-      await chmod(this.file, 0o600);
+      try {
+        // Through the handle, not the path: the file opened is the one made private.
+        await handle.chmod(0o600);
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        throw error;
+      }
       return handle;
     } catch (error) {
       this.logger.warn('cannot open the audit log: decisions are kept in memory only', { file: this.file, error: errorMessage(error) });

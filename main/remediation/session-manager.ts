@@ -64,6 +64,8 @@ export interface SessionManagerOptions {
   /** Settle + confirm of the session's comparison: how long agreement must hold to count. */
   readonly agreementQuietMs: number;
   readonly now?: () => number;
+  /** How often a lost replica's domain state is polled; LOST_DOMAIN_POLL_MS unless a test needs it shorter. */
+  readonly lostDomainPollMs?: number;
 }
 
 /** A rung or checkpoint failed; the message is for the audit log and the user. */
@@ -71,10 +73,33 @@ class StepError extends Error {
   override readonly name = 'StepError';
 }
 
+/** How long each step of a rung or a checkpoint took, for its audit entry: where the time went. */
+class StepTimes {
+  private readonly steps: string[] = [];
+
+  constructor(private readonly now: () => number) {}
+
+  /** Runs `work` and notes its duration under `step`, whether it succeeds or fails. */
+  async time<T>(step: string, work: () => Promise<T>): Promise<T> {
+    const startedMs = this.now();
+    try {
+      return await work();
+    } finally {
+      this.steps.push(`${step} ${Math.round(this.now() - startedMs)} ms`);
+    }
+  }
+
+  /** " (steps: isolate 3 ms, snapshot-revert 2410 ms, …)", or '' when no step ran. */
+  text(suffix = ''): string {
+    return this.steps.length === 0 ? '' : ` (steps: ${this.steps.join(', ')}${suffix})`;
+  }
+}
+
 /** One session's remediation manager. */
 export class SessionManager {
   private readonly core: RemediationCore;
   private readonly now: () => number;
+  private readonly lostDomainPollMs: number;
   private readonly connected = new Set<string>();
   /** The last divergence report's split (null: every compared replica agrees). */
   private divergence: { outliers: readonly string[]; agreeing: readonly string[]; noMajority: boolean; evidenceRef?: string } | null = null;
@@ -87,6 +112,7 @@ export class SessionManager {
 
   constructor(private readonly options: SessionManagerOptions) {
     this.now = options.now ?? (() => Date.now());
+    this.lostDomainPollMs = options.lostDomainPollMs ?? LOST_DOMAIN_POLL_MS;
     // Controllable: the replicas whose L0 this back end can reach (a simulated L0 only with its demo lab).
     this.core = new RemediationCore({
       replicaIds: options.profile.replicas.map((replica) => replica.id),
@@ -103,7 +129,7 @@ export class SessionManager {
   /**
    * Reads the snapshot names already on every replica's L0 (a previous run's checkpoints) before the
    * core sees anything, so the checkpoints it names never collide with them. Observe mode takes no
-   * checkpoints and asks nothing of the L0s.
+   * checkpoints, so it lists none: the only thing it ever asks an L0 is a lost replica's domain state (read-only).
    */
   private async listExistingSnapshots(): Promise<void> {
     if (this.core.settings.mode !== 'observe') {
@@ -349,19 +375,30 @@ export class SessionManager {
     let seq: number | null = null;
     let failure: string | null = null;
     let held = false;
+    let holdSent = false;
+    const steps = new StepTimes(this.now);
+    const holdStartedMs = this.now();
     try {
       const missing = replicaIds.filter((id) => !this.options.l0s.has(id));
-      if (missing.length > 0) throw new StepError(`${missing.join(', ')} ha${missing.length === 1 ? 's' : 've'} no "l0" and "domain" in the profile`);
-      const holdAnswer = await this.options.ui({ type: 'hold-input' });
+      if (missing.length > 0) {
+        // Either the profile names no L0 for them, or it names a simulated one and the demo lab is not running.
+        throw new StepError(`${missing.join(', ')} ha${missing.length === 1 ? 's' : 've'} no L0 RetroVisor can reach (no "l0" and "domain" in the profile, or a simulated L0 without the demo lab)`);
+      }
+      holdSent = true;
+      const holdAnswer = await steps.time('hold-input', () => this.ui({ type: 'hold-input' }));
       held = true;
-      const agreement = await this.options.ui({ type: 'await-agreement', replicaIds, quietMs: this.options.agreementQuietMs, timeoutMs: CHECKPOINT_AGREEMENT_TIMEOUT_MS });
+      const agreement = await steps.time('await-agreement', () =>
+        this.ui({ type: 'await-agreement', replicaIds, quietMs: this.options.agreementQuietMs, timeoutMs: CHECKPOINT_AGREEMENT_TIMEOUT_MS }),
+      );
       if (agreement.agreed !== true) throw new StepError(`not every replica agrees on settled screens (${(agreement.outliers ?? []).join(', ') || 'unknown'})`);
-      const outcomes = await Promise.allSettled(
-        replicaIds.map(async (id) => {
-          const target = this.options.l0s.get(id);
-          if (target === undefined) throw new StepError(`${id} has no L0`);
-          await target.driver.snapshotCreate(target.domain, name);
-        }),
+      const outcomes = await steps.time('snapshots', () =>
+        Promise.allSettled(
+          replicaIds.map(async (id) => {
+            const target = this.options.l0s.get(id);
+            if (target === undefined) throw new StepError(`${id} has no L0`);
+            await target.driver.snapshotCreate(target.domain, name);
+          }),
+        ),
       );
       outcomes.forEach((outcome, index) => {
         const id = replicaIds[index] as string;
@@ -372,14 +409,23 @@ export class SessionManager {
     } catch (error) {
       failure = errorMessage(error);
     } finally {
-      if (held) await this.options.ui({ type: 'release-input' }).catch((error: unknown) => this.options.logger.warn('input release after a checkpoint failed', { error: errorMessage(error) }));
+      if (held) {
+        await steps
+          .time('release-input', () => this.ui({ type: 'release-input' }))
+          .catch((error: unknown) => this.options.logger.warn('input release after a checkpoint failed', { error: errorMessage(error) }));
+      } else if (holdSent) {
+        // The hold went unanswered (no window, or one too slow): a window that carries it out late must
+        // not keep input held. Not awaited: with no window at all it would only delay the outcome.
+        this.ui({ type: 'release-input' }).catch((error: unknown) => this.options.logger.debug('input release after an unanswered hold failed', { error: errorMessage(error) }));
+      }
     }
+    const heldText = held ? `; input held ${Math.round(this.now() - holdStartedMs)} ms` : '';
     for (const id of replicaIds) perReplica[id] ??= 'failed';
     const decisions = this.core.checkpointFinished({ name, seq: failure === null ? seq : null, perReplica }, this.now());
     const record = this.core.snapshot(this.now()).checkpoints.find((checkpoint) => checkpoint.name === name);
     const view = record === undefined ? null : checkpointView(record);
     const ok = view?.complete === true;
-    this.audit({ kind: 'checkpoint', action: 'take', outcome: ok ? 'succeeded' : 'failed', detail: ok ? `${name} taken at input #${seq}` : `${name} failed: ${failure ?? 'incomplete'}` });
+    this.audit({ kind: 'checkpoint', action: 'take', outcome: ok ? 'succeeded' : 'failed', detail: `${ok ? `${name} taken at input #${seq}` : `${name} failed: ${failure ?? 'incomplete'}`}${steps.text(heldText)}` });
     this.options.emit({ type: 'checkpoint', sessionId, name, status: ok ? 'succeeded' : 'failed', ...(ok ? {} : { detail: failure ?? 'incomplete' }) });
     this.apply(decisions);
     const waiter = this.checkpointWaiters.get(name);
@@ -407,46 +453,51 @@ export class SessionManager {
     const remaining = (): number => Math.max(1_000, deadlineMs - this.now());
     let outcome: 'agreed' | 'failed' = 'failed';
     let detail = '';
+    const steps = new StepTimes(this.now);
     try {
       const target = this.options.l0s.get(replicaId);
       if (target === undefined) throw new StepError(`${replicaId} has no "l0" and "domain" in the profile`);
       const { driver, domain } = target;
       // From here on the replica gets no live input (it is kept for the replay) and has no vote.
-      await this.options.ui({ type: 'isolate', replicaId });
+      await steps.time('isolate', () => this.ui({ type: 'isolate', replicaId }));
       switch (rung) {
-        case 'revert-replay':
+        case 'revert-replay': {
           if (checkpoint === null) throw new StepError('no complete checkpoint to revert to');
-          await driver.snapshotRevert(domain, checkpoint.name);
+          const { name } = checkpoint;
+          await steps.time('snapshot-revert', () => driver.snapshotRevert(domain, name));
           break;
-        case 'restart-replay':
+        }
+        case 'restart-replay': {
           if (checkpoint === null) throw new StepError('no complete checkpoint to revert to');
+          const { name } = checkpoint;
           try {
-            await driver.destroy(domain);
+            await steps.time('destroy', () => driver.destroy(domain));
           } catch (error) {
             if (!(isL0Error(error) && error.code === 'invalid-state')) throw error;
           }
-          await driver.start(domain);
-          await driver.snapshotRevert(domain, checkpoint.name);
+          await steps.time('start', () => driver.start(domain));
+          await steps.time('snapshot-revert', () => driver.snapshotRevert(domain, name));
           break;
+        }
         case 'reset':
-          await driver.reset(domain);
+          await steps.time('reset', () => driver.reset(domain));
           break;
         case 'reboot':
-          await driver.reboot(domain);
+          await steps.time('reboot', () => driver.reboot(domain));
           break;
       }
-      await this.options.ui({ type: 'reconnect', replicaId, timeoutMs: Math.min(RECONNECT_TIMEOUT_MS, remaining()) });
+      await steps.time('reconnect', () => this.ui({ type: 'reconnect', replicaId, timeoutMs: Math.min(RECONNECT_TIMEOUT_MS, remaining()) }));
       const donorId = this.donorFor(replicaId);
       if (checkpoint !== null) {
         if (donorId === null) throw new StepError('no agreeing replica to take the input journal from');
-        const replay = await this.options.ui({ type: 'replay', replicaId, donorId, afterSeq: checkpoint.seq, timeoutMs: remaining() });
+        const replay = await steps.time('replay', () => this.ui({ type: 'replay', replicaId, donorId, afterSeq: checkpoint.seq, timeoutMs: remaining() }));
         detail = `${replay.replayed ?? 0} input(s) replayed since checkpoint ${checkpoint.name}`;
       } else {
-        await this.options.ui({ type: 'rejoin', replicaId });
+        await steps.time('rejoin', () => this.ui({ type: 'rejoin', replicaId }));
         detail = `${rung} done without a checkpoint: the guest restarted fresh`;
       }
       const voters = this.options.profile.replicas.map((replica) => replica.id).filter((id) => id === replicaId || (this.connected.has(id) && !this.core.nonVoting().includes(id)));
-      const verdict = await this.options.ui({ type: 'await-agreement', replicaIds: voters, quietMs: this.options.agreementQuietMs, timeoutMs: remaining() });
+      const verdict = await steps.time('await-agreement', () => this.ui({ type: 'await-agreement', replicaIds: voters, quietMs: this.options.agreementQuietMs, timeoutMs: remaining() }));
       if (verdict.agreed === true) outcome = 'agreed';
       else detail = `${detail}; it still disagrees (${(verdict.outliers ?? []).join(', ') || 'unknown'})`;
     } catch (error) {
@@ -454,11 +505,14 @@ export class SessionManager {
     }
     if (outcome === 'failed') {
       // Back out of the broadcast and the vote until the next rung (a rung without replay rejoined it).
-      await this.options.ui({ type: 'isolate', replicaId }).catch(() => undefined);
+      await this.ui({ type: 'isolate', replicaId }).catch(() => undefined);
     }
-    this.audit({ kind: 'remediation', replicaId, action: rung, outcome: outcome === 'agreed' ? 'succeeded' : 'failed', detail });
+    // The audit entry also says where the time went; the event keeps the short account.
+    this.audit({ kind: 'remediation', replicaId, action: rung, outcome: outcome === 'agreed' ? 'succeeded' : 'failed', detail: `${detail}${steps.text()}` });
     this.options.emit({ type: 'remediation', sessionId, replica: replicaId, action: rung, status: outcome === 'agreed' ? 'succeeded' : 'failed', detail });
     this.apply(this.core.rungFinished(replicaId, rung, outcome, detail, this.now()));
+    // The replica votes again (or not): the core judges agreement, and checkpoints, on today's voters.
+    this.compare();
   }
 
   /** A replica of the agreeing majority whose input history the remediated replica takes. */
@@ -470,8 +524,14 @@ export class SessionManager {
     return candidates[0] ?? null;
   }
 
+  /** Sends a command to the session's UI; none once the manager is closed (that session's window is gone). */
+  private ui(command: ManagerCommand): Promise<ManagerCommandAnswer> {
+    if (this.closed) return Promise.reject(new StepError('the session was closed'));
+    return this.options.ui(command);
+  }
+
   private uiQuietly(command: ManagerCommand): void {
-    this.options.ui(command).catch((error: unknown) => {
+    this.ui(command).catch((error: unknown) => {
       this.audit({ kind: 'alert', ...('replicaId' in command ? { replicaId: command.replicaId } : {}), outcome: 'failed', detail: `${command.type}: ${errorMessage(error)}` });
     });
   }
@@ -484,12 +544,12 @@ export class SessionManager {
         (state) => this.apply(this.core.domainState(replicaId, state, this.now())),
         (error: unknown) => this.options.logger.debug('domain state poll failed', { replicaId, error: errorMessage(error) }),
       );
-      const timer = setTimeout(poll, LOST_DOMAIN_POLL_MS);
+      const timer = setTimeout(poll, this.lostDomainPollMs);
       timer.unref();
       this.pollTimers.set(replicaId, timer);
     };
     // Give a server restart a moment before asking: most losses are a VNC reconnect, not a dead domain.
-    const timer = setTimeout(poll, LOST_DOMAIN_POLL_MS);
+    const timer = setTimeout(poll, this.lostDomainPollMs);
     timer.unref();
     this.pollTimers.set(replicaId, timer);
   }

@@ -23,17 +23,33 @@ interface Waiting {
   readonly timer: NodeJS.Timeout;
 }
 
+/** How long the UI may take to answer; the defaults unless a test needs them shorter. */
+export interface UiCommandBusOptions {
+  /** For a command without a timeoutMs of its own (DEFAULT_COMMAND_TIMEOUT_MS). */
+  readonly defaultTimeoutMs?: number;
+  /** On top of a command's own timeoutMs (ANSWER_MARGIN_MS). */
+  readonly answerMarginMs?: number;
+}
+
 /** Sends commands to the UI and pairs the answers with them. */
 export class UiCommandBus {
   private readonly waiting = new Map<string, Waiting>();
+  private readonly defaultTimeoutMs: number;
+  private readonly answerMarginMs: number;
 
-  constructor(private readonly send: (event: ManagerCommandEvent) => void) {}
+  constructor(
+    private readonly send: (event: ManagerCommandEvent) => void,
+    options: UiCommandBusOptions = {},
+  ) {
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.answerMarginMs = options.answerMarginMs ?? ANSWER_MARGIN_MS;
+  }
 
   /** Sends `command` to the UI of `sessionId`; resolves with its successful answer, rejects on failure or silence. */
   run(sessionId: string, command: ManagerCommand): Promise<ManagerCommandAnswer> {
     const commandId = randomBytes(12).toString('base64url');
     const ownTimeout = 'timeoutMs' in command ? command.timeoutMs : 0;
-    const timeoutMs = Math.max(DEFAULT_COMMAND_TIMEOUT_MS, ownTimeout + ANSWER_MARGIN_MS);
+    const timeoutMs = Math.max(this.defaultTimeoutMs, ownTimeout + this.answerMarginMs);
     return new Promise<ManagerCommandAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(commandId);
