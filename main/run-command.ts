@@ -167,6 +167,11 @@ export async function runHeadless(options: RunOptions): Promise<number> {
         executablePath,
         headless: true,
         args: [...HEADLESS_CHROMIUM_FLAGS],
+        // The run handles SIGINT/SIGTERM itself (it prints its summary and exits with its status);
+        // playwright's own handlers would kill the browser and exit 130 first.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
       }),
     );
     const page = await browser.newPage();

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { AuditEntry } from '../../common/contract';
@@ -18,12 +19,33 @@ import { folderName } from '../../main/divergence-evidence';
 import { compareFramebuffers } from '../lab/components';
 import { loadLabDescription, type L0Description } from '../lab/lab';
 import { domainSerialLog, typeOnDomain, virsh } from '../lab/libvirt';
-import { eventually, launchBrowser, openAppPage, readCanvas, startApp, thumbnailCanvas, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import { CLI, REPO_ROOT, eventually, launchBrowser, openAppPage, readCanvas, startApp, thumbnailCanvas, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
 
 const IDS = ['v1', 'v2', 'v3'] as const;
 const PROFILE_NAME = `libvirt-remediation-${process.pid}`;
 /** Reverting takes ~2.4 s, reconnecting and replaying a few more; a loaded 2-core machine needs room. */
 const REMEDIATION_TIMEOUT_MS = 120_000;
+/** Typing at a person's pace (see typeLikeAPerson). */
+const HUMAN_PACE = { keysPerSecond: 12 } as const;
+
+/** A profile of the lab's first three domains under mode "auto", reached with virsh over the lab's sshd. */
+function labProfile(l0: L0Description, name: string): unknown {
+  return {
+    version: 1,
+    name,
+    replicas: IDS.map((id, index) => {
+      const domain = l0.domains[index]!;
+      return { id, label: `Domain ${index + 1}`, vnc: { host: domain.vncHost, port: domain.vncPort }, l0: 'lab', domain: domain.name };
+    }),
+    l0: {
+      lab: {
+        ssh: { host: l0.ssh.host, port: l0.ssh.port, user: l0.ssh.user, identityFile: l0.ssh.identityFile, hostKey: l0.ssh.hostKeyFingerprint },
+        uri: l0.uri,
+      },
+    },
+    remediation: { mode: 'auto', outlierMs: 1500, rungTimeoutMs: 90_000 },
+  };
+}
 
 describe('the remediation manager against a real libvirt L0', { timeout: 420_000 }, () => {
   let l0: L0Description;
@@ -48,7 +70,10 @@ describe('the remediation manager against a real libvirt L0', { timeout: 420_000
   }
 
   async function consolesAgree(): Promise<string | null> {
-    const [first, ...others] = await Promise.all(IDS.map((id) => readCanvas(page, thumbnailCanvas(id))));
+    // A replica reconnecting (its canvas replaced) does not agree yet.
+    const screens = await Promise.all(IDS.map((id) => readCanvas(page, thumbnailCanvas(id)))).catch((error: unknown) => String(error));
+    if (typeof screens === 'string') return screens;
+    const [first, ...others] = screens;
     for (const [index, other] of others.entries()) {
       const comparison = compareFramebuffers(first!, other);
       if (!comparison.identical) return `${IDS[0]} and ${IDS[index + 1]} differ: ${JSON.stringify(comparison)}`;
@@ -79,21 +104,7 @@ describe('the remediation manager against a real libvirt L0', { timeout: 420_000
     if (lab.l0 === undefined || lab.l0.domains.length < 3) throw new Error('the shared lab has no libvirt L0 with 3 domains: run the tests with `npm test` (it starts one)');
     l0 = lab.l0;
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-remediation-libvirt-'));
-    const profilePath = writeProfile({
-      version: 1,
-      name: PROFILE_NAME,
-      replicas: IDS.map((id, index) => {
-        const domain = l0.domains[index]!;
-        return { id, label: `Domain ${index + 1}`, vnc: { host: domain.vncHost, port: domain.vncPort }, l0: 'lab', domain: domain.name };
-      }),
-      l0: {
-        lab: {
-          ssh: { host: l0.ssh.host, port: l0.ssh.port, user: l0.ssh.user, identityFile: l0.ssh.identityFile, hostKey: l0.ssh.hostKeyFingerprint },
-          uri: l0.uri,
-        },
-      },
-      remediation: { mode: 'auto', outlierMs: 1500, rungTimeoutMs: 90_000 },
-    });
+    const profilePath = writeProfile(labProfile(l0, PROFILE_NAME));
     [app, browser] = await Promise.all([startApp({ profilePath, env: { RETROVISOR_DATA_DIR: dataDir } }), launchBrowser()]);
     page = await openAppPage(browser, app);
     for (const id of IDS) await waitForReplicaState(page, id, 'connected', 60_000);
@@ -107,7 +118,7 @@ describe('the remediation manager against a real libvirt L0', { timeout: 420_000
 
   it('checkpoints every domain through virsh over SSH once the consoles agree', async () => {
     await page.focus('#composite');
-    await typeLikeAPerson(page, 'clear\n');
+    await typeLikeAPerson(page, 'clear\n', HUMAN_PACE);
     await waitForAgreement('after clear');
     const taken = await eventually(async () => audit().some((entry) => entry.kind === 'checkpoint' && entry.action === 'take' && entry.outcome === 'succeeded'), 60_000, 500);
     assert.ok(taken, `no checkpoint; audit:\n${auditTail()}`);
@@ -124,7 +135,7 @@ describe('the remediation manager against a real libvirt L0', { timeout: 420_000
 
   it('reverts a domain that diverged out of band, replays the journal into it, and the consoles agree again', async () => {
     await page.focus('#composite');
-    await typeLikeAPerson(page, 'echo typed after the checkpoint\n');
+    await typeLikeAPerson(page, 'echo typed after the checkpoint\n', HUMAN_PACE);
     await waitForAgreement('after typing');
 
     await typeOnDomain(l0.domains[1]!.name, 'zzz');
@@ -137,7 +148,7 @@ describe('the remediation manager against a real libvirt L0', { timeout: 420_000
 
     // A command typed now reaches every VM exactly once (a revert truncates the reverted VM's serial log).
     await page.focus('#composite');
-    await typeLikeAPerson(page, 'echo MARK-$((40+2)) > /dev/ttyS0\n');
+    await typeLikeAPerson(page, 'echo MARK-$((40+2)) > /dev/ttyS0\n', HUMAN_PACE);
     for (const domain of l0.domains.slice(0, 3)) {
       const once = await eventually(async () => ((await domainSerialLog(domain.name)).match(/MARK-42/g) ?? []).length >= 1, 20_000);
       assert.ok(once, `${domain.name}'s serial log never showed MARK-42`);
@@ -155,5 +166,65 @@ describe('the remediation manager against a real libvirt L0', { timeout: 420_000
     await waitForAgreement('after bringing v3 back');
     const state = await virsh(['domstate', l0.domains[2]!.name]);
     assert.match(state, /running/);
+  });
+});
+
+describe('retrovisor run --json with the manager against a real libvirt L0', { timeout: 240_000 }, () => {
+  it('prints the checkpoint and the remediation of a domain diverged out of band, and exits 0 once all agree', async () => {
+    const l0 = loadLabDescription().l0;
+    if (l0 === undefined || l0.domains.length < 3) throw new Error('the shared lab has no libvirt L0 with 3 domains: run the tests with `npm test` (it starts one)');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-remediation-run-'));
+    const profilePath = writeProfile(labProfile(l0, `libvirt-run-${process.pid}`));
+    const child = spawn(process.execPath, [CLI, 'run', '--profile', profilePath, '--json', '--duration', '150'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, RETROVISOR_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const events: Record<string, unknown>[] = [];
+    const waiters: { probe: (event: Record<string, unknown>) => boolean; resolve: () => void }[] = [];
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        newline = buffered.indexOf('\n');
+        if (line.trim() === '') continue;
+        const event = JSON.parse(line) as Record<string, unknown>;
+        events.push(event);
+        for (const waiter of [...waiters]) {
+          if (!waiter.probe(event)) continue;
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+      }
+    });
+    // 'close', not 'exit': the summary line may still be in the pipe when the process has exited.
+    const exited = new Promise<number | null>((resolve) => child.once('close', (status) => resolve(status)));
+    const printed = (what: string, probe: (event: Record<string, unknown>) => boolean, timeoutMs: number): Promise<void> =>
+      events.some(probe)
+        ? Promise.resolve()
+        : new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`run printed no ${what} within ${timeoutMs} ms; events:\n${events.map((event) => JSON.stringify(event)).join('\n')}\nstderr:\n${stderr.slice(-2000)}`)), timeoutMs);
+            waiters.push({ probe, resolve: () => (clearTimeout(timer), resolve()) });
+          });
+    try {
+      await printed('succeeded checkpoint', (event) => event.type === 'checkpoint' && event.status === 'succeeded', 90_000);
+      await typeOnDomain(l0.domains[1]!.name, 'qq');
+      await printed('remediation of v2', (event) => event.type === 'remediation' && event.replica === 'v2' && event.status === 'succeeded', REMEDIATION_TIMEOUT_MS);
+      await printed('consensus', (event) => event.type === 'consensus', 30_000);
+    } finally {
+      child.kill('SIGINT');
+    }
+    const status = await exited;
+    await rm(dataDir, { recursive: true, force: true });
+    const remediation = events.filter((event) => event.type === 'remediation' && event.replica === 'v2').map((event) => `${String(event.action)}:${String(event.status)}`);
+    assert.deepEqual(remediation.slice(0, 3), ['revert-replay:planned', 'revert-replay:started', 'revert-replay:succeeded']);
+    const summary = events.find((event) => event.type === 'summary');
+    assert.equal(summary?.diverged, false, `summary: ${JSON.stringify(summary)}; exit ${status}; last events:\n${events.slice(-8).map((event) => JSON.stringify(event)).join('\n')}\nstderr:\n${stderr.slice(-2000)}`);
+    assert.equal(status, 0, `exit status; stderr:\n${stderr.slice(-2000)}`);
   });
 });

@@ -140,15 +140,18 @@ export async function openAppPage(browser: Browser, app: RunningApp, viewport = 
 }
 
 /** Types text on the focused page like a person on a US keyboard: Shift pressed around shifted characters. */
-export async function typeLikeAPerson(page: Page, text: string): Promise<void> {
+export async function typeLikeAPerson(page: Page, text: string, options: { readonly keysPerSecond?: number } = {}): Promise<void> {
+  // A person's pace, when asked for: a software-emulated guest on a loaded machine drops keys that
+  // come faster than it reads them (its PS/2 queue is short), which no real typist would cause.
+  const gapMs = options.keysPerSecond === undefined ? 0 : 1000 / options.keysPerSecond;
   for (const character of text) {
-    if (character === '\n') {
-      await page.keyboard.press('Enter');
-      continue;
+    if (character === '\n') await page.keyboard.press('Enter');
+    else {
+      const key = charKey(character);
+      assert.ok(key.code !== null, `no US key types ${JSON.stringify(character)}`);
+      await page.keyboard.press(key.shift ? `Shift+${key.code}` : key.code);
     }
-    const key = charKey(character);
-    assert.ok(key.code !== null, `no US key types ${JSON.stringify(character)}`);
-    await page.keyboard.press(key.shift ? `Shift+${key.code}` : key.code);
+    if (gapMs > 0) await page.waitForTimeout(gapMs);
   }
 }
 
