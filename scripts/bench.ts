@@ -7,6 +7,7 @@
 // Usage: npm run bench [-- --only fanout] [-- --blocks N (0: no burst)] [-- --spaced N (default 400)]
 //        [-- --delivery channel|per-stream|both] [-- --receiver bench|kernel|both] [-- --apparatus normal|batch|both]
 //        [-- --only divergence] [-- --soak-minutes M (default 10; 0: no soak)] [-- --cpu-seconds S (default 20)]
+//        [-- --only remediation] [-- --rounds N (default 5)] [-- --targets demo,libvirt]
 // Runs in Node (through tsx).
 
 import os from 'node:os';
@@ -17,10 +18,11 @@ import { launchYieldingToBackend } from '../main/process-priority';
 import { runCompareBenchmark } from './bench-compare';
 import { DEFAULT_BURST_BLOCKS, DEFAULT_SPACED_BLOCKS, fanoutSection, type ApparatusPolicy, type Delivery, type Receiver } from './bench-fanout';
 import { divergenceBenchOptions, runDivergenceBenchmark } from './bench-divergence';
+import { remediationBenchOptions, runRemediationBenchmark } from './bench-remediation';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { only: { type: 'string' }, blocks: { type: 'string' }, spaced: { type: 'string' }, delivery: { type: 'string' }, receiver: { type: 'string' }, apparatus: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' } },
+  options: { only: { type: 'string' }, blocks: { type: 'string' }, spaced: { type: 'string' }, delivery: { type: 'string' }, receiver: { type: 'string' }, apparatus: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' }, rounds: { type: 'string' }, targets: { type: 'string' } },
 });
 
 const DELIVERIES: readonly Delivery[] =
@@ -43,6 +45,8 @@ const SECTIONS: Record<string, (browser: Browser) => Promise<void>> = {
   compare: async () => console.log((await runCompareBenchmark({ log: (line) => console.error(line) })).text),
   // Divergence detection end to end in the real renderer (issue 5): per-update cost, CPU on/off, latency, false-alarm soak.
   divergence: (browser) => runDivergenceBenchmark(browser, divergenceBenchOptions(values)),
+  // The remediation manager: divergence → first L0 command → agreement again beside its floors, and checkpoint cost.
+  remediation: (browser) => runRemediationBenchmark(browser, remediationBenchOptions(values)),
 };
 
 async function main(): Promise<void> {
