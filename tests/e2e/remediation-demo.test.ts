@@ -106,6 +106,18 @@ describe('the remediation manager on the demo lab', { timeout: 240_000 }, () => 
     await page.locator('[data-testid="remediation-replica-r2"][data-state="healthy"]').waitFor({ timeout: 10_000 });
   });
 
+  it("a replica's actions menu tells its domain's state and takes a checkpoint on every replica", async () => {
+    await page.getByTestId('replica-actions-r1').click();
+    await page.getByTestId('replica-action-domain-state').click();
+    await page.locator('.toast-message', { hasText: 'r1: domain r1 on demo is running' }).waitFor({ timeout: 10_000 });
+    const before = readAudit(dataDir).filter((entry) => entry.kind === 'checkpoint' && entry.action === 'take' && entry.outcome === 'succeeded').length;
+    await page.getByTestId('replica-actions-r3').click();
+    await page.getByTestId('replica-action-checkpoint').click();
+    await page.locator('.toast-message', { hasText: /taken at input #\d+/ }).first().waitFor({ timeout: 20_000 });
+    const after = readAudit(dataDir).filter((entry) => entry.kind === 'checkpoint' && entry.action === 'take' && entry.outcome === 'succeeded').length;
+    assert.equal(after, before + 1, 'one more complete checkpoint');
+  });
+
   it('sends what is typed after the remediation to every replica', async () => {
     await page.focus('#composite');
     await typeLikeAPerson(page, ' and after');

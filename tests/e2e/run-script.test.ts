@@ -1,6 +1,8 @@
 // `retrovisor run --script` against real Xvnc+xterm servers: the steps reach every replica through
 // the renderer's broadcast (both end identical to a control server given the same input by xdotool),
-// `--json` prints every input with its sequence number, and a bad script is refused with exit 2.
+// `--json` prints every input with its sequence number, a replica that never connects is left out
+// once a strict majority is connected (or the script refused with --require-all), and a bad script
+// is refused with exit 2.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,10 +11,23 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { compareFramebuffers, startXvnc, waitForStableFramebuffer, type XvncHandle } from '../lab/components';
 import { runCli, writeProfile } from './support/app';
 
 const run = promisify(execFile);
+
+/** A loopback port where nothing listens (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 function writeScript(steps: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'retrovisor-script-')), 'steps.json');
@@ -77,6 +92,34 @@ describe('retrovisor run --script', () => {
       const comparison = compareFramebuffers(screen, expected);
       assert.ok(comparison.identical, `${server.display}: ${comparison.differingPixels} pixels differ in ${JSON.stringify(comparison.box)}`);
     }
+  });
+
+  it('runs on a connected strict majority after --connect-timeout, names the replica left out, and --require-all refuses', async () => {
+    const closed = await closedPort();
+    const profile = writeProfile({
+      version: 1,
+      name: 'majority script',
+      replicas: [
+        ...servers.map((server, index) => ({ id: `r${index + 1}`, vnc: { host: server.host, port: server.port } })),
+        { id: 'r3', vnc: { host: '127.0.0.1', port: closed } },
+      ],
+    });
+    const script = writeScript([{ type: 'text', text: 'x' }]);
+    const majority = await runCli(['run', '--profile', profile, '--script', script, '--json', '--connect-timeout', '3', '--duration', '60']);
+    const scriptEvent = majority.events.find((event) => event.type === 'script');
+    assert.deepEqual(scriptEvent, { type: 'script', ok: true, stepsRun: 1, steps: 1, without: ['r3'] }, majority.stderr);
+    const inputs = majority.events.filter((event) => event.type === 'input');
+    assert.ok(inputs.length > 0 && inputs.every((event) => JSON.stringify(event.targets) === '["r1","r2"]'), 'the input reached r1 and r2 only');
+    // r3 never connected: the run still says so with its status.
+    assert.equal(majority.status, 1);
+    assert.match(majority.stderr, /never connected: r3/);
+
+    const strict = await runCli(['run', '--profile', profile, '--script', script, '--json', '--connect-timeout', '3', '--require-all', '--duration', '60']);
+    const refused = strict.events.find((event) => event.type === 'script');
+    assert.equal(refused?.ok, false);
+    assert.match(String(refused?.error), /r3.*--require-all was given: the script did not run/);
+    assert.equal(strict.events.filter((event) => event.type === 'input').length, 0, 'no input was sent');
+    assert.equal(strict.status, 1);
   });
 
   it('refuses a bad script with every problem and exit status 2, before connecting anything', async () => {
