@@ -29,11 +29,13 @@ Usage:
   retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password PW] [--profile-out FILE]
                                                the demo lab alone: prints its endpoints, writes a profile, runs until Ctrl+C
                                                (retrovisor lab --help for details)
-  retrovisor run --profile FILE [--duration SECONDS] [--json] [--script STEPS.json [--require-all] [--connect-timeout SECONDS]]
+  retrovisor run --profile FILE [--duration SECONDS] [--json] [--checkpoint] [--script STEPS.json [--require-all] [--connect-timeout SECONDS]]
                                                headless: connect every replica, report state changes and divergences, exit
                                                --script plays input steps into every replica, then exits; a replica still
                                                not connected after --connect-timeout (default 60) is left out when a strict
-                                               majority is connected (--require-all: the script then does not run)
+                                               majority is connected (--require-all: the script then does not run);
+                                               --checkpoint takes a checkpoint on every replica (virsh snapshot) once they
+                                               all agree, then exits (or goes on until --duration)
                                                0 = every replica connected and their screens agree, 1 = not all connected,
                                                2 = bad profile or arguments, 3 = the screens still disagreed at the end
   retrovisor --help | --version
@@ -68,6 +70,7 @@ function parseCommand(argv: readonly string[]) {
       script: { type: 'string' },
       'require-all': { type: 'boolean', default: false },
       'connect-timeout': { type: 'string' },
+      checkpoint: { type: 'boolean', default: false },
       port: { type: 'string' },
       open: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
@@ -197,6 +200,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           stderr: process.stderr,
           ...(durationSeconds === undefined ? {} : { durationSeconds }),
           ...(script === undefined ? {} : { script }),
+          checkpoint: parsed.values.checkpoint,
           scriptOptions: {
             requireAll: parsed.values['require-all'],
             connectTimeoutMs: connectTimeoutSeconds === undefined ? DEFAULT_SCRIPT_CONNECT_TIMEOUT_MS : connectTimeoutSeconds * 1000,

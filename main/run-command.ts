@@ -6,7 +6,7 @@ import type { ReplicaStatusReport, ScriptResult, SessionInfo, StartupScriptOptio
 import { journalLine } from '../common/input/input-journal';
 import type { InputScriptStep } from '../common/input/input-script';
 import { formatProblems } from '../common/profile';
-import { createBackend } from './backend';
+import { createBackend, type Backend } from './backend';
 import { startBrowserShell } from './browser-shell';
 import { CHROMIUM_INSTALL_HINT, HEADLESS_CHROMIUM_FLAGS, findChromium } from './chromium';
 import { launchYieldingToBackend } from './process-priority';
@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly script?: readonly InputScriptStep[];
   /** How the script waits for replicas (default: all, for 60 s, then a connected strict majority). */
   readonly scriptOptions?: StartupScriptOptions;
+  /** `--checkpoint`: take a checkpoint on every replica once they all agree; without a script or duration the run then ends. */
+  readonly checkpoint?: boolean;
   readonly staticRoot: string;
   readonly version: string;
   readonly logger: Logger;
@@ -181,8 +183,21 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     });
     print({ type: 'session', name: session.name, replicas: session.replicas.map((replica) => replica.id) });
     await page.goto(shell.url);
-    // With a script the run ends when the script does (or at --duration, whichever comes first).
-    await waitForStop(options.durationSeconds, () => failure !== null || scriptResult !== null);
+    let checkpointDone = false;
+    if (options.checkpoint === true) {
+      void takeCheckpointOnAgreement(backend, session.sessionId, () => failure !== null).then(
+        () => {
+          checkpointDone = true;
+        },
+        (error: unknown) => {
+          failure ??= `no checkpoint was taken: ${error instanceof Error ? error.message : String(error)}`;
+        },
+      );
+    }
+    // With a script the run ends when the script does, with --checkpoint alone once it is taken (or
+    // at --duration, whichever comes first).
+    const endsWithCheckpoint = options.checkpoint === true && options.script === undefined && options.durationSeconds === undefined;
+    await waitForStop(options.durationSeconds, () => failure !== null || scriptResult !== null || (endsWithCheckpoint && checkpointDone));
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
   } finally {
@@ -220,6 +235,28 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     stderr.write(`retrovisor run: never connected: ${missing.map((id) => `${id} (${lastState.get(id) ?? 'no attempt'})`).join(', ')}\n`);
   }
   return status;
+}
+
+/** How long `run --checkpoint` waits for every replica to connect and agree. */
+export const CHECKPOINT_AGREEMENT_WAIT_MS = 120_000;
+
+/**
+ * Asks the manager for a checkpoint until it takes one: it refuses while not every replica is
+ * connected and agrees (they are still connecting), so the request is repeated on each refusal.
+ */
+async function takeCheckpointOnAgreement(backend: Backend, sessionId: string, stopped: () => boolean): Promise<void> {
+  const deadline = Date.now() + CHECKPOINT_AGREEMENT_WAIT_MS;
+  for (;;) {
+    try {
+      const checkpoint = await backend.handlers.takeCheckpoint({ sessionId });
+      if (!checkpoint.complete) throw new Error(`checkpoint ${checkpoint.name} is incomplete (failed on ${checkpoint.failed.join(', ')})`);
+      return;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (stopped() || Date.now() > deadline || !/not every replica agrees|is being remediated|is still being taken/.test(message)) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 /** Resolves after the duration, on SIGINT/SIGTERM, or when `shouldStop` turns true. */

@@ -19,7 +19,7 @@ import { folderName } from '../../main/divergence-evidence';
 import { compareFramebuffers } from '../lab/components';
 import { loadLabDescription, type L0Description } from '../lab/lab';
 import { domainSerialLog, typeOnDomain, virsh } from '../lab/libvirt';
-import { CLI, REPO_ROOT, eventually, launchBrowser, openAppPage, readCanvas, startApp, thumbnailCanvas, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import { CLI, REPO_ROOT, eventually, launchBrowser, runCli, openAppPage, readCanvas, startApp, thumbnailCanvas, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
 
 const IDS = ['v1', 'v2', 'v3'] as const;
 const PROFILE_NAME = `libvirt-remediation-${process.pid}`;
@@ -29,7 +29,7 @@ const REMEDIATION_TIMEOUT_MS = 120_000;
 const HUMAN_PACE = { keysPerSecond: 12 } as const;
 
 /** A profile of the lab's first three domains under mode "auto", reached with virsh over the lab's sshd. */
-function labProfile(l0: L0Description, name: string): unknown {
+function labProfile(l0: L0Description, name: string, mode: 'observe' | 'auto' = 'auto'): unknown {
   return {
     version: 1,
     name,
@@ -43,7 +43,7 @@ function labProfile(l0: L0Description, name: string): unknown {
         uri: l0.uri,
       },
     },
-    remediation: { mode: 'auto', outlierMs: 1500, rungTimeoutMs: 90_000 },
+    remediation: { mode, outlierMs: 1500, rungTimeoutMs: 90_000 },
   };
 }
 
@@ -226,5 +226,26 @@ describe('retrovisor run --json with the manager against a real libvirt L0', { t
     const summary = events.find((event) => event.type === 'summary');
     assert.equal(summary?.diverged, false, `summary: ${JSON.stringify(summary)}; exit ${status}; last events:\n${events.slice(-8).map((event) => JSON.stringify(event)).join('\n')}\nstderr:\n${stderr.slice(-2000)}`);
     assert.equal(status, 0, `exit status; stderr:\n${stderr.slice(-2000)}`);
+  });
+});
+
+describe('retrovisor run --checkpoint against a real libvirt L0', { timeout: 180_000 }, () => {
+  it('takes a checkpoint on every domain once they agree, even in observe mode, prints it and exits 0', async () => {
+    const l0 = loadLabDescription().l0;
+    if (l0 === undefined || l0.domains.length < 3) throw new Error('the shared lab has no libvirt L0 with 3 domains: run the tests with `npm test` (it starts one)');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-checkpoint-run-'));
+    const name = `libvirt-checkpoint-${process.pid}`;
+    const result = await runCli(['run', '--profile', writeProfile(labProfile(l0, name, 'observe')), '--json', '--checkpoint'], { RETROVISOR_DATA_DIR: dataDir }, 150_000);
+    await rm(dataDir, { recursive: true, force: true });
+    const checkpoints = result.events.filter((event) => event.type === 'checkpoint');
+    assert.deepEqual(
+      checkpoints.map((event) => event.status),
+      ['started', 'succeeded'],
+      `events:\n${result.stdout}\nstderr:\n${result.stderr.slice(-2000)}`,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    for (const domain of l0.domains.slice(0, 3)) {
+      assert.match(await virsh(['snapshot-list', '--domain', domain.name, '--name']), new RegExp(`retrovisor-${name}-1`), `${domain.name} has the checkpoint`);
+    }
   });
 });
