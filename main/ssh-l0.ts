@@ -1,6 +1,6 @@
-// SSH connections to L0 hosts (ssh2): key auth, a pinned host key checked in constant time, one
-// shared connection per L0 reconnected on demand, TCP tunnels through it (direct-tcpip) and bounded
-// command execution on it (exec, used by the virsh driver). Node-side.
+// SSH connections to L0 hosts (ssh2): key auth, a pinned host key checked in constant time and
+// negotiated whatever its type, one shared connection per L0 reconnected on demand, TCP tunnels
+// through it (direct-tcpip) and bounded command execution on it (exec, used by the virsh driver). Node-side.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
+import type { Client as SshClient, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import type { SshTarget } from '../common/profile';
 import { errorMessage, SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
 import { readSmallFile, resolveSecret, resolveUserPath } from './secrets';
@@ -33,6 +33,19 @@ export const MAX_IDENTITY_FILE_BYTES = 64 * 1024;
 const SSH_CLOSE_WAIT_MS = 2_000;
 /** Keys OpenSSH tries when no identity file is configured, in its order. */
 const DEFAULT_IDENTITY_FILES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/**
+ * The host key types an L0 may hold, in ssh2's order of preference, each with the signature
+ * algorithms that make a server present it and the name `ssh-keygen -lf` prints for it. A pin is only
+ * a fingerprint, so its type is unknown: the handshake is retried offering the types not yet seen.
+ */
+const HOST_KEY_TYPES: readonly { readonly keyType: string; readonly label: string; readonly algorithms: readonly ServerHostKeyAlgorithm[] }[] = [
+  { keyType: 'ssh-ed25519', label: 'ED25519', algorithms: ['ssh-ed25519'] },
+  { keyType: 'ecdsa-sha2-nistp256', label: 'ECDSA', algorithms: ['ecdsa-sha2-nistp256'] },
+  { keyType: 'ecdsa-sha2-nistp384', label: 'ECDSA', algorithms: ['ecdsa-sha2-nistp384'] },
+  { keyType: 'ecdsa-sha2-nistp521', label: 'ECDSA', algorithms: ['ecdsa-sha2-nistp521'] },
+  { keyType: 'ssh-rsa', label: 'RSA', algorithms: ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] },
+];
 
 /** Which L0 to reach: its name in the profile, its SSH settings, and the folder relative paths resolve against. */
 export interface L0Target {
@@ -114,6 +127,44 @@ export function fingerprintsMatch(pinned: string, presented: string): boolean {
   return timingSafeEqual(pinnedDigest, presentedDigest);
 }
 
+/** The key type named inside a public key blob (its first SSH string: "ssh-ed25519", "ssh-rsa"…), or "unknown". */
+export function hostKeyType(keyBlob: Uint8Array): string {
+  const blob = Buffer.from(keyBlob.buffer, keyBlob.byteOffset, keyBlob.byteLength);
+  if (blob.length < 4) return 'unknown';
+  const length = blob.readUInt32BE(0);
+  if (length === 0 || length > 64 || blob.length < 4 + length) return 'unknown';
+  const name = blob.toString('latin1', 4, 4 + length);
+  return /^[\x21-\x7e]+$/.test(name) ? name : 'unknown';
+}
+
+/**
+ * The host key algorithms to offer, in order: those of `preferredKeyType` first (the type that
+ * matched the pin last time), then the other known types, leaving out every type already presented.
+ */
+export function hostKeyAlgorithmsToOffer(presentedKeyTypes: ReadonlySet<string>, preferredKeyType: string | null): ServerHostKeyAlgorithm[] {
+  const types = HOST_KEY_TYPES.filter((type) => !presentedKeyTypes.has(type.keyType));
+  const preferred = types.filter((type) => type.keyType === preferredKeyType);
+  const others = types.filter((type) => type.keyType !== preferredKeyType);
+  return [...preferred, ...others].flatMap((type) => type.algorithms);
+}
+
+/** A host key the L0 presented that did not match the pin. */
+interface PresentedHostKey {
+  readonly keyType: string;
+  readonly fingerprint: string;
+}
+
+function describePresentedKey(key: PresentedHostKey): string {
+  const label = HOST_KEY_TYPES.find((type) => type.keyType === key.keyType)?.label ?? key.keyType;
+  return `${key.fingerprint} (${label})`;
+}
+
+/** How one SSH handshake ended. */
+type HandshakeOutcome =
+  | { readonly kind: 'ready'; readonly client: SshClient; readonly keyType: string }
+  | { readonly kind: 'mismatch'; readonly presented: PresentedHostKey }
+  | { readonly kind: 'failed'; readonly error: SshL0Error | (Error & { level?: string; code?: string }) };
+
 interface Credentials {
   readonly privateKey?: Buffer;
   readonly passphrase?: string;
@@ -136,6 +187,8 @@ export class L0Connection {
   private current: SshClient | null = null;
   private connecting: Promise<SshClient> | null = null;
   private openChannels = 0;
+  /** The key type that matched the pin on an earlier connection: offered first from then on. */
+  private matchedKeyType: string | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -425,80 +478,85 @@ export class L0Connection {
     };
   }
 
+  /**
+   * Connects and authenticates. The server shows one host key per handshake, chosen from the
+   * algorithms offered; when it is not the pinned one, the handshake is retried offering only the key
+   * types not seen yet, until one matches or the server has none left. A key that does not match
+   * aborts its handshake before authentication, so nothing ever runs over it.
+   */
   private async connect(): Promise<SshClient> {
     const { ssh, name } = this.target;
     const address = formatHostPort(ssh.host, ssh.port);
     const credentials = await this.loadCredentials();
-    if (this.closed) throw new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed');
-    const client = new Client();
-    let presentedFingerprint: string | null = null;
     const started = Date.now();
+    const deadline = started + this.readyTimeoutMs;
+    const presented: PresentedHostKey[] = [];
+    const hostKeyChanged = (): SshL0Error =>
+      new SshL0Error(
+        `host key for ${address} changed: profile pins ${ssh.hostKey}, server presented ${presented.map(describePresentedKey).join(', ')} — none matches; compare with \`ssh-keygen -lf\` of each /etc/ssh/ssh_host_*_key.pub on the L0, and if the L0 was reinstalled, update "hostKey" in the profile (l0 "${name}")`,
+        'host-key-changed',
+      );
+    for (;;) {
+      if (this.closed) throw new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed');
+      const algorithms = hostKeyAlgorithmsToOffer(new Set(presented.map((key) => key.keyType)), this.matchedKeyType);
+      if (algorithms.length === 0) throw hostKeyChanged();
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) throw this.describeConnectError(Object.assign(new Error('timed out'), { level: 'client-timeout' }), credentials);
+      const outcome = await this.handshake(credentials, algorithms, remainingMs);
+      if (outcome.kind === 'ready') {
+        this.matchedKeyType = outcome.keyType;
+        this.logger.info('SSH connection to L0 ready', { elapsedMs: Date.now() - started, hostKeyType: outcome.keyType });
+        return outcome.client;
+      }
+      if (outcome.kind === 'mismatch') {
+        // Another key type of the same server is no evidence of a change yet: try the next type.
+        this.logger.info('SSH host key presented by L0 is not the pinned one; offering its other key types', {
+          hostKeyType: outcome.presented.keyType,
+          fingerprint: outcome.presented.fingerprint,
+        });
+        const repeated = presented.some((key) => key.keyType === outcome.presented.keyType);
+        presented.push(outcome.presented);
+        // A type it was not offered, or one unknown to this list, cannot be excluded: stop here.
+        if (repeated || !HOST_KEY_TYPES.some((type) => type.keyType === outcome.presented.keyType)) throw hostKeyChanged();
+        continue;
+      }
+      const { error } = outcome;
+      if (error instanceof SshL0Error) throw error;
+      if (presented.length > 0 && error.level === 'handshake' && /no matching host key/i.test(error.message)) throw hostKeyChanged();
+      throw this.describeConnectError(error, credentials);
+    }
+  }
 
-    return new Promise<SshClient>((resolve, reject) => {
+  /** One SSH handshake offering `algorithms` as host key algorithms; a presented key that is not the pin aborts it before authentication. */
+  private handshake(credentials: Credentials, algorithms: ServerHostKeyAlgorithm[], timeoutMs: number): Promise<HandshakeOutcome> {
+    const { ssh, name } = this.target;
+    const address = formatHostPort(ssh.host, ssh.port);
+    const client = new Client();
+    let presented: PresentedHostKey | null = null;
+    let matchedKeyType = 'unknown';
+
+    return new Promise<HandshakeOutcome>((resolve) => {
       let settled = false;
-      const settle = (error: SshL0Error | null): void => {
+      const settle = (outcome: HandshakeOutcome): void => {
         if (settled) return;
         settled = true;
-        if (error) {
-          client.destroy();
-          reject(error);
-          return;
-        }
-        resolve(client);
-      };
-
-      const describe = (error: Error & { level?: string; code?: string }): SshL0Error => {
-        if (presentedFingerprint !== null) {
-          return new SshL0Error(
-            `host key for ${address} changed: profile pins ${ssh.hostKey}, server presented ${presentedFingerprint} — if the L0 was reinstalled, update "hostKey" in the profile (l0 "${name}")`,
-            'host-key-changed',
-          );
-        }
-        const prefix = `cannot reach the L0 "${name}" at ${address}`;
-        if (error.level === 'client-authentication') {
-          return new SshL0Error(
-            `key not accepted for user ${ssh.user} by the L0 "${name}" at ${address} (offered ${credentials.offered}): add its public key to ~${ssh.user}/.ssh/authorized_keys on the L0, or fix "user" / "identityFile" in the profile`,
-            'auth-failed',
-          );
-        }
-        if (error.level === 'client-timeout') {
-          return new SshL0Error(
-            `${prefix}: no SSH answer within ${Math.round(this.readyTimeoutMs / 1000)} s — check the host, the port and any firewall`,
-            'unreachable',
-          );
-        }
-        switch (error.code) {
-          case 'ECONNREFUSED':
-            return new SshL0Error(`${prefix}: connection refused — is sshd running there, on port ${ssh.port}?`, 'unreachable');
-          case 'ENOTFOUND':
-          case 'EAI_AGAIN':
-            return new SshL0Error(`${prefix}: host name "${ssh.host}" not found — check "host" in the profile`, 'unreachable');
-          case 'EHOSTUNREACH':
-          case 'ENETUNREACH':
-            return new SshL0Error(`${prefix}: no route to the host — check the network`, 'unreachable');
-          case 'ETIMEDOUT':
-            return new SshL0Error(`${prefix}: the connection timed out — check the host, the port and any firewall`, 'unreachable');
-          case 'ECONNRESET':
-            return new SshL0Error(`${prefix}: the connection was reset during the SSH handshake`, 'unreachable');
-          default:
-            return new SshL0Error(`${prefix}: ${error.message}`, 'unreachable');
-        }
+        if (outcome.kind !== 'ready') client.destroy();
+        resolve(outcome);
       };
 
       client.on('ready', () => {
         if (this.closed) {
-          settle(new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed'));
+          settle({ kind: 'failed', error: new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed') });
           return;
         }
         this.current = client;
         client.setNoDelay(true);
-        this.logger.info('SSH connection to L0 ready', { elapsedMs: Date.now() - started });
-        settle(null);
+        settle({ kind: 'ready', client, keyType: matchedKeyType });
       });
       // Always listen: an 'error' without a listener would crash the process.
       client.on('error', (error: Error & { level?: string; code?: string }) => {
         if (!settled) {
-          settle(describe(error));
+          settle(presented ? { kind: 'mismatch', presented } : { kind: 'failed', error });
           return;
         }
         this.logger.warn('SSH connection to L0 failed', { error });
@@ -508,20 +566,29 @@ export class L0Connection {
           this.current = null;
           this.logger.info('SSH connection to L0 closed');
         }
-        settle(new SshL0Error(`the L0 "${name}" at ${address} closed the SSH connection during the handshake`, 'unreachable'));
+        settle(
+          presented
+            ? { kind: 'mismatch', presented }
+            : { kind: 'failed', error: new SshL0Error(`the L0 "${name}" at ${address} closed the SSH connection during the handshake`, 'unreachable') },
+        );
       });
 
       const config: ConnectConfig = {
         host: ssh.host,
         port: ssh.port,
         username: ssh.user,
-        readyTimeout: this.readyTimeoutMs,
+        readyTimeout: timeoutMs,
         keepaliveInterval: this.keepaliveIntervalMs,
         keepaliveCountMax: SSH_KEEPALIVE_COUNT_MAX,
+        algorithms: { serverHostKey: algorithms },
         hostVerifier: (keyBlob: Buffer): boolean => {
           const fingerprint = sshFingerprint(keyBlob);
-          if (fingerprintsMatch(ssh.hostKey, fingerprint)) return true;
-          presentedFingerprint = fingerprint;
+          if (fingerprintsMatch(ssh.hostKey, fingerprint)) {
+            matchedKeyType = hostKeyType(keyBlob);
+            return true;
+          }
+          // Returning false makes ssh2 abort the handshake before authentication.
+          presented = { keyType: hostKeyType(keyBlob), fingerprint };
           return false;
         },
         ...(credentials.privateKey ? { privateKey: credentials.privateKey } : {}),
@@ -531,9 +598,44 @@ export class L0Connection {
       try {
         client.connect(config);
       } catch (error) {
-        settle(new SshL0Error(`cannot start SSH to the L0 "${name}": ${errorMessage(error)}`, 'identity'));
+        settle({ kind: 'failed', error: new SshL0Error(`cannot start SSH to the L0 "${name}": ${errorMessage(error)}`, 'identity') });
       }
     });
+  }
+
+  /** Words a failed connection attempt (other than a host key mismatch) for the user. */
+  private describeConnectError(error: Error & { level?: string; code?: string }, credentials: Credentials): SshL0Error {
+    const { ssh, name } = this.target;
+    const address = formatHostPort(ssh.host, ssh.port);
+    const prefix = `cannot reach the L0 "${name}" at ${address}`;
+    if (error.level === 'client-authentication') {
+      return new SshL0Error(
+        `key not accepted for user ${ssh.user} by the L0 "${name}" at ${address} (offered ${credentials.offered}): add its public key to ~${ssh.user}/.ssh/authorized_keys on the L0, or fix "user" / "identityFile" in the profile`,
+        'auth-failed',
+      );
+    }
+    if (error.level === 'client-timeout') {
+      return new SshL0Error(
+        `${prefix}: no SSH answer within ${Math.round(this.readyTimeoutMs / 1000)} s — check the host, the port and any firewall`,
+        'unreachable',
+      );
+    }
+    switch (error.code) {
+      case 'ECONNREFUSED':
+        return new SshL0Error(`${prefix}: connection refused — is sshd running there, on port ${ssh.port}?`, 'unreachable');
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return new SshL0Error(`${prefix}: host name "${ssh.host}" not found — check "host" in the profile`, 'unreachable');
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return new SshL0Error(`${prefix}: no route to the host — check the network`, 'unreachable');
+      case 'ETIMEDOUT':
+        return new SshL0Error(`${prefix}: the connection timed out — check the host, the port and any firewall`, 'unreachable');
+      case 'ECONNRESET':
+        return new SshL0Error(`${prefix}: the connection was reset during the SSH handshake`, 'unreachable');
+      default:
+        return new SshL0Error(`${prefix}: ${error.message}`, 'unreachable');
+    }
   }
 }
 

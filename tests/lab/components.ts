@@ -112,7 +112,12 @@ export interface SshdOptions {
   user?: string;
   /** More sshd_config lines, appended as given (e.g. `SetEnv PATH=/fake/bin:/usr/bin:/bin`). */
   extraConfig?: readonly string[];
+  /** Host keys to generate, as `ssh-keygen -t` names them (default: ed25519 only). */
+  hostKeyTypes?: readonly SshdHostKeyType[];
 }
+
+/** A host key type {@link startSshd} can generate. */
+export type SshdHostKeyType = 'ed25519' | 'ecdsa' | 'rsa';
 
 /** A running loopback OpenSSH server that accepts one generated client key. */
 export interface SshdHandle {
@@ -122,8 +127,10 @@ export interface SshdHandle {
   readonly user: string;
   /** Private key (OpenSSH format, no passphrase) that sshd accepts. */
   readonly identityFile: string;
-  /** OpenSSH form of the host key's fingerprint: `SHA256:<base64 without padding>`. */
+  /** OpenSSH form of the first host key's fingerprint: `SHA256:<base64 without padding>`. */
   readonly hostKeyFingerprint: string;
+  /** The fingerprint of every generated host key, by type. */
+  readonly hostKeyFingerprints: Readonly<Partial<Record<SshdHostKeyType, string>>>;
   readonly pid: number;
   readonly startupMs: number;
   stop(): Promise<void>;
@@ -841,7 +848,7 @@ async function waitForSerialMarker(serialLogPath: string, marker: string, timeou
 // sshd
 
 /**
- * Starts OpenSSH's sshd on a free loopback port with a fresh ed25519 host key and one authorized
+ * Starts OpenSSH's sshd on a free loopback port with fresh host keys (ed25519 unless told) and one authorized
  * client key (public-key login only, TCP forwarding allowed), and resolves once it sends its banner.
  */
 export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> {
@@ -849,15 +856,19 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
   const sshKeygenPath = requireBinary('ssh-keygen', INSTALL_HINTS.sshd);
   const runDir = await makeRunDir('sshd');
   try {
-    const hostKeyPath = path.join(runDir, 'ssh_host_ed25519_key');
+    const [firstHostKeyType = 'ed25519', ...otherHostKeyTypes] = options.hostKeyTypes ?? [];
+    const hostKeys = [firstHostKeyType, ...otherHostKeyTypes].map((type) => ({ type, keyPath: path.join(runDir, `ssh_host_${type}_key`) }));
     const identityFile = path.join(runDir, 'id_ed25519');
     const authorizedKeysPath = path.join(runDir, 'authorized_keys');
     await Promise.all([
-      runCommand(sshKeygenPath, ['-q', '-t', 'ed25519', '-N', '', '-C', 'retrovisor-lab-host', '-f', hostKeyPath]),
+      ...hostKeys.map(({ type, keyPath }) => runCommand(sshKeygenPath, ['-q', '-t', type, '-N', '', '-C', 'retrovisor-lab-host', '-f', keyPath])),
       runCommand(sshKeygenPath, ['-q', '-t', 'ed25519', '-N', '', '-C', 'retrovisor-lab-client', '-f', identityFile]),
     ]);
     await writeFile(authorizedKeysPath, await readFile(`${identityFile}.pub`, 'utf8'), { mode: 0o600 });
-    const hostKeyFingerprint = openSshFingerprint(await readFile(`${hostKeyPath}.pub`, 'utf8'));
+    const hostKeyFingerprints: Partial<Record<SshdHostKeyType, string>> = {};
+    for (const { type, keyPath } of hostKeys) hostKeyFingerprints[type] = openSshFingerprint(await readFile(`${keyPath}.pub`, 'utf8'));
+    const hostKeyFingerprint = hostKeyFingerprints[firstHostKeyType];
+    if (hostKeyFingerprint === undefined) throw new Error(`no ${firstHostKeyType} host key was generated`);
     // sshd refuses to start without its privilege-separation directory.
     await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch((error: unknown) => {
       throw new Error(`cannot create /run/sshd (sshd needs it; run the tests as root or create it once with sudo): ${String(error)}`);
@@ -884,7 +895,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
         [
           `Port ${port}`,
           `ListenAddress ${LOOPBACK_HOST}`,
-          `HostKey ${hostKeyPath}`,
+          ...hostKeys.map(({ keyPath }) => `HostKey ${keyPath}`),
           `PidFile ${path.join(runDir, 'sshd.pid')}`,
           ...keyLookup,
           'PubkeyAuthentication yes',
@@ -919,6 +930,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
         user,
         identityFile,
         hostKeyFingerprint,
+        hostKeyFingerprints,
         pid: sshd.pid ?? -1,
         startupMs,
         async stop() {

@@ -1,6 +1,6 @@
 // SSH to an L0 against a real OpenSSH sshd on loopback: tunnels work and share one connection, a
-// changed host key and a refused key fail with words the user can act on, and key-file problems are
-// caught before connecting. Needs /usr/sbin/sshd (fails, never skips, when it is missing).
+// pinned ECDSA or RSA host key is negotiated, a changed host key and a refused key fail with words the
+// user can act on, and key-file problems are caught before connecting. Needs /usr/sbin/sshd (fails, never skips, when it is missing).
 
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import type { SshTarget } from '../../../common/profile';
 import { createBackend } from '../../../main/backend';
 import { createLogger, SecretRedactor } from '../../../main/logger';
 import { connectReplica } from '../../../main/replica-transport';
-import { fingerprintsMatch, SshL0Error, SshL0Pool, sshFingerprint, type L0Target } from '../../../main/ssh-l0';
+import { fingerprintsMatch, hostKeyAlgorithmsToOffer, hostKeyType, SshL0Error, SshL0Pool, sshFingerprint, type L0Target } from '../../../main/ssh-l0';
 import { wsStreamEndpoint } from '../../../main/stream-relay';
 import { startSshd, type SshdHandle } from '../../lab/components';
 import { findExecutable } from '../../lab/vm-assets';
@@ -26,6 +26,7 @@ let sshd: SshdHandle;
 let folder = '';
 let echoServer: net.Server;
 let echoPort = 0;
+let echoConnections = 0;
 const echoSockets = new Set<net.Socket>();
 const pools: SshL0Pool[] = [];
 
@@ -34,6 +35,7 @@ before(async () => {
   folder = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-ssh-'));
   sshd = await startSshd();
   echoServer = net.createServer((socket) => {
+    echoConnections += 1;
     echoSockets.add(socket);
     socket.on('error', () => undefined);
     socket.on('close', () => echoSockets.delete(socket));
@@ -82,6 +84,10 @@ async function roundTrip(stream: NodeJS.ReadWriteStream, text: string): Promise<
   });
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
 async function rejectsWith(promise: Promise<unknown>, kind: SshL0Error['kind'], pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof SshL0Error, String(error));
@@ -99,6 +105,17 @@ describe('fingerprints', () => {
     assert.ok(fingerprintsMatch(fingerprint, fingerprint));
     assert.ok(!fingerprintsMatch(`SHA256:${'A'.repeat(43)}`, fingerprint));
     assert.ok(!fingerprintsMatch('SHA256:short', fingerprint));
+  });
+
+  it('reads the key type of a blob and offers the host key types not yet seen, the remembered one first', () => {
+    const blob = Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIDRmYWtlLWtleS1mb3ItdGVzdHMtb25seS0xMjM0', 'base64');
+    assert.equal(hostKeyType(blob), 'ssh-ed25519');
+    assert.equal(hostKeyType(Buffer.from([0, 0, 0, 200, 65])), 'unknown');
+    const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+    assert.deepEqual(hostKeyAlgorithmsToOffer(new Set(), null), all);
+    assert.deepEqual(hostKeyAlgorithmsToOffer(new Set(['ssh-ed25519', 'ecdsa-sha2-nistp256']), null), all.slice(2));
+    assert.deepEqual(hostKeyAlgorithmsToOffer(new Set(), 'ssh-rsa'), [...all.slice(4), ...all.slice(0, 4)]);
+    assert.deepEqual(hostKeyAlgorithmsToOffer(new Set(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-rsa']), null), []);
   });
 });
 
@@ -156,7 +173,7 @@ describe('SSH to an L0 (real sshd on 127.0.0.1)', () => {
       pool.openTunnel(labTarget({ hostKey: pinned }), '127.0.0.1', echoPort),
       'host-key-changed',
       new RegExp(
-        `^host key for 127\\.0\\.0\\.1:${sshd.port} changed: profile pins ${pinned}, server presented ${sshd.hostKeyFingerprint.replace(/[+/]/g, '\\$&')} — if the L0 was reinstalled, update "hostKey" in the profile`,
+        `^host key for 127\\.0\\.0\\.1:${sshd.port} changed: profile pins ${pinned}, server presented ${escapeRegExp(sshd.hostKeyFingerprint)} \\(ED25519\\) — none matches; compare with \`ssh-keygen -lf\` of each /etc/ssh/ssh_host_\\*_key\\.pub on the L0, and if the L0 was reinstalled, update "hostKey" in the profile`,
       ),
     );
     assert.ok(!pool.connection(labTarget({ hostKey: pinned })).connected);
@@ -307,5 +324,78 @@ describe('running commands on an L0 (exec, real sshd)', { timeout: 30_000 }, () 
       /^host key for 127\.0\.0\.1:\d+ changed/,
     );
     await assert.rejects(stat(marker), /ENOENT/);
+  });
+});
+
+describe('an L0 with ed25519, ECDSA and RSA host keys (real sshd)', { timeout: 60_000 }, () => {
+  let multiKeySshd: SshdHandle;
+  const execOptions = { timeoutMs: 10_000, maxOutputBytes: 64 * 1024 };
+
+  before(async () => {
+    multiKeySshd = await startSshd({ hostKeyTypes: ['ed25519', 'ecdsa', 'rsa'] });
+  });
+
+  after(async () => {
+    await multiKeySshd?.stop();
+  });
+
+  function multiKeyTarget(hostKey: string): L0Target {
+    const { host, port, user, identityFile } = multiKeySshd;
+    return { name: 'l0-multi', baseDir: folder, ssh: { host, port, user, identityFile, hostKey } };
+  }
+
+  function print(type: 'ed25519' | 'ecdsa' | 'rsa'): string {
+    const fingerprint = multiKeySshd.hostKeyFingerprints[type];
+    assert.ok(fingerprint, `the lab sshd has no ${type} host key`);
+    return fingerprint;
+  }
+
+  function logCount(message: string): number {
+    return logLines.filter((line) => line.includes(message) && line.includes(`:${multiKeySshd.port}"`)).length;
+  }
+
+  it('connects when the ECDSA print is pinned, tunnels, and goes straight to that key on reconnect', async () => {
+    const pool = newPool();
+    const target = multiKeyTarget(print('ecdsa'));
+    const mismatchesBefore = logCount('not the pinned one');
+    const first = await pool.openTunnel(target, '127.0.0.1', echoPort);
+    assert.equal(await roundTrip(first, 'pinned ecdsa'), 'pinned ecdsa');
+    assert.ok(logLines.some((line) => line.includes('SSH connection to L0 ready') && line.includes('"hostKeyType":"ecdsa-sha2-nistp256"')));
+    const mismatchesOnFirstConnect = logCount('not the pinned one') - mismatchesBefore;
+    assert.ok(mismatchesOnFirstConnect >= 1, 'ssh2 prefers ed25519: the first handshake should have shown another key');
+
+    const firstClosed = new Promise<void>((resolve) => first.once('close', () => resolve()));
+    (await pool.connection(target).client()).destroy();
+    await firstClosed;
+    const second = await pool.openTunnel(target, '127.0.0.1', echoPort);
+    assert.equal(await roundTrip(second, 'again'), 'again');
+    assert.equal(logCount('not the pinned one') - mismatchesBefore, mismatchesOnFirstConnect, 'the reconnect should offer the matched key type first');
+    second.destroy();
+  });
+
+  it('connects when the RSA print is pinned', async () => {
+    const pool = newPool();
+    const tunnel = await pool.openTunnel(multiKeyTarget(print('rsa')), '127.0.0.1', echoPort);
+    assert.equal(await roundTrip(tunnel, 'pinned rsa'), 'pinned rsa');
+    tunnel.destroy();
+    const result = await pool.exec(multiKeyTarget(print('rsa')), 'echo over rsa', execOptions);
+    assert.equal(result.stdout, 'over rsa\n');
+  });
+
+  it('refuses a print none of its keys has, listing every print it presented with its type, and opens no channel', async () => {
+    const pool = newPool();
+    const pinned = `SHA256:${'Q'.repeat(43)}`;
+    const target = multiKeyTarget(pinned);
+    const echoConnectionsBefore = echoConnections;
+    const expected = new RegExp(
+      `^host key for 127\\.0\\.0\\.1:${multiKeySshd.port} changed: profile pins ${pinned}, server presented ` +
+        `${escapeRegExp(print('ed25519'))} \\(ED25519\\), ${escapeRegExp(print('ecdsa'))} \\(ECDSA\\), ${escapeRegExp(print('rsa'))} \\(RSA\\) — none matches`,
+    );
+    await rejectsWith(pool.openTunnel(target, '127.0.0.1', echoPort), 'host-key-changed', expected);
+    const marker = path.join(folder, 'multi-key-exec-ran');
+    await rejectsWith(pool.exec(target, `touch '${marker}'`, execOptions), 'host-key-changed', expected);
+    await assert.rejects(stat(marker), /ENOENT/);
+    assert.equal(echoConnections, echoConnectionsBefore, 'a tunnel was opened over an unverified connection');
+    assert.ok(!pool.connection(target).connected);
   });
 });
