@@ -1,5 +1,5 @@
 // The noVNC-backed VncClient: one RFB per connection attempt, made lossless, guarded against hostile
-// desktop sizes, tapped for damage, and given input by the broadcast (RFB messages encoded by noVNC's
+// desktop sizes and rectangles, tapped for damage, and given input by the broadcast (RFB messages encoded by noVNC's
 // own encoders for this server, sent through the input channel or onto the instance's socket: no
 // noVNC input handlers, no per-instance pointer throttle). Runs in the browser only (noVNC needs `window`).
 
@@ -9,8 +9,8 @@ import XtScancode from 'novnc-core/input/xtscancodes.js';
 import { initLogging } from 'novnc-core/util/logging.js';
 import { benchProbe } from '../divergence/bench-probe';
 import { DamageCollector } from './damage';
-import { desktopSizeProblem } from './desktop-size-limit';
-import { losslessEncodings } from './encoding-policy';
+import { desktopSizeProblem, rectangleBoundsProblem } from './desktop-size-limit';
+import { losslessEncodings, unacceptedEncodingProblem, UNOFFERED_DECODER_ENCODINGS } from './encoding-policy';
 import type { BroadcastInput } from '../../common/input/input-events';
 import { RfbMessageCapture } from './rfb-message-capture';
 import type { KeyboardCaptureFactory, VncClient, VncClientEvents, VncClientFactory, VncCredentials } from './vnc-client';
@@ -27,6 +27,17 @@ const LATIN1_REPLACEMENT = 0x3f;
 
 /** noVNC failures that another attempt would meet again: not a VNC server, or no common security type. */
 const UNRECOVERABLE_FAILURE = /^(Invalid server version|Unsupported security types|Unsupported auth scheme|No supported sub-auth types)/;
+
+/** What the handshake waits for, by noVNC's `_rfbInitState`, in words for a timeout's reason. */
+const HANDSHAKE_WAITS_FOR: Readonly<Record<string, string>> = {
+  ProtocolVersion: "the server's RFB version",
+  Security: "the server's security types",
+  Authentication: 'the authentication to finish',
+  SecurityResult: "the server's security result",
+  SecurityReason: "the server's failure reason",
+  ClientInitialisation: "the server's ServerInit",
+  ServerInitialisation: "the server's ServerInit",
+};
 
 /**
  * Once per page: quiet noVNC's logging and wrap `RFB.messages.clientEncodings` so that no session
@@ -57,7 +68,15 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
   rfb.showDotCursor = false;
   rfb.background = 'transparent';
 
-  guardDesktopSize(rfb, events, () => live);
+  const refuse = reportFailures(rfb, events, () => live);
+  guardDesktopSize(rfb, events, refuse, () => live);
+  guardRectangles(rfb, refuse);
+  // RA2ne asks the application to verify the server's key; RetroVisor has no such check, so the
+  // handshake waits there until the session's handshake timeout ends it (the reason says so).
+  let serverVerificationPending = false;
+  rfb.addEventListener('serververification', () => {
+    serverVerificationPending = true;
+  });
   // Bench only (off in normal use): times noVNC's receive handler apart from what the damage tap feeds.
   const probe = benchProbe()?.client() ?? null;
   tapDamage(rfb, probe === null ? events : { onFramebufferUpdate: probe.wrapUpdate((rects) => events.onFramebufferUpdate(rects)) }, () => live);
@@ -85,6 +104,11 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
       return acceptsInput();
     },
     streamId: channel.streamId,
+    get handshakeStage() {
+      if (rfb._rfbConnectionState !== 'connecting') return null;
+      if (serverVerificationPending) return "waiting for a verification of the server's RA2ne key, which RetroVisor does not do";
+      return `waiting for ${HANDSHAKE_WAITS_FOR[rfb._rfbInitState] ?? 'the server'}`;
+    },
     encodeInput(input: BroadcastInput): Uint8Array | null {
       if (!acceptsInput()) return null;
       switch (input.kind) {
@@ -171,33 +195,68 @@ export const captureNoVncKeyboard: KeyboardCaptureFactory = (target, onKey) => {
 };
 
 /**
- * Wraps this instance's `_resize` (every server-announced size goes through it) so that a desktop
- * larger than RetroVisor accepts fails this session alone, before any canvas is allocated.
+ * Wraps this instance's `_fail` so every noVNC failure reaches the session, and returns how a guard
+ * refuses what the server sent: a fatal failure (another attempt would meet it again, so the session
+ * waits for "Retry now") that also drops everything the server queued after it, unparsed.
  */
-function guardDesktopSize(rfb: RFB, events: VncClientEvents, isLive: () => boolean): void {
-  const resize = rfb._resize.bind(rfb);
+function reportFailures(rfb: RFB, events: VncClientEvents, isLive: () => boolean): (problem: string) => void {
   const fail = rfb._fail.bind(rfb);
-  let connected = false;
-  rfb.addEventListener('connect', () => {
-    connected = true;
-  });
   rfb._fail = (details: string): boolean => {
     if (isLive()) events.onFailure(details, UNRECOVERABLE_FAILURE.test(details));
     return fail(details);
   };
+  return (problem) => {
+    if (isLive()) events.onFailure(problem, true);
+    fail(problem);
+    rfb._sock._rQi = rfb._sock._rQlen;
+  };
+}
+
+/**
+ * Wraps this instance's `_resize` (every server-announced size goes through it) so that a desktop
+ * larger than RetroVisor accepts fails this session alone, before any canvas is allocated.
+ */
+function guardDesktopSize(rfb: RFB, events: VncClientEvents, refuse: (problem: string) => void, isLive: () => boolean): void {
+  const resize = rfb._resize.bind(rfb);
+  let connected = false;
+  rfb.addEventListener('connect', () => {
+    connected = true;
+  });
   rfb._resize = (width: number, height: number): void => {
     const problem = desktopSizeProblem(width, height);
     if (problem !== null) {
-      if (isLive()) events.onFailure(problem, true);
-      fail(problem);
-      // Drop whatever the server queued after the request: nothing more of it gets parsed.
-      rfb._sock._rQi = rfb._sock._rQlen;
+      refuse(problem);
       return;
     }
     const changed = width !== rfb._fbWidth || height !== rfb._fbHeight;
     resize(width, height);
     // ServerInit's size is reported by onConnect; later ones are desktop resizes.
     if (connected && changed && isLive()) events.onDesktopResize(width, height);
+  };
+}
+
+/**
+ * Refuses, before any decoder sees it, a pixel rectangle outside the framebuffer (noVNC does not
+ * check; its Zlib and Tight decoders allocate width×height×4 bytes first) or in an encoding
+ * RetroVisor never offers (those decoders are removed from this instance).
+ *
+ * Why here: `_handleDataRect` is where noVNC 1.7 hands every rectangle that is not one of its
+ * pseudo-encodings (cursor, DesktopSize, LastRect, ... whose x/y/width/height mean other things) to a
+ * decoder, with the header parsed and the framebuffer size current (a DesktopSize earlier in the same
+ * update has been applied). Finding rectangle headers in the byte stream instead (in the channel)
+ * would mean a second parser knowing every encoding's length rules, kept in step with noVNC's.
+ */
+function guardRectangles(rfb: RFB, refuse: (problem: string) => void): void {
+  for (const encoding of UNOFFERED_DECODER_ENCODINGS) delete rfb._decoders[encoding];
+  const handleDataRect = rfb._handleDataRect.bind(rfb);
+  rfb._handleDataRect = (): boolean => {
+    // Called again with the same header while a decoder waits for bytes: the check is cheap.
+    const rect = rfb._FBU;
+    const encoding = rect.encoding ?? 0;
+    const problem = rfb._decoders[encoding] === undefined ? unacceptedEncodingProblem(encoding) : rectangleBoundsProblem(rect, rfb._fbWidth, rfb._fbHeight);
+    if (problem === null) return handleDataRect();
+    refuse(problem);
+    return false;
   };
 }
 

@@ -129,6 +129,17 @@ declare module '@novnc/novnc' {
     _resize(width: number, height: number): void;
     /** Logs `details` and drops the connection (the 'disconnect' event carries only {clean:false}). */
     _fail(details: string): boolean;
+    /** The handshake step while connecting: 'ProtocolVersion', 'Security', 'Authentication', ... */
+    readonly _rfbInitState: string;
+    /** The FramebufferUpdate being parsed: the current rectangle's header (encoding signed, null between rectangles). */
+    readonly _FBU: { readonly x: number; readonly y: number; readonly width: number; readonly height: number; readonly encoding: number | null };
+    /** The pixel decoders by encoding number; a rectangle whose encoding has none fails the session. */
+    readonly _decoders: Record<number, unknown>;
+    /**
+     * Decodes the current rectangle of a pixel encoding (every encoding that is not a pseudo-encoding
+     * noVNC handles itself); false while it waits for more bytes (called again with the same header).
+     */
+    _handleDataRect(): boolean;
 
     static messages: RfbMessages;
   }

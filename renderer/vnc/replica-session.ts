@@ -1,8 +1,9 @@
 // The controller of one replica's VNC session: one VNC client and channel per connection attempt,
-// every state change through common/replica-state.ts, reconnects with the machine's backoff, and
-// passwords from the profile or the user. Plain TypeScript (no React, no noVNC import): tested in Node.
+// every state change through common/replica-state.ts, a handshake timeout, reconnects with the
+// machine's backoff, and passwords from the profile or the user. Plain TypeScript (no React, no noVNC import): tested in Node.
 
-import type { BackendApi, ByteStream, ByteStreamHandlers, ReplicaSummary } from '../../common/contract';
+import { MAX_REPLICA_REASON_CHARS, type BackendApi, type ByteStream, type ByteStreamHandlers, type ReplicaSummary } from '../../common/contract';
+import { clipText } from '../../common/terminal-text';
 import { transition, type ReplicaEvent, type ReplicaState } from '../../common/replica-state';
 import type { DamageRect } from './damage';
 import { CLOSED_BY_RETROVISOR, ReplicaChannel } from './replica-channel';
@@ -21,6 +22,14 @@ export const SYSTEM_CLOCK: Clock = {
   setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/**
+ * How long the RFB handshake may take, from the stream's opening (or from credentials being sent) to
+ * ServerInit. A server that sends its version and then nothing, or one stuck in a security type
+ * nothing answers, would otherwise leave the replica "connecting" forever; the time spent waiting
+ * for the user to type a password does not count. Generous: a real server answers within a second.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 15_000;
 
 /** Where refused transitions and back-end hiccups are written. */
 export interface SessionLog {
@@ -67,6 +76,8 @@ interface Attempt {
   failure: { readonly details: string; readonly fatal: boolean } | null;
   /** Which credentials this attempt sent, to forget typed ones the server refused. */
   credentialSource: 'profile' | 'user' | null;
+  /** The running handshake timeout (a clock handle), or null. */
+  handshakeTimer: unknown;
 }
 
 /** The reason shown when the user dismisses a password prompt. */
@@ -197,7 +208,8 @@ export class ReplicaSession {
 
   private report(state: ReplicaState): void {
     const { sessionId, replica, api } = this.options;
-    const reason = 'reason' in state ? state.reason : undefined;
+    // A server chooses its failure text: clipped to what the contract carries, or the report is refused.
+    const reason = 'reason' in state ? clipText(state.reason, MAX_REPLICA_REASON_CHARS) : undefined;
     const size = state.name === 'connected' ? { width: state.width, height: state.height } : {};
     api
       .reportReplicaState({ sessionId, replicaId: replica.id, state: state.name, ...size, ...(reason === undefined ? {} : { reason }) })
@@ -206,7 +218,7 @@ export class ReplicaSession {
 
   private beginAttempt(): void {
     this.endAttempt();
-    const attempt: Attempt = { number: ++this.attemptCount, channel: null, client: null, failure: null, credentialSource: null };
+    const attempt: Attempt = { number: ++this.attemptCount, channel: null, client: null, failure: null, credentialSource: null, handshakeTimer: null };
     this.attempt = attempt;
     const { sessionId, replica, api } = this.options;
     api.openReplicaStream({ sessionId, replicaId: replica.id }).then(
@@ -259,10 +271,30 @@ export class ReplicaSession {
     }
     attempt.client = client;
     listener.onClientChange(client);
+    this.startHandshakeTimer(attempt);
     channel.start();
   }
 
+  /** (Re)starts the attempt's handshake timeout; when it fires the attempt drops and backs off as usual. */
+  private startHandshakeTimer(attempt: Attempt): void {
+    this.stopHandshakeTimer(attempt);
+    attempt.handshakeTimer = this.clock.setTimeout(() => {
+      attempt.handshakeTimer = null;
+      if (this.attempt !== attempt) return;
+      const stage = attempt.client?.handshakeStage ?? null;
+      const seconds = Math.round(HANDSHAKE_TIMEOUT_MS / 1000);
+      this.handleDrop(attempt, `the VNC handshake did not finish within ${seconds} s${stage === null ? '' : ` (${stage})`}`, false);
+    }, HANDSHAKE_TIMEOUT_MS);
+  }
+
+  private stopHandshakeTimer(attempt: Attempt): void {
+    if (attempt.handshakeTimer === null) return;
+    this.clock.clearTimeout(attempt.handshakeTimer);
+    attempt.handshakeTimer = null;
+  }
+
   private handleConnect(attempt: Attempt): void {
+    this.stopHandshakeTimer(attempt);
     this.withdrawPasswordRequest();
     const client = attempt.client;
     this.apply({ type: 'connected', width: client?.width ?? 0, height: client?.height ?? 0, nowMs: this.clock.now() });
@@ -301,11 +333,14 @@ export class ReplicaSession {
   private supplyCredentials(attempt: Attempt, credentials: VncCredentials, source: 'profile' | 'user'): void {
     this.withdrawPasswordRequest();
     attempt.credentialSource = source;
+    this.startHandshakeTimer(attempt);
     attempt.client?.sendCredentials(credentials);
     this.apply({ type: 'credentials-supplied' });
   }
 
   private requestPassword(types: readonly string[], message: string | null): void {
+    // The user may take their time: the handshake clock restarts when the credentials are sent.
+    if (this.attempt !== null) this.stopHandshakeTimer(this.attempt);
     this.passwordRequested = true;
     this.options.listener.onPasswordRequest({ needsUsername: types.includes('username'), message });
   }
@@ -317,6 +352,7 @@ export class ReplicaSession {
   }
 
   private handleSecurityFailure(attempt: Attempt, status: number, reason: string | null): void {
+    this.stopHandshakeTimer(attempt);
     this.withdrawPasswordRequest();
     if (attempt.credentialSource === 'user') this.typedCredentials = null;
     const text = reason ?? (attempt.credentialSource === null ? `security negotiation failed (status ${status})` : 'the server rejected the password');
@@ -363,6 +399,7 @@ export class ReplicaSession {
     const attempt = this.attempt;
     if (!attempt) return;
     this.attempt = null;
+    this.stopHandshakeTimer(attempt);
     attempt.client?.disconnect();
     attempt.channel?.close();
     if (attempt.client) this.options.listener.onClientChange(null);

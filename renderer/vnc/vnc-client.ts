@@ -48,6 +48,11 @@ export interface VncClient {
   /** The back-end stream this connection runs over (openReplicaStream's id): the input channel names it. */
   readonly streamId: string;
   /**
+   * While the RFB handshake runs, what it waits for, in words ("waiting for the server's security
+   * types"); null once it is over. A handshake timeout's reason says it.
+   */
+  readonly handshakeStage?: string | null;
+  /**
    * The RFB bytes that deliver `input` to this server, encoded once for it, or null (nothing to
    * send) when it does not accept input now or the input has no form for it. A key: a QEMU extended
    * key event (scancode) when the server offers them and the code has one, else a KeyEvent. A

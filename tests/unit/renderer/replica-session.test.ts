@@ -8,7 +8,7 @@ import type { ByteStream, ByteStreamHandlers, ReplicaStatusReport, ReplicaSummar
 import { RECONNECT_BASE_DELAY_MS, type ReplicaState } from '../../../common/replica-state';
 import type { DamageRect } from '../../../renderer/vnc/damage';
 import type { ReplicaChannel } from '../../../renderer/vnc/replica-channel';
-import { PASSWORD_CANCELLED, ReplicaSession, type Clock, type PasswordRequest, type ReplicaSessionOptions } from '../../../renderer/vnc/replica-session';
+import { HANDSHAKE_TIMEOUT_MS, PASSWORD_CANCELLED, ReplicaSession, type Clock, type PasswordRequest, type ReplicaSessionOptions } from '../../../renderer/vnc/replica-session';
 import type { VncClient, VncClientEvents, VncCredentials } from '../../../renderer/vnc/vnc-client';
 
 class FakeClient implements VncClient {
@@ -17,6 +17,8 @@ class FakeClient implements VncClient {
   height = 0;
   readonly credentials: VncCredentials[] = [];
   disconnected = false;
+  /** What the fake handshake waits for (the noVNC client derives it from noVNC's state). */
+  handshakeStage: string | null = "waiting for the server's security types";
   constructor(
     readonly channel: ReplicaChannel,
     readonly events: VncClientEvents,
@@ -44,6 +46,7 @@ class FakeClient implements VncClient {
   connect(width: number, height: number): void {
     this.width = width;
     this.height = height;
+    this.handshakeStage = null;
     this.events.onConnect();
   }
 }
@@ -73,6 +76,9 @@ class FakeClock implements Clock {
     for (const timer of due) timer.callback();
   }
 }
+
+/** The session's state, read afresh (an earlier assertion on `session.state` narrows the getter's type). */
+const stateOf = (session: ReplicaSession): ReplicaState => session.state;
 
 const flush = async (): Promise<void> => {
   for (let index = 0; index < 5; index += 1) await new Promise((resolve) => setImmediate(resolve));
@@ -139,7 +145,7 @@ function setUp({ replica = {}, password = { password: 'from-profile' }, openRepl
   return { session, clock, clients, lastClient, states, reports, requests, updates, warnings, streamsOpened, streams };
 }
 
-describe('ReplicaSession', () => {
+describe('ReplicaSession', { timeout: 10_000 }, () => {
   it('connects: opens a stream, starts a client on it, and reports each state with its size', async () => {
     const t = setUp();
     t.session.start();
@@ -330,5 +336,68 @@ describe('ReplicaSession', () => {
     const state = t.session.state;
     assert.equal(state.name, 'reconnecting');
     assert.equal(state.name === 'reconnecting' ? state.reason : '', 'could not open a stream to the VNC server: no such replica');
+  });
+
+  it('drops a handshake that stalls after HANDSHAKE_TIMEOUT_MS, saying where, and reconnects with the backoff', async () => {
+    const t = setUp();
+    t.session.start();
+    await flush();
+    const client = t.lastClient();
+    t.clock.advance(HANDSHAKE_TIMEOUT_MS - 1);
+    assert.equal(t.session.state.name, 'connecting');
+    t.clock.advance(1);
+    const state = stateOf(t.session);
+    assert.equal(state.name, 'reconnecting');
+    const reason = "the VNC handshake did not finish within 15 s (waiting for the server's security types)";
+    assert.equal(state.name === 'reconnecting' ? state.reason : '', reason);
+    assert.equal(state.name === 'reconnecting' ? state.retryAtMs : 0, t.clock.nowMs + RECONNECT_BASE_DELAY_MS);
+    assert.equal(client.disconnected, true);
+    assert.equal(t.streams[0]?.closed, true);
+    assert.deepEqual(
+      t.reports.slice(-2).map((report) => [report.state, report.reason]),
+      [
+        ['disconnected', reason],
+        ['reconnecting', reason],
+      ],
+    );
+    // The client's late events change nothing; the retry starts a new attempt with its own timeout.
+    client.events.onDisconnect(false);
+    assert.equal(t.session.state.name, 'reconnecting');
+    t.clock.advance(RECONNECT_BASE_DELAY_MS);
+    await flush();
+    assert.equal(t.clients.length, 2);
+    t.clock.advance(HANDSHAKE_TIMEOUT_MS);
+    const again = stateOf(t.session);
+    assert.equal(again.name, 'reconnecting');
+    assert.equal(again.name === 'reconnecting' ? again.attempt : 0, 2, 'a stalling server keeps backing off');
+  });
+
+  it('leaves no handshake timer once connected, and a connected session is never timed out', async () => {
+    const t = setUp();
+    t.session.start();
+    await flush();
+    t.lastClient().connect(640, 400);
+    assert.equal(t.clock.pending, 0);
+    t.clock.advance(HANDSHAKE_TIMEOUT_MS * 2);
+    assert.equal(t.session.state.name, 'connected');
+  });
+
+  it('stops the handshake clock while the user is asked for a password, and restarts it when they answer', async () => {
+    const t = setUp();
+    t.session.start();
+    await flush();
+    const client = t.lastClient();
+    t.clock.advance(HANDSHAKE_TIMEOUT_MS - 1000);
+    client.events.onCredentialsRequired(['password']);
+    assert.equal(t.clock.pending, 0, 'no timeout while the user types');
+    t.clock.advance(HANDSHAKE_TIMEOUT_MS * 4);
+    assert.equal(t.session.state.name, 'needs-password');
+    t.session.submitCredentials({ password: 'typed' });
+    client.handshakeStage = "waiting for the server's security result";
+    t.clock.advance(HANDSHAKE_TIMEOUT_MS - 1);
+    assert.equal(t.session.state.name, 'connecting');
+    t.clock.advance(1);
+    const state = stateOf(t.session);
+    assert.equal(state.name === 'reconnecting' ? state.reason : state.name, "the VNC handshake did not finish within 15 s (waiting for the server's security result)");
   });
 });

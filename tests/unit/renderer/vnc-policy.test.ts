@@ -1,11 +1,11 @@
-// The pure rules around noVNC: lossless encodings only, the desktop size limit, and damage
-// bookkeeping. Plain Node.
+// The pure rules around noVNC: lossless encodings only, the desktop size limit, rectangles inside
+// the desktop, and damage bookkeeping. Plain Node.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { boundingRect, clipRect, DamageCollector } from '../../../renderer/vnc/damage';
-import { desktopSizeProblem } from '../../../renderer/vnc/desktop-size-limit';
-import { isLossyEncoding, losslessEncodings } from '../../../renderer/vnc/encoding-policy';
+import { desktopSizeProblem, rectangleBoundsProblem } from '../../../renderer/vnc/desktop-size-limit';
+import { isLossyEncoding, losslessEncodings, unacceptedEncodingProblem, UNOFFERED_DECODER_ENCODINGS } from '../../../renderer/vnc/encoding-policy';
 
 /** What noVNC 1.7 sends by default (H.264 when WebCodecs decodes it, quality 6, compression 2). */
 const NOVNC_DEFAULT = [1, 50, 7, -260, 16, 21, 5, 2, 6, 0, -26, -254, -223, -224, -258, -261, -308, -309, -312, -313, -307, 0xc0a1e5ce | 0, -316, 0x574d5664, -239];
@@ -37,6 +37,35 @@ describe('desktopSizeProblem', () => {
     assert.notEqual(desktopSizeProblem(8193, 10), null);
     assert.notEqual(desktopSizeProblem(8192, 8192), null);
     assert.notEqual(desktopSizeProblem(-1, 10), null);
+  });
+});
+
+describe('rectangleBoundsProblem', { timeout: 5_000 }, () => {
+  it('accepts rectangles inside the desktop, up to its edges, and empty ones on them', () => {
+    assert.equal(rectangleBoundsProblem({ x: 0, y: 0, width: 640, height: 400 }, 640, 400), null);
+    assert.equal(rectangleBoundsProblem({ x: 600, y: 384, width: 40, height: 16 }, 640, 400), null);
+    assert.equal(rectangleBoundsProblem({ x: 640, y: 400, width: 0, height: 0 }, 640, 400), null);
+  });
+
+  it('refuses one that reaches past an edge, with the reason shown to the user', () => {
+    assert.equal(rectangleBoundsProblem({ x: 0, y: 0, width: 16384, height: 16384 }, 640, 400), 'rectangle 16384×16384 at 0,0 outside the 640×400 desktop');
+    assert.equal(rectangleBoundsProblem({ x: 0, y: 0, width: 4096, height: 4096 }, 640, 400), 'rectangle 4096×4096 at 0,0 outside the 640×400 desktop');
+    assert.notEqual(rectangleBoundsProblem({ x: 601, y: 0, width: 40, height: 1 }, 640, 400), null);
+    assert.notEqual(rectangleBoundsProblem({ x: 0, y: 399, width: 1, height: 2 }, 640, 400), null);
+    assert.notEqual(rectangleBoundsProblem({ x: 65535, y: 0, width: 0, height: 0 }, 640, 400), null);
+    assert.notEqual(rectangleBoundsProblem({ x: 0, y: 0, width: 1, height: 1 }, 0, 0), null, 'nothing fits a 0×0 desktop');
+  });
+});
+
+describe('decoders RetroVisor never offers', { timeout: 5_000 }, () => {
+  it('are exactly the lossy encodings: H.264, JPEG, Tight and TightPNG', () => {
+    assert.deepEqual([...UNOFFERED_DECODER_ENCODINGS].sort((a, b) => a - b), [-260, 7, 21, 50]);
+  });
+
+  it('name the encoding a server sent anyway', () => {
+    assert.equal(unacceptedEncodingProblem(7), 'the server sent a Tight rectangle (encoding 7), which RetroVisor did not offer');
+    assert.equal(unacceptedEncodingProblem(21), 'the server sent a JPEG rectangle (encoding 21), which RetroVisor did not offer');
+    assert.equal(unacceptedEncodingProblem(0x7f123456), 'the server sent a rectangle in encoding 2131899478, which RetroVisor did not offer');
   });
 });
 
