@@ -2,6 +2,7 @@
 // into the other with one message per problem. Pure: runs in the back end, the renderer and tests.
 
 import { CONFIRM_MS, SETTLE_MS } from './divergence';
+import { describeJsonSyntaxError } from './json-syntax';
 import { DOMAIN_NAME_PATTERN, LIBVIRT_URI_PATTERN, validateL0Name } from './l0';
 import { checkRemediationTargets, readRemediation, type RemediationSettings } from './remediation/remediation-settings';
 
@@ -196,20 +197,28 @@ function readPort(value: Json, path: string, problems: ProblemCollector): number
   return value;
 }
 
+// A secret field's value is never quoted in a problem (not even its type's value): a password pasted
+// where a variable name or a path was expected must not reach a terminal, a log or the UI.
 function readSecret(value: Json, path: string, problems: ProblemCollector): SecretRef | undefined {
   if (typeof value === 'string') return { kind: 'inline', value };
   if (isObject(value)) {
     const keys = Object.keys(value);
     if (keys.length === 1 && keys[0] === 'env') {
-      const name = readString(value.env, `${path}.env`, problems, ENV_NAME_PATTERN, 'an environment variable name');
-      return name === undefined ? undefined : { kind: 'env', name };
+      if (typeof value.env !== 'string' || !ENV_NAME_PATTERN.test(value.env)) {
+        problems.add(`${path}.env`, 'must be the name of an environment variable: letters, digits and "_", not starting with a digit (the value is not shown: it may be a secret)');
+        return undefined;
+      }
+      return { kind: 'env', name: value.env };
     }
     if (keys.length === 1 && keys[0] === 'file') {
-      const filePath = readString(value.file, `${path}.file`, problems);
-      return filePath === undefined ? undefined : { kind: 'file', path: filePath };
+      if (typeof value.file !== 'string' || value.file.length === 0) {
+        problems.add(`${path}.file`, 'must be the path of the file holding the secret, a non-empty string (the value is not shown: it may be a secret)');
+        return undefined;
+      }
+      return { kind: 'file', path: value.file };
     }
   }
-  problems.add(path, 'must be a string, {"env": "NAME"} or {"file": "/path"}');
+  problems.add(path, 'must be a string, {"env": "NAME"} or {"file": "/path"} (the value is not shown: it may be a secret)');
   return undefined;
 }
 
@@ -473,9 +482,9 @@ export function parseProfileText(text: string): ProfileValidation {
   let document: Json;
   try {
     document = JSON.parse(text) as Json;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, problems: [{ path: '$', message: `not valid JSON: ${reason}` }] };
+  } catch {
+    // Never JSON.parse's message: it quotes the text around the error, and the file may be anything.
+    return { ok: false, problems: [{ path: '$', message: `not valid JSON: ${describeJsonSyntaxError(text)}` }] };
   }
   return validateProfile(document);
 }

@@ -1,8 +1,11 @@
-// Evidence of divergences (issue 5): per new divergence, a folder under the profile's data folder
-// holding a JSON record, each replica's screen as a PNG and a diff PNG (the reference screen with the
-// regions in translucent red). Runs in Node; paths are built here, never taken from the UI.
+// Evidence of divergences: per new divergence, a folder under the profile's data folder holding a
+// JSON record, each replica's screen as a PNG and a diff PNG (the reference screen with the regions in
+// translucent red). Private (0700 folders, 0600 files), created exclusively, never through a symlink.
+// Runs in Node; paths are built here, never taken from the UI.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -14,6 +17,12 @@ export const MAX_EVIDENCE_SIDE_PX = 8192;
 const MAX_OPEN_FOLDERS = 32;
 /** Opacity of the red painted over the diff PNG's regions (0..1). */
 const DIFF_RED_OPACITY = 0.45;
+/** Random bytes in an evidence folder's name: unguessable, and no two processes pick the same. */
+const FOLDER_NAME_RANDOM_BYTES = 6;
+/** Names tried before giving up (a collision of 48 random bits is already a sign of trouble). */
+const MAX_FOLDER_NAME_ATTEMPTS = 8;
+const PRIVATE_FOLDER_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
 
 /**
  * The folder all RetroVisor data goes under: $RETROVISOR_DATA_DIR, else $XDG_DATA_HOME/retrovisor,
@@ -43,7 +52,41 @@ interface OpenFolder {
   readonly written: Set<string>;
 }
 
-/** Writes evidence folders; the back end owns one. */
+/** The current user's id, or null where there is none (Windows): folders are then not checked for an owner. */
+function currentUserId(): number | null {
+  return typeof process.getuid === 'function' ? process.getuid() : null;
+}
+
+/**
+ * Makes `folder` (a direct child of a folder already checked) a private folder of this user: created
+ * 0700, or, when it exists, a real folder (not a symlink) owned by this user, made 0700. Throws otherwise.
+ */
+async function privateFolder(folder: string): Promise<void> {
+  try {
+    await mkdir(folder, { mode: PRIVATE_FOLDER_MODE });
+    return;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+  }
+  const info = await lstat(folder);
+  if (info.isSymbolicLink()) throw new Error(`${folder} is a symbolic link: evidence is never written through one`);
+  if (!info.isDirectory()) throw new Error(`${folder} is not a folder`);
+  const uid = currentUserId();
+  if (uid !== null && info.uid !== uid) throw new Error(`${folder} belongs to another user (uid ${info.uid})`);
+  if ((info.mode & 0o077) !== 0) await chmod(folder, PRIVATE_FOLDER_MODE);
+}
+
+/** Writes `data` to a new file (never an existing one, never through a symlink), mode 0600. */
+async function writeNewFile(file: string, data: string | Buffer): Promise<void> {
+  const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, PRIVATE_FILE_MODE);
+  try {
+    await handle.writeFile(data);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes evidence folders; the back end owns one. Several stores (processes) may share one data folder. */
 export class EvidenceStore {
   private readonly folders = new Map<string, OpenFolder>();
   private nextNumber = 1;
@@ -51,14 +94,13 @@ export class EvidenceStore {
   constructor(private readonly root: string) {}
 
   /**
-   * Starts the folder of a new divergence (`<root>/<profile>/evidence/<timestamp>-<n>/`) with its
-   * record (divergence.json); resolves with its id (for the screens) and its absolute path.
+   * Starts the folder of a new divergence (`<root>/<profile>/evidence/<timestamp>-<random>/`) with its
+   * record (divergence.json); resolves with its id (for the screens) and its absolute path. Every
+   * folder it makes is 0700; `<profile>` and `evidence` must be this user's real folders (a symlink or
+   * another user's folder planted there is refused); the new folder is made exclusively.
    */
   async start(report: DivergenceReport, profileName: string, replicaIds: readonly string[], nowMs: number): Promise<{ evidenceId: string; folder: string }> {
-    const stamp = new Date(nowMs).toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
-    const number = this.nextNumber++;
-    const folder = path.join(this.root, folderName(profileName), 'evidence', `${stamp}-${number}`);
-    await mkdir(folder, { recursive: true });
+    const folder = await this.newFolder(profileName, nowMs);
     const record = {
       time: new Date(nowMs).toISOString(),
       divergenceId: report.divergenceId ?? null,
@@ -70,8 +112,8 @@ export class EvidenceStore {
       inputSeq: report.inputSeq ?? null,
       replicas: replicaIds,
     };
-    await writeFile(path.join(folder, 'divergence.json'), `${JSON.stringify(record, null, 2)}\n`);
-    const evidenceId = `e${number}`;
+    await writeNewFile(path.join(folder, 'divergence.json'), `${JSON.stringify(record, null, 2)}\n`);
+    const evidenceId = `e${this.nextNumber++}`;
     this.folders.set(evidenceId, {
       sessionId: report.sessionId,
       folder,
@@ -83,6 +125,33 @@ export class EvidenceStore {
     // Only recent folders take screens: a UI cannot keep old ones open forever.
     if (this.folders.size > MAX_OPEN_FOLDERS) this.folders.delete(this.folders.keys().next().value as string);
     return { evidenceId, folder };
+  }
+
+  /** Makes the chain of private folders down to a new, exclusively created evidence folder. */
+  private async newFolder(profileName: string, nowMs: number): Promise<string> {
+    // The data root (and what leads to it) is the user's choice and may pass through symlinks; below
+    // it, RetroVisor trusts only folders it made or that are the user's own.
+    await mkdir(this.root, { recursive: true, mode: PRIVATE_FOLDER_MODE });
+    if (!(await stat(this.root)).isDirectory()) throw new Error(`the data folder ${this.root} is not a folder`);
+    const profileFolder = path.join(this.root, folderName(profileName));
+    const evidenceFolder = path.join(profileFolder, 'evidence');
+    await privateFolder(profileFolder);
+    await privateFolder(evidenceFolder);
+    const stamp = new Date(nowMs).toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+    for (let attempt = 0; attempt < MAX_FOLDER_NAME_ATTEMPTS; attempt++) {
+      const folder = path.join(evidenceFolder, `${stamp}-${randomBytes(FOLDER_NAME_RANDOM_BYTES).toString('hex')}`);
+      try {
+        await mkdir(folder, { mode: PRIVATE_FOLDER_MODE });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'EEXIST') continue;
+        throw error;
+      }
+      // The checks above and this mkdir are separate steps: the folder made must be where it was meant to be.
+      const expected = path.join(await realpath(this.root), folderName(profileName), 'evidence', path.basename(folder));
+      if ((await realpath(folder)) !== expected) throw new Error(`${folder} was redirected while it was made: evidence is not written there`);
+      return folder;
+    }
+    throw new Error(`no free evidence folder name in ${evidenceFolder} after ${MAX_FOLDER_NAME_ATTEMPTS} tries`);
   }
 
   /**
@@ -113,13 +182,15 @@ export class EvidenceStore {
     const height = metadata.height;
     if (width > MAX_EVIDENCE_SIDE_PX || height > MAX_EVIDENCE_SIDE_PX) throw new Error('the screen is too large');
     const name = /^[A-Za-z0-9_-]{1,64}$/.test(replicaId) ? replicaId : `replica-${index + 1}`;
-    await image.clone().png().toFile(path.join(open.folder, `screen-${name}.png`));
+    // Encoded to memory and written by writeNewFile: sharp's toFile would follow a symlink and use the umask.
+    await writeNewFile(path.join(open.folder, `screen-${name}.png`), await image.clone().png().toBuffer());
     if (replicaId === open.diffBaseId) {
-      await image
+      const diff = await image
         .clone()
         .composite([{ input: Buffer.from(regionsSvg(open.regions, width, height)), top: 0, left: 0 }])
         .png()
-        .toFile(path.join(open.folder, 'diff.png'));
+        .toBuffer();
+      await writeNewFile(path.join(open.folder, 'diff.png'), diff);
     }
   }
 }

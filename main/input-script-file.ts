@@ -3,6 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { parseInputScript, type InputScriptStep } from '../common/input/input-script';
+import { describeJsonSyntaxError } from '../common/json-syntax';
 
 /** Largest script file read (a script is steps, not data). */
 export const MAX_SCRIPT_FILE_BYTES = 4 * 1024 * 1024;
@@ -26,8 +27,9 @@ export async function loadInputScriptFile(filePath: string): Promise<InputScript
   let document: unknown;
   try {
     document = JSON.parse(text);
-  } catch (error) {
-    throw new InputScriptFileError(`${filePath} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  } catch {
+    // Not JSON.parse's message: it quotes the file's bytes, and the path given may be any file.
+    throw new InputScriptFileError(`${filePath} is not JSON: ${describeJsonSyntaxError(text)}`);
   }
   const result = parseInputScript(document);
   if (!result.ok) throw new InputScriptFileError(`${filePath} is not a usable script:\n${result.problems.map((problem) => `  ${problem}`).join('\n')}`);

@@ -12,7 +12,9 @@ import { type Size } from './demo/framebuffer';
 import { DEFAULT_GUEST_SIZE, MAX_GUEST_SIZE, MIN_GUEST_SIZE } from './demo/guest-desktop';
 import { VNC_PASSWORD_MAX_CHARS } from './demo/vnc-auth';
 import { DemoLabControl } from './demo-service';
+import { escapeControlKeepingLines } from '../common/terminal-text';
 import { errorMessage } from './logger';
+import { resolveSecret } from './secrets';
 
 /** Where `retrovisor lab` writes its profile when --profile-out is not given (relative to the working directory). */
 export const DEFAULT_LAB_PROFILE_FILE = 'demo-lab.profile.json';
@@ -20,15 +22,23 @@ export const DEFAULT_LAB_PROFILE_FILE = 'demo-lab.profile.json';
 /** Exit statuses of `retrovisor lab`. */
 export const LAB_EXIT = { stopped: 0, failure: 1, badInput: 2 } as const;
 
+/** The environment variable `retrovisor lab` reads its VNC password from (unlike argv, other users cannot read it). */
+export const LAB_PASSWORD_VARIABLE = 'RETROVISOR_LAB_PASSWORD';
+
+/** Printed when the password comes from argv, which every local user can read (ps, /proc). */
+export const LAB_PASSWORD_ARGV_WARNING = `warning: --password is visible to every user of this machine (ps); use --password-file FILE or ${LAB_PASSWORD_VARIABLE}`;
+
 /** Usage of `retrovisor lab`, printed with --help and after a bad flag. */
-export const LAB_USAGE = `Usage: retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password PW] [--profile-out FILE]
+export const LAB_USAGE = `Usage: retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password-file FILE] [--profile-out FILE]
 
   --replicas N        1 to ${MAX_DEMO_REPLICAS} replicas (default ${DEFAULT_DEMO_REPLICAS})
   --size WxH          guest screen size (default ${DEFAULT_GUEST_SIZE.width}x${DEFAULT_GUEST_SIZE.height}; ${MIN_GUEST_SIZE.width}x${MIN_GUEST_SIZE.height} to ${MAX_GUEST_SIZE.width}x${MAX_GUEST_SIZE.height})
   --fault SPEC        a fault in force from the start, repeatable: r2:lag=200, r2:lag=0-300, r2:drop-key=5,
                       r2:inject=text, r2:banner=HACKED, r2:freeze, r2:crash
   --port-base P       r1 listens on port P, r2 on P+1, ... (default: free ports)
-  --password PW       VNC password of every replica (default: none; VNC uses its first ${VNC_PASSWORD_MAX_CHARS} characters)
+  --password-file FILE  VNC password of every replica: the file's first line (default: $${LAB_PASSWORD_VARIABLE},
+                      else none; VNC uses its first ${VNC_PASSWORD_MAX_CHARS} characters)
+  --password PW       the same, but visible to every user of this machine (ps): prefer the two above
   --profile-out FILE  where to write the matching profile (default ./${DEFAULT_LAB_PROFILE_FILE})
 
 While it runs, type one command per line on its standard input:
@@ -48,7 +58,10 @@ export interface LabArguments {
   readonly faults: readonly ReplicaFault[];
   /** 0 = free ports. */
   readonly portBase: number;
+  /** From --password, else $RETROVISOR_LAB_PASSWORD (unless --password-file is given). */
   readonly password: string | undefined;
+  /** Absolute path of --password-file, whose first line is the password (read when the lab starts). */
+  readonly passwordFile?: string;
   /** Absolute path of the profile to write. */
   readonly profileOut: string;
 }
@@ -76,8 +89,11 @@ function sizeFlag(value: string | undefined): Size {
   return { width, height };
 }
 
-/** Parses `retrovisor lab`'s flags (after "lab"); 'help' for --help. Throws LabUsageError. */
-export function parseLabArguments(argv: readonly string[], workingDirectory: string): LabArguments | 'help' {
+/**
+ * Parses `retrovisor lab`'s flags (after "lab"); 'help' for --help. The password comes from --password,
+ * --password-file (at most one of them) or else `env`'s RETROVISOR_LAB_PASSWORD. Throws LabUsageError.
+ */
+export function parseLabArguments(argv: readonly string[], workingDirectory: string, env: NodeJS.ProcessEnv = process.env): LabArguments | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -90,6 +106,7 @@ export function parseLabArguments(argv: readonly string[], workingDirectory: str
         fault: { type: 'string', multiple: true },
         'port-base': { type: 'string' },
         password: { type: 'string' },
+        'password-file': { type: 'string' },
         'profile-out': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -113,13 +130,19 @@ export function parseLabArguments(argv: readonly string[], workingDirectory: str
     return fault;
   });
   if (values.password === '') throw new LabUsageError('--password must not be empty (leave it out for no password)');
+  if (values['password-file'] === '') throw new LabUsageError('--password-file needs a file name');
+  if (values.password !== undefined && values['password-file'] !== undefined) throw new LabUsageError('--password and --password-file both give the password: choose one');
+  const fromEnvironment = env[LAB_PASSWORD_VARIABLE];
+  if (fromEnvironment === '') throw new LabUsageError(`${LAB_PASSWORD_VARIABLE} is set but empty (unset it for no password)`);
+  const passwordFile = values['password-file'] === undefined ? undefined : resolve(workingDirectory, values['password-file']);
   if (values['profile-out'] === '') throw new LabUsageError('--profile-out needs a file name');
   return {
     replicas,
     size: sizeFlag(values.size),
     faults,
     portBase,
-    password: values.password,
+    password: passwordFile === undefined ? (values.password ?? fromEnvironment) : undefined,
+    ...(passwordFile === undefined ? {} : { passwordFile }),
     profileOut: resolve(workingDirectory, values['profile-out'] ?? DEFAULT_LAB_PROFILE_FILE),
   };
 }
@@ -168,6 +191,8 @@ export interface LabCommandIo {
   readonly workingDirectory: string;
   /** Stops the lab when aborted (in addition to SIGINT/SIGTERM). */
   readonly signal?: AbortSignal;
+  /** Where RETROVISOR_LAB_PASSWORD is read; default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 function describeReplicas(lab: DemoLab, statuses: Awaited<ReturnType<DemoLabControl['replicaStatuses']>>): string {
@@ -187,18 +212,31 @@ function describeReplicas(lab: DemoLab, statuses: Awaited<ReturnType<DemoLabCont
 /** Runs `retrovisor lab` (argv after "lab"); resolves with the exit status once stopped. */
 export async function runLabCommand(argv: readonly string[], io: LabCommandIo): Promise<number> {
   const say = (line: string): void => void io.stdout.write(`${line}\n`);
-  const complain = (line: string): void => void io.stderr.write(`retrovisor lab: ${line}\n`);
+  // What is complained about may quote a typed line, a file's words or a server's: escaped for the terminal.
+  const complain = (line: string): void => void io.stderr.write(`retrovisor lab: ${escapeControlKeepingLines(line)}\n`);
 
   let args: LabArguments | 'help';
   try {
-    args = parseLabArguments(argv, io.workingDirectory);
+    args = parseLabArguments(argv, io.workingDirectory, io.env ?? process.env);
   } catch (error) {
-    complain(`${errorMessage(error)}\n\n${LAB_USAGE}`);
+    complain(errorMessage(error));
+    io.stderr.write(`\n${LAB_USAGE}\n`);
     return LAB_EXIT.badInput;
   }
   if (args === 'help') {
     say(LAB_USAGE);
     return LAB_EXIT.stopped;
+  }
+  if (argv.some((argument) => argument === '--password' || argument.startsWith('--password='))) complain(LAB_PASSWORD_ARGV_WARNING);
+  let password = args.password;
+  if (args.passwordFile !== undefined) {
+    try {
+      // As a profile's {"file": ...} secret: the first line, registered with the log redactor.
+      password = await resolveSecret({ kind: 'file', path: args.passwordFile }, io.workingDirectory);
+    } catch (error) {
+      complain(`--password-file: ${errorMessage(error)}`);
+      return LAB_EXIT.badInput;
+    }
   }
 
   let lab: DemoLab;
@@ -208,7 +246,7 @@ export async function runLabCommand(argv: readonly string[], io: LabCommandIo): 
       size: args.size,
       portBase: args.portBase,
       faults: args.faults,
-      ...(args.password === undefined ? {} : { password: args.password }),
+      ...(password === undefined ? {} : { password }),
       log: (message) => complain(message),
     });
   } catch (error) {
@@ -230,7 +268,7 @@ export async function runLabCommand(argv: readonly string[], io: LabCommandIo): 
   }
 
   const passwordNote =
-    args.password === undefined ? 'no password' : `password set${args.password.length > VNC_PASSWORD_MAX_CHARS ? ` (VNC uses its first ${VNC_PASSWORD_MAX_CHARS} characters)` : ''}`;
+    password === undefined ? 'no password' : `password set${password.length > VNC_PASSWORD_MAX_CHARS ? ` (VNC uses its first ${VNC_PASSWORD_MAX_CHARS} characters)` : ''}`;
   say(`RetroVisor demo lab: ${lab.replicas.length} replica${lab.replicas.length === 1 ? '' : 's'} of a ${args.size.width}x${args.size.height} guest, ${passwordNote}`);
   say(describeReplicas(lab, await control.replicaStatuses()));
   if (args.faults.length > 0) say(`Faults from the start: ${args.faults.map((fault) => formatFaultSpec(fault)).join(' ')}`);

@@ -1,6 +1,8 @@
 // A small structured logger for the back end (JSON lines or text, stderr by default) whose every
 // line passes through a redactor: secret values registered by main/secrets.ts never reach a log.
-// Node-side; no dependencies.
+// Control characters are escaped in every line. Node-side.
+
+import { escapeControl } from '../common/terminal-text';
 
 /** Severity of a log line, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -46,18 +48,33 @@ const MAX_ARRAY_ITEMS = 32;
 const MAX_OBJECT_KEYS = 32;
 
 /**
+ * Secrets shorter than this are redacted only where they stand as a whole token (not touching a letter
+ * or a digit): replacing every "ab" inside other words would shred the log, and show where the secret is.
+ */
+export const MIN_SUBSTRING_SECRET_CHARS = 4;
+
+/** A secret's occurrences as a whole token: not preceded or followed by a letter or a digit. */
+function wholeTokenPattern(secret: string): RegExp {
+  const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu');
+}
+
+/**
  * The set of secret values that must never be logged; `redact` replaces each occurrence with "***".
- * Longer secrets are replaced first, so a secret containing another one disappears entirely.
+ * Longer secrets are replaced first, so a secret containing another one disappears entirely. A secret
+ * shorter than MIN_SUBSTRING_SECRET_CHARS is replaced only as a whole token.
  */
 export class SecretRedactor {
   private readonly secrets = new Set<string>();
-  private ordered: string[] = [];
+  private ordered: { readonly secret: string; readonly token: RegExp | null }[] = [];
 
   /** Registers a secret value (empty strings are ignored: they would match everywhere). */
   add(secret: string): void {
     if (secret.length === 0 || this.secrets.has(secret)) return;
     this.secrets.add(secret);
-    this.ordered = [...this.secrets].sort((left, right) => right.length - left.length);
+    this.ordered = [...this.secrets]
+      .sort((left, right) => right.length - left.length)
+      .map((value) => ({ secret: value, token: value.length < MIN_SUBSTRING_SECRET_CHARS ? wholeTokenPattern(value) : null }));
   }
 
   /** Registers a multi-line secret (a private key): the whole text and each substantial line. */
@@ -78,8 +95,9 @@ export class SecretRedactor {
   /** Returns `text` with every registered secret replaced by "***". */
   redact(text: string): string {
     let result = text;
-    for (const secret of this.ordered) {
-      if (result.includes(secret)) result = result.split(secret).join(REDACTED);
+    for (const { secret, token } of this.ordered) {
+      if (!result.includes(secret)) continue;
+      result = token === null ? result.split(secret).join(REDACTED) : result.replace(token, REDACTED);
     }
     return result;
   }
@@ -173,8 +191,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       const pairs = Object.entries(merged).map(([key, value]) => `${key}=${formatTextValue(value)}`);
       line = [time, level.toUpperCase(), cleanMessage, ...pairs].join(' ');
     }
-    // A second pass over the finished line catches a secret split across the serialization.
-    line = redactor.redact(line);
+    // A second pass over the finished line catches a secret split across the serialization. Then
+    // control characters are escaped (with JSON's escapes: a JSON line still decodes to the same
+    // values): a server's or a profile's text must not drive the terminal that shows the log.
+    line = escapeControl(redactor.redact(line));
     try {
       sink(line);
     } catch {

@@ -1,7 +1,8 @@
 // Resolves a profile's secret references (inline, environment variable, file) to their values and
 // registers every value with the log redactor, so a resolved secret can never be logged. Node-side.
 
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { SecretRef } from '../common/profile';
@@ -40,19 +41,23 @@ export function resolveUserPath(filePath: string, baseDir: string): string {
 }
 
 /**
- * Reads a small regular file whole, refusing anything above `maxBytes` (and FIFOs or devices, which
- * could block or never end). Errors name `what`, the path and the OS reason.
+ * Reads a small regular file whole, refusing anything above `maxBytes` and FIFOs and devices (which
+ * could block or never end). The file is opened first, without blocking, and checked through its
+ * handle: what is read is what was checked, even if something else was swapped in meanwhile. A
+ * symlink the user named is followed (dotfile managers and mounted secrets are made of them); what
+ * it points to must be a regular file. Errors name `what`, the path and the OS reason.
  */
 export async function readSmallFile(absolutePath: string, maxBytes: number, what: string): Promise<Buffer> {
   let handle: FileHandle | undefined;
   try {
-    const info = await stat(absolutePath);
+    // O_NONBLOCK: opening a FIFO with no writer returns at once (fstat then refuses it) instead of waiting.
+    handle = await open(absolutePath, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
     if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREGULAR' });
     if (info.size > maxBytes) {
       throw new Error(`cannot read ${what} "${absolutePath}": it is ${info.size} bytes, more than the ${maxBytes} allowed`);
     }
-    handle = await open(absolutePath, 'r');
-    // Read one byte past the limit: the file may have grown since stat.
+    // Read one byte past the limit: the file may have grown since fstat.
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
     while (length < buffer.length) {
@@ -65,7 +70,8 @@ export async function readSmallFile(absolutePath: string, maxBytes: number, what
   } catch (error) {
     if (error instanceof Error && error.message.startsWith('cannot read ')) throw error;
     const code = (error as { code?: unknown }).code;
-    const reason = code === 'ENOTREGULAR' ? 'it is not a regular file' : describeFileError(error);
+    const reason =
+      code === 'ENOTREGULAR' ? 'it is not a regular file' : describeFileError(error);
     throw new Error(`cannot read ${what} "${absolutePath}": ${reason}`);
   } finally {
     await handle?.close();

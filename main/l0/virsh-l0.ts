@@ -10,6 +10,7 @@ import {
   type L0Driver,
   type L0ErrorCode,
 } from '../../common/l0';
+import { clipText, escapeControl } from '../../common/terminal-text';
 import { SshL0Error, type L0Target, type SshExecOptions, type SshExecResult, type SshL0Pool } from '../ssh-l0';
 import { commandLine, REMOTE_KILL_AFTER_SECONDS, virshArgv, type VirshVerb, type VirshVerbArguments } from './virsh-argv';
 
@@ -80,14 +81,7 @@ export const STDERR_EXCERPT_CHARS = 500;
 
 /** Text with control characters (newlines included) written as escapes, cut to `maxChars`. */
 export function escapeControlCharacters(text: string, maxChars: number): string {
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point.
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
-    if (character === '\n') return '\\n';
-    if (character === '\r') return '\\r';
-    if (character === '\t') return '\\t';
-    return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-  return escaped.length <= maxChars ? escaped : `${escaped.slice(0, maxChars - 1)}…`;
+  return clipText(escapeControl(text), maxChars);
 }
 
 /** virsh's own account of a failure: its "error: " lines, or the last line of stderr. */

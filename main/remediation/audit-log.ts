@@ -6,21 +6,16 @@ import { constants } from 'node:fs';
 import { chmod, mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_AUDIT_ENTRIES_IN_VIEW, type AuditEntry } from '../../common/contract';
+import { clipText, escapeControl } from '../../common/terminal-text';
 import { folderName } from '../divergence-evidence';
 import { errorMessage, type Logger, type SecretRedactor } from '../logger';
 
 /** Longest stderr excerpt or detail text an entry keeps. */
 export const MAX_AUDIT_TEXT_CHARS = 500;
 
-/** Escapes control characters (a server's or virsh's text must never drive a terminal that shows the log). */
-export function escapeControl(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
+// Control characters escaped: a server's or virsh's text must never drive a terminal that shows the log.
 function clip(text: string): string {
-  const escaped = escapeControl(text);
-  return escaped.length <= MAX_AUDIT_TEXT_CHARS ? escaped : `${escaped.slice(0, MAX_AUDIT_TEXT_CHARS - 1)}…`;
+  return clipText(escapeControl(text), MAX_AUDIT_TEXT_CHARS);
 }
 
 /** Where a profile's audit log goes. */

@@ -3,13 +3,13 @@
 // stopped. Real demo RFB servers on 127.0.0.1, read back with the test RFB client. Runs in Node.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { validateProfile } from '../../../common/profile';
-import { DEFAULT_LAB_PROFILE_FILE, LAB_EXIT, LabUsageError, parseLabArguments, parseLabConsoleCommand, runLabCommand } from '../../../main/lab-command';
+import { DEFAULT_LAB_PROFILE_FILE, LAB_EXIT, LAB_PASSWORD_ARGV_WARNING, LabUsageError, parseLabArguments, parseLabConsoleCommand, runLabCommand } from '../../../main/lab-command';
 import { RfbTestClient, tryConnect, waitFor } from '../demo/rfb-test-client';
 
 let folder = '';
@@ -30,7 +30,7 @@ function capture(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => text };
 }
 
-describe('retrovisor lab: flags', () => {
+describe('retrovisor lab: flags', { timeout: 10_000 }, () => {
   it('has defaults: 3 replicas, 1024x768, free ports, no password, ./demo-lab.profile.json', () => {
     assert.deepEqual(parseLabArguments([], '/work/here'), {
       replicas: 3,
@@ -60,6 +60,19 @@ describe('retrovisor lab: flags', () => {
       profileOut: '/w/labs/p.json',
     });
     assert.equal(parseLabArguments(['--help'], '/w'), 'help');
+  });
+
+  it('takes the password from --password-file or RETROVISOR_LAB_PASSWORD, keeping it out of argv', () => {
+    const fromFile = parseLabArguments(['--password-file', 'pw.txt'], '/w', { RETROVISOR_LAB_PASSWORD: 'ignored' });
+    assert.notEqual(fromFile, 'help');
+    assert.deepEqual(fromFile === 'help' ? null : [fromFile.password, fromFile.passwordFile], [undefined, '/w/pw.txt']);
+    const fromEnvironment = parseLabArguments([], '/w', { RETROVISOR_LAB_PASSWORD: 'from-env' });
+    assert.equal(fromEnvironment === 'help' ? null : fromEnvironment.password, 'from-env');
+    const fromFlag = parseLabArguments(['--password', 'flag'], '/w', { RETROVISOR_LAB_PASSWORD: 'from-env' });
+    assert.equal(fromFlag === 'help' ? null : fromFlag.password, 'flag');
+    assert.throws(() => parseLabArguments(['--password', 'a', '--password-file', 'b'], '/w', {}), /--password and --password-file both give the password: choose one/);
+    assert.throws(() => parseLabArguments(['--password-file', ''], '/w', {}), /--password-file needs a file name/);
+    assert.throws(() => parseLabArguments([], '/w', { RETROVISOR_LAB_PASSWORD: '' }), /RETROVISOR_LAB_PASSWORD is set but empty/);
   });
 
   it('refuses each bad flag with what would work', () => {
@@ -119,6 +132,7 @@ describe('retrovisor lab: a run', { timeout: 30_000 }, () => {
     await waitFor(() => stdout.text().includes('Ctrl+C stops the lab.'), 10_000, 'the lab to start');
     const text = stdout.text();
     assert.match(text, /RetroVisor demo lab: 2 replicas of a 320x240 guest, password set/);
+    assert.ok(stderr.text().includes(LAB_PASSWORD_ARGV_WARNING), `--password warns that argv is public: ${stderr.text()}`);
     const ports = [...text.matchAll(/^ {2}(r\d) +Demo \d +127\.0\.0\.1:(\d+)/gm)].map((match) => [match[1], Number(match[2])] as const);
     assert.deepEqual(
       ports.map(([id]) => id),
@@ -159,6 +173,38 @@ describe('retrovisor lab: a run', { timeout: 30_000 }, () => {
     assert.equal(await running, LAB_EXIT.stopped);
     assert.match(stdout.text(), /Demo lab stopped\./);
     assert.equal(await tryConnect(r1Port), 'ECONNREFUSED');
+  });
+
+  it('reads the password from --password-file (its first line) without a warning, and refuses a missing file', async () => {
+    const passwordFile = path.join(folder, 'lab-password.txt');
+    await writeFile(passwordFile, 'from-file\nsecond line\n', { mode: 0o600 });
+    const stdout = capture();
+    const stderr = capture();
+    const stop = new AbortController();
+    const profileOut = path.join(folder, 'from-file.json');
+    const running = runLabCommand(['--replicas', '1', '--size', '320x240', '--password-file', 'lab-password.txt', '--profile-out', profileOut], {
+      stdout: stdout.stream,
+      stderr: stderr.stream,
+      stdin: null,
+      workingDirectory: folder,
+      signal: stop.signal,
+      env: {},
+    });
+    await waitFor(() => stdout.text().includes('Ctrl+C stops the lab.'), 10_000, 'the lab to start');
+    assert.match(stdout.text(), /1 replica of a 320x240 guest, password set/);
+    const validation = validateProfile(JSON.parse(await readFile(profileOut, 'utf8')));
+    assert.ok(validation.ok, JSON.stringify(validation));
+    assert.deepEqual(validation.profile.replicas[0]?.vnc.password, { kind: 'inline', value: 'from-file' });
+    const client = await RfbTestClient.connect({ port: validation.profile.replicas[0]?.vnc.port ?? 0, password: 'from-file' });
+    client.close();
+    stop.abort();
+    assert.equal(await running, LAB_EXIT.stopped);
+    assert.doesNotMatch(stderr.text(), /warning/, 'no warning: the password was never in argv');
+
+    const missing = capture();
+    const status = await runLabCommand(['--password-file', 'nope.txt'], { stdout: capture().stream, stderr: missing.stream, stdin: null, workingDirectory: folder, env: {} });
+    assert.equal(status, LAB_EXIT.badInput);
+    assert.match(missing.text(), /retrovisor lab: --password-file: cannot read secret file ".*nope\.txt": no such file/);
   });
 
   it('exits 1 with a hint when a port is taken', async () => {

@@ -1,9 +1,10 @@
 // The back end's logger: levels, child fields, JSON and text lines, and redaction of every registered
-// secret wherever it appears (message, fields, nested values, errors).
+// secret wherever it appears (message, fields, nested values, errors), short secrets as whole tokens
+// only, and control characters escaped in every line.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, SecretRedactor } from '../../../main/logger';
+import { createLogger, MIN_SUBSTRING_SECRET_CHARS, SecretRedactor } from '../../../main/logger';
 
 function capture(options: Parameters<typeof createLogger>[0] = {}) {
   const lines: string[] = [];
@@ -11,7 +12,7 @@ function capture(options: Parameters<typeof createLogger>[0] = {}) {
   return { lines, logger };
 }
 
-describe('logger', () => {
+describe('logger', { timeout: 5_000 }, () => {
   it('writes JSON lines with time, level, message and fields, dropping lines below the level', () => {
     const { lines, logger } = capture({ level: 'info', redactor: new SecretRedactor() });
     logger.debug('hidden');
@@ -85,5 +86,43 @@ describe('logger', () => {
     assert.match(lines[0]!, /\[circular\]/);
     const broken = createLogger({ sink: () => { throw new Error('stderr closed'); } });
     assert.doesNotThrow(() => broken.error('still fine'));
+  });
+
+  it('escapes every class of control character in text lines, in the message, keys and values without spaces', () => {
+    const { lines, logger } = capture({ format: 'text', redactor: new SecretRedactor() });
+    const hostile = '\u001b]0;owned\u0007\u001b[2J\u007f\u009b31m\u202eevil\u2066';
+    logger.warn(`server said ${hostile}`, { reason: hostile, [`key${hostile}`]: 1, spaced: `a b${hostile}` });
+    const line = lines[0]!;
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point.
+    assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/, JSON.stringify(line));
+    assert.ok(line.includes('reason=\\u001b]0;owned\\u0007\\u001b[2J\\u007f\\u009b31m\\u202eevil\\u2066'), line);
+    assert.ok(line.includes('server said \\u001b]0;owned'), line);
+  });
+
+  it('escapes C1 and bidi controls in JSON lines too, which still decode to the same values', () => {
+    const { lines, logger } = capture({ redactor: new SecretRedactor() });
+    const hostile = 'a\u009b2Jb\u202ec\u2028d\u007fe\u001bf';
+    logger.info(hostile, { reason: hostile });
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point.
+    assert.doesNotMatch(lines[0]!, /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/);
+    const parsed = JSON.parse(lines[0]!) as { message: string; reason: string };
+    assert.equal(parsed.message, hostile);
+    assert.equal(parsed.reason, hostile);
+  });
+
+  it(`redacts a secret shorter than ${MIN_SUBSTRING_SECRET_CHARS} characters only as a whole token, longer ones everywhere`, () => {
+    const redactor = new SecretRedactor();
+    redactor.add('ab');
+    redactor.add('x9');
+    redactor.add('abcd');
+    assert.equal(MIN_SUBSTRING_SECRET_CHARS, 4);
+    // "ab" inside words stays (the log is readable); alone, quoted or after "=" it goes.
+    assert.equal(redactor.redact('about a tab: ab, "ab" pw=ab (ab)'), 'about a tab: ***, "***" pw=*** (***)');
+    assert.equal(redactor.redact('x9y x9 9x9'), 'x9y *** 9x9');
+    // Four characters and more: replaced wherever they are, even inside a word.
+    assert.equal(redactor.redact('xabcdx abcd'), 'x***x ***');
+    const { lines, logger } = capture({ format: 'text', redactor });
+    logger.info('table about abc', { password: 'ab' });
+    assert.equal(lines[0], '2030-01-02T03:04:05.000Z INFO table about abc password=***');
   });
 });

@@ -1,13 +1,16 @@
 // Secret references resolve from inline values, environment variables and files; failures name the
-// variable or file (never a value), and a resolved secret never appears in a logged line.
+// variable or file (never a value), and a resolved secret never appears in a logged line. Small files
+// are opened first and checked through the handle: a FIFO (even one swapped in, or behind a symlink) is refused at once.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import fsPromises, { mkdtemp, mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, SecretRedactor } from '../../../main/logger';
-import { MAX_SECRET_FILE_BYTES, resolveSecret, SecretError } from '../../../main/secrets';
+import { MAX_SECRET_FILE_BYTES, readSmallFile, resolveSecret, SecretError } from '../../../main/secrets';
 
 let folder = '';
 
@@ -19,7 +22,7 @@ after(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-describe('resolveSecret', () => {
+describe('resolveSecret', { timeout: 10_000 }, () => {
   it('returns an inline value as is', async () => {
     assert.equal(await resolveSecret({ kind: 'inline', value: 'pw' }, folder, new SecretRedactor()), 'pw');
   });
@@ -92,5 +95,53 @@ describe('resolveSecret', () => {
       assert.ok(!/inline-secret-value|env-secret-value|file-secret-value/.test(line), line);
       assert.ok(line.includes('***'), line);
     }
+  });
+});
+
+/** Makes a FIFO at `file` (mkfifo(1): Node has no call for it). */
+function makeFifo(file: string): void {
+  const made = spawnSync('mkfifo', ['-m', '600', file], { encoding: 'utf8' });
+  assert.equal(made.status, 0, `mkfifo failed (apt-get install -y coreutils): ${made.stderr}`);
+}
+
+describe('readSmallFile', { timeout: 5_000 }, () => {
+  it('refuses a FIFO at once instead of waiting for a writer', async () => {
+    const fifo = path.join(folder, 'fifo');
+    makeFifo(fifo);
+    await assert.rejects(readSmallFile(fifo, 100, 'secret file'), /cannot read secret file ".*fifo": it is not a regular file/);
+  });
+
+  it('refuses a FIFO swapped in after the name was checked: the handle is what gets checked', async () => {
+    const file = path.join(folder, 'swapped');
+    await writeFile(file, 'a regular file when looked at\n');
+    const realOpen = fsPromises.open;
+    // An attacker replaces the checked regular file with a FIFO just before it is opened.
+    fsPromises.open = async (...args: Parameters<typeof realOpen>) => {
+      if (args[0] === file) {
+        await unlink(file);
+        makeFifo(file);
+      }
+      return realOpen(...args);
+    };
+    syncBuiltinESMExports();
+    try {
+      await assert.rejects(readSmallFile(file, 100, 'profile'), /it is not a regular file/);
+    } finally {
+      fsPromises.open = realOpen;
+      syncBuiltinESMExports();
+    }
+  });
+
+  it('follows a symlink the user named to a regular file, and refuses one to a FIFO', async () => {
+    const target = path.join(folder, 'real-secret.txt');
+    await writeFile(target, 'linked-secret\n');
+    const link = path.join(folder, 'link-to-secret');
+    await symlink(target, link);
+    assert.equal((await readSmallFile(link, 100, 'secret file')).toString(), 'linked-secret\n');
+    const fifo = path.join(folder, 'linked-fifo');
+    makeFifo(fifo);
+    const fifoLink = path.join(folder, 'link-to-fifo');
+    await symlink(fifo, fifoLink);
+    await assert.rejects(readSmallFile(fifoLink, 100, 'secret file'), /it is not a regular file/);
   });
 });

@@ -60,7 +60,8 @@ describe('DivergenceService', { timeout: 15_000 }, () => {
     divergences.onReport((...args) => heard.push(args));
     const answer = await divergences.report(report(id));
     assert.equal(answer.evidenceId, 'e1');
-    assert.ok(answer.evidenceFolder?.includes(path.join('evidence', '2030-01-02T03-04-05-1')), answer.evidenceFolder ?? 'no folder');
+    // Named by the time and an unpredictable suffix (divergence-evidence.ts), under the profile's folder.
+    assert.match(answer.evidenceFolder ?? 'no folder', new RegExp(`${path.join('evidence', '2030-01-02T03-04-05-')}[0-9a-f]{12}$`));
     const record = JSON.parse(await readFile(path.join(answer.evidenceFolder ?? '', 'divergence.json'), 'utf8')) as { outliers: string[] };
     assert.deepEqual(record.outliers, ['r3']);
     assert.equal(heard.length, 1);

@@ -55,7 +55,7 @@ describe('AuditLog: what an entry keeps', { timeout: 10_000 }, () => {
     });
     assert.equal(kept.detail.length, MAX_AUDIT_TEXT_CHARS);
     assert.ok(kept.detail.endsWith('…'));
-    assert.equal(kept.stderr, 'error: \\u001b[31mboom\\u001b[0m ***\\u000d\\u000anext line\\u0007');
+    assert.equal(kept.stderr, 'error: \\u001b[31mboom\\u001b[0m ***\\r\\nnext line\\u0007');
     assert.deepEqual(kept.argv, ['virsh', '--connect', 'qemu+ssh://***@host/system', 'domstate']);
     assert.deepEqual(audit.entries(), [kept]);
     await audit.close();
