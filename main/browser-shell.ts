@@ -30,6 +30,8 @@ export interface BrowserShell {
   /** The URL to open, secret included: http://127.0.0.1:PORT/SECRET/ */
   readonly url: string;
   readonly port: number;
+  /** Calls `listener` each time the app's page is requested with the secret; returns the unsubscribe. */
+  onPageServed(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function startBrowserShell(options: BrowserShellOptions): Promise<B
   const secretBuffer = Buffer.from(secret, 'utf8');
   const staticRoot = normalize(options.staticRoot);
   let port = 0;
+  const pageListeners = new Set<() => void>();
 
   const allowedHosts = (): readonly string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
 
@@ -130,6 +133,7 @@ export async function startBrowserShell(options: BrowserShellOptions): Promise<B
       response.end();
       return;
     }
+    if (path === '' && request.method === 'GET') for (const listener of pageListeners) listener();
     serveStatic(path, response, request.method === 'HEAD').catch((error: unknown) => {
       logger.error('static file failed', { error: String(error) });
       if (!response.headersSent) refuse(response, 500, 'internal error');
@@ -212,7 +216,14 @@ export async function startBrowserShell(options: BrowserShellOptions): Promise<B
   return {
     url,
     port,
+    onPageServed(listener: () => void): () => void {
+      pageListeners.add(listener);
+      return () => {
+        pageListeners.delete(listener);
+      };
+    },
     async close(): Promise<void> {
+      pageListeners.clear();
       for (const unsubscribe of eventSubscriptions) unsubscribe();
       for (const socket of rpcSockets) socket.terminate();
       for (const client of streamServer.clients) client.terminate();

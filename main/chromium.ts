@@ -19,8 +19,56 @@ export const QUIET_CHROMIUM_FLAGS: readonly string[] = [
   '--no-default-browser-check',
 ];
 
-/** Flags for headless runs (run command, demo tour, tests, benchmarks): as root, without a GPU. */
-export const HEADLESS_CHROMIUM_FLAGS: readonly string[] = ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS];
+/** The environment variable by which a user asks for Chromium without its sandbox (value "1"). */
+export const NO_SANDBOX_VARIABLE = 'RETROVISOR_CHROMIUM_NO_SANDBOX';
+
+/** Why Chromium runs without its sandbox: RetroVisor runs as root, or the user asked for it. */
+export type NoSandboxReason = 'root' | 'asked';
+
+/**
+ * Whether Chromium must run without its sandbox, and why (null: it keeps it). Chromium refuses to
+ * start as root unless told --no-sandbox, so root gets it; anyone else keeps the sandbox unless
+ * RETROVISOR_CHROMIUM_NO_SANDBOX=1 says otherwise (a kernel without usable user namespaces): a
+ * sandbox that cannot start is reported with that choice, never dropped silently.
+ */
+export function noSandboxReason(effectiveUid: number | null = process.geteuid?.() ?? null, env: NodeJS.ProcessEnv = process.env): NoSandboxReason | null {
+  if (effectiveUid === 0) return 'root';
+  if (env[NO_SANDBOX_VARIABLE] === '1') return 'asked';
+  return null;
+}
+
+/** The flags that go with a sandbox decision: --no-sandbox only when there is a reason. */
+export function sandboxFlags(reason: NoSandboxReason | null): readonly string[] {
+  return reason === null ? [] : ['--no-sandbox'];
+}
+
+/** The one line that says Chromium runs without its sandbox, and what keeps it. */
+export function noSandboxNotice(reason: NoSandboxReason): string {
+  return reason === 'root'
+    ? 'running as root: Chromium runs without its sandbox (--no-sandbox), as it refuses root otherwise; run RetroVisor as a regular user to keep the sandbox'
+    : `${NO_SANDBOX_VARIABLE}=1: Chromium runs without its sandbox (--no-sandbox)`;
+}
+
+/** Flags for headless runs (run command, demo tour, tests): no GPU, and no sandbox only when needed. */
+export function headlessChromiumFlags(reason: NoSandboxReason | null = noSandboxReason()): readonly string[] {
+  return [...sandboxFlags(reason), '--disable-gpu', ...QUIET_CHROMIUM_FLAGS];
+}
+
+/** What Chromium prints when started as root without --no-sandbox. */
+export const ROOT_REFUSAL_MESSAGE = 'Running as root without --no-sandbox is not supported';
+/** What Chromium prints when the kernel offers it no sandbox (no user namespaces, no SUID helper). */
+export const NO_USABLE_SANDBOX_MESSAGE = 'No usable sandbox';
+
+/** What to do when Chromium's output says its sandbox stopped it; null when it does not. */
+export function sandboxFailureAdvice(chromiumOutput: string): string | null {
+  if (chromiumOutput.includes(ROOT_REFUSAL_MESSAGE)) {
+    return `Chromium refuses to run as root with its sandbox: run RetroVisor as a regular user, or set ${NO_SANDBOX_VARIABLE}=1 to run it without the sandbox`;
+  }
+  if (chromiumOutput.includes(NO_USABLE_SANDBOX_MESSAGE)) {
+    return `Chromium found no usable sandbox: enable unprivileged user namespaces (sysctl -w kernel.unprivileged_userns_clone=1, or on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0) or install Chromium's SUID sandbox; or set ${NO_SANDBOX_VARIABLE}=1 to run it without the sandbox`;
+  }
+  return null;
+}
 
 function isExecutable(path: string): boolean {
   try {

@@ -2,17 +2,17 @@
 // serve (browser shell only) and run (headless). Runs in Node; bundled to dist/main/cli.js.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import packageJson from '../package.json';
 import { DEFAULT_SCRIPT_CONNECT_TIMEOUT_MS } from '../common/contract';
+import { escapeControlKeepingLines } from '../common/terminal-text';
 import { createBackend } from './backend';
 import { startBrowserShell } from './browser-shell';
-import { QUIET_CHROMIUM_FLAGS, findChromium } from './chromium';
-import { launchYieldingToBackend } from './process-priority';
+import { openAppWindow, describeWindowFailure, type AppWindow } from './app-window';
+import { findChromium, noSandboxNotice, noSandboxReason } from './chromium';
 import { findElectronRuntime } from './electron-runtime';
 import { runLabCommand } from './lab-command';
 import { InputScriptFileError, loadInputScriptFile } from './input-script-file';
@@ -26,7 +26,7 @@ Usage:
                                                --demo opens the built-in demo lab at once
   retrovisor serve [--profile FILE | --demo] [--port N] [--open]
                                                the browser shell only: prints the URL (with its launch secret)
-  retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password PW] [--profile-out FILE]
+  retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password-file FILE] [--profile-out FILE]
                                                the demo lab alone: prints its endpoints, writes a profile, runs until Ctrl+C
                                                (retrovisor lab --help for details)
   retrovisor run --profile FILE [--duration SECONDS] [--json] [--checkpoint] [--script STEPS.json [--require-all] [--connect-timeout SECONDS]]
@@ -40,7 +40,8 @@ Usage:
                                                2 = bad profile or arguments, 3 = the screens still disagreed at the end
   retrovisor --help | --version
 
-Environment: RETROVISOR_CHROMIUM (browser to use), RETROVISOR_LOG (error|warn|info|debug),
+Environment: RETROVISOR_CHROMIUM (browser to use), RETROVISOR_CHROMIUM_NO_SANDBOX=1 (Chromium without its
+  sandbox where the kernel offers none; as root it always is), RETROVISOR_LOG (error|warn|info|debug),
   RETROVISOR_DATA_DIR (divergence evidence; default ~/.local/share/retrovisor), ELECTRON_OVERRIDE_DIST_PATH.`;
 
 class UsageError extends Error {
@@ -103,8 +104,7 @@ async function serve(options: { profilePath?: string; demo: boolean; port?: numb
   const shell = await startBrowserShell({ backend, staticRoot: staticRoot(), logger: options.logger, ...(options.port ? { port: options.port } : {}) });
   process.stdout.write(`RetroVisor is running at ${shell.url}\n(keep this address private: it carries this launch's secret; Ctrl+C stops RetroVisor)\n`);
 
-  let appWindow: ReturnType<typeof spawn> | null = null;
-  let browserProfile: string | null = null;
+  let appWindow: AppWindow | null = null;
   if (options.openWindow) {
     const browser = findChromium();
     const hasDisplay = Boolean(process.env.DISPLAY ?? process.env.WAYLAND_DISPLAY);
@@ -113,23 +113,30 @@ async function serve(options: { profilePath?: string; demo: boolean; port?: numb
     } else if (!hasDisplay) {
       process.stdout.write('No display ($DISPLAY is not set): open the address above in a browser.\n');
     } else {
-      browserProfile = mkdtempSync(join(tmpdir(), 'retrovisor-window-'));
-      // The renderer yields to the back end's input fan-out loop (main/process-priority.ts).
-      appWindow = await launchYieldingToBackend(() => spawn(browser, [`--app=${shell.url}`, `--user-data-dir=${browserProfile}`, ...QUIET_CHROMIUM_FLAGS], { stdio: 'ignore' }));
-      appWindow.on('error', (error) => options.logger.warn('could not open the app window', { error: error.message }));
+      const noSandbox = noSandboxReason();
+      if (noSandbox !== null) process.stderr.write(`retrovisor: ${noSandboxNotice(noSandbox)}\n`);
+      // The window opens a private hand-off page, never the secret URL itself: argv is public.
+      try {
+        appWindow = await openAppWindow({ executable: browser, shell, noSandbox, logger: options.logger });
+      } catch (error) {
+        process.stderr.write(describeWindowFailure({ kind: 'failed', reason: `it could not be prepared: ${error instanceof Error ? error.message : String(error)}`, advice: null }));
+      }
     }
   }
 
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', () => resolveStop());
     process.once('SIGTERM', () => resolveStop());
-    // Closing the app window quits RetroVisor, as closing a desktop app's window would.
-    appWindow?.once('exit', () => resolveStop());
+    // Closing the app window quits RetroVisor, as closing a desktop app's window would; a window that
+    // failed (it could not start, or crashed) is reported and the shell keeps serving its address.
+    void appWindow?.outcome.then((outcome) => {
+      if (outcome.kind === 'closed') resolveStop();
+      else process.stderr.write(describeWindowFailure(outcome));
+    });
   });
-  appWindow?.kill();
+  await appWindow?.close();
   await shell.close();
   await backend.close();
-  if (browserProfile) rmSync(browserProfile, { recursive: true, force: true });
   return 0;
 }
 
@@ -212,14 +219,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof InputScriptFileError) {
-      process.stderr.write(`retrovisor: ${error.message}\n`);
+      process.stderr.write(`retrovisor: ${escapeControlKeepingLines(error.message)}\n`);
       return RUN_EXIT.badInput;
     }
     if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`retrovisor: ${error.message}\n\n${USAGE}\n`);
+      process.stderr.write(`retrovisor: ${escapeControlKeepingLines(error.message)}\n\n${USAGE}\n`);
       return RUN_EXIT.badInput;
     }
-    process.stderr.write(`retrovisor: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`retrovisor: ${escapeControlKeepingLines(error instanceof Error ? error.message : String(error))}\n`);
     return 1;
   }
 }

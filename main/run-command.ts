@@ -5,10 +5,11 @@ import { chromium, type Browser } from 'playwright-core';
 import type { ReplicaStatusReport, ScriptResult, SessionInfo, StartupScriptOptions } from '../common/contract';
 import { journalLine } from '../common/input/input-journal';
 import type { InputScriptStep } from '../common/input/input-script';
-import { formatProblems } from '../common/profile';
+import { formatProblems, type ProfileProblem } from '../common/profile';
+import { escapeControl } from '../common/terminal-text';
 import { createBackend, type Backend } from './backend';
 import { startBrowserShell } from './browser-shell';
-import { CHROMIUM_INSTALL_HINT, HEADLESS_CHROMIUM_FLAGS, findChromium } from './chromium';
+import { CHROMIUM_INSTALL_HINT, findChromium, headlessChromiumFlags, noSandboxNotice, noSandboxReason, sandboxFailureAdvice } from './chromium';
 import { launchYieldingToBackend } from './process-priority';
 import type { Logger } from './logger';
 
@@ -41,13 +42,17 @@ export const RUN_EXIT = {
 
 /** Runs a profile headless; resolves with the process exit status. */
 export async function runHeadless(options: RunOptions): Promise<number> {
-  const { logger, stdout, stderr } = options;
+  const { logger, stdout } = options;
+  // Every line out carries text from servers (failure reasons) and the profile (labels, names): its
+  // control characters are escaped, so no server can drive the user's terminal. On a JSON line the
+  // escapes are JSON's own: the event decodes to the same values.
   const print = (event: Record<string, unknown>): void => {
-    if (options.json) stdout.write(`${JSON.stringify(event)}\n`);
+    if (options.json) stdout.write(`${escapeControl(JSON.stringify(event))}\n`);
   };
   const say = (line: string): void => {
-    if (!options.json) stdout.write(`${line}\n`);
+    if (!options.json) stdout.write(`${escapeControl(line)}\n`);
   };
+  const complain = (line: string): void => void options.stderr.write(`retrovisor run: ${escapeControl(line)}\n`);
 
   const backend = createBackend({
     shell: 'browser',
@@ -61,7 +66,8 @@ export async function runHeadless(options: RunOptions): Promise<number> {
   const startup = await backend.handlers.getStartup();
   const opened = startup.startupSession;
   if (!opened?.ok) {
-    stderr.write(`retrovisor run: ${options.profilePath} is not a usable profile:\n${formatProblems(opened?.problems ?? [])}\n`);
+    complain(`${options.profilePath} is not a usable profile:`);
+    options.stderr.write(`${terminalProblems(opened?.problems ?? [])}\n`);
     await backend.close();
     return RUN_EXIT.badInput;
   }
@@ -69,7 +75,7 @@ export async function runHeadless(options: RunOptions): Promise<number> {
 
   const executablePath = findChromium();
   if (executablePath === null) {
-    stderr.write(`retrovisor run: no Chromium or Chrome found; install one: ${CHROMIUM_INSTALL_HINT} (or set RETROVISOR_CHROMIUM)\n`);
+    complain(`no Chromium or Chrome found; install one: ${CHROMIUM_INSTALL_HINT} (or set RETROVISOR_CHROMIUM)`);
     await backend.close();
     return RUN_EXIT.failure;
   }
@@ -160,6 +166,8 @@ export async function runHeadless(options: RunOptions): Promise<number> {
   });
 
   const shell = await startBrowserShell({ backend, staticRoot: options.staticRoot, logger });
+  const noSandbox = noSandboxReason();
+  if (noSandbox !== null) options.stderr.write(`retrovisor run: ${noSandboxNotice(noSandbox)}\n`);
   let browser: Browser | null = null;
   let failure: string | null = null;
   try {
@@ -168,7 +176,7 @@ export async function runHeadless(options: RunOptions): Promise<number> {
       chromium.launch({
         executablePath,
         headless: true,
-        args: [...HEADLESS_CHROMIUM_FLAGS],
+        args: [...headlessChromiumFlags(noSandbox)],
         // The run handles SIGINT/SIGTERM itself (it prints its summary and exits with its status);
         // playwright's own handlers would kill the browser and exit 130 first.
         handleSIGINT: false,
@@ -200,6 +208,9 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     await waitForStop(options.durationSeconds, () => failure !== null || scriptResult !== null || (endsWithCheckpoint && checkpointDone));
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
+    // A sandbox that cannot start is reported with what to do, never dropped behind the user's back.
+    const advice = sandboxFailureAdvice(failure);
+    if (advice !== null) failure = `${advice} (${failure})`;
   } finally {
     stopReports();
     stopInput();
@@ -227,12 +238,12 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     exitStatus: status,
     ...(failure ? { error: failure } : {}),
   });
-  if (failure) stderr.write(`retrovisor run: ${failure}\n`);
+  if (failure) complain(failure);
   if (failure === null && missing.length === 0 && disagreeing) {
-    stderr.write(`retrovisor run: the replicas still disagreed at the end${quarantined.size === 0 ? '' : ` (quarantined: ${[...quarantined].join(', ')})`} (exit 3)\n`);
+    complain(`the replicas still disagreed at the end${quarantined.size === 0 ? '' : ` (quarantined: ${[...quarantined].join(', ')})`} (exit 3)`);
   }
   if (missing.length > 0) {
-    stderr.write(`retrovisor run: never connected: ${missing.map((id) => `${id} (${lastState.get(id) ?? 'no attempt'})`).join(', ')}\n`);
+    complain(`never connected: ${missing.map((id) => `${id} (${lastState.get(id) ?? 'no attempt'})`).join(', ')}`);
   }
   return status;
 }
@@ -257,6 +268,11 @@ async function takeCheckpointOnAgreement(backend: Backend, sessionId: string, st
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+}
+
+/** A profile's problems for the terminal: one per line, each with its control characters escaped. */
+function terminalProblems(problems: readonly ProfileProblem[]): string {
+  return formatProblems(problems.map((problem) => ({ path: escapeControl(problem.path), message: escapeControl(problem.message) })));
 }
 
 /** Resolves after the duration, on SIGINT/SIGTERM, or when `shouldStop` turns true. */

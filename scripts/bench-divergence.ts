@@ -1,4 +1,4 @@
-// Benchmark section "divergence detection end to end" (issue 5): the real renderer in headless
+// Benchmark section "divergence detection end to end": the real renderer in headless
 // Chromium on 3 demo replicas at 1920×1080 (served by `retrovisor serve`, its own process), timed by
 // the renderer's bench probe (renderer/divergence/bench-probe.ts, on only when this page asks):
 //   1. per framebuffer update: noVNC's receive + decode + draw time against the comparison's
@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { CONFIRM_MS, SETTLE_MS } from '../common/divergence';
-import { CHROMIUM_INSTALL_HINT, QUIET_CHROMIUM_FLAGS, findChromium } from '../main/chromium';
+import { CHROMIUM_INSTALL_HINT, findChromium, headlessChromiumFlags } from '../main/chromium';
 import { launchYieldingToBackend } from '../main/process-priority';
 import { startDemoLab, type DemoLab } from '../main/demo/demo-lab';
 import type { ProbeRecords, TickTiming, UpdateTiming } from '../renderer/divergence/bench-probe';
@@ -431,7 +431,7 @@ export async function runDivergenceBenchmark(browser: Browser, options: Divergen
   const soakMinutes = options.soakMinutes ?? 10;
   const cpuSeconds = options.cpuSeconds ?? 20;
   const cpuRounds = options.cpuRounds ?? 3;
-  console.log(`\n## Divergence detection end to end (issue 5): ${REPLICAS} demo replicas at ${WIDTH_PX}×${HEIGHT_PX}, real renderer in headless Chromium\n`);
+  console.log(`\n## Divergence detection end to end: ${REPLICAS} demo replicas at ${WIDTH_PX}×${HEIGHT_PX}, real renderer in headless Chromium\n`);
   console.log(`load average at start: ${loadText()}`);
   const lab = await startDemoLab({
     replicas: REPLICAS,
@@ -480,7 +480,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' } } });
   const executablePath = findChromium();
   if (executablePath === null) throw new Error(`no Chromium or Chrome found: ${CHROMIUM_INSTALL_HINT} (or set RETROVISOR_CHROMIUM)`);
-  const browser = await launchYieldingToBackend(() => chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS] }));
+  const browser = await launchYieldingToBackend(() => chromium.launch({ executablePath, headless: true, args: [...headlessChromiumFlags()] }));
   try {
     console.log(`# ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
     await runDivergenceBenchmark(browser, divergenceBenchOptions(values));

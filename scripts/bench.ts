@@ -13,7 +13,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_INSTALL_HINT, QUIET_CHROMIUM_FLAGS, findChromium } from '../main/chromium';
+import { CHROMIUM_INSTALL_HINT, findChromium, headlessChromiumFlags } from '../main/chromium';
 import { launchYieldingToBackend } from '../main/process-priority';
 import { runCompareBenchmark } from './bench-compare';
 import { DEFAULT_BURST_BLOCKS, DEFAULT_SPACED_BLOCKS, fanoutSection, type ApparatusPolicy, type Delivery, type Receiver } from './bench-fanout';
@@ -41,9 +41,9 @@ if (!Number.isSafeInteger(SPACED_BLOCKS) || SPACED_BLOCKS < 1) throw new Error('
 
 const SECTIONS: Record<string, (browser: Browser) => Promise<void>> = {
   fanout: (browser) => fanoutSection(browser, { deliveries: DELIVERIES, receivers: RECEIVERS, spacedBlocks: SPACED_BLOCKS, burstBlocks: BURST_BLOCKS, apparatus: APPARATUS }),
-  // The comparison engine against pixelmatch and the memory floor (issue 5); needs no browser.
+  // The comparison engine against pixelmatch and the memory floor; needs no browser.
   compare: async () => console.log((await runCompareBenchmark({ log: (line) => console.error(line) })).text),
-  // Divergence detection end to end in the real renderer (issue 5): per-update cost, CPU on/off, latency, false-alarm soak.
+  // Divergence detection end to end in the real renderer: per-update cost, CPU on/off, latency, false-alarm soak.
   divergence: (browser) => runDivergenceBenchmark(browser, divergenceBenchOptions(values)),
   // The remediation manager: divergence → first L0 command → agreement again beside its floors, and checkpoint cost.
   remediation: (browser) => runRemediationBenchmark(browser, remediationBenchOptions(values)),
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   console.log(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
   const executablePath = findChromium();
   if (executablePath === null) throw new Error(`no Chromium or Chrome found: ${CHROMIUM_INSTALL_HINT} (or set RETROVISOR_CHROMIUM)`);
-  const browser = await launchYieldingToBackend(() => chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', ...QUIET_CHROMIUM_FLAGS] }));
+  const browser = await launchYieldingToBackend(() => chromium.launch({ executablePath, headless: true, args: [...headlessChromiumFlags()] }));
   try {
     for (const [name, section] of Object.entries(SECTIONS)) {
       if (values.only !== undefined && values.only !== name) continue;

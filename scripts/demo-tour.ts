@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { createBackend } from '../main/backend';
 import { startBrowserShell } from '../main/browser-shell';
-import { CHROMIUM_INSTALL_HINT, HEADLESS_CHROMIUM_FLAGS } from '../main/chromium';
+import { CHROMIUM_INSTALL_HINT, headlessChromiumFlags } from '../main/chromium';
 import { createLogger } from '../main/logger';
 import { TourReport, formatSummary, type StepResult } from './demo-tour/report';
 import { TOUR_STEPS, type TourContext } from './demo-tour/steps';
@@ -69,7 +69,7 @@ async function main(): Promise<number> {
   let browser: Browser | null = null;
   const results: StepResult[] = [];
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...HEADLESS_CHROMIUM_FLAGS] });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...headlessChromiumFlags()] });
     const page = await browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (error) => report.event('page', { type: 'error', message: error.message }));
     page.on('console', (message) => {

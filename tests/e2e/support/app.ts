@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { charKey } from '../../../common/input/text-keystrokes';
-import { HEADLESS_CHROMIUM_FLAGS } from '../../../main/chromium';
+import { headlessChromiumFlags } from '../../../main/chromium';
 import type { Framebuffer } from '../../lab/components';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -71,12 +71,12 @@ export async function startApp(options: { profilePath?: string; env?: NodeJS.Pro
   };
 }
 
-/** Launches headless Chromium the way this machine needs it (playwright gives it a fresh profile). */
+/** Launches headless Chromium the way this machine needs it (playwright gives it a fresh profile; no sandbox only as root). */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: run \`npm run lab:install\` (or: apt-get install -y chromium)`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...HEADLESS_CHROMIUM_FLAGS] });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...headlessChromiumFlags()] });
 }
 
 /**
