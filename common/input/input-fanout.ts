@@ -36,7 +36,16 @@ export interface HeldKey {
 }
 
 /** Input that arrived while the fan-out was held, in arrival order: replayed through the same methods on release. */
-type QueuedInput = { readonly kind: 'move'; readonly x: number; readonly y: number; readonly origin: InputOrigin } | { readonly kind: 'call'; readonly run: () => void };
+type QueuedInput =
+  | { readonly kind: 'move'; readonly x: number; readonly y: number; readonly origin: InputOrigin; readonly atMs: number }
+  | { readonly kind: 'call'; readonly run: () => void; readonly atMs: number };
+
+/**
+ * Held input is sent on release at the pace it came, gaps up to this long kept (longer pauses are
+ * shortened to it): sent all at once, a burst of keys overflows a slow guest's keyboard queue and is
+ * dropped differently on each replica.
+ */
+export const RELEASE_MAX_GAP_MS = 250;
 
 interface ReplicaInputState {
   readonly id: string;
@@ -79,6 +88,9 @@ export class InputFanout {
   private disposed = false;
   /** Held (hold()): new input waits here, in order, and nothing is dispatched until release(). */
   private holding = false;
+  /** Released, but the queue is still being sent at its own pace: new input goes behind it. */
+  private draining = false;
+  private drainTimer: unknown = null;
   private readonly queued: QueuedInput[] = [];
 
   constructor(options: InputFanoutOptions) {
@@ -145,18 +157,36 @@ export class InputFanout {
     this.holding = true;
   }
 
-  /** Ends a hold: what was queued is dispatched now, in order, to the targets of this moment. */
+  /**
+   * Ends a hold: what was queued is dispatched in order, to the targets of each moment, at the pace it
+   * came (gaps up to RELEASE_MAX_GAP_MS); input arriving meanwhile goes behind it, so the order is kept.
+   */
   release(): void {
     if (!this.holding) return;
     this.holding = false;
-    // A sink that holds again mid-way leaves the rest queued, still in order (new input goes after it).
-    let index = 0;
-    while (!this.holding && !this.disposed && index < this.queued.length) {
-      const next = this.queued[index++] as QueuedInput;
+    this.draining = true;
+    this.drain();
+  }
+
+  /** Sends the queue's inputs due now; schedules itself for the next one after its original gap. */
+  private drain(): void {
+    this.drainTimer = null;
+    while (!this.holding && !this.disposed && this.queued.length > 0) {
+      const next = this.queued.shift() as QueuedInput;
+      // Made again through the public methods, which must dispatch now, not queue once more.
+      this.draining = false;
       if (next.kind === 'move') this.pointerMove(next.x, next.y, next.origin);
       else next.run();
+      this.draining = true;
+      const following = this.queued[0];
+      const gapMs = following === undefined ? 0 : Math.min(following.atMs - next.atMs, RELEASE_MAX_GAP_MS);
+      if (gapMs > 0 && !this.holding) {
+        this.drainTimer = this.clock.setTimeout(() => this.drain(), gapMs);
+        return;
+      }
     }
-    this.queued.splice(0, index);
+    // A hold taken again mid-way keeps the rest queued, in order; its release drains it.
+    if (this.queued.length === 0) this.draining = false;
   }
 
   /**
@@ -264,11 +294,12 @@ export class InputFanout {
   /** The pointer moved (framebuffer coordinates); moves are coalesced once, for every replica alike. */
   pointerMove(x: number, y: number, origin: InputOrigin = 'user'): void {
     if (this.disposed) return;
-    if (this.holding) {
+    if (this.holding || this.draining) {
       // Coalesced in the queue as well: only the latest of consecutive moves is kept.
       const last = this.queued[this.queued.length - 1];
-      if (last?.kind === 'move') this.queued[this.queued.length - 1] = { kind: 'move', x, y, origin };
-      else this.queued.push({ kind: 'move', x, y, origin });
+      const atMs = this.clock.now();
+      if (last?.kind === 'move') this.queued[this.queued.length - 1] = { kind: 'move', x, y, origin, atMs };
+      else this.queued.push({ kind: 'move', x, y, origin, atMs });
       return;
     }
     this.pointerX = x;
@@ -376,8 +407,11 @@ export class InputFanout {
     if (this.moveTimer !== null) this.clock.clearTimeout(this.moveTimer);
     this.moveTimer = null;
     this.movePending = null;
+    if (this.drainTimer !== null) this.clock.clearTimeout(this.drainTimer);
+    this.drainTimer = null;
     this.queued.length = 0;
     this.holding = false;
+    this.draining = false;
     this.disposed = true;
   }
 
@@ -385,8 +419,8 @@ export class InputFanout {
 
   /** While held, queues `run` (the same call, made again on release) and answers true. */
   private queueWhileHeld(run: () => void): boolean {
-    if (!this.holding) return false;
-    this.queued.push({ kind: 'call', run });
+    if (!this.holding && !this.draining) return false;
+    this.queued.push({ kind: 'call', run, atMs: this.clock.now() });
     return true;
   }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InputDispatch } from '../../../common/input/input-events';
-import { InputFanout, POINTER_MOVE_INTERVAL_MS, type InputClock } from '../../../common/input/input-fanout';
+import { InputFanout, POINTER_MOVE_INTERVAL_MS, RELEASE_MAX_GAP_MS, type InputClock } from '../../../common/input/input-fanout';
 
 /** A manual clock: time moves only when the test says so. */
 class ManualClock implements InputClock {
@@ -52,6 +52,38 @@ function setup(ids = ['a', 'b']) {
 }
 
 describe('InputFanout hold', { timeout: 10_000 }, () => {
+  it('releases held input at the pace it came (pauses shortened), with input typed meanwhile behind it', { timeout: 5_000 }, () => {
+    const { fanout, dispatches, received, clock } = setup();
+    fanout.hold();
+    fanout.tap(0x61, 'KeyA');
+    clock.advance(100);
+    fanout.tap(0x62, 'KeyB');
+    clock.advance(2000);
+    fanout.tap(0x63, 'KeyC');
+    fanout.release();
+    // The first key goes at once; the second keeps its 100 ms; the third's 2 s pause is shortened.
+    assert.deepEqual(received('a'), ['key 97 down', 'key 97 up']);
+    clock.advance(99);
+    assert.equal(dispatches.length, 2);
+    clock.advance(1);
+    assert.deepEqual(received('a').slice(2), ['key 98 down', 'key 98 up']);
+    fanout.tap(0x64, 'KeyD'); // typed while the queue drains: it waits behind KeyC
+    assert.equal(dispatches.length, 4);
+    clock.advance(RELEASE_MAX_GAP_MS);
+    assert.deepEqual(received('a').slice(4, 6), ['key 99 down', 'key 99 up']);
+    clock.advance(RELEASE_MAX_GAP_MS);
+    assert.deepEqual(received('a').slice(6), ['key 100 down', 'key 100 up']);
+    assert.deepEqual(received('b'), received('a'));
+    assert.deepEqual(
+      dispatches.map((dispatch) => dispatch.seq),
+      dispatches.map((_dispatch, index) => index + 1),
+      'numbered in order',
+    );
+    // Drained: new input goes at once again.
+    fanout.tap(0x65, 'KeyE');
+    assert.deepEqual(received('a').slice(-2), ['key 101 down', 'key 101 up']);
+  });
+
   it('queues every kind of input while held and dispatches it in order on release, numbered then', { timeout: 5_000 }, () => {
     const { fanout, dispatches, received, clock } = setup();
     fanout.key(0x61, 'KeyA', true);
