@@ -67,8 +67,12 @@ export interface ReplicaStatusReport {
   readonly state: ReplicaStateName;
   readonly width?: number;
   readonly height?: number;
+  /** At most MAX_REPLICA_REASON_CHARS: the UI clips a longer one (a server chooses its failure text). */
   readonly reason?: string;
 }
+
+/** Longest failure reason a replica state report carries; the UI clips longer ones before sending. */
+export const MAX_REPLICA_REASON_CHARS = 1024;
 
 /** How the startup script ended. */
 export interface ScriptResult {
@@ -95,7 +99,7 @@ export interface ReportedRegion {
 }
 
 /**
- * The UI's divergence detection (issue 5) reports a confirmed divergence ('divergence': new or
+ * The UI's divergence detection reports a confirmed divergence ('divergence': new or
  * changed) or that every replica agrees again ('consensus'); see docs/divergence.md.
  */
 export interface DivergenceReport {
@@ -523,7 +527,7 @@ export const CONTRACT_CALLS = {
     if (!REPLICA_STATE_NAMES.includes(state)) throw new ContractError(`state: unknown state "${state}"`);
     const width = optionalNumber(value.width, 'width');
     const height = optionalNumber(value.height, 'height');
-    const reason = value.reason === undefined ? undefined : text(value.reason, 'reason', 1024);
+    const reason = value.reason === undefined ? undefined : text(value.reason, 'reason', MAX_REPLICA_REASON_CHARS);
     return {
       sessionId: text(value.sessionId, 'sessionId', ID_MAX),
       replicaId: text(value.replicaId, 'replicaId', ID_MAX),

@@ -7,6 +7,7 @@ import { invokeHandler } from '../common/rpc';
 import type { Backend } from '../main/backend';
 import { parseInputSync, type InputChannelEndpoint } from '../main/input-channel';
 import { parseStreamControl, type StreamEndpoint } from '../main/stream-relay';
+import { isAppUrl } from './security-policy';
 
 /** The part of a MessagePortMain this adapter uses. */
 export interface MainMessagePort {
@@ -30,6 +31,15 @@ export interface IpcMainLike {
   on(channel: string, listener: (event: IpcEventLike, message: unknown) => void): void;
   removeHandler(channel: string): void;
   removeAllListeners(channel: string): void;
+}
+
+/**
+ * The sender check of every IPC message: it must come from `windowContents` (the one window's
+ * webContents) and from a frame showing the app's own URL. A page navigated elsewhere, another
+ * window, or a message without a frame (the frame is gone) is refused.
+ */
+export function isTrustedSender(event: IpcEventLike, windowContents: unknown): boolean {
+  return event.sender === windowContents && event.senderFrame !== null && isAppUrl(event.senderFrame.url);
 }
 
 export interface ContractBinding {

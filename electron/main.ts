@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
 import packageJson from '../package.json';
 import { createBackend } from '../main/backend';
 import { createLogger, parseLogLevel } from '../main/logger';
-import { bindContract, type IpcEventLike } from './ipc';
+import { bindContract, isTrustedSender, type IpcEventLike } from './ipc';
 import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy';
-import { APP_SCHEME, isAppUrl } from './security-policy';
+import { APP_SCHEME } from './security-policy';
 import { createMainWindow, denyAllPermissions } from './window';
 
 // Before ready: app:// behaves like https (standard, secure) so module scripts and fetch work.
@@ -60,9 +60,8 @@ if (!app.requestSingleInstanceLock()) {
     const binding = bindContract({
       ipcMain,
       backend,
-      // Only the app's own top frame in this window may talk to the back end.
-      isTrustedSender: (event: IpcEventLike) =>
-        event.sender === window.webContents && event.senderFrame !== null && isAppUrl(event.senderFrame.url),
+      // Only the app's own page in this window may talk to the back end.
+      isTrustedSender: (event: IpcEventLike) => isTrustedSender(event, window.webContents),
       sendToWindow: (channel, payload) => {
         if (!window.isDestroyed()) window.webContents.send(channel, payload);
       },

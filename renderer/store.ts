@@ -151,7 +151,7 @@ export interface InputSlice {
   readonly setCompositeFocused: (focused: boolean) => void;
 }
 
-/** Divergence detection (issue 5): the engine's confirmed divergences, pushed by the workspace on every event. */
+/** Divergence detection: the engine's confirmed divergences, pushed by the workspace on every event. */
 export interface DivergenceSlice {
   /** The current divergences (empty: every compared replica agrees). */
   readonly divergences: readonly Divergence[];
@@ -165,7 +165,7 @@ export interface DiffViewTarget {
   readonly referenceId: string | null;
 }
 
-/** The divergence timeline and the diff view (issue 5): plain data only, screenshots as object URL strings. */
+/** The divergence timeline and the diff view: plain data only (screenshots as object URL strings), as the store holds no pixels. */
 export interface DivergenceViewsSlice {
   /** Divergence events of the session, newest first (bounded; see renderer/divergence/timeline.ts). */
   readonly timeline: readonly TimelineEntry[];
@@ -277,57 +277,88 @@ export function outlierRegionCounts(divergences: readonly Divergence[]): Readonl
 // ---------------------------------------------------------------------------------------------
 // Slices.
 
-type Slice<T> = StateCreator<AppState, [], [], T>;
+/** A slice's actions; its data starts from SESSION_INITIAL_STATE or APP_INITIAL_STATE. */
+type Slice<T> = StateCreator<AppState, [], [], Omit<T, DataKey>>;
 
-const INITIAL_BACKEND = { shell: null, version: null, headless: false, backendLost: null } as const;
-const INITIAL_START = { opening: false, problems: [], problemsSource: null } as const;
-const INITIAL_SESSION = { session: null, replicaIds: [], replicas: {}, referenceId: null, referencePinned: false } as const;
-const INITIAL_VIEW = { viewMode: 'fit', fullScreen: false } as const;
-const INITIAL_NOTICES = { notices: [] } as const;
-const INITIAL_PROMPTS = { passwordPrompts: [] } as const;
-const INITIAL_INPUT = { broadcastEnabled: true, excludedIds: {}, isolatedIds: {}, inputTargets: [], compositeFocused: false } as const;
-const INITIAL_DEMO = { demo: null, demoPending: null, demoMessage: null, demoPanelOpen: true } as const;
-const INITIAL_DIVERGENCE = { divergences: [] } as const;
-/** Per session (the panel's open state is kept across sessions). */
-const INITIAL_DIVERGENCE_VIEWS = { timeline: [], timelineDetailId: null, diffView: null } as const;
-/** Per session (the panel's open state is kept across sessions). */
-const INITIAL_REMEDIATION = { remediation: null, remediationRequests: [], deferredPlanId: null } as const;
+/** The keys of AppState that hold data (not actions). */
+type DataKey = { [K in keyof AppState]: AppState[K] extends (...args: never[]) => unknown ? never : K }[keyof AppState];
+
+/**
+ * Everything that belongs to one session, as it is before any session: the ONE list that opening a
+ * session, closing it and resetting the store all start from, so none of them leaves a field of the
+ * previous session behind. A new per-session field goes here (and nowhere else).
+ */
+export const SESSION_INITIAL_STATE = {
+  session: null,
+  replicaIds: [],
+  replicas: {},
+  referenceId: null,
+  referencePinned: false,
+  // The problems of a profile that failed to open are about that attempt: gone once a session opens or closes.
+  problems: [],
+  problemsSource: null,
+  fullScreen: false,
+  passwordPrompts: [],
+  demo: null,
+  demoPending: null,
+  demoMessage: null,
+  broadcastEnabled: true,
+  excludedIds: {},
+  isolatedIds: {},
+  inputTargets: [],
+  compositeFocused: false,
+  divergences: [],
+  timeline: [],
+  timelineDetailId: null,
+  diffView: null,
+  remediation: null,
+  remediationRequests: [],
+  deferredPlanId: null,
+} as const satisfies Partial<Pick<AppState, DataKey>>;
+
+/** The fields a session resets. */
+export type SessionKey = keyof typeof SESSION_INITIAL_STATE;
+
+/**
+ * The rest of the data, kept across sessions: who the back end is, choices the user makes once (view
+ * mode, key repeat, which panels are open), toasts, and an open request in flight (opening a profile
+ * closes the previous session before the new one opens). The type makes every data field of AppState
+ * appear in exactly one of the two lists.
+ */
+export const APP_INITIAL_STATE: Readonly<Pick<AppState, Exclude<DataKey, SessionKey>>> = {
+  shell: null,
+  version: null,
+  headless: false,
+  backendLost: null,
+  opening: false,
+  viewMode: 'fit',
+  notices: [],
+  demoPanelOpen: true,
+  keyRepeat: DEFAULT_KEY_REPEAT_MODE,
+  timelineOpen: false,
+  remediationPanelOpen: true,
+};
 
 const createBackendSlice: Slice<BackendSlice> = (set) => ({
-  ...INITIAL_BACKEND,
   setStartup: ({ shell, version, headless }) => set({ shell, version, headless }),
   setBackendLost: (reason) => set((state) => (state.backendLost === null ? { backendLost: reason } : {})),
 });
 
 const createStartSlice: Slice<StartSlice> = (set) => ({
-  ...INITIAL_START,
   setOpening: (opening) => set({ opening }),
   showProblems: (source, problems) => set({ problems, problemsSource: source }),
   clearProblems: () => set({ problems: [], problemsSource: null }),
 });
 
 const createSessionSlice: Slice<SessionSlice> = (set) => ({
-  ...INITIAL_SESSION,
   openSession: (session) =>
     set({
+      ...SESSION_INITIAL_STATE,
       session,
       replicaIds: session.replicas.map((replica) => replica.id),
       replicas: Object.fromEntries(session.replicas.map((replica) => [replica.id, initialReplicaView(replica)])),
-      referenceId: null,
-      referencePinned: false,
-      passwordPrompts: [],
-      problems: [],
-      problemsSource: null,
-      demo: null,
-      demoPending: null,
-      demoMessage: null,
-      ...INITIAL_INPUT,
-      ...INITIAL_DIVERGENCE,
-      ...INITIAL_DIVERGENCE_VIEWS,
-      ...INITIAL_REMEDIATION,
     }),
-  closeSession: () =>
-    set({ ...INITIAL_SESSION, passwordPrompts: [], fullScreen: false, demo: null, demoPending: null, demoMessage: null, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, ...INITIAL_DIVERGENCE_VIEWS, ...INITIAL_REMEDIATION }),
+  closeSession: () => set(SESSION_INITIAL_STATE),
   setReplicaState: (replicaId, replicaState) =>
     set((state) => {
       const view = state.replicas[replicaId];
@@ -340,7 +371,6 @@ const createSessionSlice: Slice<SessionSlice> = (set) => ({
 });
 
 const createViewSlice: Slice<ViewSlice> = (set) => ({
-  ...INITIAL_VIEW,
   setViewMode: (viewMode) => set({ viewMode }),
   setFullScreen: (fullScreen) => set({ fullScreen }),
 });
@@ -348,7 +378,6 @@ const createViewSlice: Slice<ViewSlice> = (set) => ({
 let nextNoticeId = 1;
 
 const createNoticeSlice: Slice<NoticeSlice> = (set) => ({
-  ...INITIAL_NOTICES,
   pushNotice: (notice) => {
     const id = nextNoticeId++;
     set((state) => ({ notices: [...state.notices, { ...notice, id }].slice(-MAX_NOTICES) }));
@@ -358,7 +387,6 @@ const createNoticeSlice: Slice<NoticeSlice> = (set) => ({
 });
 
 const createPromptSlice: Slice<PromptSlice> = (set) => ({
-  ...INITIAL_PROMPTS,
   requestPassword: (prompt) =>
     set((state) => {
       const others = state.passwordPrompts.filter((entry) => entry.replicaId !== prompt.replicaId);
@@ -373,7 +401,6 @@ const createPromptSlice: Slice<PromptSlice> = (set) => ({
 });
 
 const createDemoSlice: Slice<DemoSlice> = (set) => ({
-  ...INITIAL_DEMO,
   setDemoStatus: (demo) => set({ demo }),
   setDemoPending: (demoPending) => set({ demoPending }),
   setDemoMessage: (demoMessage) => set({ demoMessage }),
@@ -381,8 +408,6 @@ const createDemoSlice: Slice<DemoSlice> = (set) => ({
 });
 
 const createInputSlice: Slice<InputSlice> = (set) => ({
-  ...INITIAL_INPUT,
-  keyRepeat: DEFAULT_KEY_REPEAT_MODE,
   setBroadcastEnabled: (broadcastEnabled) => set({ broadcastEnabled }),
   setKeyRepeat: (keyRepeat) => set({ keyRepeat }),
   setExcluded: (replicaId, excluded) =>
@@ -402,13 +427,10 @@ const createInputSlice: Slice<InputSlice> = (set) => ({
 });
 
 const createDivergenceSlice: Slice<DivergenceSlice> = (set) => ({
-  ...INITIAL_DIVERGENCE,
   setDivergenceState: (state) => set({ divergences: state.divergences }),
 });
 
 const createDivergenceViewsSlice: Slice<DivergenceViewsSlice> = (set) => ({
-  ...INITIAL_DIVERGENCE_VIEWS,
-  timelineOpen: false,
   setTimeline: (timeline) =>
     set((state) => ({
       timeline,
@@ -425,8 +447,6 @@ const createDivergenceViewsSlice: Slice<DivergenceViewsSlice> = (set) => ({
 });
 
 const createRemediationSlice: Slice<RemediationSlice> = (set) => ({
-  ...INITIAL_REMEDIATION,
-  remediationPanelOpen: true,
   setRemediation: (view) => set((state) => (state.session?.sessionId === view.sessionId ? { remediation: view } : {})),
   setRemediationRequest: (key, inFlight) =>
     set((state) => {
@@ -440,6 +460,8 @@ const createRemediationSlice: Slice<RemediationSlice> = (set) => ({
 /** Creates a fresh store (the app has one; tests may make their own). */
 export function createAppStore() {
   return createStore<AppState>()((...args) => ({
+    ...SESSION_INITIAL_STATE,
+    ...APP_INITIAL_STATE,
     ...createBackendSlice(...args),
     ...createStartSlice(...args),
     ...createSessionSlice(...args),
@@ -462,7 +484,7 @@ export const appStore: AppStore = createAppStore();
 
 /** Puts the app's store back to its initial state (tests). */
 export function resetAppStore(): void {
-  appStore.setState({ ...INITIAL_BACKEND, ...INITIAL_START, ...INITIAL_SESSION, ...INITIAL_VIEW, ...INITIAL_NOTICES, ...INITIAL_PROMPTS, ...INITIAL_DEMO, ...INITIAL_INPUT, ...INITIAL_DIVERGENCE, ...INITIAL_DIVERGENCE_VIEWS, ...INITIAL_REMEDIATION, timelineOpen: false, remediationPanelOpen: true, keyRepeat: DEFAULT_KEY_REPEAT_MODE });
+  appStore.setState({ ...SESSION_INITIAL_STATE, ...APP_INITIAL_STATE });
 }
 
 /** Subscribes a component to one narrow slice of the store (use useShallow for objects). */

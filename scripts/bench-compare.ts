@@ -1,4 +1,4 @@
-// Benchmark section "frame comparison" (issue 5): the divergence engine vs pixelmatch 7 vs the
+// Benchmark section "frame comparison": the divergence engine vs pixelmatch 7 vs the
 // memory floor (one pass reading the same bytes), measured side by side in one run, median of
 // several repetitions. Runs in Node: `node --import tsx scripts/bench-compare.ts [--quick] [--repetitions N]`,
 // or through `runCompareBenchmark()` from the shared benchmark runner.

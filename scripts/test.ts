@@ -15,6 +15,14 @@ const { values, positionals } = parseArgs({
   options: { only: { type: 'string' }, 'skip-checks': { type: 'boolean', default: false } },
 });
 
+/**
+ * The longest one test file may run before the runner fails it (`--test-timeout`). Node 20's runner
+ * applies that flag to each file's process as a whole, not to the tests inside it: the bound must fit
+ * the slowest legitimate file, tests/e2e/remediation-libvirt.test.ts, whose suites allow 14 min in all.
+ * Each suite still sets its own `{ timeout }` for its tests, so a hang fails within that suite's bound.
+ */
+const TEST_FILE_TIMEOUT_MS = 15 * 60_000;
+
 /** The shared lab every end-to-end test file uses (tests needing to kill a server start their own). */
 const SHARED_LAB_SPEC = { xvnc: [{}, {}, { password: 'retro-pw' }], vms: 3, sshd: true, l0: { domains: 3 } } as const;
 
@@ -100,7 +108,7 @@ process.once('SIGTERM', () => void stopLab().then(() => process.exit(143)));
 console.error(`» ${selected.length} test files`);
 const status = await run(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...selected],
+  ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${TEST_FILE_TIMEOUT_MS}`, '--test-reporter=spec', ...selected],
   // Divergence evidence of every app the tests start goes to a scratch folder, not the user's data folder.
   { ...process.env, RETROVISOR_LAB_FILE: labFile, RETROVISOR_DATA_DIR: process.env.RETROVISOR_DATA_DIR ?? dataFolder },
 );

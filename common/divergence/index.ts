@@ -1,4 +1,4 @@
-// The divergence-detection engine's public surface (issue 5): import from 'common/divergence'.
+// The divergence-detection engine's public surface: import from 'common/divergence'.
 // Pure TypeScript over pixel buffers; see docs/divergence.md for the rules.
 
 export {

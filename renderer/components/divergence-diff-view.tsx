@@ -1,4 +1,4 @@
-// The diff view (issue 5): replica k against a reference replica, from their live noVNC canvases —
+// The diff view: replica k against a reference replica, from their live noVNC canvases —
 // k's screen dimmed where both agree, differing pixels in one strong colour, the differing regions
 // outlined, a count; flips between k / reference / diff. Refreshed after screen updates, at most every
 // DIFF_REFRESH_MS. A modal: keys typed here never reach the replicas (only the composite captures

@@ -1,4 +1,4 @@
-// Divergence detection on the composite (issue 5): a canvas above #composite, framebuffer-sized and
+// Divergence detection on the composite: a canvas above #composite, framebuffer-sized and
 // scaled by CSS exactly like it, painting every disagreeing region in translucent red and the
 // profile's ignore regions as a faint hatched outline. Runs in the renderer; the regions come from
 // the store (they change only on engine events or when a session opens).

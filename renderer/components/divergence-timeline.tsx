@@ -1,4 +1,4 @@
-// The divergence timeline (issue 5): a panel beside the composite listing the session's divergence
+// The divergence timeline: a panel beside the composite listing the session's divergence
 // events newest first — time, outliers, regions, input sequence number, the screenshots taken at
 // confirmation, the evidence folder — and, for a chosen entry, its screenshots large with the regions
 // outlined, from where the live diff view opens. Runs in the renderer.

@@ -1,4 +1,4 @@
-// Bench-only timing probe for divergence detection end to end (issue 5's benchmark, `npm run bench
+// Bench-only timing probe for divergence detection end to end (the benchmark `npm run bench
 // -- --only divergence`): per framebuffer update, the time noVNC spent receiving, decoding and drawing
 // it, then what reading its damaged rectangles and `engine.update` cost after the damage tap, and
 // each `engine.tick`. Off unless the bench page set BENCH_PROBE_GLOBAL before the app loaded; then it

@@ -1,4 +1,4 @@
-// The diff view's pixel logic (issue 5): compares two RGBA screens (exactly, or under the profile's
+// The diff view's pixel logic: compares two RGBA screens (exactly, or under the profile's
 // colour tolerance, skipping its ignore regions), counts the differing pixels, groups them into
 // outlined regions and paints the diff picture (equal pixels dimmed to grey, differing pixels in one
 // strong colour, ignored pixels tinted blue). Runs in the renderer, DOM-free: tested in plain Node.

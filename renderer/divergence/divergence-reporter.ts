@@ -1,4 +1,4 @@
-// Tells the back end about the divergence engine's events (issue 5): each new or changed divergence
+// Tells the back end about the divergence engine's events: each new or changed divergence
 // and each return to consensus, in order; for a new one, every connected replica's screen as a PNG
 // for the evidence folder. Hands each event, its captures and the evidence folder on to the timeline.
 // Runs in the renderer, DOM-free (screens come through `captureScreen`).

@@ -1,4 +1,4 @@
-// The divergence timeline's data (issue 5): one plain entry per divergence event of the session
+// The divergence timeline's data: one plain entry per divergence event of the session
 // (new / changed / resolved / consensus), newest first and bounded, with the screenshots taken at
 // confirmation as object URL strings. Pure functions over plain data: tested in plain Node.
 

@@ -1,4 +1,4 @@
-// End to end, a profile's divergence settings (issue 5) against three Xvnc+xterm servers of our own:
+// End to end, a profile's divergence settings against three Xvnc+xterm servers of our own:
 // a difference inside the profile's ignore region is never flagged (and the region is shown on the
 // overlay), one outside it is flagged over exactly its uncovered pixels; a profile with
 // "enabled": false shows the same diverged servers without comparing them.
@@ -20,7 +20,10 @@ const QUIET_WATCH_MS = 3000;
 /** The toolbar's status when the profile turns comparison off (COMPARISON_OFF_TEXT in renderer/components/toolbar.tsx). */
 const COMPARISON_OFF = /^Comparison is off for this profile/;
 
-
+/**
+ * Only for the quiet watches below, never to wait for something: they assert that NO flag appears for
+ * QUIET_WATCH_MS, and the absence of an event has no event to wait for.
+ */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 
@@ -115,6 +118,7 @@ describe("a profile's divergence settings against real replicas", () => {
     const change = differenceOutside(before, typed, { x: 0, y: 0, width: 0, height: 0 });
     assert.ok(change, 'x2 changed');
     assert.equal(differenceOutside(before, typed, IGNORED), null, `x2 changed on its first line only (changed: ${JSON.stringify(change)})`);
+    // A deliberate quiet period (what is asserted is that nothing happens): checked every 200 ms.
     const deadline = Date.now() + QUIET_WATCH_MS;
     while (Date.now() < deadline) {
       assert.equal(await divergenceStatus(page), 'All replicas agree', `a difference inside the ignore region was flagged: ${JSON.stringify(await regionsShown(page))}`);
@@ -151,6 +155,7 @@ describe("a profile's divergence settings against real replicas", () => {
     const [reference, other] = await Promise.all([readFramebuffer(servers[0] as XvncHandle), readFramebuffer(servers[1] as XvncHandle)]);
     assert.ok(differenceOutside(reference, other, { x: 0, y: 0, width: 0, height: 0 }), 'x1 and x2 differ');
     assert.match(await divergenceStatus(page), COMPARISON_OFF);
+    // A deliberate quiet period: with comparison off, nothing may be flagged however long one waits.
     await sleep(QUIET_WATCH_MS);
     assert.match(await divergenceStatus(page), COMPARISON_OFF);
     assert.deepEqual(await regionsShown(page), []);

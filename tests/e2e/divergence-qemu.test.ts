@@ -1,4 +1,4 @@
-// End to end, divergence detection (issue 5) against the shared lab's three QEMU VM consoles with
+// End to end, divergence detection against the shared lab's three QEMU VM consoles with
 // their VGA text cursor visible and blinking (out of phase between the VMs): the same typing through
 // the composite flags nothing; one character typed on one VM out of band (QEMU's monitor `sendkey`)
 // is flagged over that character's cell with that VM named; typing it on the others is consensus.
@@ -28,6 +28,10 @@ const QUIET_WATCH_MS = 5000;
 const TEXT_VIEW_MS = 700;
 
 
+/**
+ * Paces samples of a blinking cursor (reads spread over its period) and the quiet watch (no flag may
+ * appear for a while); nothing here waits for an event with it.
+ */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 

@@ -35,7 +35,7 @@ function writeScript(steps: unknown): string {
   return path;
 }
 
-describe('retrovisor run --script', () => {
+describe('retrovisor run --script', { timeout: 360_000 }, () => {
   let servers: XvncHandle[];
   let control: XvncHandle;
 
@@ -83,7 +83,8 @@ describe('retrovisor run --script', () => {
     const env = { ...process.env, DISPLAY: `:${control.display}` };
     await run('xdotool', ['type', '--', 'echo "(hi|there)_~"'], { env });
     await run('xdotool', ['key', 'Return'], { env });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // As the script's settle step does: the echo's output is on the screen before Ctrl+L clears it.
+    await waitForStableFramebuffer(control);
     await run('xdotool', ['key', 'ctrl+l', 'type', 'seq 1 3'], { env });
     await run('xdotool', ['key', 'Return', 'mousemove', '30', '6', 'click', '1'], { env });
     const expected = await waitForStableFramebuffer(control);

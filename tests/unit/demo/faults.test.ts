@@ -15,7 +15,7 @@ import {
   tryConnect,
 } from './rfb-test-client';
 
-describe('fault specs', () => {
+describe('fault specs', { timeout: 10_000 }, () => {
   it('parses every CLI form', () => {
     const cases: [string, ReplicaFault][] = [
       ['r2:lag=200', { replicaId: 'r2', fault: { kind: 'lag', minMs: 200, maxMs: 200 } }],
@@ -56,7 +56,7 @@ describe('fault specs', () => {
   });
 });
 
-describe('fault state', () => {
+describe('fault state', { timeout: 10_000 }, () => {
   it('drops every k-th key press together with its release', () => {
     const state = new FaultState();
     state.apply({ kind: 'drop-key', every: 3 });
@@ -124,16 +124,17 @@ describe('faults in a running lab', { timeout: 20_000 }, () => {
     assert.ok(fast && slow);
     await lab.setFault('r2', { kind: 'lag', minMs: 400, maxMs: 400 });
     for (const client of [fast, slow]) client.type('lag');
-    const started = performance.now();
-    const timings = await Promise.all(
-      [fast, slow].map(async (client) => {
+    // The behaviour, not a duration: the unlagged replica's update arrives first, the lagged one's
+    // after it, and both show their guest's screen (the keys reached both guests at once).
+    const arrivals: string[] = [];
+    await Promise.all(
+      [fast, slow].map(async (client, index) => {
         await client.update(true);
-        return performance.now() - started;
+        arrivals.push(index === 0 ? 'r1' : 'r2');
       }),
     );
-    const [fastMs = Infinity, slowMs = 0] = timings;
-    assert.ok(slowMs >= 395, `lagged replica took only ${slowMs} ms`);
-    assert.ok(fastMs < slowMs - 250, `unlagged replica took ${fastMs} ms (lagged: ${slowMs} ms)`);
+    assert.deepEqual(arrivals, ['r1', 'r2']);
+    assertSamePixels(fast.fb, pixels('r1'), 480);
     assertSamePixels(slow.fb, pixels('r2'), 480);
   });
 

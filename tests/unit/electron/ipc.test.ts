@@ -7,7 +7,7 @@ import { CALL_NAMES, INPUT_IPC_CHANNEL, STREAM_IPC_CHANNEL, ipcChannel, type Con
 import type { Backend } from '../../../main/backend';
 import type { InputChannelEndpoint } from '../../../main/input-channel';
 import type { StreamEndpoint } from '../../../main/stream-relay';
-import { bindContract, type IpcEventLike, type IpcMainLike, type MainMessagePort } from '../../../electron/ipc';
+import { bindContract, isTrustedSender, type IpcEventLike, type IpcMainLike, type MainMessagePort } from '../../../electron/ipc';
 import { APP_ENTRY_URL, isAppUrl, secureWebPreferences } from '../../../electron/security-policy';
 
 type Handler = (event: IpcEventLike, request: unknown) => Promise<unknown>;
@@ -66,14 +66,15 @@ function bind() {
   const binding = bindContract({
     ipcMain: fake.ipcMain,
     backend,
-    isTrustedSender: (event) => event.sender === trustedSender && event.senderFrame !== null && isAppUrl(event.senderFrame.url),
+    // The check electron/main.ts binds, with this fake window's webContents.
+    isTrustedSender: (event) => isTrustedSender(event, trustedSender),
     sendToWindow: (channel, payload) => void sent.push([channel, payload]),
     onRefused: (what) => void refused.push(what),
   });
   return { ...fake, attached, inputChannels, sent, refused, backend, binding };
 }
 
-describe('Electron IPC adapter', () => {
+describe('Electron IPC adapter', { timeout: 10_000 }, () => {
   it('serves every contract call on its own channel', async () => {
     const { handlers } = bind();
     assert.deepEqual([...handlers.keys()].sort(), CALL_NAMES.map((name) => ipcChannel(name)).sort());
@@ -88,6 +89,16 @@ describe('Electron IPC adapter', () => {
     await assert.rejects(call({ sender: { id: 'other' }, senderFrame: { url: APP_ENTRY_URL } }, undefined), /untrusted sender/);
     await assert.rejects(call({ sender: trustedSender, senderFrame: null }, undefined), /untrusted sender/);
     assert.equal(refused.length, 3);
+  });
+
+  it('trusts only the window\'s own webContents showing an app URL', () => {
+    assert.equal(isTrustedSender(trusted, trustedSender), true);
+    assert.equal(isTrustedSender({ sender: trustedSender, senderFrame: { url: `${APP_ENTRY_URL}#/elsewhere` } }, trustedSender), true);
+    assert.equal(isTrustedSender({ sender: trustedSender, senderFrame: { url: 'https://evil.example/' } }, trustedSender), false);
+    assert.equal(isTrustedSender({ sender: trustedSender, senderFrame: { url: 'file:///etc/passwd' } }, trustedSender), false);
+    assert.equal(isTrustedSender({ sender: trustedSender, senderFrame: { url: 'not a url' } }, trustedSender), false);
+    assert.equal(isTrustedSender({ sender: trustedSender, senderFrame: null }, trustedSender), false);
+    assert.equal(isTrustedSender({ sender: { id: 'main-window' }, senderFrame: { url: APP_ENTRY_URL } }, trustedSender), false, 'a look-alike is another window');
   });
 
   it('checks request shapes before the back end sees them', async () => {
@@ -175,7 +186,7 @@ describe('Electron IPC adapter', () => {
   });
 });
 
-describe('window security policy', () => {
+describe('window security policy', { timeout: 10_000 }, () => {
   it('isolates, sandboxes and keeps Node out of every window', () => {
     const preferences = secureWebPreferences('/app/preload.cjs');
     assert.equal(preferences.contextIsolation, true);

@@ -134,6 +134,7 @@ function uiStream(url: string) {
   };
 }
 
+/** Polls `predicate` (byte counts and log lines have no event of their own here) until true; fails after `timeoutMs`. */
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -160,7 +161,7 @@ function profileJson(port: number, extra: Record<string, unknown> = {}): string 
   });
 }
 
-describe('backend: profiles', () => {
+describe('backend: profiles', { timeout: 30_000 }, () => {
   it('opens a profile file into a session whose summary holds no secret', async () => {
     const backend = newBackend();
     await writeFile(path.join(folder, 'vnc-password.txt'), 'file-password-123\n');
@@ -279,7 +280,7 @@ describe('backend: profiles', () => {
   });
 });
 
-describe('backend: replica streams', () => {
+describe('backend: replica streams', { timeout: 30_000 }, () => {
   it('relays an RFB handshake end to end through the ws endpoint', async () => {
     const rfb = await startFakeRfbServer();
     const backend = newBackend();
@@ -319,8 +320,10 @@ describe('backend: replica streams', () => {
     const unknown = uiStream(`${url}made-up-id`);
     await unknown.closed;
     assert.match(unknown.closeReason() ?? '', /unknown or expired stream id/);
+    const expiredLines = (): number => logLines.filter((line) => line.includes('stream id expired unused')).length;
+    const expiredBefore = expiredLines();
     const { streamId: expiring } = await backend.handlers.openReplicaStream({ sessionId: session.sessionId, replicaId: 'a' });
-    await sleep(250);
+    await waitFor('the stream id to expire', () => expiredLines() > expiredBefore);
     const late = uiStream(url + expiring);
     await late.closed;
     assert.match(late.closeReason() ?? '', /unknown or expired stream id/);

@@ -24,6 +24,7 @@ after(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
+/** Polls `predicate` (socket byte counts have no event of their own here) until true; fails after `timeoutMs`. */
 async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -133,7 +134,7 @@ async function sessionOn(backend: Backend, ports: number[]): Promise<SessionInfo
   return result.session;
 }
 
-describe('input channel (back end)', () => {
+describe('input channel (back end)', { timeout: 30_000 }, () => {
   it('writes one frame to every named stream; input and the stream\'s own frames arrive whole, each in order', async () => {
     const one = await startServer();
     const two = await startServer();
@@ -205,12 +206,20 @@ describe('input channel (back end)', () => {
     const drops = dropLines().slice(dropsBefore);
     assert.equal(drops.length, 1);
     assert.match(drops[0]!, /"targets":3/);
-    // The unattached id, attached now, received nothing of it.
+    // The unattached id, attached now, received nothing of it: a later key sent to it arrives alone
+    // (the server reads one connection in order, so a dropped frame held back would come first).
     const late = new WebSocket(`${base}/stream/${unattached}`);
     late.on('error', () => undefined);
-    await waitFor('the late stream\'s server connection', () => server.received.length === 3);
-    await sleep(50);
-    assert.equal(server.received[2]!.length, 0);
+    await new Promise<void>((resolve) => {
+      late.on('message', (data: Buffer, isBinary) => {
+        if (!isBinary && (JSON.parse(data.toString()) as StreamControl).type === 'open') resolve();
+      });
+    });
+    const laterKey = Uint8Array.of(4, 1, 0, 0, 0, 0, 0, 0x62);
+    input.send([{ streamId: unattached, bytes: laterKey }]);
+    await input.sync(8);
+    await waitFor('the later key at the late stream\'s server', () => (server.received[2]?.length ?? 0) >= laterKey.length);
+    assert.deepEqual([...server.received[2]!], [...laterKey]);
     assert.equal(server.received[1]!.length, 0, 'the closed session\'s server got nothing');
     late.close();
   });
@@ -236,13 +245,17 @@ describe('input channel (back end)', () => {
   });
 });
 
-/** A do-nothing UI side for relays driven directly. */
-function quietEndpoint(): StreamEndpoint & { closed: boolean } {
+/** A UI side for relays driven directly: ignores data, resolves `opened` on the relay's open control. */
+function quietEndpoint(): StreamEndpoint & { closed: boolean; opened: Promise<void> } {
   const closeListeners: (() => void)[] = [];
+  let markOpened: () => void = () => undefined;
   const endpoint = {
     closed: false,
+    opened: new Promise<void>((resolve) => (markOpened = resolve)),
     sendData: () => undefined,
-    sendControl: () => undefined,
+    sendControl: (control: StreamControl) => {
+      if (control.type === 'open') markOpened();
+    },
     close() {
       endpoint.closed = true;
       for (const listener of closeListeners) listener();
@@ -254,16 +267,17 @@ function quietEndpoint(): StreamEndpoint & { closed: boolean } {
   return endpoint;
 }
 
-describe('StreamRelay.writeInput', () => {
+describe('StreamRelay.writeInput', { timeout: 30_000 }, () => {
   it('writes nothing before the server is reached or after the stream ended', async () => {
     const server = await startServer();
     let release: (socket: Duplex) => void = () => undefined;
-    const relay = startStreamRelay(quietEndpoint(), () => new Promise<Duplex>((resolve) => (release = resolve)), { logger });
+    const endpoint = quietEndpoint();
+    const relay = startStreamRelay(endpoint, () => new Promise<Duplex>((resolve) => (release = resolve)), { logger });
     assert.equal(relay.writeInput(Uint8Array.of(1)), false, 'still connecting');
     const socket = net.connect(server.port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     release(socket);
-    await sleep(10);
+    await endpoint.opened;
     assert.equal(relay.writeInput(Uint8Array.of(4, 1, 0, 0, 0, 0, 0, 0x61)), true);
     await waitFor('the key', () => server.received[0]?.length === 8);
     relay.close('test over');
@@ -278,7 +292,7 @@ describe('StreamRelay.writeInput', () => {
       await new Promise((resolve) => socket.once('connect', resolve));
       return socket;
     }, { logger, upstreamLimitBytes: 64 * 1024 });
-    await sleep(20);
+    await endpoint.opened;
     const chunk = new Uint8Array(16 * 1024);
     let writes = 0;
     while (relay.writeInput(chunk)) {

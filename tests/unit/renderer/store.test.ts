@@ -3,9 +3,22 @@
 
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import type { SessionInfo } from '../../../common/contract';
+import type { DemoStatus, RemediationView, SessionInfo } from '../../../common/contract';
+import type { DivergenceState } from '../../../common/divergence';
 import type { ReplicaState } from '../../../common/replica-state';
-import { appStore, MAX_NOTICES, resetAppStore, sizeDiffersFromReference, withReplicaState, initialReplicaView } from '../../../renderer/store';
+import type { TimelineEntry } from '../../../renderer/divergence/timeline';
+import {
+  APP_INITIAL_STATE,
+  appStore,
+  createAppStore,
+  MAX_NOTICES,
+  resetAppStore,
+  SESSION_INITIAL_STATE,
+  sizeDiffersFromReference,
+  withReplicaState,
+  initialReplicaView,
+  type AppState,
+} from '../../../renderer/store';
 
 const SESSION: SessionInfo = {
   sessionId: 's1',
@@ -18,7 +31,37 @@ const connected = (width: number, height: number): ReplicaState => ({ name: 'con
 const dropped = (reason: string): ReplicaState => ({ name: 'disconnected', reason, attempt: 0 });
 const state = () => appStore.getState();
 
-describe('store', () => {
+/** The data fields of a state (its actions left out), for comparing whole states. */
+function dataOf(all: AppState): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(all).filter(([, value]) => typeof value !== 'function'));
+}
+
+/** Changes every per-session field through the store's own actions, as a session in use does. */
+function useEverySessionField(): void {
+  state().openSession(SESSION);
+  state().showProblems('bad.json', [{ path: '$', message: 'x' }]);
+  state().setReplicaState('r1', connected(640, 400));
+  state().chooseReference('r1');
+  state().setFullScreen(true);
+  state().requestPassword({ replicaId: 'r3', label: 'Replica r3', endpoint: '127.0.0.1:593', needsUsername: false, message: null });
+  state().setDemoStatus({ running: true, sessionIds: ['s1'], replicas: [] } satisfies DemoStatus);
+  state().setDemoPending({ replicaId: 'r2', action: 'crash' });
+  state().setDemoMessage('r2 crashed');
+  state().setBroadcastEnabled(false);
+  state().setExcluded('r2', true);
+  state().setIsolated('r3', true);
+  state().setInputTargets(['r1']);
+  state().setCompositeFocused(true);
+  state().setDivergenceState({ divergences: [{ id: 'd1', outliers: ['r2'], regions: [] }] } as unknown as DivergenceState);
+  state().openDiffView('r2', 'r1');
+  state().setTimeline([{ id: 1 } as unknown as TimelineEntry]);
+  state().showTimelineDetail(1);
+  state().setRemediation({ sessionId: 's1', mode: 'observe', canAct: false, replicas: [], checkpoints: [], pending: [], audit: [] } satisfies RemediationView);
+  state().setRemediationRequest('checkpoint', true);
+  state().deferConfirmation('plan-1');
+}
+
+describe('store', { timeout: 10_000 }, () => {
   beforeEach(() => resetAppStore());
 
   it('opens a session with one idle view per replica, in profile order', () => {
@@ -117,13 +160,49 @@ describe('store', () => {
     assert.equal(state().fullScreen, false);
   });
 
+  it('keeps every data field in exactly one of the two initial lists (per session, or kept across sessions)', () => {
+    const sessionKeys = Object.keys(SESSION_INITIAL_STATE);
+    const appKeys = Object.keys(APP_INITIAL_STATE);
+    assert.deepEqual(sessionKeys.filter((key) => appKeys.includes(key)), []);
+    assert.deepEqual(Object.keys(dataOf(createAppStore().getState())).sort(), [...sessionKeys, ...appKeys].sort());
+  });
+
+  it('leaves no field of a closed session behind, and keeps what belongs to the app', () => {
+    const fresh = dataOf(createAppStore().getState());
+    state().setViewMode('1:1');
+    state().setKeyRepeat(fresh.keyRepeat === 'server' ? 'retrovisor' : 'server');
+    useEverySessionField();
+    const used = dataOf(state());
+    const untouched = Object.keys(SESSION_INITIAL_STATE).filter((key) => JSON.stringify(used[key]) === JSON.stringify(fresh[key]));
+    assert.deepEqual(untouched, [], 'this test changes every per-session field (a new one must be used above too)');
+    const kept = Object.fromEntries(Object.keys(APP_INITIAL_STATE).map((key) => [key, used[key]]));
+
+    state().closeSession();
+    const closed = dataOf(state());
+    for (const key of Object.keys(SESSION_INITIAL_STATE)) assert.deepEqual(closed[key], fresh[key], `${key} outlived its session`);
+    for (const key of Object.keys(APP_INITIAL_STATE)) assert.deepEqual(closed[key], kept[key], `${key} is kept across sessions`);
+
+    // Opening a session over a used one starts it as clean, only its replicas filled in.
+    useEverySessionField();
+    state().openSession({ ...SESSION, sessionId: 's2' });
+    const reopened = dataOf(state());
+    for (const key of Object.keys(SESSION_INITIAL_STATE)) {
+      if (key === 'session' || key === 'replicaIds' || key === 'replicas') continue;
+      assert.deepEqual(reopened[key], fresh[key], `${key} was carried into the next session`);
+    }
+    assert.equal(state().session?.sessionId, 's2');
+    assert.equal(state().replicas.r1?.stateName, 'idle');
+  });
+
   it('resets to the initial state', () => {
     state().openSession(SESSION);
     state().setViewMode('1:1');
     state().setBackendLost('gone');
+    useEverySessionField();
     resetAppStore();
     assert.equal(state().session, null);
     assert.equal(state().viewMode, 'fit');
     assert.equal(state().backendLost, null);
+    assert.deepEqual(dataOf(state()), dataOf(createAppStore().getState()));
   });
 });
