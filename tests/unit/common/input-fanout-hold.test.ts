@@ -5,35 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InputDispatch } from '../../../common/input/input-events';
-import { InputFanout, POINTER_MOVE_INTERVAL_MS, RELEASE_MAX_GAP_MS, type InputClock } from '../../../common/input/input-fanout';
+import { InputFanout, POINTER_MOVE_INTERVAL_MS, RELEASE_MAX_GAP_MS } from '../../../common/input/input-fanout';
+import { ManualClock } from '../support/fake-clocks';
 
-/** A manual clock: time moves only when the test says so. */
-class ManualClock implements InputClock {
-  nowMs = 1000;
-  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
-  private nextId = 1;
-  now(): number {
-    return this.nowMs;
-  }
-  setTimeout(callback: () => void, delayMs: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.nowMs + delayMs, callback, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((timer) => timer.id !== handle);
-  }
-  advance(ms: number): void {
-    this.nowMs += ms;
-    for (const timer of this.timers.filter((entry) => entry.at <= this.nowMs)) {
-      this.timers = this.timers.filter((entry) => entry !== timer);
-      timer.callback();
-    }
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-}
 
 function setup(ids = ['a', 'b']) {
   const clock = new ManualClock();

@@ -10,44 +10,10 @@ import type { BroadcastInput, InputJournalEntry } from '../../../common/input/in
 import type { AgreementResult } from '../../../renderer/divergence/divergence-monitor';
 import { BroadcastController, type JournalReader, type ReplayOptions } from '../../../renderer/input/broadcast-controller';
 import { MAX_HOLD_MS, ManagerCommandExecutor, type ManagerInputControl, type ManagerVoteControl } from '../../../renderer/remediation/manager-command-executor';
-import type { Clock } from '../../../renderer/vnc/replica-session';
 import type { VncClient } from '../../../renderer/vnc/vnc-client';
+import { AsyncFakeClock as FakeClock, settlePromises } from '../support/fake-clocks';
 
-/** Lets every pending promise continuation run. */
-const settlePromises = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-class FakeClock implements Clock {
-  nowMs = 0;
-  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
-  private nextId = 1;
-  now(): number {
-    return this.nowMs;
-  }
-  setTimeout(callback: () => void, delayMs: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.nowMs + delayMs, callback, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((timer) => timer.id !== handle);
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.nowMs + ms;
-    for (;;) {
-      await settlePromises();
-      const due = this.timers.filter((timer) => timer.at <= end).sort((x, y) => x.at - y.at || x.id - y.id)[0];
-      if (due === undefined) break;
-      this.timers = this.timers.filter((timer) => timer !== due);
-      this.nowMs = Math.max(this.nowMs, due.at);
-      due.callback();
-    }
-    this.nowMs = end;
-    await settlePromises();
-  }
-}
 
 /** A promise with its settle functions, for fakes that answer when the test says. */
 function deferred<T>() {

@@ -19,42 +19,10 @@ import {
   type JournalReader,
 } from '../../../renderer/input/broadcast-controller';
 import { InputChannel } from '../../../renderer/input/input-channel';
-import type { Clock } from '../../../renderer/vnc/replica-session';
 import type { VncClient } from '../../../renderer/vnc/vnc-client';
+import { AsyncFakeClock as FakeClock } from '../support/fake-clocks';
 
-/** Lets every pending promise continuation run (a macrotask turn: the microtask queue drains first). */
-const settlePromises = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Time moves only through advance(); due timers fire in time order, promises settle in between. */
-class FakeClock implements Clock {
-  nowMs = 10_000;
-  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
-  private nextId = 1;
-  now(): number {
-    return this.nowMs;
-  }
-  setTimeout(callback: () => void, delayMs: number): unknown {
-    const id = this.nextId++;
-    this.timers.push({ at: this.nowMs + delayMs, callback, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((timer) => timer.id !== handle);
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.nowMs + ms;
-    for (;;) {
-      await settlePromises();
-      const due = this.timers.filter((timer) => timer.at <= end).sort((x, y) => x.at - y.at || x.id - y.id)[0];
-      if (due === undefined) break;
-      this.timers = this.timers.filter((timer) => timer !== due);
-      this.nowMs = Math.max(this.nowMs, due.at);
-      due.callback();
-    }
-    this.nowMs = end;
-    await settlePromises();
-  }
-}
 
 /** Advances the clock until `promise` settles (at most `maxMs` of fake time), and returns its outcome. */
 async function drive<T>(clock: FakeClock, promise: Promise<T>, maxMs = 120_000): Promise<T> {
@@ -86,7 +54,7 @@ interface FrameRecord {
 
 function world(options: { channel?: boolean; autoSync?: boolean } = {}) {
   const useChannel = options.channel ?? true;
-  const clock = new FakeClock();
+  const clock = new FakeClock(10_000);
   /** What each server received, in order. */
   const wire = new Map<string, string[]>(IDS.map((id) => [id, []]));
   /** Every frame (or own-stream write) per replica, with its time. */
