@@ -2,6 +2,7 @@
 // into the other with one message per problem. Pure: runs in the back end, the renderer and tests.
 
 import { CONFIRM_MS, SETTLE_MS } from './divergence';
+import { checkUnknownKeys, describe, isObject, readInteger, type Json } from './json-fields';
 import { describeJsonSyntaxError } from './json-syntax';
 import { DOMAIN_NAME_PATTERN, LIBVIRT_URI_PATTERN, validateL0Name } from './l0';
 import { checkRemediationTargets, readRemediation, type RemediationSettings } from './remediation/remediation-settings';
@@ -134,36 +135,11 @@ const URI_PATTERN = LIBVIRT_URI_PATTERN;
 const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
-type Json = unknown;
 
 class ProblemCollector {
   readonly problems: ProfileProblem[] = [];
   add(path: string, message: string): void {
     this.problems.push({ path, message });
-  }
-}
-
-function isObject(value: Json): value is Record<string, Json> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: Json): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  return `${typeof value} ${JSON.stringify(value)}`.slice(0, 60);
-}
-
-function checkUnknownKeys(
-  value: Record<string, Json>,
-  allowed: readonly string[],
-  path: string,
-  problems: ProblemCollector,
-): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      problems.add(`${path}.${key}`, `unknown field; expected one of: ${allowed.join(', ')}`);
-    }
   }
 }
 
@@ -323,14 +299,6 @@ function readReplica(
     ...(l0 === undefined ? {} : { l0 }),
     ...(domain === undefined ? {} : { domain }),
   };
-}
-
-function readInteger(value: Json, path: string, problems: ProblemCollector, min: number, max: number, what: string): number | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    problems.add(path, `must be ${what}, an integer from ${min} to ${max}, found ${describe(value)}`);
-    return undefined;
-  }
-  return value;
 }
 
 function readTolerance(value: Json, path: string, problems: ProblemCollector): DivergenceTolerance | null | undefined {

@@ -1,6 +1,10 @@
 // The profile's optional "remediation" object: its typed form, defaults, bounds and the validator
 // profile.ts calls (one problem per mistake, each at its JSON path). Pure: runs in every runtime.
 
+import { checkUnknownKeys, describe, isObject, readInteger, type Json, type ProblemSink } from '../json-fields';
+
+export type { ProblemSink } from '../json-fields';
+
 /** observe: only say what would be done; confirm: ask before each episode; auto: act alone. */
 export type RemediationMode = 'observe' | 'confirm' | 'auto';
 
@@ -75,39 +79,6 @@ export const DEFAULT_REMEDIATION_SETTINGS: RemediationSettings = {
 /** A profile's remediation settings, defaults for a profile built without them. */
 export function remediationSettingsOf(profile: { readonly remediation?: RemediationSettings }): RemediationSettings {
   return profile.remediation ?? DEFAULT_REMEDIATION_SETTINGS;
-}
-
-/** Where problems go: profile.ts's collector fits (this module cannot import it without a cycle). */
-export interface ProblemSink {
-  add(path: string, message: string): void;
-}
-
-type Json = unknown;
-
-function isObject(value: Json): value is Record<string, Json> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-// Same wording as profile.ts, so every message of one profile reads alike.
-function describe(value: Json): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  return `${typeof value} ${JSON.stringify(value)}`.slice(0, 60);
-}
-
-function checkUnknownKeys(value: Record<string, Json>, allowed: readonly string[], path: string, problems: ProblemSink): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) problems.add(`${path}.${key}`, `unknown field; expected one of: ${allowed.join(', ')}`);
-  }
-}
-
-function readInteger(value: Json, path: string, problems: ProblemSink, min: number, max: number, what: string): number | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    problems.add(path, `must be ${what}, an integer from ${min} to ${max}, found ${describe(value)}`);
-    return undefined;
-  }
-  return value;
 }
 
 function readMode(value: Json, path: string, problems: ProblemSink): RemediationMode | undefined {
