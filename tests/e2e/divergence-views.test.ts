@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { eventually, launchBrowser, startApp, thumbnailCanvas, waitForReplicaState, type RunningApp } from './support/app';
+import { eventually, launchBrowser, openDemoLabPage, startApp, thumbnailCanvas, type RunningApp } from './support/app';
 
 const REPLICAS = ['r1', 'r2', 'r3'];
 const BANNER_HEIGHT_PX = 32;
@@ -58,17 +58,7 @@ describe('the divergence timeline and diff view on the demo lab', { timeout: 240
   before(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-views-e2e-'));
     [app, browser] = await Promise.all([startApp({ env: { RETROVISOR_DATA_DIR: dataDir } }), launchBrowser()]);
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    // tsx (esbuild keepNames) wraps named inner functions of the evaluated callbacks in __name().
-    await page.addInitScript('globalThis.__name = (fn) => fn;');
-    await page.goto(app.url);
-    await page.getByTestId('open-demo-lab').click({ timeout: 15_000 });
-    for (const id of REPLICAS) {
-      await waitForReplicaState(page, id, 'connected', 30_000).catch((error: unknown) => {
-        throw new Error(`${id} did not connect: ${String(error)}\napp stderr:\n${app.stderr()}`);
-      });
-    }
+    page = await openDemoLabPage(browser, app, REPLICAS);
     await page.getByTestId('demo-panel').waitFor();
   });
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { AuditEntry } from '../../common/contract';
-import { eventually, launchBrowser, readCanvas, startApp, thumbnailCanvas, typeLikeAPerson, waitForReplicaState, type RunningApp } from './support/app';
+import { eventually, launchBrowser, openDemoLabPage, readCanvas, startApp, thumbnailCanvas, typeLikeAPerson, type RunningApp } from './support/app';
 import { compareFramebuffers } from '../lab/components';
 
 const REPLICAS = ['r1', 'r2', 'r3'];
@@ -47,12 +47,7 @@ describe('the remediation manager on the demo lab', { timeout: 240_000 }, () => 
   before(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-remediation-demo-'));
     [app, browser] = await Promise.all([startApp({ env: { RETROVISOR_DATA_DIR: dataDir } }), launchBrowser()]);
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    await page.addInitScript('globalThis.__name = (fn) => fn;');
-    await page.goto(app.url);
-    await page.getByTestId('open-demo-lab').click({ timeout: 15_000 });
-    for (const id of REPLICAS) await waitForReplicaState(page, id, 'connected', 30_000);
+    page = await openDemoLabPage(browser, app, REPLICAS);
   });
 
   after(async () => {

@@ -139,6 +139,25 @@ export async function openAppPage(browser: Browser, app: RunningApp, viewport = 
   return page;
 }
 
+/**
+ * Opens the app, clicks "Open the demo lab" and waits until every one of `replicaIds` is connected.
+ * Callbacks evaluated in the page may name inner functions: tsx (esbuild keepNames) wraps those in
+ * __name(), which the page defines as the identity.
+ */
+export async function openDemoLabPage(browser: Browser, app: RunningApp, replicaIds: readonly string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.addInitScript('globalThis.__name = (fn) => fn;');
+  await page.goto(app.url);
+  await page.getByTestId('open-demo-lab').click({ timeout: 15_000 });
+  for (const id of replicaIds) {
+    await waitForReplicaState(page, id, 'connected', 30_000).catch((error: unknown) => {
+      throw new Error(`${id} did not connect: ${String(error)}\napp stderr:\n${app.stderr()}`);
+    });
+  }
+  return page;
+}
+
 /** Types text on the focused page like a person on a US keyboard: Shift pressed around shifted characters. */
 export async function typeLikeAPerson(page: Page, text: string, options: { readonly keysPerSecond?: number } = {}): Promise<void> {
   // A person's pace, when asked for: a software-emulated guest on a loaded machine drops keys that
