@@ -61,7 +61,7 @@ function countOutside(a: Framebuffer, b: Framebuffer, ignored: Region): number {
   return count;
 }
 
-describe("a profile's divergence settings against real replicas", () => {
+describe("a profile's divergence settings against real replicas", { timeout: 7 * 60_000 }, () => {
   let servers: XvncHandle[];
   let browser: Browser;
   const apps: RunningApp[] = [];

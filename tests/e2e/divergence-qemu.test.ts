@@ -48,7 +48,7 @@ function toTiles(region: Region): Region {
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
-describe('divergence detection on three QEMU VM consoles with a blinking cursor', () => {
+describe('divergence detection on three QEMU VM consoles with a blinking cursor', { timeout: 7 * 60_000 }, () => {
   let vms: VmDescription[];
   let app: RunningApp;
   let browser: Browser;

@@ -28,7 +28,7 @@ async function readPng(path: string): Promise<Framebuffer> {
   return { width: info.width, height: info.height, rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-describe('divergence detection against real replicas', () => {
+describe('divergence detection against real replicas', { timeout: 7 * 60_000 }, () => {
   let servers: XvncHandle[];
   let app: RunningApp;
   let browser: Browser;

@@ -43,7 +43,7 @@ function differenceText(a: Framebuffer, b: Framebuffer): string {
   return `${comparison.differingPixels} pixels differ in ${JSON.stringify(comparison.box)}`;
 }
 
-describe('input broadcast to real replicas', () => {
+describe('input broadcast to real replicas', { timeout: 7 * 60_000 }, () => {
   let servers: XvncHandle[];
   let control: XvncHandle;
   let vms: VmDescription[];

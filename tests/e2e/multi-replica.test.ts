@@ -28,7 +28,7 @@ function describeDifference(shown: Framebuffer, server: Framebuffer): string {
   return `shown ${shown.width}x${shown.height}, server ${server.width}x${server.height}, ${comparison.differingPixels} pixels differ in ${JSON.stringify(comparison.box)}`;
 }
 
-describe('viewing N real replicas', () => {
+describe('viewing N real replicas', { timeout: 7 * 60_000 }, () => {
   let lab: LabDescription;
   let own: XvncHandle;
   let huge: HostileServer;
@@ -160,7 +160,7 @@ describe('viewing N real replicas', () => {
   });
 });
 
-describe('quick connect, password prompt and profile problems', () => {
+describe('quick connect, password prompt and profile problems', { timeout: 7 * 60_000 }, () => {
   let app: RunningApp;
   let browser: Browser;
   let page: Page;

@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { loadLabDescription, type LabDescription } from '../lab/lab';
 import { runCli, writeProfile } from './support/app';
 
-describe('retrovisor run', () => {
+describe('retrovisor run', { timeout: 7 * 60_000 }, () => {
   let lab: LabDescription;
   before(() => {
     lab = loadLabDescription();

@@ -50,7 +50,7 @@ after(async () => {
   await lab?.stop();
 });
 
-describe('Xvnc', () => {
+describe('Xvnc', { timeout: 7 * 60_000 }, () => {
   test('each server shows a 640x400 screen with the xterm drawn', { timeout: TEST_TIMEOUT_MS }, async () => {
     for (const server of [plainServer, protectedServer]) {
       const framebuffer = await readFramebuffer(server);
@@ -111,7 +111,7 @@ describe('Xvnc', () => {
   });
 });
 
-describe('QEMU VM', () => {
+describe('QEMU VM', { timeout: 7 * 60_000 }, () => {
   test('boots to a settled 720x400 text console', { timeout: TEST_TIMEOUT_MS }, async () => {
     const vm = lab.vms[0];
     assert.ok(vm !== undefined);
@@ -123,7 +123,7 @@ describe('QEMU VM', () => {
   });
 });
 
-describe('sshd', () => {
+describe('sshd', { timeout: 7 * 60_000 }, () => {
   function connect(fingerprint: string): Promise<Client> {
     const sshd = lab.sshd;
     assert.ok(sshd !== undefined);
@@ -192,7 +192,7 @@ describe('sshd', () => {
   });
 });
 
-describe('lab description', () => {
+describe('lab description', { timeout: 7 * 60_000 }, () => {
   test('round-trips through a file named by RETROVISOR_LAB_FILE', { timeout: TEST_TIMEOUT_MS }, async () => {
     const directory = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-lab-'));
     const savedFile = process.env[LAB_FILE_ENV];

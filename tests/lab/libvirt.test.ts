@@ -118,7 +118,7 @@ function holdVncConnection(): Promise<{ closed: Promise<void>; socket: net.Socke
   });
 }
 
-describe('L0 over SSH', () => {
+describe('L0 over SSH', { timeout: 7 * 60_000 }, () => {
   test('the libvirt-group user logs in with the pinned host key and sees the domain running', { timeout: TEST_TIMEOUT_MS }, async () => {
     assert.equal(l0.ssh.user, L0_USER);
     assert.match(l0.ssh.hostKeyFingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
@@ -138,7 +138,7 @@ describe('L0 over SSH', () => {
   });
 });
 
-describe('domain console', () => {
+describe('domain console', { timeout: 7 * 60_000 }, () => {
   test('send-key typing changes the screen and reaches the guest shell', { timeout: TEST_TIMEOUT_MS }, async (t) => {
     assert.match(await domainSerialLog(domain.name), /READY/);
     const before = await screen();
@@ -190,7 +190,7 @@ describe('domain console', () => {
   });
 });
 
-describe('L0 start-up', () => {
+describe('L0 start-up', { timeout: 7 * 60_000 }, () => {
   test('a guest that misses its READY deadline fails naming its serial log, and leaves no domain behind', { timeout: TEST_TIMEOUT_MS }, async () => {
     await assert.rejects(startLibvirtL0({ domains: 1, bootTimeoutMs: 1 }), (error: unknown) => {
       assert.ok(error instanceof Error);

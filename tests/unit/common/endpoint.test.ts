@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseEndpoint, quickConnectProfile } from '../../../common/endpoint';
 
-describe('parseEndpoint', () => {
+describe('parseEndpoint', { timeout: 60_000 }, () => {
   const cases: [string, unknown][] = [
     ['127.0.0.1:1', { host: '127.0.0.1', port: 5901 }],
     ['host:0', { host: 'host', port: 5900 }],
@@ -29,7 +29,7 @@ describe('parseEndpoint', () => {
   }
 });
 
-describe('quickConnectProfile', () => {
+describe('quickConnectProfile', { timeout: 60_000 }, () => {
   it('builds one replica per endpoint, ids r1..rN, password on each', () => {
     const result = quickConnectProfile('127.0.0.1:1, 127.0.0.1:2\n127.0.0.1::5903', 'pw');
     assert.ok(result.ok);

@@ -25,7 +25,7 @@ function setup(ids = ['a', 'b', 'c']) {
   return { clock, dispatches, fanout, received };
 }
 
-describe('InputFanout', () => {
+describe('InputFanout', { timeout: 60_000 }, () => {
   it('gives every included replica the same inputs in the same order, numbered 1, 2, 3…', () => {
     const { fanout, dispatches, received } = setup();
     fanout.key(0xffe1, 'ShiftLeft', true);

@@ -25,7 +25,7 @@ function refused(frame: Uint8Array): string {
   return parsed.ok ? '' : parsed.reason;
 }
 
-describe('input frames', () => {
+describe('input frames', { timeout: 60_000 }, () => {
   it('round-trips one dispatch: version, count, then id + length-prefixed bytes per target', () => {
     const targets: InputTarget[] = [
       { streamId: ID_A, bytes: Uint8Array.from([4, 1, 0, 0, 0, 0, 0, 0x61]) },
@@ -111,7 +111,7 @@ function random(seed: number): () => number {
   };
 }
 
-describe('input frame batches', () => {
+describe('input frame batches', { timeout: 60_000 }, () => {
   it('merges dispatches into one frame: each stream gets its dispatches concatenated in order, and only those', () => {
     const batch = new InputFrameBatch();
     batch.add([{ streamId: 'a', bytes: Uint8Array.of(1) }, { streamId: 'b', bytes: Uint8Array.of(1) }]);

@@ -14,7 +14,7 @@ const fail = (message: string): never => {
   throw new Error(message);
 };
 
-describe('textToKeyStrokes', () => {
+describe('textToKeyStrokes', { timeout: 60_000 }, () => {
   it('presses Shift around shifted characters, with the physical key of a US keyboard', () => {
     const strokes = textToKeyStrokes('a(|)_\n');
     const shown = strokes.map((stroke) => `${stroke.code}${stroke.down ? '↓' : '↑'}${stroke.keysym.toString(16)}`);
@@ -44,7 +44,7 @@ describe('textToKeyStrokes', () => {
   });
 });
 
-describe('key names and chords', () => {
+describe('key names and chords', { timeout: 60_000 }, () => {
   it('knows X keysym names and single characters', () => {
     assert.deepEqual(lookupKeyName('Return'), { keysym: 0xff0d, code: 'Enter' });
     assert.deepEqual(lookupKeyName('F12'), { keysym: 0xffc9, code: 'F12' });
@@ -61,7 +61,7 @@ describe('key names and chords', () => {
   });
 });
 
-describe('input scripts', () => {
+describe('input scripts', { timeout: 60_000 }, () => {
   it('accepts the documented steps and fills defaults', () => {
     const result = parseInputScript([
       { type: 'text', text: 'echo hi\n' },
@@ -119,7 +119,7 @@ describe('input scripts', () => {
   });
 });
 
-describe('InputJournal', () => {
+describe('InputJournal', { timeout: 60_000 }, () => {
   const entry = (seq: number) => ({ seq, timeMs: 1000 + seq, origin: 'user' as const, input: { kind: 'key' as const, keysym: 97, code: 'KeyA', down: true }, targets: ['a'] });
 
   it('keeps the newest entries up to its capacity, counts the dropped and refuses sequence numbers going back', () => {

@@ -12,7 +12,7 @@ const ALT_GR = 0xfe03;
 
 const stroke = (keysym: number, code: string | null, down: boolean): KeyStroke => ({ keysym, code, down });
 
-describe('isHeldModifier', () => {
+describe('isHeldModifier', { timeout: 60_000 }, () => {
   it('holds Shift, Control, Alt, Meta, Super, Hyper, AltGr, Level5 and Mode_switch', () => {
     for (const keysym of [0xffe1, 0xffe2, 0xffe3, 0xffe4, 0xffe7, 0xffe8, 0xffe9, 0xffea, 0xffeb, 0xffec, 0xffed, 0xffee, ALT_GR, 0xfe11, 0xff7e]) {
       assert.equal(isHeldModifier(keysym), true, keysym.toString(16));
@@ -26,7 +26,7 @@ describe('isHeldModifier', () => {
   });
 });
 
-describe('KeyRepeatPolicy', () => {
+describe('KeyRepeatPolicy', { timeout: 60_000 }, () => {
   it("taps a key in 'retrovisor' mode: press and release at once, the user's release swallowed", () => {
     const policy = new KeyRepeatPolicy();
     assert.equal(policy.currentMode, 'retrovisor');

@@ -31,7 +31,7 @@ function pathsOf(divergence: unknown): string[] {
   return problemsOf(divergence).map((line) => line.slice(0, line.indexOf(': ')));
 }
 
-describe('profile divergence settings', () => {
+describe('profile divergence settings', { timeout: 60_000 }, () => {
   it('defaults to comparison on, exact, nothing ignored, the engine timing, when absent', () => {
     const result = validateProfile(profileWith(undefined));
     assert.ok(result.ok, result.ok ? '' : formatProblems(result.problems));

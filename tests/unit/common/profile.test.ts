@@ -26,7 +26,7 @@ function problemsOf(document: unknown): string[] {
   return result.ok ? [] : result.problems.map((problem) => `${problem.path}: ${problem.message}`);
 }
 
-describe('profile validation', () => {
+describe('profile validation', { timeout: 60_000 }, () => {
   it('accepts the example profile and fills defaults', () => {
     const result = validateProfile(valid());
     assert.ok(result.ok, result.ok ? '' : formatProblems(result.problems));

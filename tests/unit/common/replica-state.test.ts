@@ -21,7 +21,7 @@ function apply(events: readonly ReplicaEvent[], start: ReplicaState = { name: 'i
   }, start);
 }
 
-describe('replica state machine', () => {
+describe('replica state machine', { timeout: 60_000 }, () => {
   it('connects, with and without a password', () => {
     assert.deepEqual(apply([{ type: 'connect' }, { type: 'connected', width: 640, height: 400, nowMs: 5 }]), { name: 'connected', width: 640, height: 400, attempt: 0, sinceMs: 5 });
     assert.equal(

@@ -85,7 +85,7 @@ function pair(log: string[]) {
   return client;
 }
 
-describe('contract over RPC', () => {
+describe('contract over RPC', { timeout: 60_000 }, () => {
   it('has a distinct IPC channel per call', () => {
     const channels = CALL_NAMES.map((name) => ipcChannel(name));
     assert.equal(new Set(channels).size, channels.length);

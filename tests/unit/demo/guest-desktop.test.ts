@@ -48,7 +48,7 @@ function mirror(guest: GuestDesktop): { readonly pixels: Uint8Array; readonly ev
   return { pixels, events };
 }
 
-describe('guest desktop: text', () => {
+describe('guest desktop: text', { timeout: 60_000 }, () => {
   it('boots to the same pixels every time', () => {
     assertSamePixels(newGuest().pixels, newGuest().pixels, 640);
     assert.equal(newGuest().text.lines[0], BOOT_MESSAGE.slice(0, newGuest().text.lines[0]?.length));
@@ -144,7 +144,7 @@ describe('guest desktop: text', () => {
   });
 });
 
-describe('guest desktop: pointer, clipboard, banner', () => {
+describe('guest desktop: pointer, clipboard, banner', { timeout: 60_000 }, () => {
   it('draws line segments between successive positions while button 1 is down, clipped to the canvas', () => {
     const guest = newGuest();
     const canvas = guest.canvasRect;
@@ -200,7 +200,7 @@ describe('guest desktop: pointer, clipboard, banner', () => {
   });
 });
 
-describe('guest desktop: time, snapshots, resize', () => {
+describe('guest desktop: time, snapshots, resize', { timeout: 60_000 }, () => {
   it('blinks the cursor with the clock passed in, so replicas with offset clocks differ only there', () => {
     const a = newGuest({ cursorBlinkMs: 500 }, 0);
     const b = newGuest({ cursorBlinkMs: 500 }, 0);

@@ -172,7 +172,7 @@ function tile(colourAt: (x: number, y: number) => number, width = 64, height = 6
   return rgba;
 }
 
-describe('noVNC 1.7 decodes every ZRLE subencoding the encoder chooses', () => {
+describe('noVNC 1.7 decodes every ZRLE subencoding the encoder chooses', { timeout: 60_000 }, () => {
   let noise = 12345;
   const random = (): number => {
     noise = (Math.imul(noise, 1103515245) + 12345) >>> 0;

@@ -14,7 +14,7 @@ async function loadNoVncDes(): Promise<NoVncDes> {
   return ((await importNoVncCore('crypto/des.js')) as { DESECBCipher: NoVncDes }).DESECBCipher;
 }
 
-describe('VNC authentication', () => {
+describe('VNC authentication', { timeout: 60_000 }, () => {
   it('matches the classic DES test vector once the key bits are reversed', () => {
     // FIPS 81 style vector: key 133457799BBCDFF1, plaintext 0123456789ABCDEF → 85E813540F0AB405.
     const reverse = (byte: number): number => parseInt(byte.toString(2).padStart(8, '0').split('').reverse().join(''), 2);

@@ -28,7 +28,7 @@ function only(replicas: Replicas): Divergence {
   return divergences[0]!;
 }
 
-describe('divergence engine: where', () => {
+describe('divergence engine: where', { timeout: 60_000 }, () => {
   it('flags one differing character, on exactly its pixels, naming the outlier, after settle + confirm', () => {
     const replicas = lab(3);
     replicas.type(['r3'], 3, 1, 'x');
@@ -78,7 +78,7 @@ describe('divergence engine: where', () => {
   });
 });
 
-describe('divergence engine: exact or tolerant', () => {
+describe('divergence engine: exact or tolerant', { timeout: 60_000 }, () => {
   const SLIGHTLY_OFF: Colour = [BACKGROUND[0] + 3, BACKGROUND[1], BACKGROUND[2] + 2, 255];
 
   it('is exact by default: a colour 3 levels off is a divergence', () => {
@@ -120,7 +120,7 @@ describe('divergence engine: exact or tolerant', () => {
   });
 });
 
-describe('divergence engine: ignore regions', () => {
+describe('divergence engine: ignore regions', { timeout: 60_000 }, () => {
   const CLOCK = { x: 96, y: 0, width: 32, height: 16 };
 
   it('never flags a difference inside an ignore region', () => {
@@ -153,7 +153,7 @@ describe('divergence engine: ignore regions', () => {
   });
 });
 
-describe('divergence engine: majority', () => {
+describe('divergence engine: majority', { timeout: 60_000 }, () => {
   const SPOT = { x: 50, y: 20, width: 6, height: 6 };
 
   it('two replicas that differ: both flagged, neither called good', () => {
@@ -212,7 +212,7 @@ describe('divergence engine: majority', () => {
   });
 });
 
-describe('divergence engine: regions', () => {
+describe('divergence engine: regions', { timeout: 60_000 }, () => {
   it('merges a difference spanning four tiles into one rectangle', () => {
     const replicas = lab(3);
     replicas.paint(['r1'], { x: 10, y: 10, width: 30, height: 12 }, RED);
@@ -259,7 +259,7 @@ describe('divergence engine: regions', () => {
   });
 });
 
-describe('divergence engine: desktop size', () => {
+describe('divergence engine: desktop size', { timeout: 60_000 }, () => {
   it('a replica with another desktop size is a divergence naming it; the others are still compared', () => {
     const replicas = lab(3);
     replicas.engine.setFrame('r3', 64, 64, solidFrame(64, 64), replicas.nowMs);
@@ -306,7 +306,7 @@ describe('divergence engine: desktop size', () => {
   });
 });
 
-describe('divergence engine: input', () => {
+describe('divergence engine: input', { timeout: 60_000 }, () => {
   it('accepts ImageData-like Uint8ClampedArray and unaligned Uint8Array views, clips rectangles', () => {
     const engine = new DivergenceEngine();
     for (const id of ['r1', 'r2', 'r3']) engine.setFrame(id, 32, 32, solidFrame(32, 32), 0);
@@ -344,7 +344,7 @@ describe('divergence engine: input', () => {
   });
 });
 
-describe('divergence engine: replicas joining and leaving', () => {
+describe('divergence engine: replicas joining and leaving', { timeout: 60_000 }, () => {
   it('a majority member reconnecting keeps the divergence shown: no false consensus', () => {
     const replicas = lab(4);
     replicas.paint(['r4'], { x: 4, y: 4, width: 2, height: 2 }, RED);

@@ -8,7 +8,7 @@ function divergence(fields: Partial<Divergence>): Divergence {
   return { id: 'd1', kind: 'pixels', regions: [{ x: 0, y: 0, width: 1, height: 1 }], outliers: [], agreeing: [], groups: [], noMajority: false, sinceMs: 0, sizes: [], ...fields };
 }
 
-describe('describeDivergenceState', () => {
+describe('describeDivergenceState', { timeout: 60_000 }, () => {
   it('says when all agree', () => {
     assert.equal(describeDivergenceState({ divergences: [], allAgree: true }), 'all agree');
   });

@@ -23,7 +23,7 @@ function settled(ids: readonly string[] = THREE, options: DivergenceOptions = {}
   return replicas;
 }
 
-describe('divergence over time: lag', () => {
+describe('divergence over time: lag', { timeout: 60_000 }, () => {
   it('a keystroke reaching the replicas 18–50 ms apart is no divergence', () => {
     const replicas = settled();
     const arrivals: [string, number][] = [['r1', 1018], ['r2', 1035], ['r3', 1050]];
@@ -76,7 +76,7 @@ describe('divergence over time: lag', () => {
   });
 });
 
-describe('divergence over time: blinking cursor', () => {
+describe('divergence over time: blinking cursor', { timeout: 60_000 }, () => {
   it('three replicas blinking out of phase agree (no mask)', () => {
     const replicas = settled(THREE, NO_CONFIRM);
     const cursor = new BlinkingCursor(replicas, 2, 5, PHASES);
@@ -209,7 +209,7 @@ describe('divergence over time: blinking cursor', () => {
   });
 });
 
-describe('divergence over time: when the next decision falls due', () => {
+describe('divergence over time: when the next decision falls due', { timeout: 60_000 }, () => {
   it('names the moment a written tile settles, then the moment its disagreement confirms, then nothing', () => {
     const replicas = settled();
     replicas.runUntil(5000);

@@ -44,7 +44,7 @@ class OneTile {
   }
 }
 
-describe('tile history', () => {
+describe('tile history', { timeout: 60_000 }, () => {
   it('a new framebuffer is unsettled for the settle window', () => {
     const tile = new OneTile();
     assert.equal(tile.classify(SETTLE_MS - 1), TILE_CHANGING);

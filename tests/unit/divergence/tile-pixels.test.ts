@@ -24,7 +24,7 @@ function emptyBox(): Int32Array {
   return new Int32Array([1 << 30, 1 << 30, -(1 << 30), -(1 << 30)]);
 }
 
-describe('tile comparison', () => {
+describe('tile comparison', { timeout: 60_000 }, () => {
   it('finds one differing pixel, and only in the tile that holds it', () => {
     const first = frame();
     const second = frame();
@@ -97,7 +97,7 @@ describe('tile comparison', () => {
   });
 });
 
-describe('row scan', () => {
+describe('row scan', { timeout: 60_000 }, () => {
   /** A seeded pseudo-random generator (the cases must be the same on every run). */
   function random(seed: number): () => number {
     let state = seed;

@@ -12,7 +12,7 @@ function split(labels: readonly number[], replicaCount = labels.length) {
   return new PartitionRegistry(ids(labels.length), replicaCount).fromLabels(Uint8Array.from(labels));
 }
 
-describe('majority', () => {
+describe('majority', { timeout: 60_000 }, () => {
   it('two replicas that differ: both flagged, no majority', () => {
     const partition = split([0, 1]);
     assert.equal(partition.noMajority, true);
@@ -72,7 +72,7 @@ describe('majority', () => {
   });
 });
 
-describe('verdict state machine', () => {
+describe('verdict state machine', { timeout: 60_000 }, () => {
   const registry = new PartitionRegistry(ids(3), 3);
   const r3Differs = registry.fromLabels(Uint8Array.from([0, 0, 1]));
   const r2Differs = registry.fromLabels(Uint8Array.from([0, 1, 0]));

@@ -38,7 +38,7 @@ after(async () => {
   await rm(dataDirectory, { recursive: true, force: true });
 });
 
-describe('divergence evidence', () => {
+describe('divergence evidence', { timeout: 60_000 }, () => {
   it('finds the data folder: $RETROVISOR_DATA_DIR, else $XDG_DATA_HOME/retrovisor, else ~/.local/share/retrovisor', () => {
     assert.equal(dataRoot({ RETROVISOR_DATA_DIR: '/tmp/rv' }), '/tmp/rv');
     assert.equal(dataRoot({ XDG_DATA_HOME: '/xdg' }), '/xdg/retrovisor');

@@ -16,7 +16,7 @@ function policyOf(statPath: string): number {
   return Number(fields[41 - 3]);
 }
 
-describe('launchYieldingToBackend', () => {
+describe('launchYieldingToBackend', { timeout: 60_000 }, () => {
   it('gives what it spawns SCHED_BATCH and leaves this thread on SCHED_OTHER', async () => {
     assert.equal(policyOf(`/proc/${process.pid}/task/${process.pid}/stat`), 0, 'the test starts on SCHED_OTHER');
     let seenDuringLaunch = -1;

@@ -97,7 +97,7 @@ async function rejectsWith(promise: Promise<unknown>, kind: SshL0Error['kind'], 
   });
 }
 
-describe('fingerprints', () => {
+describe('fingerprints', { timeout: 60_000 }, () => {
   it('computes the OpenSSH SHA256 form and compares it in constant time', () => {
     const blob = Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIDRmYWtlLWtleS1mb3ItdGVzdHMtb25seS0xMjM0', 'base64');
     const fingerprint = sshFingerprint(blob);
@@ -119,7 +119,7 @@ describe('fingerprints', () => {
   });
 });
 
-describe('SSH to an L0 (real sshd on 127.0.0.1)', () => {
+describe('SSH to an L0 (real sshd on 127.0.0.1)', { timeout: 60_000 }, () => {
   it('pins the host key the lab sshd presents', () => {
     assert.match(sshd.hostKeyFingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
   });

@@ -22,7 +22,7 @@ class SteppedClock implements ProbeClock {
 
 const CELL: PixelRect = { x: 16, y: 16, width: 8, height: 16 };
 
-describe('BenchProbe: noVNC time per update', () => {
+describe('BenchProbe: noVNC time per update', { timeout: 60_000 }, () => {
   it('charges the receive handler up to the tap to that update, and leaves out what the tap callback does', () => {
     const clock = new SteppedClock();
     const probe = new BenchProbe(clock);
@@ -62,7 +62,7 @@ describe('BenchProbe: noVNC time per update', () => {
   });
 });
 
-describe('BenchProbe: a monitor built while the bench asked for it', () => {
+describe('BenchProbe: a monitor built while the bench asked for it', { timeout: 60_000 }, () => {
   // Set before the first benchProbe() of this process, as the bench's init script does in the page.
   const request: BenchProbeRequest = { enabled: true };
   (globalThis as Record<string, unknown>)[BENCH_PROBE_GLOBAL] = request;

@@ -114,7 +114,7 @@ function setup(options: { channel?: boolean } = {}) {
   return { clock, wire, frames, port, recorded, broadcast };
 }
 
-describe('BroadcastController', () => {
+describe('BroadcastController', { timeout: 60_000 }, () => {
   it('writes each input to every target before the next input (one pass per dispatch)', async () => {
     const { wire, recorded, broadcast, clock } = setup();
     broadcast.sendChord('Control_L+Alt_L+Delete');
@@ -207,7 +207,7 @@ describe('BroadcastController', () => {
   });
 });
 
-describe('composite pixel mapping', () => {
+describe('composite pixel mapping', { timeout: 60_000 }, () => {
   it('maps CSS positions on a scaled canvas to framebuffer pixels, clamped', () => {
     const box = { left: 100, top: 50, width: 1280, height: 800 };
     const bitmap = { width: 640, height: 400 };

@@ -24,7 +24,7 @@ function start(onLost: (reason: string) => void = () => {}) {
   return { connection, sockets };
 }
 
-describe('connectBrowserShell', () => {
+describe('connectBrowserShell', { timeout: 60_000 }, () => {
   it('resolves once the RPC socket opens and carries calls and results', async () => {
     const { connection, sockets } = start();
     const rpc = sockets[0];

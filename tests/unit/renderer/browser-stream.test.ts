@@ -26,7 +26,7 @@ function open(): { socket: FakeWebSocket; recorded: Recorded; stream: ReturnType
   return { socket, recorded, stream };
 }
 
-describe('parseStreamControl', () => {
+describe('parseStreamControl', { timeout: 60_000 }, () => {
   it('reads the three control messages and rejects anything else', () => {
     assert.deepEqual(parseStreamControl('{"type":"open"}'), { type: 'open' });
     assert.deepEqual(parseStreamControl('{"type":"close","reason":"bye"}'), { type: 'close', reason: 'bye' });
@@ -38,7 +38,7 @@ describe('parseStreamControl', () => {
   });
 });
 
-describe('openBrowserStream', () => {
+describe('openBrowserStream', { timeout: 60_000 }, () => {
   it('asks for ArrayBuffers and reports open only when the back end says so', () => {
     const { socket, recorded } = open();
     assert.equal(socket.binaryType, 'arraybuffer');

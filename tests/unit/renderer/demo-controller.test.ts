@@ -52,7 +52,7 @@ function fakeApi(answer: (call: string) => Promise<DemoStatus>): { api: DemoApi;
   return { api, calls };
 }
 
-describe('demo controller', () => {
+describe('demo controller', { timeout: 60_000 }, () => {
   it('shows the panel for the demo lab\'s session only', async () => {
     const store = createAppStore();
     let current = status();

@@ -15,7 +15,7 @@ function paint(target: RgbaImage & { data: Uint8ClampedArray }, x: number, y: nu
   target.data.set(rgba, (y * target.width + x) * 4);
 }
 
-describe('diffImages', () => {
+describe('diffImages', { timeout: 60_000 }, () => {
   it('finds no difference between identical screens and paints them grey', () => {
     const a = image(40, 30);
     const out = new Uint8ClampedArray(a.data.length);

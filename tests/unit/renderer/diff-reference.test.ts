@@ -9,7 +9,7 @@ function divergence(outliers: string[], agreeing: string[], noMajority = false):
   return { id: 'd1', kind: 'pixels', regions: [{ x: 0, y: 0, width: 4, height: 4 }], outliers, agreeing, groups: [agreeing, outliers], noMajority, sinceMs: 0, sizes: [] };
 }
 
-describe('defaultDiffReference', () => {
+describe('defaultDiffReference', { timeout: 60_000 }, () => {
   const connected = ['r1', 'r2', 'r3'];
 
   it('takes a replica of the agreeing majority for an outlier, the composite reference when it is one of them', () => {

@@ -33,7 +33,7 @@ class FakeClock implements RefreshClock {
   }
 }
 
-describe('DiffRefreshScheduler', () => {
+describe('DiffRefreshScheduler', { timeout: 60_000 }, () => {
   it('refreshes at once, then after updates no more than once per interval', () => {
     const clock = new FakeClock();
     const runs: number[] = [];
@@ -64,7 +64,7 @@ describe('DiffRefreshScheduler', () => {
   });
 });
 
-describe('ScreenUpdateHub', () => {
+describe('ScreenUpdateHub', { timeout: 60_000 }, () => {
   it('tells each listener which replica changed until it unsubscribes', () => {
     const hub = new ScreenUpdateHub();
     const seen: string[] = [];

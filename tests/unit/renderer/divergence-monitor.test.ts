@@ -127,7 +127,7 @@ function setup(settings?: DivergenceSettings) {
   return { clock, batches, monitor, screens, screen: (id: string) => screens.get(id) as FakeScreen };
 }
 
-describe('DivergenceMonitor', () => {
+describe('DivergenceMonitor', { timeout: 60_000 }, () => {
   it('reads each screen once on connect, then only the damaged rectangles', () => {
     const { monitor, screen } = setup();
     assert.equal(screen('r1').readPixels, WIDTH * HEIGHT);
@@ -194,7 +194,7 @@ describe('DivergenceMonitor', () => {
   });
 });
 
-describe("DivergenceMonitor with a profile's settings", () => {
+describe("DivergenceMonitor with a profile's settings", { timeout: 60_000 }, () => {
   /** Every divergence confirmed so far, latest last. */
   const confirmed = (batches: readonly { events: readonly DivergenceEvent[] }[]) =>
     batches.flatMap((batch) => batch.events).flatMap((event) => (event.type === 'divergence' ? [event.divergence] : []));
@@ -267,7 +267,7 @@ describe("DivergenceMonitor with a profile's settings", () => {
   });
 });
 
-describe('DivergenceReporter', () => {
+describe('DivergenceReporter', { timeout: 60_000 }, () => {
   it('reports in order, and ships every screen of a new divergence into its evidence folder', async () => {
     const calls: string[] = [];
     const reports: DivergenceReport[] = [];

@@ -46,7 +46,7 @@ function setup() {
 
 const dispatch = (value: number, ...streams: string[]): InputTarget[] => streams.map((streamId) => ({ streamId, bytes: Uint8Array.of(value) }));
 
-describe('InputChannel batching', () => {
+describe('InputChannel batching', { timeout: 60_000 }, () => {
   it("sends one task's dispatches as ONE frame at the task's end, keeping each replica's order across batches", () => {
     const { channel, frames, received, endTask } = setup();
     channel.send(dispatch(1, 'a', 'b', 'c'));

@@ -42,7 +42,7 @@ function openChannel(log: string[] = []): { channel: ReplicaChannel; stream: Fak
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe('ReplicaChannel', () => {
+describe('ReplicaChannel', { timeout: 60_000 }, () => {
   it('has every property noVNC checks, as own properties or on its direct prototype', () => {
     const channel = new ReplicaChannel(() => new FakeStream());
     const props = [...Object.keys(channel), ...Object.getOwnPropertyNames(Object.getPrototypeOf(channel))];

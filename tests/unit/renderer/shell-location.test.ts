@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { browserShellEndpoints } from '../../../renderer/backend/shell-location';
 
-describe('browserShellEndpoints', () => {
+describe('browserShellEndpoints', { timeout: 60_000 }, () => {
   it('puts the RPC and stream sockets below the secret of the page', () => {
     const endpoints = browserShellEndpoints('http://127.0.0.1:4567/Zx9_secret/');
     assert.ok(endpoints);

@@ -38,7 +38,7 @@ function reported(event: DivergenceEvent, screens: ReportedEvent['screens'] = []
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe('timeline entries', () => {
+describe('timeline entries', { timeout: 60_000 }, () => {
   it('describe what happened in words, with labels', () => {
     const names = (id: string): string => ({ r1: 'Demo 1', r2: 'Demo 2', r3: 'Demo 3' })[id] ?? id;
     const entry = timelineEntryOf({ type: 'divergence', change: 'new', divergence: D1, atMs: 1 }, { id: 1, atMs: 5, inputSeq: 3, screenshotIds: ['r1', 'r2'] });
@@ -62,7 +62,7 @@ describe('timeline entries', () => {
   });
 });
 
-describe('TimelineRecorder', () => {
+describe('TimelineRecorder', { timeout: 60_000 }, () => {
   it('records every event with the reporter’s captures as object URLs and the evidence folder', async () => {
     const urls = new FakeUrls();
     const published: number[] = [];
@@ -200,7 +200,7 @@ describe('TimelineRecorder', () => {
   });
 });
 
-describe('the store’s timeline and diff view', () => {
+describe('the store’s timeline and diff view', { timeout: 60_000 }, () => {
   it('holds plain entries, opens the diff view on known replicas only, and resets per session', () => {
     const store = createAppStore();
     store.getState().openSession({ sessionId: 's1', name: 'p', source: 'p', replicas: ['r1', 'r2'].map((id) => ({ id, label: id, endpoint: 'h:1', tunnel: false, hasPassword: false })) });

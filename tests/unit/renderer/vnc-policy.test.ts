@@ -10,7 +10,7 @@ import { isLossyEncoding, losslessEncodings, unacceptedEncodingProblem, UNOFFERE
 /** What noVNC 1.7 sends by default (H.264 when WebCodecs decodes it, quality 6, compression 2). */
 const NOVNC_DEFAULT = [1, 50, 7, -260, 16, 21, 5, 2, 6, 0, -26, -254, -223, -224, -258, -261, -308, -309, -312, -313, -307, 0xc0a1e5ce | 0, -316, 0x574d5664, -239];
 
-describe('losslessEncodings', () => {
+describe('losslessEncodings', { timeout: 60_000 }, () => {
   it('drops H.264, JPEG, Tight, TightPNG and every quality level, keeping order', () => {
     assert.deepEqual(losslessEncodings(NOVNC_DEFAULT), [1, 16, 5, 2, 6, 0, -254, -223, -224, -258, -261, -308, -309, -312, -313, -307, 0xc0a1e5ce | 0, -316, 0x574d5664, -239]);
   });
@@ -24,7 +24,7 @@ describe('losslessEncodings', () => {
   });
 });
 
-describe('desktopSizeProblem', () => {
+describe('desktopSizeProblem', { timeout: 60_000 }, () => {
   it('accepts ordinary desktops up to the limits', () => {
     assert.equal(desktopSizeProblem(640, 400), null);
     assert.equal(desktopSizeProblem(7680, 4320), null);
@@ -69,7 +69,7 @@ describe('decoders RetroVisor never offers', { timeout: 5_000 }, () => {
   });
 });
 
-describe('damage', () => {
+describe('damage', { timeout: 60_000 }, () => {
   it('clips rectangles to the framebuffer', () => {
     assert.deepEqual(clipRect({ x: -5, y: 10, width: 20, height: 100 }, 100, 50), { x: 0, y: 10, width: 15, height: 40 });
     assert.equal(clipRect({ x: 100, y: 0, width: 5, height: 5 }, 100, 50), null);

@@ -18,7 +18,7 @@ const RESULTS: StepResult[] = [
   { id: 'l0-start', title: 'The L0 brings r2 back', description: 'Starts r2.', status: 'not run', notes: [], error: 'not run: it needs fault-crash, which did not pass', durationMs: 0, screenshot: null },
 ];
 
-describe('demo tour report', () => {
+describe('demo tour report', { timeout: 60_000 }, () => {
   it('escapes everything it shows', () => {
     assert.equal(escapeHtml(`<img src=x onerror="alert('1')">&`), '&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;');
   });
