@@ -30,7 +30,7 @@ export function DiffIcon({ size = 16 }: { readonly size?: number }): ReactElemen
   );
 }
 
-/** The outcome the view shows (plain data; the pixels stay in refs). */
+/** The outcome the view shows (plain data; its pictures are kept beside it in component state, never in the store). */
 type ViewResult =
   | { readonly status: 'waiting' }
   | { readonly status: 'unavailable'; readonly message: string }
