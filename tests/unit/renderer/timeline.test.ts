@@ -229,7 +229,7 @@ describe('TimelineRecorder: one entry per divergence while it settles, and repli
     const names = (id: string): string => ({ r2: 'xterm 2' })[id] ?? id;
     assert.deepEqual([back?.kind, lost?.kind], ['back', 'lost']);
     assert.equal(lost?.replicaId, 'r2');
-    assert.equal(describeTimelineEntry(lost!, names), 'xterm 2 lost (connection refused) — not compared until it is back');
+    assert.equal(describeTimelineEntry(lost, names), 'xterm 2 lost (connection refused) — not compared until it is back');
     assert.equal(describeTimelineEntry(back!, names), 'xterm 2 back — compared again');
     assert.equal(lost?.inputSeq, 37);
   });
