@@ -153,6 +153,10 @@ export class DivergenceEngine {
   private divergences: Divergence[] = [];
   private readonly reportedByKey = new Map<string, Divergence>();
   private reportChanged = false;
+  /** Confirmed splits not reported yet (see rebuildReport), by key; `heldSinceMs`: first confirmed. */
+  private held = new Map<string, { readonly divergence: Divergence; readonly heldSinceMs: number }>();
+  /** A divergence was reported since the last consensus event. */
+  private consensusOwed = false;
   private nextDivergenceNumber = 1;
 
   // Scratch space reused by every judgement.
@@ -201,6 +205,14 @@ export class DivergenceEngine {
   /** The current report. */
   get state(): DivergenceState {
     return { divergences: this.divergences, allAgree: this.divergences.length === 0 };
+  }
+
+  /**
+   * Confirmed disagreements not reported yet: held back while more of the same split is about to
+   * confirm (see rebuildReport; at most confirmMs). Their ids are empty until they are reported.
+   */
+  get heldDivergences(): readonly Divergence[] {
+    return [...this.held.values()].map((entry) => entry.divergence);
   }
 
   /** Replica ids, in registration order. */
@@ -303,7 +315,8 @@ export class DivergenceEngine {
       else this.apply(tile, observation, nowMs);
     }
     if (batch.length > 0) this.comparePixelBatch(batch, nowMs);
-    if (!this.reportChanged) return [];
+    // A held split is looked at again on every tick (its pending tiles may have cleared).
+    if (!this.reportChanged && this.held.size === 0) return [];
     this.reportChanged = false;
     return this.rebuildReport(nowMs);
   }
@@ -751,11 +764,19 @@ export class DivergenceEngine {
     if (this.verdicts[tile]!.name === 'diverged') this.reportChanged = true;
   }
 
-  /** Groups diverged tiles by split into divergences; returns how the report changed. */
+  /**
+   * Groups diverged tiles by split into divergences; returns how the report changed. A split seen
+   * for the first time is held back (not reported, not in `state`) while some other tile with the
+   * same split is still pending — it will confirm (or clear) within confirmMs — so the divergence is
+   * reported once, with the whole settled region, instead of as a sliver followed by "changed"
+   * events. A held split is reported at the latest confirmMs after it was first confirmed.
+   */
   private rebuildReport(nowMs: number): DivergenceEvent[] {
     const byPartition = new Map<Partition, { tiles: number[]; sinceMs: number }>();
+    const pendingKeys = new Set<string>();
     for (let tile = 0; tile < this.tileCount; tile++) {
       const verdict = this.verdicts[tile]!;
+      if (verdict.name === 'pending') pendingKeys.add(divergenceKey('pixels', verdict.partition));
       if (verdict.name !== 'diverged') continue;
       const entry = byPartition.get(verdict.partition);
       if (entry === undefined) byPartition.set(verdict.partition, { tiles: [tile], sinceMs: verdict.sinceMs });
@@ -766,24 +787,25 @@ export class DivergenceEngine {
     }
     const previous = new Map(this.reportedByKey);
     this.reportedByKey.clear();
+    const previousHeld = this.held;
+    this.held = new Map();
     const next: Divergence[] = [];
     const events: DivergenceEvent[] = [];
     const add = (kind: Divergence['kind'], partition: Partition, regions: PixelRect[], sinceMs: number, sizes: ReplicaSize[]): void => {
       // Keyed by who is out and how (the majority may gain or lose members without a new divergence).
-      const key = `${kind}:${partition.noMajority ? partition.key : partition.groups.slice(1).map((group) => group.join(',')).join('|')}`;
+      const key = divergenceKey(kind, partition);
       const before = previous.get(key);
       previous.delete(key);
-      const divergence: Divergence = {
-        id: before?.id ?? `d${this.nextDivergenceNumber++}`,
-        kind,
-        regions,
-        outliers: partition.outliers,
-        agreeing: partition.agreeing,
-        groups: partition.groups,
-        noMajority: partition.noMajority,
-        sinceMs: Math.min(sinceMs, before?.sinceMs ?? Infinity),
-        sizes,
-      };
+      const fields = { kind, regions, outliers: partition.outliers, agreeing: partition.agreeing, groups: partition.groups, noMajority: partition.noMajority, sizes };
+      if (before === undefined) {
+        const heldSinceMs = previousHeld.get(key)?.heldSinceMs ?? nowMs;
+        if (kind === 'pixels' && pendingKeys.has(key) && nowMs - heldSinceMs < this.confirmMs) {
+          this.held.set(key, { divergence: { id: '', sinceMs, ...fields }, heldSinceMs });
+          this.noteDecision(heldSinceMs + this.confirmMs, nowMs);
+          return;
+        }
+      }
+      const divergence: Divergence = { id: before?.id ?? `d${this.nextDivergenceNumber++}`, sinceMs: Math.min(sinceMs, before?.sinceMs ?? Infinity), ...fields };
       next.push(divergence);
       this.reportedByKey.set(key, divergence);
       if (before === undefined) events.push({ type: 'divergence', change: 'new', divergence, atMs: nowMs });
@@ -797,12 +819,22 @@ export class DivergenceEngine {
     }
     for (const [partition, entry] of byPartition) add('pixels', partition, mergeTiles(entry.tiles, this.columns, this.boxes), entry.sinceMs, []);
     const resolved: DivergenceEvent[] = [...previous.values()].map((divergence) => ({ type: 'divergence-resolved', id: divergence.id, atMs: nowMs }));
-    const hadAny = this.divergences.length > 0;
+    if (this.divergences.length > 0) this.consensusOwed = true;
     this.divergences = next;
     const all = [...resolved, ...events];
-    if (hadAny && next.length === 0) all.push({ type: 'consensus', atMs: nowMs });
+    // Consensus only once nothing is reported nor held (a held split would make it untrue).
+    if (next.length > 0) this.consensusOwed = false;
+    else if (this.consensusOwed && this.held.size === 0) {
+      this.consensusOwed = false;
+      all.push({ type: 'consensus', atMs: nowMs });
+    }
     return all;
   }
+}
+
+/** What identifies a divergence over time: its kind and who is out, and how. */
+function divergenceKey(kind: Divergence['kind'], partition: Partition): string {
+  return `${kind}:${partition.noMajority ? partition.key : partition.groups.slice(1).map((group) => group.join(',')).join('|')}`;
 }
 
 function sameRegions(first: readonly PixelRect[], second: readonly PixelRect[]): boolean {

@@ -10,6 +10,7 @@ import { useNow } from '../hooks/use-now';
 import { useAppStore } from '../store';
 import { DivergenceOverlay } from './divergence-overlay';
 import { BroadcastBadge } from './input-controls';
+import { unreachableReplicas, type UnreachableReplica } from '../workspace/session-status';
 
 /** Space kept between a fitted composite and the stage's edges, in CSS px. */
 const FIT_MARGIN_PX = 16;
@@ -31,8 +32,12 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
   const trying = useAppStore((state) =>
     state.replicaIds.some((id) => ['idle', 'connecting', 'needs-password', 'reconnecting'].includes(state.replicas[id]?.stateName ?? '')),
   );
+  const noneConnected = useAppStore((state) => !state.replicaIds.some((id) => state.replicas[id]?.stateName === 'connected'));
   const stageSize = useElementSize(stageRef);
-  const now = useNow(reference?.stateName === 'reconnecting');
+  const now = useNow(reference?.stateName === 'reconnecting' || noneConnected);
+  const replicaIds = useAppStore((state) => state.replicaIds);
+  const replicas = useAppStore((state) => state.replicas);
+  const unreachable = unreachableReplicas(replicaIds, replicas, now);
 
   const attachCanvas = useCallback(
     (canvas: HTMLCanvasElement | null) => {
@@ -83,7 +88,9 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
           {reference.label} · {width}×{height}
         </div>
       ) : null}
-      {!live ? (
+      {unreachable !== null ? (
+        <NoReplicaConnected replicas={unreachable} />
+      ) : !live ? (
         <div className="stage-overlay" role="status">
           <div className="stage-overlay-box">
             {trying && (reference === null || reference.width === null) ? <span className="spinner" aria-hidden="true" /> : null}
@@ -99,6 +106,41 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
           </div>
         </div>
       ) : null}
+    </div>
+  );
+}
+
+/**
+ * Over the stage when no replica is connected and none is on its first attempt: which replicas,
+ * why each is not connected, and what to do — check the server, retry now, or go back to the start.
+ */
+function NoReplicaConnected({ replicas }: { readonly replicas: readonly UnreachableReplica[] }): ReactElement {
+  const controller = useAppController();
+  const single = replicas.length === 1;
+  return (
+    <div className="stage-overlay stage-overlay-interactive" role="alert" data-testid="no-replica-connected">
+      <div className="stage-overlay-box">
+        <p className="stage-overlay-title">{single ? 'The replica is not connected' : `None of the ${replicas.length} replicas is connected`}</p>
+        <ul className="stage-overlay-list">
+          {replicas.map((replica) => (
+            <li key={replica.id} data-testid="unreachable-replica" data-replica-id={replica.id}>
+              <span className="mono">{replica.endpoint}</span> — {replica.reason}
+              {replica.label !== replica.endpoint ? <span className="stage-overlay-text"> ({replica.label})</span> : null}
+            </li>
+          ))}
+        </ul>
+        <p className="stage-overlay-text">
+          Check that the VNC server is running and listens on that address and port (and that a firewall lets you in). RetroVisor keeps retrying on its own.
+        </p>
+        <div className="stage-overlay-actions">
+          <button type="button" className="button primary" data-testid="retry-all" onClick={() => replicas.forEach((replica) => controller.workspace?.retryNow(replica.id))}>
+            Retry now
+          </button>
+          <button type="button" className="button ghost" data-testid="back-to-start" onClick={() => void controller.closeSession()}>
+            Back to start
+          </button>
+        </div>
+      </div>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 // The divergence timeline: a panel beside the composite listing the session's divergence
-// events newest first — time, outliers, regions, input sequence number, the screenshots taken at
+// events and replicas lost / back, newest first — time, outliers, regions, the input it came after, the screenshots taken at
 // confirmation, the evidence folder — and, for a chosen entry, its screenshots large with the regions
 // outlined, from where the live diff view opens. Runs in the renderer.
 
@@ -16,6 +16,8 @@ const KIND_TEXT: Readonly<Record<TimelineEntry['kind'], string>> = {
   changed: 'Changed',
   resolved: 'Resolved',
   consensus: 'Consensus',
+  lost: 'Lost',
+  back: 'Back',
 };
 
 /** "14:03:07.512" in local time. */
@@ -92,6 +94,9 @@ export function DivergenceTimeline(): ReactElement | null {
                 data-kind={entry.kind}
                 data-outliers={entry.outliers.join(',')}
                 data-evidence={entry.evidence.folder ?? ''}
+                data-divergence-id={entry.divergenceId ?? ''}
+                data-replica-id={entry.replicaId ?? ''}
+                data-updates={entry.updates}
                 title="Show this event's screens large"
                 onClick={() => showDetail(entry.id)}
               >
@@ -101,12 +106,17 @@ export function DivergenceTimeline(): ReactElement | null {
                     {formatEventTime(entry.atMs)}
                   </time>
                   {entry.inputSeq !== null ? (
-                    <span className="timeline-seq mono" title="The last input sent before this event (the input journal's seq)">
-                      input #{entry.inputSeq}
+                    <span className="timeline-seq mono" data-testid="timeline-seq" title="The last input sent before this event (the input journal's seq). It came before the event; it did not necessarily cause it.">
+                      after input #{entry.inputSeq}
                     </span>
                   ) : null}
                 </span>
                 <span className="timeline-text">{describeTimelineEntry(entry, nameOf)}</span>
+                {entry.updates > 0 ? (
+                  <span className="timeline-updates" title="The region still changed just after it was reported; this entry shows its latest state (the screens are from when it was reported)">
+                    updated {entry.updates === 1 ? 'once' : `${entry.updates} times`} since
+                  </span>
+                ) : null}
                 {entry.screenshots.length > 0 ? (
                   <span className="timeline-shots">
                     {entry.screenshots.map((shot) => (

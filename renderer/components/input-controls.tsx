@@ -7,6 +7,7 @@ import { SPECIAL_KEY_CHORDS } from '../../common/input/keysym-names';
 import { useAppController } from '../app-context';
 import { useFocusTrap } from '../hooks/use-focus-trap';
 import { useAppStore } from '../store';
+import { broadcastBadgeText } from '../workspace/session-status';
 
 /** Gives the keyboard back to the composite after a toolbar action (typing continues where it was). */
 function refocusComposite(): void {
@@ -216,19 +217,18 @@ export function BroadcastBadge(): ReactElement | null {
   const enabled = useAppStore((state) => state.broadcastEnabled);
   const targets = useAppStore((state) => state.inputTargets.length);
   const total = useAppStore((state) => state.replicaIds.length);
+  const connected = useAppStore((state) => state.replicaIds.filter((id) => state.replicas[id]?.stateName === 'connected').length);
   const soloLabel = useAppStore((state) => (state.inputTargets[0] === undefined ? null : (state.replicas[state.inputTargets[0]]?.label ?? null)));
   const focused = useAppStore((state) => state.compositeFocused);
-  const text = enabled ? `Broadcasting to ${targets} of ${total}` : soloLabel !== null ? `Input to ${soloLabel} only` : 'No replica receives input';
   return (
     <div
-      className={`broadcast-badge ${enabled ? 'broadcast-badge-on' : 'broadcast-badge-off'}`}
+      className={`broadcast-badge ${enabled && targets > 0 ? 'broadcast-badge-on' : 'broadcast-badge-off'}`}
       data-testid="broadcast-badge"
       data-targets={targets}
       data-focused={focused}
       role="status"
     >
-      {text}
-      {focused ? '' : ' · click the screen to type'}
+      {broadcastBadgeText({ enabled, targets, total, connected, soloLabel, focused })}
     </div>
   );
 }

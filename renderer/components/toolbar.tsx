@@ -3,34 +3,56 @@
 // Runs in the renderer.
 
 import type { ReactElement } from 'react';
-import { describeDivergenceState, type Divergence } from '../../common/divergence';
 import { useAppController } from '../app-context';
 import { useAppStore } from '../store';
 import { BrandMark, CloseIcon, ExitFullscreenIcon, FitIcon, FullscreenIcon } from './icons';
 import { TimelineToggle } from './divergence-timeline';
 import { BroadcastControls } from './input-controls';
+import { comparisonStatus, type ComparisonStatus } from '../workspace/session-status';
 
 /** The workspace's full-screen toggle (the stage element lives in the workspace). */
 export interface ToolbarProps {
   readonly onToggleFullscreen: () => void;
 }
 
-/** The toolbar's one-line divergence status: what the divergence detection sees now. */
-export function divergenceStatusText(divergences: readonly Divergence[], connected: number, nameOf: (replicaId: string) => string): string {
-  if (divergences.length > 0) {
-    const text = describeDivergenceState({ divergences, allAgree: false }, nameOf);
-    return text.charAt(0).toUpperCase() + text.slice(1);
-  }
-  return connected >= 2 ? 'All replicas agree' : 'Comparing needs two connected replicas';
-}
-
 /** The status when the profile turned comparison off (`"divergence": {"enabled": false}`). */
 export const COMPARISON_OFF_TEXT = 'Comparison is off for this profile (divergence.enabled is false)';
 
-function DivergenceStatus({ text, diverged }: { readonly text: string; readonly diverged: boolean }): ReactElement {
+/**
+ * The toolbar's comparison status. While a divergence is shown it is a button: clicking it opens the
+ * timeline on that divergence's entry (its screens, regions and evidence).
+ */
+function DivergenceStatus({ status }: { readonly status: ComparisonStatus }): ReactElement {
+  const firstId = useAppStore((state) => state.divergences[0]?.id ?? null);
+  const entryId = useAppStore((state) => (firstId === null ? null : (state.timeline.find((entry) => entry.divergenceId === firstId && (entry.kind === 'new' || entry.kind === 'changed'))?.id ?? null)));
+  const setTimelineOpen = useAppStore((state) => state.setTimelineOpen);
+  const showTimelineDetail = useAppStore((state) => state.showTimelineDetail);
+  const common = {
+    className: `pill divergence-status pill-${status.tone}`,
+    'data-testid': 'divergence-status',
+    'data-diverged': status.diverged ? 'true' : 'false',
+    'data-tone': status.tone,
+  } as const;
+  if (!status.diverged) {
+    return (
+      <span {...common} role="status" title={status.text}>
+        {status.text}
+      </span>
+    );
+  }
   return (
-    <span className={`pill divergence-status ${diverged ? 'pill-none' : 'pill-all'}`} data-testid="divergence-status" data-diverged={diverged ? 'true' : 'false'} role="status" title={text}>
-      {text}
+    <span role="status">
+      <button
+        type="button"
+        {...common}
+        title={`${status.text} — click to see it in the timeline`}
+        onClick={() => {
+          setTimelineOpen(true);
+          if (entryId !== null) showTimelineDetail(entryId);
+        }}
+      >
+        {status.text}
+      </button>
     </span>
   );
 }
@@ -68,8 +90,7 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
           {connected} of {total} connected
         </span>
         <DivergenceStatus
-          text={comparisonOff ? COMPARISON_OFF_TEXT : divergenceStatusText(divergences, connected, (id) => labelOf[id]?.label ?? id)}
-          diverged={divergences.length > 0}
+          status={comparisonOff ? { text: COMPARISON_OFF_TEXT, tone: 'some', diverged: false } : comparisonStatus(divergences, connected, total, (id) => labelOf[id]?.label ?? id)}
         />
       </div>
 

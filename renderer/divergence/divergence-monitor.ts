@@ -251,7 +251,8 @@ export class DivergenceMonitor {
   private disagreeing(replicaIds: readonly string[]): string[] {
     const now = this.clock.now();
     const outliers = new Set<string>();
-    for (const divergence of this.state.divergences) for (const id of divergence.outliers) outliers.add(id);
+    // A divergence held back until its region settled is a disagreement already (see the engine).
+    for (const divergence of [...this.state.divergences, ...(this.engine?.heldDivergences ?? [])]) for (const id of divergence.outliers) outliers.add(id);
     return replicaIds.filter((id) => {
       const tracked = this.replicas.get(id);
       return tracked === undefined || now - tracked.comparedSinceMs < this.judgeMs || outliers.has(id);

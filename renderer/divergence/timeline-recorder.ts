@@ -1,11 +1,16 @@
 // Builds the divergence timeline of one open session from the reporter's events: an entry per
-// event, the reporter's own PNG captures turned into object URLs (never captured twice), the evidence
-// folder once the back end answers. Revokes the URLs of dropped entries and all of them on dispose.
+// event (a "changed" one just after its divergence was reported folds into that entry), an entry per
+// replica lost or back, the reporter's own PNG captures turned into object URLs (never captured
+// twice), the evidence folder once the back end answers. Revokes the URLs of dropped entries and all
+// of them on dispose.
 // Runs in the renderer, DOM-free (URLs and the clock passed in): tested in plain Node.
 
-import type { Divergence } from '../../common/divergence';
+import { CONFIRM_MS, type Divergence } from '../../common/divergence';
 import type { ReportedEvent } from './divergence-reporter';
 import {
+  connectionEntryOf,
+  foldChange,
+  foldTargetOf,
   MAX_PICTURED_TIMELINE_ENTRIES,
   MAX_TIMELINE_ENTRIES,
   objectUrlsOf,
@@ -39,6 +44,11 @@ export interface TimelineRecorderOptions {
   readonly maxEntries?: number;
   /** Entries whose screenshots stay in memory (MAX_PICTURED_TIMELINE_ENTRIES). */
   readonly maxPicturedEntries?: number;
+  /**
+   * A "changed" event this soon after its divergence's entry updates that entry instead of adding
+   * one: the session's confirm window (CONFIRM_MS by default).
+   */
+  readonly foldWindowMs?: number;
 }
 
 /** The timeline of one session. */
@@ -71,13 +81,17 @@ export class TimelineRecorder {
         resolved = this.known.get(event.id);
         this.known.delete(event.id);
       }
+      const atMs = this.now();
+      if (event.type === 'divergence' && event.change === 'changed') {
+        const target = foldTargetOf(this.entries, event.divergence.id, atMs, this.options.foldWindowMs ?? CONFIRM_MS);
+        if (target !== null) {
+          this.entries = updateTimelineEntry(this.entries, target.id, (entry) => foldChange(entry, event.divergence));
+          continue;
+        }
+      }
       const id = this.nextId++;
-      const entry = timelineEntryOf(event, { id, atMs: this.now(), inputSeq, resolved, screenshotIds: screens.map((screen) => screen.replicaId) });
-      const { entries, dropped } = prependTimelineEntry(this.entries, entry, this.options.maxEntries ?? MAX_TIMELINE_ENTRIES);
-      const released = releaseOldScreenshots(entries, this.options.maxPicturedEntries ?? MAX_PICTURED_TIMELINE_ENTRIES);
-      this.entries = released.entries;
-      for (const gone of dropped) for (const url of objectUrlsOf(gone)) this.urls.revoke(url);
-      for (const url of released.revoke) this.urls.revoke(url);
+      const entry = timelineEntryOf(event, { id, atMs, inputSeq, resolved, screenshotIds: screens.map((screen) => screen.replicaId) });
+      this.add(entry);
       for (const screen of screens) {
         void screen.png.then(
           (blob) => this.screenshotArrived(id, screen.replicaId, blob),
@@ -87,6 +101,22 @@ export class TimelineRecorder {
       void evidence.then((outcome) => this.change(id, (current) => ({ ...current, evidence: { state: outcome.state, folder: outcome.folder, error: outcome.error } })));
     }
     this.options.publish(this.entries);
+  }
+
+  /** A replica's connection was lost (with why) or is back: comparison covers fewer, or more, replicas. */
+  recordConnection(kind: 'lost' | 'back', replicaId: string, reason: string | null, inputSeq: number | null): void {
+    if (this.disposed) return;
+    this.add(connectionEntryOf(kind, replicaId, reason, { id: this.nextId++, atMs: this.now(), inputSeq }));
+    this.options.publish(this.entries);
+  }
+
+  /** Puts an entry first, within the bounds (entries and pictures), revoking what goes. */
+  private add(entry: TimelineEntry): void {
+    const { entries, dropped } = prependTimelineEntry(this.entries, entry, this.options.maxEntries ?? MAX_TIMELINE_ENTRIES);
+    const released = releaseOldScreenshots(entries, this.options.maxPicturedEntries ?? MAX_PICTURED_TIMELINE_ENTRIES);
+    this.entries = released.entries;
+    for (const gone of dropped) for (const url of objectUrlsOf(gone)) this.urls.revoke(url);
+    for (const url of released.revoke) this.urls.revoke(url);
   }
 
   /** Revokes every object URL; nothing is recorded afterwards (late captures are not turned into URLs). */

@@ -1,6 +1,7 @@
 // The divergence timeline's data: one plain entry per divergence event of the session
-// (new / changed / resolved / consensus), newest first and bounded, with the screenshots taken at
-// confirmation as object URL strings. Pure functions over plain data: tested in plain Node.
+// (new / changed / resolved / consensus) and per replica lost or back, newest first and bounded, with
+// the screenshots taken at confirmation as object URL strings. Pure functions over plain data:
+// tested in plain Node.
 
 import type { Divergence, DivergenceEvent, PixelRect } from '../../common/divergence';
 
@@ -15,8 +16,8 @@ export const MAX_PICTURED_TIMELINE_ENTRIES = 20;
 /** Regions kept per entry; more are merged into their bounding box (the count stays exact). */
 export const MAX_TIMELINE_REGIONS = 256;
 
-/** What happened. */
-export type TimelineKind = 'new' | 'changed' | 'resolved' | 'consensus';
+/** What happened: a divergence event, or a replica's connection lost / back (comparison covers fewer or more). */
+export type TimelineKind = 'new' | 'changed' | 'resolved' | 'consensus' | 'lost' | 'back';
 
 /** One replica's screen at confirmation. */
 export interface TimelineScreenshot {
@@ -53,10 +54,19 @@ export interface TimelineEntry {
   readonly regions: readonly PixelRect[];
   /** How many regions the engine reported. */
   readonly regionCount: number;
-  /** The last input sequence number sent when the event fired (none sent: null). */
+  /**
+   * The last input sequence number sent before the event (none sent: null). Shown as "after input
+   * #N": the input preceded the event, it did not necessarily cause it (an out-of-band change).
+   */
   readonly inputSeq: number | null;
   readonly screenshots: readonly TimelineScreenshot[];
   readonly evidence: TimelineEvidence;
+  /** How many later "changed" events of the same divergence were folded into this entry (see foldChange). */
+  readonly updates: number;
+  /** For 'lost' / 'back': the replica; else null. */
+  readonly replicaId: string | null;
+  /** For 'lost': why the connection ended; else null. */
+  readonly reason: string | null;
 }
 
 /** What the caller knows besides the event. */
@@ -99,6 +109,55 @@ export function timelineEntryOf(event: DivergenceEvent, context: TimelineEntryCo
     inputSeq: context.inputSeq,
     screenshots: screenshotIds.map((replicaId) => ({ replicaId, state: 'capturing', url: null })),
     evidence: { state: kind === 'new' ? 'pending' : 'none', folder: null, error: null },
+    updates: 0,
+    replicaId: null,
+    reason: null,
+  };
+}
+
+/** The entry of a replica's connection lost (with why) or back. */
+export function connectionEntryOf(kind: 'lost' | 'back', replicaId: string, reason: string | null, context: Pick<TimelineEntryContext, 'id' | 'atMs' | 'inputSeq'>): TimelineEntry {
+  return {
+    id: context.id,
+    kind,
+    atMs: context.atMs,
+    divergenceId: null,
+    divergenceKind: null,
+    outliers: [],
+    agreeing: [],
+    noMajority: false,
+    regions: [],
+    regionCount: 0,
+    inputSeq: context.inputSeq,
+    screenshots: [],
+    evidence: { state: 'none', folder: null, error: null },
+    updates: 0,
+    replicaId,
+    reason: kind === 'lost' ? reason : null,
+  };
+}
+
+/**
+ * The entry a "changed" divergence event folds into: the newest entry of the same divergence
+ * ('new' or 'changed') when it is less than `windowMs` old, so a region still growing just after
+ * it was reported updates that entry instead of adding one per step. Null: add an entry.
+ */
+export function foldTargetOf(entries: readonly TimelineEntry[], divergenceId: string, atMs: number, windowMs: number): TimelineEntry | null {
+  const latest = entries.find((entry) => entry.divergenceId === divergenceId);
+  if (latest === undefined || (latest.kind !== 'new' && latest.kind !== 'changed')) return null;
+  return atMs - latest.atMs < windowMs ? latest : null;
+}
+
+/** The entry with a later state of its divergence folded in (regions, who agrees; its time and screens stay). */
+export function foldChange(entry: TimelineEntry, divergence: Divergence): TimelineEntry {
+  return {
+    ...entry,
+    outliers: [...divergence.outliers],
+    agreeing: [...divergence.agreeing],
+    noMajority: divergence.noMajority,
+    regions: keptRegions(divergence.regions),
+    regionCount: divergence.regions.length,
+    updates: entry.updates + 1,
   };
 }
 
@@ -156,9 +215,11 @@ export function objectUrlsOf(entry: TimelineEntry): string[] {
   return entry.screenshots.flatMap((shot) => (shot.url === null ? [] : [shot.url]));
 }
 
-/** One line saying what happened: "Demo 2 is the outlier in 1 region", "All replicas agree again". */
+/** One line saying what happened: "Demo 2 diverges — 1 region", "All replicas agree again", "Demo 2 lost (connection refused) — …". */
 export function describeTimelineEntry(entry: TimelineEntry, nameOf: (replicaId: string) => string): string {
   if (entry.kind === 'consensus') return 'All replicas agree again';
+  if (entry.kind === 'lost') return `${nameOf(entry.replicaId ?? '')} lost${entry.reason === null ? '' : ` (${entry.reason})`} — not compared until it is back`;
+  if (entry.kind === 'back') return `${nameOf(entry.replicaId ?? '')} back — compared again`;
   const names = entry.outliers.map(nameOf);
   const list = names.length <= 1 ? (names[0] ?? 'a replica') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}`;
   const where = entry.divergenceKind === 'size' ? 'desktop size' : entry.regionCount === 1 ? '1 region' : `${entry.regionCount} regions`;

@@ -67,6 +67,9 @@ export class WorkspaceController {
   private readonly managerExecutor: ManagerCommandExecutor | null = null;
   private readonly unsubscribeManager: () => void = () => undefined;
   private readonly connectionWaiters = new Set<ConnectionWaiter>();
+  /** Replicas connected now, and those that were connected and lost it (their return goes in the timeline). */
+  private readonly connectedIds = new Set<string>();
+  private readonly lostIds = new Set<string>();
   private closed = false;
 
   constructor(
@@ -85,19 +88,19 @@ export class WorkspaceController {
       api: backend.api,
       onTargetsChange: () => this.store.getState().setInputTargets(this.broadcast.targets()),
     });
-    this.timeline = new TimelineRecorder({ publish: (entries) => this.store.getState().setTimeline(entries) });
+    // The profile's divergence settings: off means no engine and no canvas reads at all.
+    const divergenceSettings = info.divergence ?? DEFAULT_DIVERGENCE_SETTINGS;
+    this.timeline = new TimelineRecorder({ publish: (entries) => this.store.getState().setTimeline(entries), foldWindowMs: divergenceSettings.confirmMs });
     this.divergenceReporter = new DivergenceReporter({
       sessionId: info.sessionId,
       api: backend.api,
-      lastInputSeq: () => (this.broadcast.fanout.nextSequence > 1 ? this.broadcast.fanout.nextSequence - 1 : null),
+      lastInputSeq: () => this.lastInputSeq(),
       screenIds: () => info.replicas.map((replica) => replica.id).filter((id) => this.store.getState().replicas[id]?.stateName === 'connected'),
       captureScreen: (replicaId) => {
         const client = this.replicas.get(replicaId)?.client ?? null;
         return client === null ? Promise.resolve(null) : canvasToPngBlob(client.canvas);
       },
     });
-    // The profile's divergence settings: off means no engine and no canvas reads at all.
-    const divergenceSettings = info.divergence ?? DEFAULT_DIVERGENCE_SETTINGS;
     this.divergence = new DivergenceMonitor({
       enabled: divergenceSettings.enabled,
       engine: engineOptionsOf(divergenceSettings),
@@ -122,6 +125,7 @@ export class WorkspaceController {
           host,
           listener: {
             onStateChange: (state) => {
+              this.noteConnection(replica.id, state);
               this.broadcast.setConnected(replica.id, state.name === 'connected');
               this.store.getState().setReplicaState(replica.id, state);
               this.trackDivergence(replica.id, state);
@@ -301,6 +305,29 @@ export class WorkspaceController {
     await this.broadcast.close();
     for (const entry of this.replicas.values()) entry.session.close();
     this.composite.dispose();
+  }
+
+  /** The last input broadcast sequence number used, or null before any input. */
+  private lastInputSeq(): number | null {
+    return this.broadcast.fanout.nextSequence > 1 ? this.broadcast.fanout.nextSequence - 1 : null;
+  }
+
+  /**
+   * A replica that was connected and no longer is goes in the timeline as lost (with why), and its
+   * return as back: agreement is only ever among the connected replicas, so the timeline says when
+   * one was not compared.
+   */
+  private noteConnection(replicaId: string, state: ReplicaState): void {
+    if (this.closed || state.name === 'closed') return;
+    if (state.name === 'connected') {
+      if (this.connectedIds.has(replicaId)) return;
+      this.connectedIds.add(replicaId);
+      if (this.lostIds.delete(replicaId)) this.timeline.recordConnection('back', replicaId, null, this.lastInputSeq());
+      return;
+    }
+    if (!this.connectedIds.delete(replicaId)) return;
+    this.lostIds.add(replicaId);
+    this.timeline.recordConnection('lost', replicaId, 'reason' in state ? state.reason : state.name, this.lastInputSeq());
   }
 
   /** A connected replica (with its client) is compared; any other state takes it out of the comparison. */

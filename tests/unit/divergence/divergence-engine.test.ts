@@ -376,3 +376,76 @@ describe('divergence engine: replicas joining and leaving', { timeout: 60_000 },
     assert.deepEqual(only(replicas).regions, [{ x: 60, y: 30, width: 5, height: 5 }]);
   });
 });
+
+describe('divergence engine: a divergence is reported once its region has settled', { timeout: 10_000 }, () => {
+  /** Advances to `untilMs` in 10 ms steps, ticking at every step (as the monitor's decision timer does). */
+  function tickEvery10Ms(replicas: Replicas, untilMs: number, each: (nowMs: number) => void = () => undefined): void {
+    while (replicas.nowMs + 10 <= untilMs) {
+      replicas.nowMs += 10;
+      each(replicas.nowMs);
+      replicas.events.push(...replicas.engine.tick(replicas.nowMs));
+    }
+  }
+
+  it('characters typed 20 ms apart on one replica: one "new" event holding all of them, no "changed"', () => {
+    // The first character's tile confirms 20 ms before the others: without the hold it was reported
+    // alone (a sliver) and the rest came as "changed".
+    const replicas = lab(3);
+    tickEvery10Ms(replicas, replicas.nowMs + 2000, (nowMs) => {
+      if (nowMs === 1010) replicas.type(['r2'], 1, 1, 'z');
+      if (nowMs === 1030) replicas.type(['r2'], 5, 1, 'z');
+      if (nowMs === 1050) replicas.type(['r2'], 9, 1, 'z');
+    });
+    assert.deepEqual(
+      replicas.events.map((event) => (event.type === 'divergence' ? event.change : event.type)),
+      ['new'],
+    );
+    const first = replicas.events[0]!;
+    assert.ok(first.type === 'divergence');
+    assert.deepEqual(first.divergence.regions, [glyphBox(1, 1), glyphBox(5, 1), glyphBox(9, 1)]);
+    assert.deepEqual(first.divergence.outliers, ['r2']);
+    assert.equal(first.atMs, 1050 + SETTLE_MS + CONFIRM_MS, 'reported when the last of them confirmed');
+  });
+
+  it('while held, the divergence is not in the report but is listed as held', () => {
+    const replicas = lab(3);
+    tickEvery10Ms(replicas, 1010 + SETTLE_MS + CONFIRM_MS, (nowMs) => {
+      if (nowMs === 1010) replicas.type(['r2'], 1, 1, 'z');
+      if (nowMs === 1100) replicas.type(['r2'], 4, 1, 'z');
+    });
+    assert.deepEqual(replicas.engine.state.divergences, []);
+    assert.deepEqual(replicas.engine.heldDivergences.map((divergence) => divergence.outliers), [['r2']]);
+    tickEvery10Ms(replicas, 1100 + SETTLE_MS + CONFIRM_MS);
+    assert.equal(only(replicas).regions.length, 2);
+    assert.deepEqual(replicas.engine.heldDivergences, []);
+  });
+
+  it('a region that keeps growing is reported at the latest CONFIRM_MS after it was first confirmed', () => {
+    // A character every 200 ms on r2 alone, each in a tile of its own: there is always another tile
+    // of the same split pending.
+    const replicas = lab(3, 256, 64);
+    let column = 0;
+    tickEvery10Ms(replicas, 5000, (nowMs) => {
+      if (nowMs >= 1010 && nowMs <= 4000 && (nowMs - 1010) % 200 === 0) replicas.type(['r2'], (column++ * 2) % 32, 2, 'q');
+    });
+    const news = replicas.events.filter((event) => event.type === 'divergence' && event.change === 'new');
+    assert.equal(news.length, 1);
+    assert.equal(news[0]!.atMs, 1010 + SETTLE_MS + 2 * CONFIRM_MS);
+  });
+
+  it('no "consensus" while a new divergence is held: the last one resolving then is not agreement', () => {
+    const replicas = lab(3);
+    const spot = { x: 100, y: 40, width: 2, height: 2 };
+    tickEvery10Ms(replicas, 5000, (nowMs) => {
+      if (nowMs === 1010) replicas.paint(['r3'], spot, RED);
+      // r2 diverges in two cells 90 ms apart; r3 is fixed while r2's split is held.
+      if (nowMs === 2300) replicas.type(['r2'], 1, 1, 'z');
+      if (nowMs === 2390) replicas.type(['r2'], 4, 1, 'z');
+      if (nowMs === 2950) replicas.paint(['r3'], spot, BACKGROUND);
+    });
+    assert.deepEqual(
+      replicas.events.map((event) => (event.type === 'divergence' ? `${event.change} ${event.divergence.outliers.join()}` : event.type)),
+      ['new r3', 'divergence-resolved', 'new r2'],
+    );
+  });
+});

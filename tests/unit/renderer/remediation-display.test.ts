@@ -49,6 +49,9 @@ function entry(overrides: Partial<TimelineEntry>): TimelineEntry {
     inputSeq: 4,
     screenshots: [],
     evidence: { state: 'none', folder: null, error: null },
+    updates: 0,
+    replicaId: null,
+    reason: null,
     ...overrides,
   };
 }

@@ -200,6 +200,41 @@ describe('TimelineRecorder', { timeout: 60_000 }, () => {
   });
 });
 
+describe('TimelineRecorder: one entry per divergence while it settles, and replicas lost / back', { timeout: 10_000 }, () => {
+  const GROWN: Divergence = { ...D1, regions: [...D1.regions, { x: 60, y: 16, width: 8, height: 13 }] };
+
+  it('folds a "changed" event within the confirm window into the divergence’s entry', () => {
+    let nowMs = 1_000;
+    const recorder = new TimelineRecorder({ publish: () => undefined, urls: new FakeUrls(), now: () => nowMs, foldWindowMs: 600 });
+    recorder.record([reported({ type: 'divergence', change: 'new', divergence: D1, atMs: 1 })]);
+    nowMs = 1_270;
+    recorder.record([reported({ type: 'divergence', change: 'changed', divergence: GROWN, atMs: 2 })]);
+    assert.equal(recorder.current.length, 1, 'no second entry');
+    const [entry] = recorder.current;
+    assert.equal(entry?.kind, 'new');
+    assert.equal(entry?.regionCount, 2, 'the entry holds the grown region');
+    assert.equal(entry?.updates, 1);
+    assert.equal(entry?.atMs, 1_000, 'still dated when it was reported');
+    // Later than the window: a change is news of its own.
+    nowMs = 5_000;
+    recorder.record([reported({ type: 'divergence', change: 'changed', divergence: D1, atMs: 3 })]);
+    assert.deepEqual(recorder.current.map((item) => item.kind), ['changed', 'new']);
+  });
+
+  it('records a replica lost, with why, and back; in words', () => {
+    const recorder = new TimelineRecorder({ publish: () => undefined, urls: new FakeUrls(), now: () => 5 });
+    recorder.recordConnection('lost', 'r2', 'connection refused', 37);
+    recorder.recordConnection('back', 'r2', null, 37);
+    const [back, lost] = recorder.current;
+    const names = (id: string): string => ({ r2: 'xterm 2' })[id] ?? id;
+    assert.deepEqual([back?.kind, lost?.kind], ['back', 'lost']);
+    assert.equal(lost?.replicaId, 'r2');
+    assert.equal(describeTimelineEntry(lost, names), 'xterm 2 lost (connection refused) — not compared until it is back');
+    assert.equal(describeTimelineEntry(back!, names), 'xterm 2 back — compared again');
+    assert.equal(lost?.inputSeq, 37);
+  });
+});
+
 describe('the store’s timeline and diff view', { timeout: 60_000 }, () => {
   it('holds plain entries, opens the diff view on known replicas only, and resets per session', () => {
     const store = createAppStore();
