@@ -2,6 +2,7 @@
 // and a runtime check of its request. Both shells (Electron IPC, the browser shell's WebSocket)
 // implement exactly this; no other file spells a channel name.
 
+import type { ConnectionTestReport } from './connection-test';
 import type { DomainState } from './l0';
 import { MAX_REPLICAS, type DivergenceSettings, type ProfileProblem } from './profile';
 import type { ReplicaStateName } from './replica-state';
@@ -617,6 +618,23 @@ export const CONTRACT_CALLS = {
   readInputJournal: call<{ sessionId: string; afterSeq: number; limit: number }, { entries: readonly InputJournalEntry[]; complete: boolean; lastSeq: number }>(
     parseReadInputJournal,
   ),
+  /**
+   * The profile editor's "Test" of one replica of the profile being edited (unsaved, possibly
+   * incomplete elsewhere): reached directly or through its L0, RFB version, security types, password,
+   * desktop. Only that replica (and its L0 for a tunnel) is validated.
+   */
+  testReplicaConnection: call<{ profile: Record<string, unknown>; replicaId: string }, ConnectionTestReport>((input) => {
+    const value = record(input, 'request');
+    return { profile: record(value.profile, 'profile'), replicaId: text(value.replicaId, 'replicaId', ID_MAX) };
+  }),
+  /**
+   * The profile editor's "Test" of one L0: SSH reached, host key (with no pin yet: the keys it presents,
+   * to trust on first use), login, virsh, and each of its replicas' domains and displays.
+   */
+  testL0Connection: call<{ profile: Record<string, unknown>; l0: string }, ConnectionTestReport>((input) => {
+    const value = record(input, 'request');
+    return { profile: record(value.profile, 'profile'), l0: text(value.l0, 'l0', ID_MAX) };
+  }),
 } as const;
 
 interface EventSpec<Payload> {

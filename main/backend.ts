@@ -5,6 +5,7 @@
 import type { ContractHandlers, EventName, EventPayload, Notice, ScriptResult, StartupInfo, StartupScriptOptions } from '../common/contract';
 import type { InputJournalEntry } from '../common/input/input-events';
 import type { InputScriptStep } from '../common/input/input-script';
+import { ConnectionTestService } from './backend/connection-test-service';
 import { DivergenceService, type DivergenceReportListener } from './backend/divergence-service';
 import { EventService } from './backend/event-service';
 import { InputJournalService } from './backend/input-journal-service';
@@ -129,6 +130,7 @@ export function createBackend(options: BackendOptions): Backend {
   const journals = new InputJournalService({ logger, sessions, ...(options.inputJournalCapacity === undefined ? {} : { capacity: options.inputJournalCapacity }) });
   const divergences = new DivergenceService({ logger, sessions, evidence: new EvidenceStore(options.dataDirectory ?? dataRoot()) });
   const replicaReports = new ReplicaReportService({ logger, sessions });
+  const connectionTests = new ConnectionTestService({ logger, redactor });
   const scriptResults = new Listeners<(result: ScriptResult) => void>(logger, 'script result');
   const demo = new DemoService({
     logger,
@@ -211,6 +213,8 @@ export function createBackend(options: BackendOptions): Backend {
     replicaAction: whileOpen(({ sessionId, replicaId, action }) => remediation.replicaAction(sessionId, replicaId, action)),
     answerManagerCommand: whileOpen((answer) => remediation.answer(answer)),
     readInputJournal: whileOpen(({ sessionId, afterSeq, limit }) => journals.read(sessionId, afterSeq, limit)),
+    testReplicaConnection: whileOpen(({ profile, replicaId }) => connectionTests.testReplica(profile, replicaId)),
+    testL0Connection: whileOpen(({ profile, l0 }) => connectionTests.testL0(profile, l0)),
   };
 
   return {

@@ -72,6 +72,8 @@ function fakeHandlers(log: string[]): ContractHandlers {
       log.push(`answer ${commandId} ${ok}`);
     },
     readInputJournal: async () => ({ entries: [], complete: true, lastSeq: 0 }),
+    testReplicaConnection: async () => ({ ok: true, steps: [] }),
+    testL0Connection: async () => ({ ok: true, steps: [] }),
   };
 }
 
