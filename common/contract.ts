@@ -35,7 +35,12 @@ export interface SessionInfo {
 
 export type OpenResult =
   | { readonly ok: true; readonly session: SessionInfo }
-  | { readonly ok: false; readonly problems: readonly ProfileProblem[] };
+  | {
+      readonly ok: false;
+      readonly problems: readonly ProfileProblem[];
+      /** The profile file's full path when the back end read it (the UI names it above the problems). */
+      readonly source?: string;
+    };
 
 export interface StartupInfo {
   readonly shell: 'electron' | 'browser';

@@ -18,6 +18,7 @@ import { runLabCommand } from './lab-command';
 import { InputScriptFileError, loadInputScriptFile } from './input-script-file';
 import { createLogger, parseLogLevel, type Logger } from './logger';
 import { RUN_EXIT, runHeadless } from './run-command';
+import { printStartupProblems } from './startup-problems';
 
 const USAGE = `RetroVisor ${packageJson.version} — one window onto a VM replicated across hypervisors
 
@@ -101,6 +102,8 @@ async function serve(options: { profilePath?: string; demo: boolean; port?: numb
     startupDemo: options.demo,
     ...(options.profilePath ? { startupProfilePath: options.profilePath } : {}),
   });
+  // A profile that cannot be opened is said here, where it was named, as well as on the page.
+  if (options.profilePath !== undefined) await printStartupProblems(backend, options.profilePath, process.stderr);
   const shell = await startBrowserShell({ backend, staticRoot: staticRoot(), logger: options.logger, ...(options.port ? { port: options.port } : {}) });
   process.stdout.write(`RetroVisor is running at ${shell.url}\n(keep this address private: it carries this launch's secret; Ctrl+C stops RetroVisor)\n`);
 

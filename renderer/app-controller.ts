@@ -14,6 +14,8 @@ import { WorkspaceController } from './workspace/workspace-controller';
 
 /** The name shown for profiles opened through the quick-connect form. */
 export const QUICK_CONNECT_SOURCE = 'quick connect';
+/** The name under which a failure to open the command line's profile is shown when its path is unknown. */
+const COMMAND_LINE_SOURCE = 'the command line';
 /** The name under which a failure to open the demo lab is shown. */
 export const DEMO_LAB_SOURCE = 'the demo lab';
 
@@ -47,7 +49,7 @@ export class AppController {
     this.remediation.listen();
     const startup = await this.backend.api.getStartup();
     this.store.getState().setStartup(startup);
-    if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, 'the command line');
+    if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, COMMAND_LINE_SOURCE);
     const workspace = this.currentWorkspace;
     if (startup.startupScript !== undefined && workspace !== null) {
       runStartupScript(workspace, this.store, this.backend.api, startup.startupScript, startup.startupScriptOptions).catch((error: unknown) =>
@@ -56,13 +58,27 @@ export class AppController {
     }
   }
 
-  /** Opens a profile file the user picked or dropped. */
+  /**
+   * Opens a profile file the user picked or dropped: by its path where the shell knows it (Electron:
+   * the back end reads it, and files it names relative to its folder are found there), else as text
+   * (the browser shell: such files are then refused, see docs/profiles.md).
+   */
   async openProfileFile(file: File): Promise<void> {
+    const path = this.backend.pathOfFile?.(file) ?? '';
+    if (path !== '') {
+      await this.openProfilePath(path);
+      return;
+    }
     if (file.size > MAX_PROFILE_BYTES) {
       this.store.getState().showProblems(file.name, [{ path: '$', message: `the file is ${file.size} bytes; a profile is at most ${MAX_PROFILE_BYTES}` }]);
       return;
     }
     await this.open(file.name, async () => this.backend.api.openProfileText({ text: await file.text(), sourceName: file.name }));
+  }
+
+  /** Opens the profile file at `path` on the back end's machine (relative: to its working folder). */
+  async openProfilePath(path: string): Promise<void> {
+    await this.open(path, () => this.backend.api.openProfileFile({ path }));
   }
 
   /** Opens the replicas typed into the quick-connect form. */
@@ -122,7 +138,9 @@ export class AppController {
 
   private applyOpenResult(result: OpenResult, source: string): void {
     if (!result.ok) {
-      this.store.getState().showProblems(source, result.problems);
+      // The back end names the file it read (the command line's profile, a path typed in).
+      const named = result.source === undefined ? source : source === COMMAND_LINE_SOURCE ? `${result.source} (from the command line)` : result.source;
+      this.store.getState().showProblems(named, result.problems);
       return;
     }
     // Only one session at a time: a new one replaces the old (the back end forgets it too).
