@@ -32,7 +32,7 @@ after(async () => {
 });
 
 function newBackend(overrides: Partial<Parameters<typeof createBackend>[0]> = {}): Backend {
-  const backend = createBackend({ shell: 'browser', headless: false, version: '9.9.9', logger, workingDirectory: folder, ...overrides });
+  const backend = createBackend({ shell: 'browser', headless: false, version: '9.9.9', logger, workingDirectory: folder, dataDirectory: folder, ...overrides });
   cleanups.push(() => backend.close());
   return backend;
 }
