@@ -2,7 +2,7 @@
 // connect), closing a session, the remediation manager's checkpoints, confirmations and replica
 // actions. Owns the open workspace. Runs in the renderer; React calls into it.
 
-import type { OpenResult, ReplicaActionName } from '../common/contract';
+import type { OpenResult, ReplicaActionName, UserPreferences } from '../common/contract';
 import { MAX_PROFILE_BYTES } from '../common/profile';
 import type { BackendConnection } from './backend/backend-connection';
 import { DemoController } from './demo/demo-controller';
@@ -49,6 +49,8 @@ export class AppController {
     this.remediation.listen();
     const startup = await this.backend.api.getStartup();
     this.store.getState().setStartup(startup);
+    // Not needed to open anything: a back end that cannot read them still opens profiles.
+    void this.updatePreferences(() => this.backend.api.getPreferences());
     if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, COMMAND_LINE_SOURCE);
     const workspace = this.currentWorkspace;
     if (startup.startupScript !== undefined && workspace !== null) {
@@ -81,11 +83,31 @@ export class AppController {
     await this.open(path, () => this.backend.api.openProfileFile({ path }));
   }
 
-  /** Opens the replicas typed into the quick-connect form. */
+  /** Opens the replicas typed into the quick-connect form (the back end remembers the set, never the password). */
   async quickConnect(endpoints: string, password: string): Promise<void> {
     await this.open(QUICK_CONNECT_SOURCE, () =>
       this.backend.api.quickConnect(password.length > 0 ? { endpoints, password } : { endpoints }),
     );
+    if (this.currentWorkspace !== null) void this.updatePreferences(() => this.backend.api.getPreferences());
+  }
+
+  /** Forgets one recent quick-connect endpoint set, or all of them. */
+  forgetRecentEndpoints(endpoints?: readonly string[]): Promise<void> {
+    return this.updatePreferences(() => this.backend.api.forgetRecentEndpoints(endpoints === undefined ? {} : { endpoints: [...endpoints] }));
+  }
+
+  /** The Keys menu's "don't ask again" for Ctrl+Alt+Del and Ctrl+Alt+Backspace (true: ask). */
+  setConfirmSystemKeys(confirm: boolean): Promise<void> {
+    return this.updatePreferences(() => this.backend.api.setConfirmSystemKeys({ confirm }));
+  }
+
+  /** Runs a preferences call and keeps its answer; a failure is a warning, never in the way. */
+  private async updatePreferences(request: () => Promise<UserPreferences>): Promise<void> {
+    try {
+      this.store.getState().setPreferences(await request());
+    } catch (error) {
+      this.store.getState().pushNotice({ level: 'warning', message: `Your saved preferences could not be read or changed: ${messageOf(error)}` });
+    }
   }
 
   /** Starts the built-in demo lab in the back end (or reuses it) and opens it. */
