@@ -43,7 +43,7 @@ Usage:
 
 Environment: RETROVISOR_CHROMIUM (browser to use), RETROVISOR_CHROMIUM_NO_SANDBOX=1 (Chromium without its
   sandbox where the kernel offers none; as root it always is), RETROVISOR_LOG (error|warn|info|debug),
-  RETROVISOR_DATA_DIR (divergence evidence; default ~/.local/share/retrovisor), ELECTRON_OVERRIDE_DIST_PATH.`;
+  RETROVISOR_DATA_DIR (divergence evidence, audit logs, preferences; default ~/.local/share/retrovisor), ELECTRON_OVERRIDE_DIST_PATH.`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
