@@ -58,7 +58,9 @@ if (!app.requestSingleInstanceLock()) {
       ...(profilePath ? { startupProfilePath: profilePath } : {}),
     });
     // A --profile that cannot be opened is said on the terminal too (`retrovisor start` shares its stderr).
-    if (profilePath) void printStartupProblems(backend, profilePath, process.stderr);
+    if (profilePath) {
+      printStartupProblems(backend, profilePath, process.stderr).catch((error: unknown) => logger.warn('cannot open the startup profile', { error: String(error) }));
+    }
     const window = createMainWindow(join(__dirname, 'preload.cjs'));
     const binding = bindContract({
       ipcMain,
