@@ -68,6 +68,7 @@ describe('quick connect: Ctrl+Enter, recent endpoint sets, refused passwords', {
   });
 
   it('remembers the set that opened, never its password', { timeout: 30_000 }, async () => {
+    await page.waitForSelector('[data-testid="recent-endpoint-set"]', { timeout: 10_000 });
     const shown = await page.locator('[data-testid="recent-endpoint-set"]').allTextContents();
     assert.deepEqual(shown, [setText]);
     const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
@@ -75,8 +76,9 @@ describe('quick connect: Ctrl+Enter, recent endpoint sets, refused passwords', {
     const files = everyFileText(dataDir);
     assert.ok(files.includes(`127.0.0.1::`), 'the set is in the data folder');
     assert.ok(!files.includes(password), 'the password is in a file under the data folder');
-    // A new page (a new launch's page would be the same) is offered the same set.
+    // A new page is offered the same set: it comes from the back end, not from the page.
     const fresh = await openAppPage(browser, app);
+    await fresh.waitForSelector('[data-testid="recent-endpoint-set"]', { timeout: 10_000 });
     assert.deepEqual(await fresh.locator('[data-testid="recent-endpoint-set"]').allTextContents(), [setText]);
     await fresh.close();
   });
