@@ -39,8 +39,17 @@ describe('Keys menu and confirmations', { timeout: 180_000 }, () => {
     await app?.stop();
   });
 
-  const focused = (): Promise<string | null> => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
-  const menuOpen = async (): Promise<boolean> => (await page.getAttribute('[data-testid="special-keys"]', 'aria-expanded')) === 'true';
+  /** Waits until the element with this data-testid has the focus; the error says which one has it. */
+  async function expectFocus(testId: string, why = ''): Promise<void> {
+    try {
+      await page.waitForFunction((id) => document.activeElement?.getAttribute('data-testid') === id, testId, { timeout: 5_000 });
+    } catch {
+      const actual = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName ?? null);
+      assert.fail(`the focus is on ${actual}, not ${testId}${why === '' ? '' : `: ${why}`}`);
+    }
+  }
+  /** Waits until the Keys menu is open (or closed). */
+  const expectMenu = (open: boolean): Promise<unknown> => page.waitForSelector(`[data-testid="special-keys"][aria-expanded="${open}"]`, { timeout: 5_000 });
 
   /** The session's input journal as the app exports it: key entries' keysym and direction, in order. */
   async function journalKeys(): Promise<Array<{ keysym: number; down: boolean; targets: string[] }>> {
@@ -68,25 +77,25 @@ describe('Keys menu and confirmations', { timeout: 180_000 }, () => {
   it('moves through the Keys menu with the keyboard and gives the focus back on Escape', { timeout: 30_000 }, async () => {
     await page.focus('[data-testid="special-keys"]');
     await page.keyboard.press('ArrowDown');
-    assert.equal(await menuOpen(), true);
-    assert.equal(await focused(), 'special-key-ctrl-alt-del');
+    await expectMenu(true);
+    await expectFocus('special-key-ctrl-alt-del');
     await page.keyboard.press('ArrowDown');
-    assert.equal(await focused(), 'special-key-ctrl-alt-backspace');
+    await expectFocus('special-key-ctrl-alt-backspace');
     await page.keyboard.press('End');
-    assert.equal(await focused(), 'key-repeat-server');
+    await expectFocus('key-repeat-server');
     await page.keyboard.press('Home');
-    assert.equal(await focused(), 'special-key-ctrl-alt-del');
+    await expectFocus('special-key-ctrl-alt-del');
     await page.keyboard.press('ArrowUp');
-    assert.equal(await focused(), 'key-repeat-server', 'Up from the first item wraps to the last');
+    await expectFocus('key-repeat-server', 'Up from the first item wraps to the last');
     await page.keyboard.press('ArrowDown');
-    assert.equal(await focused(), 'special-key-ctrl-alt-del', 'Down from the last item wraps to the first');
+    await expectFocus('special-key-ctrl-alt-del', 'Down from the last item wraps to the first');
     await page.keyboard.press('Escape');
-    assert.equal(await menuOpen(), false);
-    assert.equal(await focused(), 'special-keys');
+    await expectMenu(false);
+    await expectFocus('special-keys');
     await page.keyboard.press('ArrowUp');
-    assert.equal(await focused(), 'key-repeat-server', 'Up on the button opens on the last item');
+    await expectFocus('key-repeat-server', 'Up on the button opens on the last item');
     await page.keyboard.press('Escape');
-    assert.equal(await focused(), 'special-keys');
+    await expectFocus('special-keys');
   });
 
   it('asks before Ctrl+Alt+Del and Ctrl+Alt+Backspace, and sends nothing when cancelled', { timeout: 60_000 }, async () => {
