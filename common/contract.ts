@@ -36,7 +36,12 @@ export interface SessionInfo {
 
 export type OpenResult =
   | { readonly ok: true; readonly session: SessionInfo }
-  | { readonly ok: false; readonly problems: readonly ProfileProblem[] };
+  | {
+      readonly ok: false;
+      readonly problems: readonly ProfileProblem[];
+      /** The profile file's full path when the back end read it (the UI names it above the problems). */
+      readonly source?: string;
+    };
 
 export interface StartupInfo {
   readonly shell: 'electron' | 'browser';
@@ -295,6 +300,17 @@ export interface RemediationView {
   readonly auditFile?: string;
 }
 
+/**
+ * What the back end remembers for the user between launches (`preferences.json` in its data folder,
+ * docs/profiles.md). Never a secret: quick-connect passwords are not kept anywhere.
+ */
+export interface UserPreferences {
+  /** Quick-connect endpoint sets that opened, most recent first, each as "host::port" in order. */
+  readonly recentEndpoints: readonly (readonly string[])[];
+  /** Ask before sending Ctrl+Alt+Del or Ctrl+Alt+Backspace from the Keys menu (false: "don't ask again"). */
+  readonly confirmSystemKeys: boolean;
+}
+
 /** Audit entries a RemediationView carries (the file keeps all). */
 export const MAX_AUDIT_ENTRIES_IN_VIEW = 200;
 /** Most journal entries one readInputJournal answer carries. */
@@ -502,11 +518,26 @@ export const CONTRACT_CALLS = {
     const value = record(input, 'request');
     return { text: text(value.text, 'text', 1024 * 1024), sourceName: text(value.sourceName, 'sourceName', 512) };
   }),
-  /** Opens an ad-hoc set of "host:N" / "host::port" replicas. */
+  /** Opens an ad-hoc set of "host:N" / "host::port" replicas; a set that opens is remembered (never its password). */
   quickConnect: call<{ endpoints: string; password?: string }, OpenResult>((input) => {
     const value = record(input, 'request');
     const endpoints = text(value.endpoints, 'endpoints', 4096);
     return value.password === undefined ? { endpoints } : { endpoints, password: text(value.password, 'password', 256) };
+  }),
+  /** What the back end remembers for this user: recent quick-connect endpoint sets, "don't ask again" choices. */
+  getPreferences: call<void, UserPreferences>(parseNothing),
+  /** The "don't ask again" of the Ctrl+Alt+Del / Ctrl+Alt+Backspace confirmation (true: ask). */
+  setConfirmSystemKeys: call<{ confirm: boolean }, UserPreferences>((input) => {
+    const value = record(input, 'request');
+    if (typeof value.confirm !== 'boolean') throw new ContractError('confirm: expected a boolean');
+    return { confirm: value.confirm };
+  }),
+  /** Forgets one recent quick-connect endpoint set (`endpoints`), or all of them (no `endpoints`). */
+  forgetRecentEndpoints: call<{ endpoints?: string[] }, UserPreferences>((input) => {
+    const value = record(input ?? {}, 'request');
+    if (value.endpoints === undefined) return {};
+    if (!Array.isArray(value.endpoints) || value.endpoints.length > MAX_REPLICAS) throw new ContractError(`endpoints: expected an array of at most ${MAX_REPLICAS}`);
+    return { endpoints: value.endpoints.map((entry, index) => text(entry, `endpoints[${index}]`, 512)) };
   }),
   /** Forgets a session: its streams are closed. */
   closeSession: call<{ sessionId: string }, void>((input) => ({

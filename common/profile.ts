@@ -461,3 +461,40 @@ export function parseProfileText(text: string): ProfileValidation {
 export function formatProblems(problems: readonly ProfileProblem[]): string {
   return problems.map((problem) => `${problem.path}: ${problem.message}`).join('\n');
 }
+
+/** A file a profile names by a path relative to the profile's own folder. */
+export interface FolderRelativeFile {
+  /** The JSON path of the field ("$.replicas[2].vnc.password.file"). */
+  readonly path: string;
+  /** What the file is, in words: "password file", "SSH key file", "SSH passphrase file". */
+  readonly what: string;
+  readonly file: string;
+}
+
+/** True for a path that means something only next to the profile: not absolute, not "~" or "~/...". */
+export function isFolderRelativePath(file: string): boolean {
+  return !(file.startsWith('/') || file === '~' || file.startsWith('~/') || /^[A-Za-z]:[\\/]/.test(file) || file.startsWith('\\\\'));
+}
+
+/**
+ * Every file the profile names relative to its own folder (password files, SSH keys and passphrase
+ * files): a profile whose folder is unknown (dropped or picked in a browser) cannot use them.
+ */
+export function folderRelativeFiles(profile: Profile): FolderRelativeFile[] {
+  const found: FolderRelativeFile[] = [];
+  profile.replicas.forEach((replica, index) => {
+    const password = replica.vnc.password;
+    if (password?.kind === 'file' && isFolderRelativePath(password.path)) {
+      found.push({ path: `$.replicas[${index}].vnc.password.file`, what: 'password file', file: password.path });
+    }
+  });
+  for (const [name, l0] of Object.entries(profile.l0)) {
+    if (l0.kind !== 'ssh') continue;
+    const { identityFile, passphrase } = l0.ssh;
+    if (identityFile !== undefined && isFolderRelativePath(identityFile)) found.push({ path: `$.l0.${name}.ssh.identityFile`, what: 'SSH key file', file: identityFile });
+    if (passphrase?.kind === 'file' && isFolderRelativePath(passphrase.path)) {
+      found.push({ path: `$.l0.${name}.ssh.passphrase.file`, what: 'SSH passphrase file', file: passphrase.path });
+    }
+  }
+  return found;
+}

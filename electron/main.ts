@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import packageJson from '../package.json';
 import { createBackend } from '../main/backend';
 import { createLogger, parseLogLevel } from '../main/logger';
+import { printStartupProblems } from '../main/startup-problems';
 import { bindContract, isTrustedSender, type IpcEventLike } from './ipc';
 import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy';
 import { APP_SCHEME } from './security-policy';
@@ -56,6 +57,10 @@ if (!app.requestSingleInstanceLock()) {
       startupDemo: demo,
       ...(profilePath ? { startupProfilePath: profilePath } : {}),
     });
+    // A --profile that cannot be opened is said on the terminal too (`retrovisor start` shares its stderr).
+    if (profilePath) {
+      printStartupProblems(backend, profilePath, process.stderr).catch((error: unknown) => logger.warn('cannot open the startup profile', { error: String(error) }));
+    }
     const window = createMainWindow(join(__dirname, 'preload.cjs'));
     const binding = bindContract({
       ipcMain,

@@ -22,6 +22,8 @@ import type { InputChannelEndpoint } from './input-channel';
 import { SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
 import { connectReplica } from './replica-transport';
 import { SshL0Pool, type SshL0Options } from './ssh-l0';
+import { PreferencesStore } from './preferences';
+import { canonicalEndpointSet } from '../common/recent-endpoints';
 import type { StreamEndpoint, StreamRelayOptions } from './stream-relay';
 
 export { MAX_PENDING_STREAMS, STREAM_ID_TTL_MS } from './backend/stream-service';
@@ -58,7 +60,7 @@ export interface BackendOptions {
   readonly relay?: Omit<StreamRelayOptions, 'logger'>;
   /** Default: the process-wide redactor. */
   readonly redactor?: SecretRedactor;
-  /** Where divergence evidence goes (under `<profile>/evidence/`). Default: dataRoot() ($RETROVISOR_DATA_DIR…). */
+  /** Where divergence evidence (under `<profile>/evidence/`) and the user's preferences go. Default: dataRoot() ($RETROVISOR_DATA_DIR…). */
   readonly dataDirectory?: string;
 }
 
@@ -129,6 +131,7 @@ export function createBackend(options: BackendOptions): Backend {
   });
   const journals = new InputJournalService({ logger, sessions, ...(options.inputJournalCapacity === undefined ? {} : { capacity: options.inputJournalCapacity }) });
   const divergences = new DivergenceService({ logger, sessions, evidence: new EvidenceStore(options.dataDirectory ?? dataRoot()) });
+  const preferences = new PreferencesStore(options.dataDirectory ?? dataRoot(), logger);
   const replicaReports = new ReplicaReportService({ logger, sessions });
   const connectionTests = new ConnectionTestService({ logger, redactor });
   const scriptResults = new Listeners<(result: ScriptResult) => void>(logger, 'script result');
@@ -185,7 +188,16 @@ export function createBackend(options: BackendOptions): Backend {
     ),
     openProfileFile: whileOpen(({ path }) => sessions.openFile(path)),
     openProfileText: whileOpen(({ text, sourceName }) => sessions.openText(text, sourceName)),
-    quickConnect: whileOpen(({ endpoints, password }) => sessions.quickConnect(endpoints, password)),
+    quickConnect: whileOpen(async ({ endpoints, password }) => {
+      const result = sessions.quickConnect(endpoints, password);
+      // Only the endpoints are remembered: the password is never handed to the preferences.
+      const set = result.ok ? canonicalEndpointSet(endpoints) : null;
+      if (set !== null) await preferences.rememberEndpoints(set);
+      return result;
+    }),
+    getPreferences: whileOpen(() => preferences.get()),
+    setConfirmSystemKeys: whileOpen(({ confirm }) => preferences.setConfirmSystemKeys(confirm)),
+    forgetRecentEndpoints: whileOpen(({ endpoints }) => preferences.forgetEndpoints(endpoints)),
     // Not refused after shutdown: closing what is already gone is harmless.
     closeSession: ({ sessionId }) =>
       answer(() => {

@@ -18,6 +18,7 @@ import { runLabCommand } from './lab-command';
 import { InputScriptFileError, loadInputScriptFile } from './input-script-file';
 import { createLogger, parseLogLevel, type Logger } from './logger';
 import { RUN_EXIT, runHeadless } from './run-command';
+import { printStartupProblems } from './startup-problems';
 
 const USAGE = `RetroVisor ${packageJson.version} — one window onto a VM replicated across hypervisors
 
@@ -42,7 +43,7 @@ Usage:
 
 Environment: RETROVISOR_CHROMIUM (browser to use), RETROVISOR_CHROMIUM_NO_SANDBOX=1 (Chromium without its
   sandbox where the kernel offers none; as root it always is), RETROVISOR_LOG (error|warn|info|debug),
-  RETROVISOR_DATA_DIR (divergence evidence; default ~/.local/share/retrovisor), ELECTRON_OVERRIDE_DIST_PATH.`;
+  RETROVISOR_DATA_DIR (divergence evidence, audit logs, preferences; default ~/.local/share/retrovisor), ELECTRON_OVERRIDE_DIST_PATH.`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -101,6 +102,8 @@ async function serve(options: { profilePath?: string; demo: boolean; port?: numb
     startupDemo: options.demo,
     ...(options.profilePath ? { startupProfilePath: options.profilePath } : {}),
   });
+  // A profile that cannot be opened is said here, where it was named, as well as on the page.
+  if (options.profilePath !== undefined) await printStartupProblems(backend, options.profilePath, process.stderr);
   const shell = await startBrowserShell({ backend, staticRoot: staticRoot(), logger: options.logger, ...(options.port ? { port: options.port } : {}) });
   process.stdout.write(`RetroVisor is running at ${shell.url}\n(keep this address private: it carries this launch's secret; Ctrl+C stops RetroVisor)\n`);
 

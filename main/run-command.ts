@@ -5,12 +5,12 @@ import { chromium, type Browser } from 'playwright-core';
 import type { ReplicaStatusReport, ScriptResult, SessionInfo, StartupScriptOptions } from '../common/contract';
 import { journalLine } from '../common/input/input-journal';
 import type { InputScriptStep } from '../common/input/input-script';
-import { formatProblems, type ProfileProblem } from '../common/profile';
 import { escapeControl } from '../common/terminal-text';
 import { createBackend, type Backend } from './backend';
 import { startBrowserShell } from './browser-shell';
 import { CHROMIUM_INSTALL_HINT, findChromium, headlessChromiumFlags, noSandboxNotice, noSandboxReason, sandboxFailureAdvice } from './chromium';
 import { launchYieldingToBackend } from './process-priority';
+import { terminalProblems } from './startup-problems';
 import type { Logger } from './logger';
 
 export interface RunOptions {
@@ -271,9 +271,6 @@ async function takeCheckpointOnAgreement(backend: Backend, sessionId: string, st
 }
 
 /** A profile's problems for the terminal: one per line, each with its control characters escaped. */
-function terminalProblems(problems: readonly ProfileProblem[]): string {
-  return formatProblems(problems.map((problem) => ({ path: escapeControl(problem.path), message: escapeControl(problem.message) })));
-}
 
 /** Resolves after the duration, on SIGINT/SIGTERM, or when `shouldStop` turns true. */
 function waitForStop(durationSeconds: number | undefined, shouldStop: () => boolean): Promise<void> {

@@ -2,7 +2,7 @@
 // connect), closing a session, the remediation manager's checkpoints, confirmations and replica
 // actions. Owns the open workspace. Runs in the renderer; React calls into it.
 
-import type { OpenResult, ReplicaActionName } from '../common/contract';
+import type { OpenResult, ReplicaActionName, UserPreferences } from '../common/contract';
 import { MAX_PROFILE_BYTES } from '../common/profile';
 import type { BackendConnection } from './backend/backend-connection';
 import { DemoController } from './demo/demo-controller';
@@ -14,6 +14,8 @@ import { WorkspaceController } from './workspace/workspace-controller';
 
 /** The name shown for profiles opened through the quick-connect form. */
 export const QUICK_CONNECT_SOURCE = 'quick connect';
+/** The name under which a failure to open the command line's profile is shown when its path is unknown. */
+const COMMAND_LINE_SOURCE = 'the command line';
 /** The name under which a failure to open the demo lab is shown. */
 export const DEMO_LAB_SOURCE = 'the demo lab';
 
@@ -47,7 +49,9 @@ export class AppController {
     this.remediation.listen();
     const startup = await this.backend.api.getStartup();
     this.store.getState().setStartup(startup);
-    if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, 'the command line');
+    // Not needed to open anything: a back end that cannot read them still opens profiles.
+    void this.updatePreferences(() => this.backend.api.getPreferences());
+    if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, COMMAND_LINE_SOURCE);
     const workspace = this.currentWorkspace;
     if (startup.startupScript !== undefined && workspace !== null) {
       runStartupScript(workspace, this.store, this.backend.api, startup.startupScript, startup.startupScriptOptions).catch((error: unknown) =>
@@ -56,8 +60,17 @@ export class AppController {
     }
   }
 
-  /** Opens a profile file the user picked or dropped. */
+  /**
+   * Opens a profile file the user picked or dropped: by its path where the shell knows it (Electron:
+   * the back end reads it, and files it names relative to its folder are found there), else as text
+   * (the browser shell: such files are then refused, see docs/profiles.md).
+   */
   async openProfileFile(file: File): Promise<void> {
+    const path = this.backend.pathOfFile?.(file) ?? '';
+    if (path !== '') {
+      await this.openProfilePath(path);
+      return;
+    }
     if (file.size > MAX_PROFILE_BYTES) {
       this.store.getState().showProblems(file.name, [{ path: '$', message: `the file is ${file.size} bytes; a profile is at most ${MAX_PROFILE_BYTES}` }]);
       return;
@@ -65,11 +78,36 @@ export class AppController {
     await this.open(file.name, async () => this.backend.api.openProfileText({ text: await file.text(), sourceName: file.name }));
   }
 
-  /** Opens the replicas typed into the quick-connect form. */
+  /** Opens the profile file at `path` on the back end's machine (relative: to its working folder). */
+  async openProfilePath(path: string): Promise<void> {
+    await this.open(path, () => this.backend.api.openProfileFile({ path }));
+  }
+
+  /** Opens the replicas typed into the quick-connect form (the back end remembers the set, never the password). */
   async quickConnect(endpoints: string, password: string): Promise<void> {
     await this.open(QUICK_CONNECT_SOURCE, () =>
       this.backend.api.quickConnect(password.length > 0 ? { endpoints, password } : { endpoints }),
     );
+    if (this.currentWorkspace !== null) void this.updatePreferences(() => this.backend.api.getPreferences());
+  }
+
+  /** Forgets one recent quick-connect endpoint set, or all of them. */
+  forgetRecentEndpoints(endpoints?: readonly string[]): Promise<void> {
+    return this.updatePreferences(() => this.backend.api.forgetRecentEndpoints(endpoints === undefined ? {} : { endpoints: [...endpoints] }));
+  }
+
+  /** The Keys menu's "don't ask again" for Ctrl+Alt+Del and Ctrl+Alt+Backspace (true: ask). */
+  setConfirmSystemKeys(confirm: boolean): Promise<void> {
+    return this.updatePreferences(() => this.backend.api.setConfirmSystemKeys({ confirm }));
+  }
+
+  /** Runs a preferences call and keeps its answer; a failure is a warning, never in the way. */
+  private async updatePreferences(request: () => Promise<UserPreferences>): Promise<void> {
+    try {
+      this.store.getState().setPreferences(await request());
+    } catch (error) {
+      this.store.getState().pushNotice({ level: 'warning', message: `Your saved preferences could not be read or changed: ${messageOf(error)}` });
+    }
   }
 
   /** Starts the built-in demo lab in the back end (or reuses it) and opens it. */
@@ -122,7 +160,9 @@ export class AppController {
 
   private applyOpenResult(result: OpenResult, source: string): void {
     if (!result.ok) {
-      this.store.getState().showProblems(source, result.problems);
+      // The back end names the file it read (the command line's profile, a path typed in).
+      const named = result.source === undefined ? source : source === COMMAND_LINE_SOURCE ? `${result.source} (from the command line)` : result.source;
+      this.store.getState().showProblems(named, result.problems);
       return;
     }
     // Only one session at a time: a new one replaces the old (the back end forgets it too).

@@ -3,7 +3,7 @@
 
 import { useStore } from 'zustand';
 import { createStore, type StateCreator } from 'zustand/vanilla';
-import type { DemoStatus, Notice, RemediationView, ReplicaSummary, SessionInfo, StartupInfo } from '../common/contract';
+import type { DemoStatus, Notice, RemediationView, ReplicaSummary, SessionInfo, StartupInfo, UserPreferences } from '../common/contract';
 import type { Divergence, DivergenceState } from '../common/divergence';
 import { DEFAULT_KEY_REPEAT_MODE, type KeyRepeatMode } from '../common/input/key-repeat';
 import type { ProfileProblem } from '../common/profile';
@@ -53,6 +53,9 @@ export interface BackendSlice {
   readonly backendLost: string | null;
   readonly setStartup: (info: Pick<StartupInfo, 'shell' | 'version' | 'headless'>) => void;
   readonly setBackendLost: (reason: string) => void;
+  /** What the back end remembers for the user (recent quick-connect sets, "don't ask again"); null until read. */
+  readonly preferences: UserPreferences | null;
+  readonly setPreferences: (preferences: UserPreferences) => void;
 }
 
 /** The start screen: an open request in flight and the last profile problems. */
@@ -330,6 +333,7 @@ export const APP_INITIAL_STATE: Readonly<Pick<AppState, Exclude<DataKey, Session
   version: null,
   headless: false,
   backendLost: null,
+  preferences: null,
   opening: false,
   viewMode: 'fit',
   notices: [],
@@ -342,6 +346,7 @@ export const APP_INITIAL_STATE: Readonly<Pick<AppState, Exclude<DataKey, Session
 const createBackendSlice: Slice<BackendSlice> = (set) => ({
   setStartup: ({ shell, version, headless }) => set({ shell, version, headless }),
   setBackendLost: (reason) => set((state) => (state.backendLost === null ? { backendLost: reason } : {})),
+  setPreferences: (preferences) => set({ preferences }),
 });
 
 const createStartSlice: Slice<StartSlice> = (set) => ({

@@ -1,8 +1,9 @@
 // The preload: exposes window.retrovisor, one typed method per contract call plus event
-// subscription and the replica stream transport (MessagePorts). It only uses contextBridge,
-// ipcRenderer and common/; it never exposes ipcRenderer itself. Runs sandboxed in the renderer process.
+// subscription and the replica stream transport (MessagePorts), and window.retrovisorFiles (the
+// disk path of a picked or dropped file). It only uses contextBridge, ipcRenderer, webUtils and
+// common/; it never exposes ipcRenderer itself. Runs sandboxed in the renderer process.
 
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import {
   CALL_NAMES,
   INPUT_IPC_CHANNEL,
@@ -105,3 +106,7 @@ const bridge: ElectronBridge = {
 };
 
 contextBridge.exposeInMainWorld('retrovisor', bridge);
+
+// A picked or dropped profile's path on disk ("" for a file that is not on disk): the back end then
+// reads the file itself and finds the files the profile names relative to its own folder.
+contextBridge.exposeInMainWorld('retrovisorFiles', { pathOf: (file: File): string => webUtils.getPathForFile(file) });

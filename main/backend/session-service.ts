@@ -5,7 +5,15 @@
 import path from 'node:path';
 import type { OpenResult } from '../../common/contract';
 import { quickConnectProfile } from '../../common/endpoint';
-import { MAX_PROFILE_BYTES, parseProfileText, validateProfile, type ProfileValidation, type ReplicaConfig } from '../../common/profile';
+import {
+  MAX_PROFILE_BYTES,
+  folderRelativeFiles,
+  parseProfileText,
+  validateProfile,
+  type FolderRelativeFile,
+  type ProfileValidation,
+  type ReplicaConfig,
+} from '../../common/profile';
 import { errorMessage, type Logger, type SecretRedactor } from '../logger';
 import { readSmallFile, resolveSecret, resolveUserPath } from '../secrets';
 import { SessionStore, summarizeSession, type Session } from '../sessions';
@@ -24,8 +32,19 @@ export interface SessionServiceOptions {
 export type SessionClosedListener = (session: Session, reason: string) => void;
 
 /** An OpenResult with one problem at "$": what went wrong was not the profile's content. */
-export function problemResult(message: string): OpenResult {
-  return { ok: false, problems: [{ path: '$', message }] };
+export function problemResult(message: string, source?: string): OpenResult {
+  return { ok: false, problems: [{ path: '$', message }], ...(source === undefined ? {} : { source }) };
+}
+
+/**
+ * Why a profile that came as text (picked or dropped in a browser, which never tells its folder)
+ * cannot use a file named relative to its own folder: reading it from anywhere else would be wrong.
+ */
+export function unknownFolderMessage(file: FolderRelativeFile): string {
+  return (
+    `this profile names its ${file.what} "${file.file}" relative to its own folder, which the browser did not tell RetroVisor: ` +
+    'open it by its path ("Open by path" on the start screen, or `retrovisor start --profile PATH`) or use an absolute path'
+  );
 }
 
 // Editors on some systems write a byte-order mark; JSON.parse would reject it.
@@ -50,14 +69,27 @@ export class SessionService {
     try {
       text = (await readSmallFile(absolutePath, MAX_PROFILE_BYTES, 'profile')).toString('utf8');
     } catch (error) {
-      return problemResult(`${errorMessage(error)} — check the path`);
+      return problemResult(`${errorMessage(error)} — check the path`, absolutePath);
     }
-    return this.open(parseProfileText(withoutByteOrderMark(text)), path.dirname(absolutePath), absolutePath);
+    const result = this.open(parseProfileText(withoutByteOrderMark(text)), path.dirname(absolutePath), absolutePath);
+    return result.ok ? result : { ...result, source: absolutePath };
   }
 
-  /** Opens profile text the UI read (a dropped file, named `sourceName`). */
+  /**
+   * Opens profile text the UI read (a picked or dropped file, named `sourceName`) whose folder is
+   * unknown: a file the profile names relative to its own folder is refused, never looked for in
+   * the back end's working folder.
+   */
   openText(text: string, sourceName: string): OpenResult {
-    return this.open(parseProfileText(withoutByteOrderMark(text)), this.options.workingDirectory, sourceName);
+    const validation = parseProfileText(withoutByteOrderMark(text));
+    if (validation.ok) {
+      const relative = folderRelativeFiles(validation.profile);
+      if (relative.length > 0) {
+        this.options.logger.info('profile rejected', { source: sourceName, problems: relative.length });
+        return { ok: false, problems: relative.map((file) => ({ path: file.path, message: unknownFolderMessage(file) })) };
+      }
+    }
+    return this.open(validation, this.options.workingDirectory, sourceName);
   }
 
   /** Opens quick-connect endpoints ("host:display, host::port"), all with the same optional password. */

@@ -1,6 +1,7 @@
 // The session the back end opens at start-up: the command line's profile, else the demo lab under
 // `--demo`, else none. Opened on the first getStartup, and again if the user closed it (a page
-// reloaded after closing the startup session gets it back). Node-side.
+// reloaded after closing the startup session gets it back) or if it failed (a page reloaded after
+// fixing the file opens it). Node-side.
 
 import type { OpenResult } from '../../common/contract';
 import { errorMessage } from '../logger';
@@ -17,7 +18,7 @@ export interface StartupSessionOptions {
   readonly openDemo: () => Promise<OpenResult>;
 }
 
-/** The startup session, opened once and reopened only after it was closed. */
+/** The startup session, opened once and reopened only after it was closed or failed to open. */
 export class StartupSession {
   private opening: Promise<OpenResult> | null = null;
 
@@ -25,12 +26,13 @@ export class StartupSession {
 
   /** The startup session's OpenResult (null when the command line names none). */
   async get(): Promise<OpenResult | null> {
-    this.opening ??= this.open();
-    if (this.opening !== null) {
-      const previous = await this.opening;
-      if (previous.ok && this.options.sessions.get(previous.session.sessionId) === undefined) this.opening = this.open();
+    if (this.opening === null) {
+      this.opening = this.open();
+      return this.opening;
     }
-    return this.opening === null ? null : this.opening;
+    const previous = await this.opening;
+    if (!previous.ok || this.options.sessions.get(previous.session.sessionId) === undefined) this.opening = this.open();
+    return this.opening;
   }
 
   private open(): Promise<OpenResult> | null {

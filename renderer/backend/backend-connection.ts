@@ -14,6 +14,11 @@ export interface BackendConnection {
    */
   readonly openInputChannel: ((handlers: InputChannelHandlers) => InputChannelPort) | null;
   readonly shell: 'electron' | 'browser';
+  /**
+   * A picked or dropped file's path on disk, where the shell knows it (Electron); "" or absent
+   * otherwise (a browser never tells a file's folder).
+   */
+  readonly pathOfFile?: (file: File) => string;
 }
 
 /** The one sentence the UI shows when the back end is gone. */

@@ -11,6 +11,8 @@ declare global {
   interface Window {
     /** Exposed by the Electron preload (contextBridge); absent in the browser shell. */
     readonly retrovisor?: ElectronBridge;
+    /** Exposed by the Electron preload: a picked or dropped file's path on disk ("" when it has none). */
+    readonly retrovisorFiles?: { readonly pathOf: (file: File) => string };
   }
 }
 
@@ -26,7 +28,9 @@ const openDomSocket: SocketFactory = (url) => new WebSocket(url);
 export async function connectBackend(options: ConnectBackendOptions): Promise<BackendConnection> {
   const bridge = window.retrovisor;
   if (bridge !== undefined) {
+    const files = window.retrovisorFiles;
     return {
+      ...(files === undefined ? {} : { pathOfFile: (file: File) => files.pathOf(file) }),
       api: bridge,
       shell: 'electron',
       openStream: (streamId, handlers) => bridge.openStream(streamId, handlers),

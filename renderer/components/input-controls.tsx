@@ -1,13 +1,30 @@
-// Input broadcast controls: the broadcast on/off toggle, the special-keys menu (with the clipboard
-// actions and the key-repeat choice), the journal export (toolbar), the "Broadcasting to N of M" badge on the composite and
+// Input broadcast controls: the broadcast on/off toggle, the special-keys menu (a WAI-ARIA menu
+// button; Ctrl+Alt+Del and Ctrl+Alt+Backspace ask first; with the clipboard actions and the
+// key-repeat choice), the journal export (toolbar), the "Broadcasting to N of M" badge on the composite and
 // each thumbnail's include/exclude toggle. Runs in the renderer.
 
-import { useCallback, useEffect, useId, useRef, useState, type ReactElement } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactElement } from 'react';
 import { SPECIAL_KEY_CHORDS } from '../../common/input/keysym-names';
+import { useShallow } from 'zustand/react/shallow';
 import { useAppController } from '../app-context';
 import { useFocusTrap } from '../hooks/use-focus-trap';
 import { useAppStore } from '../store';
 import { broadcastBadgeText } from '../workspace/session-status';
+import { ConfirmDialog } from './confirm-dialog';
+
+/** Chords that restart or log out what runs on a replica: the Keys menu asks before sending them to all. */
+const CONFIRMED_CHORD_IDS: ReadonlySet<string> = new Set(['ctrl-alt-del', 'ctrl-alt-backspace']);
+
+/** The question asked before sending `label` to the replicas receiving input. */
+export function systemKeyQuestion(label: string, targetLabels: readonly string[]): string {
+  if (targetLabels.length === 1) return `Send ${label} to ${targetLabels[0]}?`;
+  return `Send ${label} to all ${targetLabels.length} replicas?`;
+}
+
+/** The menu's items, in order (menuitem, menuitemcheckbox). */
+function menuItems(menu: HTMLElement | null): HTMLElement[] {
+  return Array.from(menu?.querySelectorAll<HTMLElement>('[role="menuitem"], [role="menuitemcheckbox"]') ?? []);
+}
 
 /** Gives the keyboard back to the composite after a toolbar action (typing continues where it was). */
 function refocusComposite(): void {
@@ -70,11 +87,69 @@ export function BroadcastControls(): ReactElement {
 
 /** The special-keys menu: chords every target receives alike, and the clipboard dialog. */
 function SpecialKeysMenu({ onClipboard }: { readonly onClipboard: () => void }): ReactElement {
-  const workspace = useAppController().workspace;
+  const controller = useAppController();
+  const workspace = controller.workspace;
   const keyRepeat = useAppStore((state) => state.keyRepeat);
+  const confirmSystemKeys = useAppStore((state) => state.preferences?.confirmSystemKeys ?? true);
+  const targetLabels = useAppStore(useShallow((state) => state.inputTargets.map((id) => state.replicas[id]?.label ?? id)));
   const [open, setOpen] = useState(false);
+  /** A chord waiting for the user's "Send" (Ctrl+Alt+Del, Ctrl+Alt+Backspace). */
+  const [asking, setAsking] = useState<{ readonly label: string; readonly chord: string } | null>(null);
   const menuRef = useRef<HTMLDivElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  /** Which item gets the focus when the menu opens: the first (click, Enter, Down) or the last (Up). */
+  const focusOnOpen = useRef<'first' | 'last'>('first');
   const menuId = useId();
+
+  useEffect(() => {
+    if (!open) return;
+    const items = menuItems(menuRef.current);
+    (focusOnOpen.current === 'first' ? items[0] : items[items.length - 1])?.focus();
+  }, [open]);
+
+  /** Closes the menu and gives the focus back to its button (Escape). */
+  const closeToButton = (): void => {
+    setOpen(false);
+    buttonRef.current?.focus();
+  };
+
+  const onButtonKeyDown = (event: ReactKeyboardEvent<HTMLButtonElement>): void => {
+    if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+    event.preventDefault();
+    focusOnOpen.current = event.key === 'ArrowDown' ? 'first' : 'last';
+    setOpen(true);
+  };
+
+  const onMenuKeyDown = (event: ReactKeyboardEvent<HTMLDivElement>): void => {
+    const items = menuItems(menuRef.current);
+    const index = items.indexOf(document.activeElement as HTMLElement);
+    const focusAt = (next: number): void => items[(next + items.length) % items.length]?.focus();
+    switch (event.key) {
+      case 'ArrowDown':
+        focusAt(index + 1);
+        break;
+      case 'ArrowUp':
+        focusAt(index < 0 ? -1 : index - 1);
+        break;
+      case 'Home':
+        focusAt(0);
+        break;
+      case 'End':
+        focusAt(-1);
+        break;
+      case 'Escape':
+        closeToButton();
+        break;
+      case 'Tab':
+        // Tab leaves the menu for the next control, as from any menu button.
+        setOpen(false);
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  };
 
   useEffect(() => {
     if (!open) return undefined;
@@ -96,24 +171,37 @@ function SpecialKeysMenu({ onClipboard }: { readonly onClipboard: () => void }):
     workspace?.broadcast.sendChord(chord);
     refocusComposite();
   };
+  const choose = (entry: { readonly id: string; readonly label: string; readonly chord: string }): void => {
+    if (!CONFIRMED_CHORD_IDS.has(entry.id) || !confirmSystemKeys || targetLabels.length === 0) {
+      send(entry.chord);
+      return;
+    }
+    setOpen(false);
+    setAsking({ label: entry.label, chord: entry.chord });
+  };
 
   return (
     <div className="menu-anchor" ref={menuRef}>
       <button
+        ref={buttonRef}
         type="button"
         className="button ghost"
         data-testid="special-keys"
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls={menuId}
-        onClick={() => setOpen(!open)}
+        onKeyDown={onButtonKeyDown}
+        onClick={() => {
+          focusOnOpen.current = 'first';
+          setOpen(!open);
+        }}
       >
         Keys ▾
       </button>
       {open ? (
-        <div className="menu" role="menu" id={menuId} aria-label="Special keys">
+        <div className="menu" role="menu" id={menuId} aria-label="Special keys" onKeyDown={onMenuKeyDown}>
           {SPECIAL_KEY_CHORDS.map((entry) => (
-            <button key={entry.id} type="button" role="menuitem" className="menu-item" data-testid={`special-key-${entry.id}`} onClick={() => send(entry.chord)}>
+            <button key={entry.id} type="button" role="menuitem" tabIndex={-1} className="menu-item" data-testid={`special-key-${entry.id}`} onClick={() => choose(entry)}>
               {entry.label}
             </button>
           ))}
@@ -121,6 +209,7 @@ function SpecialKeysMenu({ onClipboard }: { readonly onClipboard: () => void }):
           <button
             type="button"
             role="menuitem"
+            tabIndex={-1}
             className="menu-item"
             data-testid="clipboard-open"
             onClick={() => {
@@ -134,6 +223,23 @@ function SpecialKeysMenu({ onClipboard }: { readonly onClipboard: () => void }):
           <button
             type="button"
             role="menuitemcheckbox"
+            tabIndex={-1}
+            aria-checked={confirmSystemKeys}
+            className="menu-item"
+            data-testid="confirm-system-keys"
+            title="Ask before sending Ctrl+Alt+Del or Ctrl+Alt+Backspace to every replica receiving input"
+            onClick={() => {
+              setOpen(false);
+              void controller.setConfirmSystemKeys(!confirmSystemKeys);
+              refocusComposite();
+            }}
+          >
+            {confirmSystemKeys ? '✓ ' : ''}Ask before Ctrl+Alt+Del
+          </button>
+          <button
+            type="button"
+            role="menuitemcheckbox"
+            tabIndex={-1}
             aria-checked={keyRepeat === 'server'}
             className="menu-item"
             data-testid="key-repeat-server"
@@ -151,6 +257,24 @@ function SpecialKeysMenu({ onClipboard }: { readonly onClipboard: () => void }):
             {keyRepeat === 'server' ? '✓ ' : ''}Hold keys on the servers
           </button>
         </div>
+      ) : null}
+      {asking !== null ? (
+        <ConfirmDialog
+          title={systemKeyQuestion(asking.label, targetLabels)}
+          text={`Every replica receiving input gets ${asking.label} at once: it may restart a guest or end its graphical session.`}
+          confirmLabel="Send"
+          testId="system-key-confirm"
+          offerDontAskAgain
+          onConfirm={(dontAskAgain) => {
+            setAsking(null);
+            if (dontAskAgain) void controller.setConfirmSystemKeys(false);
+            send(asking.chord);
+          }}
+          onCancel={() => {
+            setAsking(null);
+            buttonRef.current?.focus();
+          }}
+        />
       ) : null}
     </div>
   );

@@ -56,7 +56,11 @@ function PasswordForm({ prompt, othersWaiting }: PasswordFormProps): ReactElemen
               </p>
             </div>
           </header>
-          {prompt.message !== null ? <p className="modal-message">{prompt.message}</p> : null}
+          {prompt.message !== null ? (
+            <p className="modal-message" data-testid="password-message">
+              {prompt.message}
+            </p>
+          ) : null}
           {prompt.needsUsername ? (
             <>
               <label className="field-label" htmlFor={`${ids}-username`}>

@@ -1,10 +1,11 @@
-// The quick-connect form: a list of host:N / host::port replicas and an optional shared password.
+// The quick-connect form: a list of host:N / host::port replicas and an optional shared password
+// (Ctrl+Enter in either field connects), and the recent endpoint sets to reuse with one click.
 // Runs in the renderer.
 
 import { useState, type FormEvent, type KeyboardEvent, type ReactElement } from 'react';
 import { useAppController } from '../app-context';
 import { useAppStore } from '../store';
-import { BoltIcon } from './icons';
+import { BoltIcon, CloseIcon } from './icons';
 
 const PLACEHOLDER = '127.0.0.1:1\n127.0.0.1:2\nhypervisor-b.lan::5901';
 
@@ -19,9 +20,17 @@ export function QuickConnectForm(): ReactElement {
     event?.preventDefault();
     void controller.quickConnect(endpoints, password);
   };
-  const onEndpointsKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>): void => {
-    // Enter makes a new line (one replica per line); Ctrl/Cmd+Enter connects.
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) submit();
+  const onKeyDown = (event: KeyboardEvent<HTMLElement>): void => {
+    // In the list Enter makes a new line (one replica per line); Ctrl/Cmd+Enter connects from either field.
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      submit();
+    }
+  };
+  const reuse = (set: readonly string[]): void => {
+    const text = set.join('\n');
+    setEndpoints(text);
+    void controller.quickConnect(text, password);
   };
 
   return (
@@ -40,7 +49,7 @@ export function QuickConnectForm(): ReactElement {
         placeholder={PLACEHOLDER}
         value={endpoints}
         onChange={(event) => setEndpoints(event.target.value)}
-        onKeyDown={onEndpointsKeyDown}
+        onKeyDown={onKeyDown}
         aria-describedby="quick-connect-hint"
       />
       <p id="quick-connect-hint" className="field-hint">
@@ -57,6 +66,7 @@ export function QuickConnectForm(): ReactElement {
         autoComplete="off"
         value={password}
         onChange={(event) => setPassword(event.target.value)}
+        onKeyDown={onKeyDown}
       />
       <div className="form-actions">
         <span className="field-hint">Ctrl+Enter connects</span>
@@ -65,6 +75,56 @@ export function QuickConnectForm(): ReactElement {
           {opening ? 'Connecting…' : 'Connect'}
         </button>
       </div>
+      <RecentEndpointSets onReuse={reuse} />
     </form>
   );
 }
+
+/** The endpoint sets that opened before (most recent first; never a password), each one click away. */
+function RecentEndpointSets({ onReuse }: { readonly onReuse: (set: readonly string[]) => void }): ReactElement | null {
+  const controller = useAppController();
+  const opening = useAppStore((state) => state.opening);
+  const recent = useAppStore((state) => state.preferences?.recentEndpoints ?? EMPTY);
+  if (recent.length === 0) return null;
+  return (
+    <div className="recent-endpoints" data-testid="recent-endpoints">
+      <div className="recent-endpoints-header">
+        <span className="field-label">Recent</span>
+        <button type="button" className="link-button" data-testid="recent-endpoints-forget-all" onClick={() => void controller.forgetRecentEndpoints()}>
+          Forget all
+        </button>
+      </div>
+      <ul className="recent-endpoints-list">
+        {recent.map((set) => {
+          const text = set.join(', ');
+          return (
+            <li key={text} className="recent-endpoints-item">
+              <button
+                type="button"
+                className="recent-endpoints-use mono"
+                data-testid="recent-endpoint-set"
+                title={`Connect to ${text}`}
+                disabled={opening}
+                onClick={() => onReuse(set)}
+              >
+                {text}
+              </button>
+              <button
+                type="button"
+                className="icon-button"
+                data-testid="recent-endpoint-forget"
+                aria-label={`Forget ${text}`}
+                title="Forget this set"
+                onClick={() => void controller.forgetRecentEndpoints(set)}
+              >
+                <CloseIcon size={12} />
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+const EMPTY: readonly (readonly string[])[] = [];

@@ -1,8 +1,8 @@
-// The start screen: open the built-in demo lab (the primary action), open a profile (file picker or
-// drop anywhere), or quick-connect to a list of VNC endpoints; a failed profile's problems are listed
+// The start screen: open the built-in demo lab (the primary action), open a profile (file picker,
+// drop anywhere, or its path typed in), or quick-connect to a list of VNC endpoints; a failed profile's problems are listed
 // below. Runs in the renderer.
 
-import { useCallback, type ChangeEvent, type ReactElement } from 'react';
+import { useCallback, useState, type ChangeEvent, type FormEvent, type ReactElement } from 'react';
 import { useAppController } from '../app-context';
 import { useProfileDrop } from '../hooks/use-profile-drop';
 import { useAppStore } from '../store';
@@ -64,6 +64,7 @@ export function StartScreen(): ReactElement {
             <div className="drop-hint" aria-hidden="true">
               or drop a profile file anywhere in this window
             </div>
+            <OpenByPathForm />
           </section>
 
           <section className="card" aria-labelledby="quick-connect-title">
@@ -92,5 +93,42 @@ export function StartScreen(): ReactElement {
         </div>
       ) : null}
     </main>
+  );
+}
+
+/**
+ * "Open by path": the back end reads the file itself, so files the profile names relative to its own
+ * folder are found (a picked or dropped file reaches a browser without its folder).
+ */
+function OpenByPathForm(): ReactElement {
+  const controller = useAppController();
+  const opening = useAppStore((state) => state.opening);
+  const [path, setPath] = useState('');
+  const submit = (event: FormEvent): void => {
+    event.preventDefault();
+    if (path.trim() !== '') void controller.openProfilePath(path.trim());
+  };
+  return (
+    <form className="open-by-path" onSubmit={submit}>
+      <label className="field-label" htmlFor="open-profile-path">
+        Open by path <span className="field-optional">on the machine running RetroVisor</span>
+      </label>
+      <div className="open-by-path-row">
+        <input
+          id="open-profile-path"
+          className="input mono"
+          data-testid="open-profile-path"
+          spellCheck={false}
+          autoCapitalize="off"
+          autoComplete="off"
+          placeholder="/home/me/profiles/payments.json"
+          value={path}
+          onChange={(event) => setPath(event.target.value)}
+        />
+        <button type="submit" className="button" data-testid="open-profile-path-submit" disabled={opening || path.trim() === ''}>
+          Open
+        </button>
+      </div>
+    </form>
   );
 }

@@ -1,14 +1,14 @@
 // The workspace toolbar: profile name, how many replicas are up, whether their screens agree,
-// Fit / 1:1, full screen, close.
+// Fit / 1:1, full screen, close (which asks first while replicas are connected).
 // Runs in the renderer.
 
 import type { ReactElement } from 'react';
-import { useAppController } from '../app-context';
 import { useAppStore } from '../store';
-import { BrandMark, CloseIcon, ExitFullscreenIcon, FitIcon, FullscreenIcon } from './icons';
+import { BrandMark, ExitFullscreenIcon, FitIcon, FullscreenIcon } from './icons';
 import { TimelineToggle } from './divergence-timeline';
 import { BroadcastControls } from './input-controls';
 import { comparisonStatus, type ComparisonStatus } from '../workspace/session-status';
+import { CloseSessionButton } from './close-session-button';
 
 /** The workspace's full-screen toggle (the stage element lives in the workspace). */
 export interface ToolbarProps {
@@ -59,7 +59,6 @@ function DivergenceStatus({ status }: { readonly status: ComparisonStatus }): Re
 
 /** The bar above the composite. */
 export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
-  const controller = useAppController();
   const name = useAppStore((state) => state.session?.name ?? '');
   const source = useAppStore((state) => state.session?.source ?? '');
   const total = useAppStore((state) => state.replicaIds.length);
@@ -123,9 +122,7 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
           {fullScreen ? <ExitFullscreenIcon size={15} /> : <FullscreenIcon size={15} />}
           {fullScreen ? 'Exit full screen' : 'Full screen'}
         </button>
-        <button type="button" className="button ghost danger" data-testid="close-session" onClick={() => void controller.closeSession()}>
-          <CloseIcon size={15} /> Close
-        </button>
+        <CloseSessionButton />
       </div>
     </header>
   );

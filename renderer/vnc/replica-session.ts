@@ -80,6 +80,9 @@ interface Attempt {
   handshakeTimer: unknown;
 }
 
+/** Most characters of a server's refusal text quoted in the next password prompt. */
+const MAX_REFUSAL_REASON_CHARS = 200;
+
 /** The reason shown when the user dismisses a password prompt. */
 export const PASSWORD_CANCELLED = 'password entry cancelled';
 
@@ -96,6 +99,8 @@ export class ReplicaSession {
   private typedCredentials: VncCredentials | null = null;
   /** Set by "enter the password again": the next request goes to the user even if the profile has one. */
   private askUserNextTime = false;
+  /** Why the last password sent was refused (until a connection succeeds): the next prompt says so. */
+  private lastRefusal: string | null = null;
   /** After close() the session is over: nothing reconnects it. */
   private closed = false;
   private readonly clock: Clock;
@@ -296,6 +301,7 @@ export class ReplicaSession {
   private handleConnect(attempt: Attempt): void {
     this.stopHandshakeTimer(attempt);
     this.withdrawPasswordRequest();
+    this.lastRefusal = null;
     const client = attempt.client;
     this.apply({ type: 'connected', width: client?.width ?? 0, height: client?.height ?? 0, nowMs: this.clock.now() });
   }
@@ -342,7 +348,7 @@ export class ReplicaSession {
     // The user may take their time: the handshake clock restarts when the credentials are sent.
     if (this.attempt !== null) this.stopHandshakeTimer(this.attempt);
     this.passwordRequested = true;
-    this.options.listener.onPasswordRequest({ needsUsername: types.includes('username'), message });
+    this.options.listener.onPasswordRequest({ needsUsername: types.includes('username'), message: message ?? this.lastRefusal });
   }
 
   private withdrawPasswordRequest(): void {
@@ -355,6 +361,10 @@ export class ReplicaSession {
     this.stopHandshakeTimer(attempt);
     this.withdrawPasswordRequest();
     if (attempt.credentialSource === 'user') this.typedCredentials = null;
+    if (attempt.credentialSource !== null) {
+      const label = this.options.replica.label;
+      this.lastRefusal = `The last password was refused by ${label}${reason === null ? '' : ` (the server said: ${clipText(reason, MAX_REFUSAL_REASON_CHARS)})`}.`;
+    }
     const text = reason ?? (attempt.credentialSource === null ? `security negotiation failed (status ${status})` : 'the server rejected the password');
     // The server closes the socket next; the machine keeps "auth-failed" through that drop.
     this.apply({ type: 'security-failure', reason: text });

@@ -304,6 +304,8 @@ describe('the divergence timeline and diff view on the demo lab', { timeout: 240
       list);
     assert.deepEqual(await readable(urls), urls.map(() => true), 'readable while the session is open');
     await page.getByTestId('close-session').click();
+    // The demo lab's replicas are connected: Close asks first.
+    await page.getByTestId('close-confirm-confirm').click();
     await page.getByTestId('open-demo-lab').waitFor({ timeout: 15_000 });
     assert.deepEqual(await readable(urls), urls.map(() => false), 'revoked once the session closed');
   });

@@ -33,10 +33,13 @@ export function writeProfile(document: unknown): string {
   return path;
 }
 
-/** Starts `retrovisor serve` (with `extraArgs`, e.g. --demo) and resolves with the URL it prints (secret included). */
-export async function startApp(options: { profilePath?: string; env?: NodeJS.ProcessEnv; extraArgs?: readonly string[] } = {}): Promise<RunningApp> {
+/**
+ * Starts `retrovisor serve` (with `extraArgs`, e.g. --demo; in `cwd`, default the checkout) and
+ * resolves with the URL it prints (secret included).
+ */
+export async function startApp(options: { profilePath?: string; env?: NodeJS.ProcessEnv; extraArgs?: readonly string[]; cwd?: string } = {}): Promise<RunningApp> {
   const args = [CLI, 'serve', ...(options.profilePath ? ['--profile', options.profilePath] : []), ...(options.extraArgs ?? [])];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: options.cwd ?? REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

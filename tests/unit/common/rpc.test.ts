@@ -24,6 +24,9 @@ function fakeHandlers(log: string[]): ContractHandlers {
       log.push(`quick ${endpoints}`);
       return FAILED;
     },
+    getPreferences: async () => ({ recentEndpoints: [], confirmSystemKeys: true }),
+    setConfirmSystemKeys: async ({ confirm }) => ({ recentEndpoints: [], confirmSystemKeys: confirm }),
+    forgetRecentEndpoints: async () => ({ recentEndpoints: [], confirmSystemKeys: true }),
     closeSession: async () => undefined,
     openReplicaStream: async ({ replicaId }) => ({ streamId: `stream-${replicaId}` }),
     getReplicaPassword: async () => {

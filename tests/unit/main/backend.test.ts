@@ -32,7 +32,7 @@ after(async () => {
 });
 
 function newBackend(overrides: Partial<Parameters<typeof createBackend>[0]> = {}): Backend {
-  const backend = createBackend({ shell: 'browser', headless: false, version: '9.9.9', logger, workingDirectory: folder, ...overrides });
+  const backend = createBackend({ shell: 'browser', headless: false, version: '9.9.9', logger, workingDirectory: folder, dataDirectory: folder, ...overrides });
   cleanups.push(() => backend.close());
   return backend;
 }
@@ -148,12 +148,13 @@ function sessionOf(result: OpenResult): SessionInfo {
   return result.session;
 }
 
-function profileJson(port: number, extra: Record<string, unknown> = {}): string {
+/** A profile of three replicas; `passwordFile`: absolute by default (text opened without a folder refuses a relative one). */
+function profileJson(port: number, extra: Record<string, unknown> = {}, passwordFile = path.join(folder, 'vnc-password.txt')): string {
   return JSON.stringify({
     version: 1,
     name: 'lab',
     replicas: [
-      { id: 'a', label: 'Replica A', vnc: { host: '127.0.0.1', port, password: { file: 'vnc-password.txt' } } },
+      { id: 'a', label: 'Replica A', vnc: { host: '127.0.0.1', port, password: { file: passwordFile } } },
       { id: 'b', vnc: { host: '127.0.0.1', port: 5902, password: { env: 'RETROVISOR_TEST_BACKEND_PW' } } },
       { id: 'c', vnc: { host: '127.0.0.1', port: 5903 } },
     ],
@@ -166,7 +167,7 @@ describe('backend: profiles', { timeout: 30_000 }, () => {
     const backend = newBackend();
     await writeFile(path.join(folder, 'vnc-password.txt'), 'file-password-123\n');
     const profilePath = path.join(folder, 'lab.json');
-    await writeFile(profilePath, profileJson(5901));
+    await writeFile(profilePath, profileJson(5901, {}, 'vnc-password.txt'));
     const session = sessionOf(await backend.handlers.openProfileFile({ path: 'lab.json' }));
     assert.equal(session.name, 'lab');
     assert.equal(session.source, profilePath);

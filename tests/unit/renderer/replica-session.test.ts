@@ -233,7 +233,29 @@ describe('ReplicaSession', { timeout: 10_000 }, () => {
     t.lastClient().events.onCredentialsRequired(['password']);
     await flush();
     assert.deepEqual(t.lastClient().credentials, [], 'the profile password is not tried again');
-    assert.equal(t.requests.length, 1);
+    assert.deepEqual(t.requests, [{ needsUsername: false, message: 'The last password was refused by one (the server said: Authentication failure).' }]);
+  });
+
+  it('says the last typed password was refused when it asks again, until a connection succeeds', async () => {
+    const t = setUp();
+    t.session.start();
+    await flush();
+    t.lastClient().events.onCredentialsRequired(['password']);
+    assert.equal(t.session.submitCredentials({ password: 'wrong' }), true);
+    t.lastClient().events.onSecurityFailure(1, null);
+    t.lastClient().events.onDisconnect(false);
+    assert.equal(t.session.state.name, 'auth-failed');
+    t.session.retryNow();
+    await flush();
+    t.lastClient().events.onCredentialsRequired(['password']);
+    assert.deepEqual(t.requests[t.requests.length - 1], { needsUsername: false, message: 'The last password was refused by one.' });
+    assert.equal(t.session.submitCredentials({ password: 'right' }), true);
+    t.lastClient().connect(640, 400);
+    // Connected: a later prompt (the server restarted with another password) starts afresh.
+    t.session.reconnectNow('the server restarted');
+    await flush();
+    t.lastClient().events.onCredentialsRequired(['password', 'username']);
+    assert.deepEqual(t.requests[t.requests.length - 1], { needsUsername: true, message: null });
   });
 
   it('reconnects after a drop with the backoff the state machine computes', async () => {

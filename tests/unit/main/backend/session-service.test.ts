@@ -58,6 +58,50 @@ describe('SessionService: opening', { timeout: 10_000 }, () => {
     assert.ok(log.messages().includes('profile rejected'));
   });
 
+  it('refuses text (no folder known) naming files relative to its folder, never reading them from the working folder', { timeout: 5_000 }, async () => {
+    const { sessions } = setup();
+    // A file of that name in the working folder must not be used.
+    await writeFile(path.join(folder, 'pw.txt'), 'working-folder-secret\n');
+    const document = {
+      ...PROFILE,
+      l0: { a: { ssh: { host: 'l0.example', user: 'virt', identityFile: 'keys/id', passphrase: { file: '~/pp' }, hostKey: `SHA256:${'A'.repeat(43)}` } } },
+    };
+    const refused = sessions.openText(JSON.stringify(document), 'picked.json');
+    assert.ok(!refused.ok);
+    assert.deepEqual(
+      refused.problems.map((problem) => problem.path),
+      ['$.replicas[0].vnc.password.file', '$.l0.a.ssh.identityFile'],
+    );
+    assert.match(refused.problems[0]?.message ?? '', /names its password file "pw\.txt" relative to its own folder, which the browser did not tell RetroVisor/);
+    assert.match(refused.problems[0]?.message ?? '', /retrovisor start --profile PATH/);
+    assert.match(refused.problems[1]?.message ?? '', /SSH key file "keys\/id"/);
+    // Absolute and home-relative paths do not depend on the profile's folder.
+    const absolute = { ...PROFILE, replicas: [{ id: 'a', vnc: { host: '127.0.0.1', port: 5901, password: { file: path.join(folder, 'pw.txt') } } }] };
+    const session = opened(sessions.openText(JSON.stringify(absolute), 'picked.json'));
+    assert.deepEqual(await sessions.replicaPassword(session.sessionId, 'a'), { password: 'working-folder-secret' });
+  });
+
+  it('resolves a relative password file beside the profile opened by path, wherever the working folder is', { timeout: 5_000 }, async () => {
+    const { sessions } = setup();
+    const elsewhere = await mkdtemp(path.join(folder, 'profiles-'));
+    await writeFile(path.join(elsewhere, 'lab.json'), JSON.stringify(PROFILE));
+    await writeFile(path.join(elsewhere, 'pw.txt'), 'beside-the-profile\n');
+    await writeFile(path.join(folder, 'pw.txt'), 'working-folder-secret\n');
+    const session = opened(await sessions.openFile(path.join(elsewhere, 'lab.json')));
+    assert.deepEqual(await sessions.replicaPassword(session.sessionId, 'a'), { password: 'beside-the-profile' });
+  });
+
+  it('names the file it read when a profile file fails', { timeout: 5_000 }, async () => {
+    const { sessions } = setup();
+    const missing = await sessions.openFile('nowhere.json');
+    assert.ok(!missing.ok);
+    assert.equal(missing.source, path.join(folder, 'nowhere.json'));
+    await writeFile(path.join(folder, 'invalid.json'), JSON.stringify({ version: 1, name: 'x', replicas: [] }));
+    const invalid = await sessions.openFile('invalid.json');
+    assert.ok(!invalid.ok);
+    assert.equal(invalid.source, path.join(folder, 'invalid.json'));
+  });
+
   it('opens quick-connect endpoints with the password registered for redaction first', { timeout: 5_000 }, async () => {
     const { sessions, log } = setup();
     const session = opened(sessions.quickConnect('127.0.0.1:1, 127.0.0.1::6000', 'quick-secret-2'));

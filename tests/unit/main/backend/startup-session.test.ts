@@ -1,5 +1,5 @@
-// The startup session: the command line's profile opened once (and again only after it was closed),
-// else the demo lab (a failure to start it is a problem at "$"), else none.
+// The startup session: the command line's profile opened once (and again only after it was closed or
+// failed to open, so a page reloaded after fixing the file opens it), else the demo lab (a failure to start it is a problem at "$"), else none.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -51,6 +51,19 @@ describe('StartupSession', { timeout: 10_000 }, () => {
     const reopened = sessionId(await startup.get());
     assert.notEqual(reopened, first);
     assert.equal(demoOpened, 0, 'a profile on the command line wins over --demo');
+  });
+
+  it('reads a profile that failed again on the next get (fixed meanwhile), naming the file it read', { timeout: 5_000 }, async () => {
+    const file = path.join(folder, 'later.json');
+    await writeFile(file, '{"version": 1, "name": ');
+    const startup = new StartupSession({ sessions: newSessions(), profilePath: file, openDemo: () => Promise.reject(new Error('not called')) });
+    const failed = await startup.get();
+    assert.ok(failed !== null && !failed.ok);
+    assert.equal(failed.source, file);
+    assert.match(failed.problems[0]?.message ?? '', /not valid JSON/);
+    await writeFile(file, JSON.stringify({ version: 1, name: 'later', replicas: [{ id: 'a', vnc: { host: '127.0.0.1', port: 5901 } }] }));
+    const first = sessionId(await startup.get());
+    assert.equal(sessionId(await startup.get()), first, 'an open startup session is not opened twice');
   });
 
   it('opens the demo lab under --demo, and explains a lab that cannot start', { timeout: 5_000 }, async () => {
