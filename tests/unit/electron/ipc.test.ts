@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CALL_NAMES, INPUT_IPC_CHANNEL, STREAM_IPC_CHANNEL, ipcChannel, type ContractHandlers, type EventName, type EventPayload } from '../../../common/contract';
+import { REFUSED_INPUT_CONTROL_REASON } from '../../../common/wire-control';
 import type { Backend } from '../../../main/backend';
 import type { InputChannelEndpoint } from '../../../main/input-channel';
 import type { StreamEndpoint } from '../../../main/stream-relay';
@@ -172,7 +173,8 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
     send({ type: 'sync', token: -1 });
     send(new Uint8Array(1));
     assert.deepEqual(seen, ['frame 9', 'sync 3', 'closed']);
-    assert.deepEqual(posted, [{ type: 'synced', token: 3 }, { type: 'close', reason: 'not an input frame' }]);
+    assert.deepEqual(posted, [{ type: 'synced', token: 3 }, { type: 'close', reason: REFUSED_INPUT_CONTROL_REASON }]);
+    assert.match(refused.at(-1)!, /malformed input channel message/);
     assert.equal(closed, 2, 'the untrusted port and the misbehaving one');
   });
 
