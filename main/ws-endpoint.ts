@@ -85,7 +85,9 @@ export function wsEndpoint<Control>(socket: WebSocket, options: WsEndpointOption
   };
 
   socket.on('message', (data: RawData, isBinary: boolean) => {
-    if (closed) return;
+    // Once closing (refused, or closed by the back end) nothing more is handed on: frames the UI sent
+    // before it saw the close frame are dropped with the socket.
+    if (closed || socket.readyState !== WebSocket.OPEN) return;
     if (isBinary) {
       const bytes = rawDataBytes(data);
       if (bytes.length > maxBinaryBytes) {
