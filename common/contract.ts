@@ -747,11 +747,9 @@ export const STREAM_ACK_EVERY_BYTES = 256 * 1024;
 /** Bytes the UI may queue toward a server that is not reading before its stream is closed. */
 export const STREAM_UPSTREAM_LIMIT_BYTES = 8 * 1024 * 1024;
 
-/** Control messages on a stream (text frames in the browser shell, plain objects on a MessagePort). */
-export type StreamControl =
-  | { readonly type: 'ack'; readonly bytes: number }
-  | { readonly type: 'open' }
-  | { readonly type: 'close'; readonly reason: string };
+// Stream control messages (text frames in the browser shell, plain objects on a MessagePort): their
+// types by direction and their one strict parser per direction live in common/wire-control.ts.
+export type { StreamControl, StreamControlFromBackend, StreamControlFromUi } from './wire-control';
 
 export interface ByteStreamHandlers {
   /** The back end reached the VNC server (TCP connected, or the SSH channel opened). */
@@ -778,11 +776,9 @@ export interface ByteStream {
 // a `sync` is answered once every frame sent before it has been written, so the UI can release held
 // keys and only then close streams (their close travels another way).
 
-/** Control messages on the input channel (text frames in the browser shell, plain objects on a MessagePort). */
-export type InputChannelControl =
-  | { readonly type: 'sync'; readonly token: number }
-  | { readonly type: 'synced'; readonly token: number }
-  | { readonly type: 'close'; readonly reason: string };
+// Input channel control messages (text frames in the browser shell, plain objects on a MessagePort):
+// types by direction and parsers in common/wire-control.ts.
+export type { InputChannelControl, InputChannelControlFromBackend, InputChannelControlFromUi } from './wire-control';
 
 export interface InputChannelHandlers {
   /** Every frame sent before `sync(token)` has been written to its streams. */

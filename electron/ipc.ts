@@ -2,11 +2,27 @@
 // window, replica streams carried on MessagePorts. Every message's sender is checked first.
 // Runs in Electron's main process; typed structurally so tests can drive it without Electron.
 
-import { CALL_NAMES, EVENT_NAMES, INPUT_IPC_CHANNEL, STREAM_IPC_CHANNEL, ipcChannel, type StreamControl } from '../common/contract';
+import {
+  CALL_NAMES,
+  EVENT_NAMES,
+  INPUT_IPC_CHANNEL,
+  STREAM_IPC_CHANNEL,
+  ipcChannel,
+  type InputChannelControlFromBackend,
+  type StreamControlFromBackend,
+  type StreamControlFromUi,
+} from '../common/contract';
 import { invokeHandler } from '../common/rpc';
+import {
+  clipControlReason,
+  parseInputChannelControlFromUi,
+  parseStreamControlFromUi,
+  REFUSED_INPUT_CONTROL_REASON,
+  REFUSED_STREAM_CONTROL_REASON,
+} from '../common/wire-control';
 import type { Backend } from '../main/backend';
-import { parseInputSync, type InputChannelEndpoint } from '../main/input-channel';
-import { parseStreamControl, type StreamEndpoint } from '../main/stream-relay';
+import type { InputChannelEndpoint } from '../main/input-channel';
+import type { StreamEndpoint } from '../main/stream-relay';
 import { isAppUrl } from './security-policy';
 
 /** The part of a MessagePortMain this adapter uses. */
@@ -68,22 +84,29 @@ function closeOnce(): { readonly isClosed: () => boolean; readonly finish: () =>
   };
 }
 
-/** Wraps a MessagePortMain as a stream endpoint: Uint8Array = data, plain object = StreamControl. */
-export function messagePortStreamEndpoint(port: MainMessagePort): StreamEndpoint {
+/**
+ * Wraps a MessagePortMain as a stream endpoint: Uint8Array = data, plain object = StreamControlFromUi
+ * (common/wire-control.ts). Anything else ends this stream: `onRefused` hears why (for the log), the
+ * UI gets a close with REFUSED_STREAM_CONTROL_REASON.
+ */
+export function messagePortStreamEndpoint(port: MainMessagePort, onRefused: (what: string) => void = () => undefined): StreamEndpoint {
   const dataListeners: ((bytes: Uint8Array) => void)[] = [];
-  const controlListeners: ((control: StreamControl) => void)[] = [];
+  const controlListeners: ((control: StreamControlFromUi) => void)[] = [];
   const lifetime = closeOnce();
   port.on('message', ({ data }) => {
+    if (lifetime.isClosed()) return;
     if (data instanceof Uint8Array) {
       for (const listener of dataListeners) listener(data);
       return;
     }
-    const control = parseStreamControl(data);
-    if (control !== null) {
-      for (const listener of controlListeners) listener(control);
+    const control = parseStreamControlFromUi(data);
+    if (control.ok) {
+      for (const listener of controlListeners) listener(control.message);
       return;
     }
-    // Anything else is not part of the stream protocol: end this stream, nothing else.
+    onRefused(`a malformed stream control message (${control.problem}); closing that stream`);
+    const close: StreamControlFromBackend = { type: 'close', reason: REFUSED_STREAM_CONTROL_REASON };
+    port.postMessage(close);
     port.close();
     lifetime.finish();
   });
@@ -104,16 +127,18 @@ export function messagePortStreamEndpoint(port: MainMessagePort): StreamEndpoint
 }
 
 /**
- * Wraps a MessagePortMain as the input channel's endpoint: a Uint8Array is a frame, `{type:'sync'}` a
- * sync; anything else closes the channel. Closing posts `{type:'close', reason}` first so the UI can say why.
+ * Wraps a MessagePortMain as the input channel's endpoint: a Uint8Array is a frame, a sync
+ * (common/wire-control.ts) a sync; anything else closes the channel (`onRefused` hears why). Closing
+ * posts `{type:'close', reason}` first so the UI can say why.
  */
-export function messagePortInputEndpoint(port: MainMessagePort): InputChannelEndpoint {
+export function messagePortInputEndpoint(port: MainMessagePort, onRefused: (what: string) => void = () => undefined): InputChannelEndpoint {
   const frameListeners: ((frame: Uint8Array) => void)[] = [];
   const syncListeners: ((token: number) => void)[] = [];
   const lifetime = closeOnce();
   const close = (reason: string): void => {
     if (lifetime.isClosed()) return;
-    port.postMessage({ type: 'close', reason });
+    const control: InputChannelControlFromBackend = { type: 'close', reason: clipControlReason(reason) };
+    port.postMessage(control);
     port.close();
     lifetime.finish();
   };
@@ -123,12 +148,13 @@ export function messagePortInputEndpoint(port: MainMessagePort): InputChannelEnd
       for (const listener of frameListeners) listener(data);
       return;
     }
-    const token = parseInputSync(data);
-    if (token !== null) {
-      for (const listener of syncListeners) listener(token);
+    const control = parseInputChannelControlFromUi(data);
+    if (control.ok) {
+      for (const listener of syncListeners) listener(control.message.token);
       return;
     }
-    close('not an input frame');
+    onRefused(`a malformed input channel message (${control.problem}); closing the channel`);
+    close(REFUSED_INPUT_CONTROL_REASON);
   });
   port.on('close', lifetime.finish);
   port.start();
@@ -136,7 +162,8 @@ export function messagePortInputEndpoint(port: MainMessagePort): InputChannelEnd
     onFrame: (listener) => void frameListeners.push(listener),
     onSync: (listener) => void syncListeners.push(listener),
     sendSynced: (token) => {
-      if (!lifetime.isClosed()) port.postMessage({ type: 'synced', token });
+      const control: InputChannelControlFromBackend = { type: 'synced', token };
+      if (!lifetime.isClosed()) port.postMessage(control);
     },
     onClose: lifetime.onClose,
     close: (reason) => close(reason),
@@ -172,7 +199,7 @@ export function bindContract(options: {
       port?.close();
       return;
     }
-    backend.attachStream(streamId, messagePortStreamEndpoint(port));
+    backend.attachStream(streamId, messagePortStreamEndpoint(port, options.onRefused));
   });
   ipcMain.on(INPUT_IPC_CHANNEL, (event) => {
     const port = event.ports?.[0];
@@ -181,7 +208,7 @@ export function bindContract(options: {
       port?.close();
       return;
     }
-    backend.attachInputChannel(messagePortInputEndpoint(port));
+    backend.attachInputChannel(messagePortInputEndpoint(port, options.onRefused));
   });
   const eventSubscriptions = EVENT_NAMES.map((name) => backend.onEvent(name, (payload) => options.sendToWindow(ipcChannel(name), payload)));
   return {

@@ -196,7 +196,7 @@ export async function startBrowserShell(options: BrowserShellOptions): Promise<B
     const streamPrefix = `${BROWSER_SHELL_PATHS.stream}/`;
     if (path.startsWith(streamPrefix)) {
       const streamId = path.slice(streamPrefix.length);
-      streamServer.handleUpgrade(request, socket, head, (ws) => backend.attachStream(streamId, wsStreamEndpoint(ws)));
+      streamServer.handleUpgrade(request, socket, head, (ws) => backend.attachStream(streamId, wsStreamEndpoint(ws, { logger: logger.child({ component: 'stream' }) })));
       return;
     }
     rejectUpgrade(socket, 404, 'Not Found');

@@ -2,11 +2,13 @@
 // checked whole, then its targets' RFB bytes are written to their streams' server sockets in one
 // synchronous loop. Plus the UI-side endpoint interface both shells implement and its `ws` form. Node-side.
 
-import { WebSocket, type RawData } from 'ws';
-import type { InputChannelControl } from '../common/contract';
+import type { WebSocket } from 'ws';
+import type { InputChannelControlFromBackend } from '../common/contract';
 import { MAX_INPUT_FRAME_BYTES, parseInputFrame } from '../common/input/input-frame';
+import { parseInputChannelControlFromUi, REFUSED_INPUT_CONTROL_REASON } from '../common/wire-control';
 import type { Logger } from './logger';
 import type { StreamRelay } from './stream-relay';
+import { wsEndpoint, WS_NORMAL_CLOSURE, WS_POLICY_VIOLATION } from './ws-endpoint';
 
 /** The UI side of an input channel as a shell carries it (a `ws` WebSocket, an Electron MessagePort). */
 export interface InputChannelEndpoint {
@@ -82,92 +84,28 @@ export function serveInputChannel(endpoint: InputChannelEndpoint, streamOf: Inpu
   return counters;
 }
 
-/** Longest text frame accepted on the input channel (a sync request). */
-const MAX_INPUT_CONTROL_CHARS = 256;
-
-/** Checks an untrusted control message from the UI: only a sync request, with a safe integer token. */
-export function parseInputSync(input: unknown): number | null {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return null;
-  const message = input as Record<string, unknown>;
-  return message.type === 'sync' && typeof message.token === 'number' && Number.isSafeInteger(message.token) && message.token >= 0 ? message.token : null;
-}
-
-// WebSocket close codes (RFC 6455 §7.4.1).
-const WS_NORMAL_CLOSURE = 1000;
-const WS_UNSUPPORTED_DATA = 1003;
-const WS_POLICY_VIOLATION = 1008;
-/** A WebSocket close reason is at most 123 bytes of UTF-8. */
-const MAX_WS_CLOSE_REASON_BYTES = 123;
-
-function rawDataBytes(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 /**
- * An InputChannelEndpoint over a server-side `ws` WebSocket: binary frames carry input, text frames
- * JSON InputChannelControl (a sync; anything else closes it, 1003). The socket's own maxPayload
- * should be MAX_INPUT_FRAME_BYTES, checked here again.
+ * An InputChannelEndpoint over a server-side `ws` WebSocket (main/ws-endpoint.ts): binary frames
+ * carry input, text frames a JSON sync (common/wire-control.ts); anything else closes it (1008, or
+ * 1009 for a frame over MAX_INPUT_FRAME_BYTES). The socket's own maxPayload should be
+ * MAX_INPUT_FRAME_BYTES too.
  */
 export function wsInputChannelEndpoint(socket: WebSocket, logger?: Logger): InputChannelEndpoint {
-  const frameListeners = new Set<(frame: Uint8Array) => void>();
-  const syncListeners = new Set<(token: number) => void>();
-  const closeListeners = new Set<() => void>();
-  let closed = socket.readyState === WebSocket.CLOSING || socket.readyState === WebSocket.CLOSED;
-  socket.binaryType = 'nodebuffer';
-
-  const closeSocket = (code: number, reason: string): void => {
-    if (socket.readyState !== WebSocket.OPEN && socket.readyState !== WebSocket.CONNECTING) return;
-    socket.close(code, Buffer.from(reason, 'utf8').subarray(0, MAX_WS_CLOSE_REASON_BYTES).toString('utf8').replace(/\uFFFD$/, ''));
-  };
-
-  socket.on('message', (data: RawData, isBinary: boolean) => {
-    if (closed) return;
-    const bytes = rawDataBytes(data);
-    if (isBinary && bytes.length <= MAX_INPUT_FRAME_BYTES) {
-      for (const listener of frameListeners) listener(bytes);
-      return;
-    }
-    let token: number | null = null;
-    if (!isBinary && bytes.length <= MAX_INPUT_CONTROL_CHARS) {
-      try {
-        token = parseInputSync(JSON.parse(bytes.toString('utf8')));
-      } catch {
-        token = null;
-      }
-    }
-    if (token === null) {
-      logger?.warn('closing the input channel: neither an input frame nor a sync');
-      closeSocket(WS_UNSUPPORTED_DATA, 'not an input frame');
-      return;
-    }
-    for (const listener of syncListeners) listener(token);
-  });
-  // ws emits 'close' after 'error'; the listener keeps an error from crashing the process.
-  socket.on('error', (error: Error) => logger?.warn('input channel socket error', { error }));
-  socket.on('close', () => {
-    if (closed) return;
-    closed = true;
-    for (const listener of closeListeners) listener();
+  const endpoint = wsEndpoint(socket, {
+    what: 'input channel',
+    maxBinaryBytes: MAX_INPUT_FRAME_BYTES,
+    parseControl: parseInputChannelControlFromUi,
+    refusedControlReason: REFUSED_INPUT_CONTROL_REASON,
+    ...(logger ? { logger } : {}),
   });
   return {
-    onFrame(listener) {
-      frameListeners.add(listener);
-    },
-    onSync(listener) {
-      syncListeners.add(listener);
-    },
+    onFrame: endpoint.onBinary,
+    onSync: (listener) => endpoint.onControl((control) => listener(control.token)),
     sendSynced(token) {
-      const control: InputChannelControl = { type: 'synced', token };
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(control), { binary: false });
+      const control: InputChannelControlFromBackend = { type: 'synced', token };
+      endpoint.sendControl(control);
     },
-    onClose(listener) {
-      if (closed) queueMicrotask(listener);
-      else closeListeners.add(listener);
-    },
-    close(reason, refused) {
-      closeSocket(refused ? WS_POLICY_VIOLATION : WS_NORMAL_CLOSURE, reason);
-    },
+    onClose: endpoint.onClose,
+    close: (reason, refused) => endpoint.close(refused ? WS_POLICY_VIOLATION : WS_NORMAL_CLOSURE, reason),
   };
 }

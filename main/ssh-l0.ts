@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as SshClient, ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import type { SshTarget } from '../common/profile';
+import { nextL0ConnectionState, type L0ConnectionEvent } from './l0-connection-lifecycle';
 import { errorMessage, SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
 import { readSmallFile, resolveSecret, resolveUserPath } from './secrets';
 import { formatHostPort } from './sessions';
@@ -173,6 +174,16 @@ interface Credentials {
   readonly offered: string;
 }
 
+/** L0Connection's state with its data (the names and their transition table: main/l0-connection-lifecycle.ts). */
+type L0ConnectionState =
+  | { readonly name: 'idle' }
+  | { readonly name: 'connecting'; readonly attempt: Promise<SshClient> }
+  | { readonly name: 'ready'; readonly client: SshClient }
+  | { readonly name: 'closed' };
+
+const IDLE: L0ConnectionState = { name: 'idle' };
+const CLOSED: L0ConnectionState = { name: 'closed' };
+
 /**
  * One SSH connection to one L0, opened on first use, shared by every tunnel to that L0 and reopened
  * on demand after it drops. Closes itself after SSH_IDLE_CLOSE_MS without an open channel.
@@ -184,13 +195,13 @@ export class L0Connection {
   private readonly keepaliveIntervalMs: number;
   private readonly channelOpenTimeoutMs: number;
   private readonly idleCloseMs: number;
-  private current: SshClient | null = null;
-  private connecting: Promise<SshClient> | null = null;
+  /** Where the connection is in its lifecycle; changed only by `apply` (main/l0-connection-lifecycle.ts). */
+  private state: L0ConnectionState = IDLE;
   private openChannels = 0;
   /** The key type that matched the pin on an earlier connection: offered first from then on. */
   private matchedKeyType: string | null = null;
+  /** Armed only in the 'ready' state, while no channel is open; cleared when leaving it. */
   private idleTimer: NodeJS.Timeout | null = null;
-  private closed = false;
 
   constructor(
     readonly target: L0Target,
@@ -206,17 +217,48 @@ export class L0Connection {
 
   /** True while an authenticated connection is up. */
   get connected(): boolean {
-    return this.current !== null;
+    return this.state.name === 'ready';
   }
 
   /** The authenticated client, connecting (or reconnecting) first if needed. Concurrent callers share one attempt. */
   async client(): Promise<SshClient> {
-    if (this.closed) throw new SshL0Error(`the connection to the L0 "${this.target.name}" is closed`, 'closed');
-    if (this.current) return this.current;
-    this.connecting ??= this.connect().finally(() => {
-      this.connecting = null;
-    });
-    return this.connecting;
+    const state = this.state;
+    switch (state.name) {
+      case 'ready':
+        this.apply('use', state);
+        return state.client;
+      case 'connecting':
+        this.apply('use', state);
+        return state.attempt;
+      case 'closed':
+        this.apply('use', state);
+        throw new SshL0Error(`the connection to the L0 "${this.target.name}" is closed`, 'closed');
+      case 'idle': {
+        // connect() runs to its first await before `apply` below: nothing in it changes the state sooner.
+        const attempt = this.connect().catch((error: unknown) => {
+          this.apply('connect-failed', this.state.name === 'closed' ? CLOSED : IDLE);
+          throw error;
+        });
+        this.apply('use', { name: 'connecting', attempt });
+        return attempt;
+      }
+    }
+  }
+
+  /**
+   * Moves to `next` on `event` if the transition table leads there from the current state; otherwise
+   * refuses, logs (a warning, or debug once closed) and changes nothing. Leaving 'ready' disarms the idle timer.
+   */
+  private apply(event: L0ConnectionEvent, next: L0ConnectionState): boolean {
+    const from = this.state.name;
+    if (nextL0ConnectionState(from, event) !== next.name) {
+      if (from === 'closed') this.logger.debug('L0 connection: event refused in this state', { state: from, event });
+      else this.logger.warn('L0 connection: event refused in this state', { state: from, event });
+      return false;
+    }
+    if (from === 'ready' && next.name !== 'ready') this.clearIdleTimer();
+    this.state = next;
+    return true;
   }
 
   /**
@@ -377,12 +419,11 @@ export class L0Connection {
 
   /** Disconnects and refuses further use. */
   async close(): Promise<void> {
-    this.closed = true;
-    this.clearIdleTimer();
-    if (this.connecting) await this.connecting.catch(() => undefined);
-    const client = this.current;
-    this.current = null;
-    if (client) await endClient(client);
+    const before = this.state;
+    this.apply('close', CLOSED);
+    // A handshake that completes during this wait is refused by the table and its client destroyed.
+    if (before.name === 'connecting') await before.attempt.catch(() => undefined);
+    if (before.name === 'ready') await endClient(before.client);
   }
 
   private retainChannel(): void {
@@ -392,16 +433,14 @@ export class L0Connection {
 
   private releaseChannel(): void {
     this.openChannels = Math.max(0, this.openChannels - 1);
-    if (this.openChannels > 0 || this.closed || !this.current) return;
+    if (this.openChannels > 0 || this.state.name !== 'ready') return;
     this.clearIdleTimer();
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      const client = this.current;
-      if (client && this.openChannels === 0) {
-        this.logger.info('closing idle SSH connection to L0');
-        this.current = null;
-        void endClient(client);
-      }
+      const state = this.state;
+      if (this.openChannels > 0 || !this.apply('idle-timeout', IDLE) || state.name !== 'ready') return;
+      this.logger.info('closing idle SSH connection to L0');
+      void endClient(state.client);
     }, this.idleCloseMs);
     this.idleTimer.unref();
   }
@@ -497,7 +536,7 @@ export class L0Connection {
         'host-key-changed',
       );
     for (;;) {
-      if (this.closed) throw new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed');
+      if (this.state.name === 'closed') throw new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed');
       const algorithms = hostKeyAlgorithmsToOffer(new Set(presented.map((key) => key.keyType)), this.matchedKeyType);
       if (algorithms.length === 0) throw hostKeyChanged();
       const remainingMs = deadline - Date.now();
@@ -545,11 +584,11 @@ export class L0Connection {
       };
 
       client.on('ready', () => {
-        if (this.closed) {
+        // The client is shared from this moment, so a close that follows at once is seen as a drop.
+        if (!this.apply('handshake-ready', { name: 'ready', client })) {
           settle({ kind: 'failed', error: new SshL0Error(`the connection to the L0 "${name}" is closed`, 'closed') });
           return;
         }
-        this.current = client;
         client.setNoDelay(true);
         settle({ kind: 'ready', client, keyType: matchedKeyType });
       });
@@ -562,8 +601,9 @@ export class L0Connection {
         this.logger.warn('SSH connection to L0 failed', { error });
       });
       client.on('close', () => {
-        if (this.current === client) {
-          this.current = null;
+        const state = this.state;
+        if (state.name === 'ready' && state.client === client) {
+          this.apply('dropped', IDLE);
           this.logger.info('SSH connection to L0 closed');
         }
         settle(

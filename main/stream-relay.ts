@@ -3,19 +3,19 @@
 // UI-side endpoint interface both shells implement and its `ws` implementation. Node-side.
 
 import type { Duplex } from 'node:stream';
-import { WebSocket, type RawData } from 'ws';
+import type { WebSocket } from 'ws';
 import {
   MAX_STREAM_FRAME_BYTES,
   STREAM_UPSTREAM_LIMIT_BYTES,
   STREAM_WINDOW_BYTES,
-  type StreamControl,
+  type StreamControlFromBackend,
+  type StreamControlFromUi,
 } from '../common/contract';
+import { clipControlReason, parseStreamControlFromUi, REFUSED_STREAM_CONTROL_REASON } from '../common/wire-control';
 import { errorMessage, type Logger } from './logger';
+import { nextStreamRelayState, type StreamRelayEvent, type StreamRelayState } from './stream-relay-lifecycle';
+import { wsEndpoint, WS_NORMAL_CLOSURE } from './ws-endpoint';
 
-/** Longest control frame accepted from the UI (an ack or a close with a short reason). */
-export const MAX_CONTROL_FRAME_CHARS = 2048;
-/** Longest close reason accepted from the UI. */
-const MAX_CLOSE_REASON_CHARS = 1024;
 /** After the server ends, bytes still held for the UI are delivered for at most this long. */
 export const DRAIN_AFTER_END_TIMEOUT_MS = 30_000;
 
@@ -30,35 +30,15 @@ export interface StreamEndpoint {
    * endpoint that posts it elsewhere must send only this view's range.
    */
   sendData(bytes: Uint8Array): void;
-  sendControl(control: StreamControl): void;
+  sendControl(control: StreamControlFromBackend): void;
   /** Closes the UI side; onClose listeners fire. Safe to call more than once. */
   close(): void;
   /** Bytes from the UI (RFB client → server). */
   onData(listener: (bytes: Uint8Array) => void): void;
-  /** Acknowledgements (and a possible close request) from the UI, already validated. */
-  onControl(listener: (control: StreamControl) => void): void;
+  /** Acknowledgements (and a possible close request) from the UI, already checked (common/wire-control.ts). */
+  onControl(listener: (control: StreamControlFromUi) => void): void;
   /** The UI side is gone (also fired, soon, for a listener added after it closed). */
   onClose(listener: () => void): void;
-}
-
-/** Checks an untrusted control message (parsed JSON or a posted object); null when malformed. */
-export function parseStreamControl(input: unknown): StreamControl | null {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return null;
-  const message = input as Record<string, unknown>;
-  switch (message.type) {
-    case 'ack':
-      return typeof message.bytes === 'number' && Number.isSafeInteger(message.bytes) && message.bytes >= 0
-        ? { type: 'ack', bytes: message.bytes }
-        : null;
-    case 'open':
-      return { type: 'open' };
-    case 'close':
-      return typeof message.reason === 'string' && message.reason.length <= MAX_CLOSE_REASON_CHARS
-        ? { type: 'close', reason: message.reason }
-        : null;
-    default:
-      return null;
-  }
 }
 
 /** Options of wsStreamEndpoint. */
@@ -68,96 +48,26 @@ export interface WsStreamEndpointOptions {
   readonly logger?: Logger;
 }
 
-// WebSocket close codes (RFC 6455 §7.4.1).
-const WS_NORMAL_CLOSURE = 1000;
-const WS_POLICY_VIOLATION = 1008;
-const WS_MESSAGE_TOO_BIG = 1009;
-
-function rawDataBytes(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 /**
- * A StreamEndpoint over a server-side `ws` WebSocket: binary frames carry data, text frames carry
- * JSON StreamControl. A malformed or oversized frame closes the socket (1008/1009), which ends only
- * this stream.
+ * A StreamEndpoint over a server-side `ws` WebSocket (main/ws-endpoint.ts): binary frames carry data,
+ * text frames JSON StreamControlFromUi. A malformed control frame closes the socket (1008), an oversized
+ * data frame too (1009), which ends only this stream.
  */
 export function wsStreamEndpoint(socket: WebSocket, options: WsStreamEndpointOptions = {}): StreamEndpoint {
-  const maxFrameBytes = options.maxFrameBytes ?? MAX_STREAM_FRAME_BYTES;
-  const dataListeners = new Set<(bytes: Uint8Array) => void>();
-  const controlListeners = new Set<(control: StreamControl) => void>();
-  const closeListeners = new Set<() => void>();
-  let closed = socket.readyState === WebSocket.CLOSING || socket.readyState === WebSocket.CLOSED;
-  socket.binaryType = 'nodebuffer';
-
-  const refuse = (code: number, reason: string): void => {
-    options.logger?.warn('closing a stream socket', { reason });
-    if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(code, reason);
-  };
-
-  socket.on('message', (data: RawData, isBinary: boolean) => {
-    if (closed) return;
-    if (isBinary) {
-      const bytes = rawDataBytes(data);
-      if (bytes.length > maxFrameBytes) {
-        refuse(WS_MESSAGE_TOO_BIG, 'stream frame too large');
-        return;
-      }
-      for (const listener of dataListeners) listener(bytes);
-      return;
-    }
-    const size = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
-    // UTF-8 takes at least one byte per character: the byte size bounds the text size.
-    if (size > MAX_CONTROL_FRAME_CHARS * 4) {
-      refuse(WS_POLICY_VIOLATION, 'malformed stream control frame');
-      return;
-    }
-    const text = rawDataBytes(data).toString('utf8');
-    let parsed: unknown;
-    try {
-      parsed = text.length > MAX_CONTROL_FRAME_CHARS ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const control = parseStreamControl(parsed);
-    if (control === null) {
-      refuse(WS_POLICY_VIOLATION, 'malformed stream control frame');
-      return;
-    }
-    for (const listener of controlListeners) listener(control);
+  const endpoint = wsEndpoint(socket, {
+    what: 'stream',
+    maxBinaryBytes: options.maxFrameBytes ?? MAX_STREAM_FRAME_BYTES,
+    parseControl: parseStreamControlFromUi,
+    refusedControlReason: REFUSED_STREAM_CONTROL_REASON,
+    ...(options.logger ? { logger: options.logger } : {}),
   });
-  // ws emits 'close' after 'error'; the listener keeps an error from crashing the process.
-  socket.on('error', (error: Error) => {
-    options.logger?.warn('stream socket error', { error });
-  });
-  socket.on('close', () => {
-    if (closed) return;
-    closed = true;
-    for (const listener of closeListeners) listener();
-  });
-
   return {
-    sendData(bytes) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(bytes, { binary: true });
-    },
-    sendControl(control) {
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(control), { binary: false });
-    },
-    close() {
-      if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(WS_NORMAL_CLOSURE);
-    },
-    onData(listener) {
-      dataListeners.add(listener);
-    },
-    onControl(listener) {
-      controlListeners.add(listener);
-    },
-    onClose(listener) {
-      if (closed) queueMicrotask(listener);
-      else closeListeners.add(listener);
-    },
+    sendData: endpoint.sendBinary,
+    sendControl: endpoint.sendControl,
+    close: () => endpoint.close(WS_NORMAL_CLOSURE, ''),
+    onData: endpoint.onBinary,
+    onControl: endpoint.onControl,
+    onClose: endpoint.onClose,
   };
 }
 
@@ -207,7 +117,8 @@ export function startStreamRelay(
   const drainAfterEndMs = options.drainAfterEndMs ?? DRAIN_AFTER_END_TIMEOUT_MS;
 
   const abort = new AbortController();
-  let phase: 'connecting' | 'open' | 'closed' = 'connecting';
+  /** Where the stream is in its lifecycle; changed only by `step` (main/stream-relay-lifecycle.ts). */
+  let state: StreamRelayState = 'connecting';
   let socket: Duplex | null = null;
   /** Bytes sent to the UI and not yet acknowledged. */
   let inFlight = 0;
@@ -216,7 +127,6 @@ export function startStreamRelay(
   /** UI bytes that arrived before the server connection was up. */
   const early: Uint8Array[] = [];
   let earlyBytes = 0;
-  let serverEnded = false;
   let drainTimer: NodeJS.Timeout | null = null;
   let bytesDown = 0;
   let bytesUp = 0;
@@ -225,9 +135,26 @@ export function startStreamRelay(
     resolveDone = resolve;
   });
 
-  function finish(reason: string, notifyEndpoint: boolean): void {
-    if (phase === 'closed') return;
-    phase = 'closed';
+  /**
+   * Applies `event` through the transition table. One the table refuses is logged (a warning while
+   * the stream lives, debug once it is closed: the UI or the socket raced the close) and changes
+   * nothing; the caller then does nothing either.
+   */
+  function step(event: StreamRelayEvent): boolean {
+    const next = nextStreamRelayState(state, event);
+    if (next === null) {
+      if (state === 'closed') logger.debug('stream relay: event refused in this state', { state, event });
+      else logger.warn('stream relay: event refused in this state', { state, event });
+      return false;
+    }
+    state = next;
+    return true;
+  }
+
+  /** Steps with an event that ends the stream; the first that reaches 'closed' releases everything. */
+  function finish(event: StreamRelayEvent, reason: string, notifyEndpoint: boolean): void {
+    const before = state;
+    if (!step(event) || before === 'closed' || state !== 'closed') return;
     abort.abort();
     if (drainTimer) clearTimeout(drainTimer);
     held.length = 0;
@@ -235,7 +162,7 @@ export function startStreamRelay(
     socket?.destroy();
     if (notifyEndpoint) {
       try {
-        endpoint.sendControl({ type: 'close', reason });
+        endpoint.sendControl({ type: 'close', reason: clipControlReason(reason) });
         endpoint.close();
       } catch (error) {
         logger.debug('the stream endpoint failed while closing', { error });
@@ -252,7 +179,7 @@ export function startStreamRelay(
         callback(...args);
       } catch (error) {
         logger.error('stream relay failure', { error });
-        finish(`internal error: ${errorMessage(error)}`, true);
+        finish('internal-error', `internal error: ${errorMessage(error)}`, true);
       }
     };
   }
@@ -260,7 +187,7 @@ export function startStreamRelay(
   /** Sends as much of `chunk` as the window allows; returns what is left (empty when all went). */
   function deliver(chunk: Uint8Array): Uint8Array {
     let offset = 0;
-    while (offset < chunk.length && phase !== 'closed') {
+    while (offset < chunk.length && state !== 'closed') {
       const room = windowBytes - inFlight;
       if (room <= 0) break;
       const size = Math.min(room, maxFrameBytes, chunk.length - offset);
@@ -273,21 +200,21 @@ export function startStreamRelay(
   }
 
   function flushHeld(): void {
-    while (held.length > 0 && inFlight < windowBytes && phase !== 'closed') {
+    while (held.length > 0 && inFlight < windowBytes && state !== 'closed') {
       const rest = deliver(held[0]!);
       if (rest.length > 0) held[0] = rest;
       else held.shift();
     }
-    if (phase === 'closed') return;
-    if (held.length === 0 && serverEnded) {
-      finish('the VNC server closed the connection', true);
+    if (state === 'closed') return;
+    if (held.length === 0 && state === 'draining') {
+      finish('drained', 'the VNC server closed the connection', true);
       return;
     }
     if (held.length === 0 && inFlight < windowBytes && socket?.isPaused()) socket.resume();
   }
 
   const onServerData = guarded((chunk: Buffer) => {
-    if (phase !== 'open') return;
+    if (!step('server-data')) return;
     if (held.length > 0) held.push(chunk);
     else {
       const rest = deliver(chunk);
@@ -303,21 +230,21 @@ export function startStreamRelay(
     if (socket.writableLength > upstreamLimitBytes) {
       const queuedMiB = (socket.writableLength / (1024 * 1024)).toFixed(1);
       logger.warn('VNC server stopped reading; closing its stream', { queuedBytes: socket.writableLength });
-      finish(`the VNC server stopped reading: ${queuedMiB} MiB of input is waiting for it`, true);
+      finish('server-stalled', `the VNC server stopped reading: ${queuedMiB} MiB of input is waiting for it`, true);
     }
   }
 
   endpoint.onData(
     guarded((bytes: Uint8Array) => {
-      if (phase === 'closed') return;
+      if (!step('viewer-data')) return;
       if (bytes.length > maxFrameBytes) {
-        finish(`the viewer sent a ${bytes.length}-byte frame; at most ${maxFrameBytes} are allowed`, true);
+        finish('viewer-broke-protocol', `the viewer sent a ${bytes.length}-byte frame; at most ${maxFrameBytes} are allowed`, true);
         return;
       }
-      if (phase === 'connecting') {
+      if (state === 'connecting') {
         earlyBytes += bytes.length;
         if (earlyBytes > upstreamLimitBytes) {
-          finish('the viewer sent too much before the VNC server was reached', true);
+          finish('viewer-broke-protocol', 'the viewer sent too much before the VNC server was reached', true);
           return;
         }
         early.push(bytes);
@@ -328,74 +255,69 @@ export function startStreamRelay(
   );
 
   endpoint.onControl(
-    guarded((control: StreamControl) => {
-      if (phase === 'closed') return;
+    guarded((control: StreamControlFromUi) => {
       switch (control.type) {
         case 'ack':
+          if (!step('viewer-ack')) return;
           if (control.bytes > inFlight) {
-            finish(`the viewer acknowledged ${control.bytes} bytes but only ${inFlight} were unacknowledged`, true);
+            finish('viewer-broke-protocol', `the viewer acknowledged ${control.bytes} bytes but only ${inFlight} were unacknowledged`, true);
             return;
           }
           inFlight -= control.bytes;
           flushHeld();
           return;
         case 'close':
-          finish(control.reason.length > 0 ? control.reason : 'the viewer closed the stream', true);
-          return;
-        case 'open':
-          // Only the back end opens streams; a UI that says so is ignored.
+          finish('viewer-close', control.reason.length > 0 ? control.reason : 'the viewer closed the stream', true);
           return;
       }
     }),
   );
 
-  endpoint.onClose(() => finish('the viewer closed the stream', false));
+  endpoint.onClose(() => finish('viewer-gone', 'the viewer closed the stream', false));
 
   const onConnected = guarded((connected: Duplex) => {
-    if (phase === 'closed') {
+    if (!step('connected')) {
       connected.destroy();
       return;
     }
     socket = connected;
-    phase = 'open';
     connected.on(
       'error',
       guarded((error: Error & { code?: string }) => {
         const reason =
           error.code === 'ECONNRESET' ? 'the VNC server reset the connection' : `the connection to the VNC server failed: ${error.message}`;
-        finish(reason, true);
+        finish('server-error', reason, true);
       }),
     );
     connected.on(
       'end',
       guarded(() => {
-        serverEnded = true;
+        if (!step('server-ended')) return;
         if (held.length === 0) {
-          finish('the VNC server closed the connection', true);
+          finish('drained', 'the VNC server closed the connection', true);
           return;
         }
         // Deliver what the server sent last (e.g. its reason for refusing), for a bounded time.
-        drainTimer = setTimeout(() => finish('the VNC server closed the connection (the viewer did not read its last bytes)', true), drainAfterEndMs);
+        drainTimer = setTimeout(
+          () => finish('drain-timeout', 'the VNC server closed the connection (the viewer did not read its last bytes)', true),
+          drainAfterEndMs,
+        );
         drainTimer.unref();
       }),
     );
-    connected.on(
-      'close',
-      guarded(() => {
-        if (serverEnded && held.length > 0) return;
-        finish('the connection to the VNC server closed', true);
-      }),
-    );
+    // While draining the table keeps the stream open until the held bytes are read or time out.
+    connected.on('close', guarded(() => finish('server-closed', 'the connection to the VNC server closed', true)));
     endpoint.sendControl({ type: 'open' });
     logger.info('stream open');
     for (const bytes of early.splice(0)) writeUpstream(bytes);
-    if (phase !== 'open') return;
+    if (state !== 'open') return;
     connected.on('data', onServerData);
   });
 
   const onConnectFailed = (error: unknown): void => {
-    logger.info('cannot reach the VNC server', { error });
-    finish(errorMessage(error), true);
+    // After a close the connect is aborted: its failure is expected and not news.
+    if (state !== 'closed') logger.info('cannot reach the VNC server', { error });
+    finish('connect-failed', errorMessage(error), true);
   };
 
   // Through a promise chain, so even a connect function that throws synchronously ends only this stream.
@@ -404,17 +326,17 @@ export function startStreamRelay(
   return {
     done,
     close(reason: string) {
-      finish(reason, true);
+      finish('close', reason, true);
     },
     writeInput(bytes: Uint8Array): boolean {
-      if (phase !== 'open' || socket === null) return false;
+      if (!step('input')) return false;
       try {
         writeUpstream(bytes);
       } catch (error) {
         logger.error('stream relay failure', { error });
-        finish(`internal error: ${errorMessage(error)}`, true);
+        finish('internal-error', `internal error: ${errorMessage(error)}`, true);
       }
-      return phase === 'open';
+      return state !== 'closed';
     },
   };
 }

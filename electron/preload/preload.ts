@@ -15,8 +15,17 @@ import {
   type ElectronBridge,
   type EventName,
   type EventPayload,
+  type InputChannelControlFromUi,
   type InputChannelHandlers,
+  type StreamControlFromUi,
 } from '../../common/contract';
+import {
+  MALFORMED_INPUT_CONTROL_REASON,
+  MALFORMED_STREAM_CONTROL_REASON,
+  parseInputChannelControlFromBackend,
+  parseStreamControlFromBackend,
+  type ControlParser,
+} from '../../common/wire-control';
 
 const calls = Object.fromEntries(
   CALL_NAMES.map((name) => [name, (request: unknown) => ipcRenderer.invoke(ipcChannel(name), request)]),
@@ -31,35 +40,52 @@ interface MainPort {
 }
 
 /**
- * Opens a MessageChannel, hands one end to the main process on `channel` (with `request`), and
- * passes what arrives to `onMessage`; a `{type: 'close'}` control message finishes the port.
+ * Opens a MessageChannel and hands one end to the main process on `channel` (with `request`). A
+ * Uint8Array goes to `onData`; anything else must pass `parseControl` (common/wire-control.ts): a
+ * `close` finishes the port with its reason, another message goes to `onControl`, and a message the
+ * parser refuses finishes the port with `malformedReason` (the back end broke the protocol).
  */
-function openMainPort(channel: string, request: unknown, onMessage: (data: unknown) => void, onClose: (reason: string) => void): MainPort {
+function openMainPort<Control extends { readonly type: string }>(options: {
+  readonly channel: string;
+  readonly request: unknown;
+  readonly parseControl: ControlParser<Control>;
+  readonly malformedReason: string;
+  readonly onData: (bytes: Uint8Array) => void;
+  readonly onControl: (control: Exclude<Control, { readonly type: 'close' }>) => void;
+  readonly onClose: (reason: string) => void;
+}): MainPort {
   const { port1, port2 } = new MessageChannel();
   let closed = false;
   const finish = (reason: string): void => {
     if (closed) return;
     closed = true;
     port1.close();
-    onClose(reason);
+    options.onClose(reason);
   };
   port1.onmessage = (event: MessageEvent<unknown>) => {
+    if (closed) return;
     const data = event.data;
-    if (typeof data === 'object' && data !== null && !(data instanceof Uint8Array) && (data as { type?: unknown }).type === 'close') {
-      const reason = (data as { reason?: unknown }).reason;
-      finish(typeof reason === 'string' ? reason : 'closed by the back end');
+    if (data instanceof Uint8Array) {
+      options.onData(data);
       return;
     }
-    onMessage(data);
+    const control = options.parseControl(data);
+    if (!control.ok) finish(`${options.malformedReason} (${control.problem})`);
+    else if (isClose(control.message)) finish(control.message.reason);
+    else options.onControl(control.message as Exclude<Control, { readonly type: 'close' }>);
   };
   port1.start();
-  ipcRenderer.postMessage(channel, request, [port2]);
+  ipcRenderer.postMessage(options.channel, options.request, [port2]);
   return {
     post: (message) => {
       if (!closed) port1.postMessage(message);
     },
     finish,
   };
+}
+
+function isClose(control: { readonly type: string }): control is { readonly type: 'close'; readonly reason: string } {
+  return control.type === 'close';
 }
 
 const bridge: ElectronBridge = {
@@ -72,35 +98,54 @@ const bridge: ElectronBridge = {
     return () => void ipcRenderer.removeListener(channel, forward);
   },
   openStream(streamId: string, handlers: ByteStreamHandlers) {
-    const port = openMainPort(
-      STREAM_IPC_CHANNEL,
-      { streamId },
-      (data) => {
-        if (data instanceof Uint8Array) handlers.onData(data);
-        else if (typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'open') handlers.onOpen();
+    let opened = false;
+    let port: MainPort | null = null;
+    port = openMainPort({
+      channel: STREAM_IPC_CHANNEL,
+      request: { streamId },
+      parseControl: parseStreamControlFromBackend,
+      malformedReason: MALFORMED_STREAM_CONTROL_REASON,
+      onData: (bytes) => handlers.onData(bytes),
+      onControl: () => {
+        if (opened) {
+          port?.finish(`${MALFORMED_STREAM_CONTROL_REASON} ("open" twice)`);
+          return;
+        }
+        opened = true;
+        handlers.onOpen();
       },
-      (reason) => handlers.onClose(reason),
-    );
+      onClose: (reason) => handlers.onClose(reason),
+    });
+    const stream = port;
     return {
-      send: (bytes: Uint8Array) => port.post(bytes),
-      ack: (bytes: number) => port.post({ type: 'ack', bytes }),
-      close: () => port.finish('closed'),
+      send: (bytes: Uint8Array) => stream.post(bytes),
+      ack: (bytes: number) => {
+        const control: StreamControlFromUi = { type: 'ack', bytes };
+        stream.post(control);
+      },
+      close: () => stream.finish('closed'),
     };
   },
   openInputChannel(handlers: InputChannelHandlers) {
-    const port = openMainPort(
-      INPUT_IPC_CHANNEL,
-      null,
-      (data) => {
-        const control = data as { type?: unknown; token?: unknown } | null;
-        if (typeof control === 'object' && control !== null && control.type === 'synced' && typeof control.token === 'number') handlers.onSynced(control.token);
-      },
-      (reason) => handlers.onClose(reason),
-    );
+    let port: MainPort | null = null;
+    port = openMainPort({
+      channel: INPUT_IPC_CHANNEL,
+      request: null,
+      parseControl: parseInputChannelControlFromBackend,
+      malformedReason: MALFORMED_INPUT_CONTROL_REASON,
+      // The back end sends no binary data on the input channel.
+      onData: () => port?.finish(`${MALFORMED_INPUT_CONTROL_REASON} (a binary message)`),
+      onControl: (control) => handlers.onSynced(control.token),
+      onClose: (reason) => handlers.onClose(reason),
+    });
+    const channel = port;
     return {
-      send: (frame: Uint8Array) => port.post(frame),
-      sync: (token: number) => port.post({ type: 'sync', token }),
-      close: () => port.finish('closed'),
+      send: (frame: Uint8Array) => channel.post(frame),
+      sync: (token: number) => {
+        const control: InputChannelControlFromUi = { type: 'sync', token };
+        channel.post(control);
+      },
+      close: () => channel.finish('closed'),
     };
   },
 };

@@ -1,7 +1,8 @@
 // A session's input channel over the browser shell's WebSocket (/<secret>/input): binary frames carry
 // input (common/input/input-frame.ts), text frames JSON InputChannelControl (sync / synced). Runs in the renderer.
 
-import { STREAM_UPSTREAM_LIMIT_BYTES, type InputChannelControl, type InputChannelHandlers, type InputChannelPort } from '../../common/contract';
+import { STREAM_UPSTREAM_LIMIT_BYTES, type InputChannelControlFromUi, type InputChannelHandlers, type InputChannelPort } from '../../common/contract';
+import { MALFORMED_INPUT_CONTROL_REASON, parseControlText, parseInputChannelControlFromBackend } from '../../common/wire-control';
 import { SOCKET_CONNECTING, SOCKET_OPEN, type SocketFactory } from './web-socket-like';
 
 /** Opens the input channel's socket; frames sent while it connects are sent once it is open. */
@@ -39,14 +40,21 @@ export function openBrowserInputChannel(url: string, handlers: InputChannelHandl
     for (const message of early.splice(0)) socket.send(message);
   };
   socket.onmessage = (event) => {
-    if (finished || typeof event.data !== 'string') return;
-    let control: Partial<InputChannelControl> | null = null;
-    try {
-      control = JSON.parse(event.data) as Partial<InputChannelControl>;
-    } catch {
-      control = null;
+    if (finished) return;
+    // The back end sends text only (syncs answered); anything else is a protocol breach that ends the channel.
+    const control =
+      typeof event.data === 'string'
+        ? parseControlText(event.data, parseInputChannelControlFromBackend)
+        : { ok: false as const, problem: 'a binary frame' };
+    if (!control.ok) {
+      finish(`${MALFORMED_INPUT_CONTROL_REASON} (${control.problem})`);
+      socket.close(1000, 'malformed control message');
+    } else if (control.message.type === 'synced') {
+      handlers.onSynced(control.message.token);
+    } else {
+      finish(control.message.reason);
+      socket.close(1000, 'closed by the back end');
     }
-    if (control?.type === 'synced' && typeof control.token === 'number') handlers.onSynced(control.token);
   };
   socket.onclose = (event) => {
     finish(event.reason.length > 0 ? event.reason : `the input channel closed${event.code ? ` (code ${event.code})` : ''}`);
@@ -60,7 +68,7 @@ export function openBrowserInputChannel(url: string, handlers: InputChannelHandl
       sendOrQueue(frame.buffer instanceof ArrayBuffer ? (frame as Uint8Array<ArrayBuffer>) : new Uint8Array(frame));
     },
     sync(token: number): void {
-      const control: InputChannelControl = { type: 'sync', token };
+      const control: InputChannelControlFromUi = { type: 'sync', token };
       sendOrQueue(JSON.stringify(control));
     },
     close(): void {

@@ -6,36 +6,13 @@ import {
   STREAM_UPSTREAM_LIMIT_BYTES,
   type ByteStream,
   type ByteStreamHandlers,
-  type StreamControl,
+  type StreamControlFromUi,
 } from '../../common/contract';
+import { MALFORMED_STREAM_CONTROL_REASON, parseControlText, parseStreamControlFromBackend } from '../../common/wire-control';
 import { SOCKET_CONNECTING, SOCKET_OPEN, type SocketFactory } from './web-socket-like';
 
 /** The reason given when the server stops reading and RetroVisor's upstream queue overflows. */
 export const UPSTREAM_OVERFLOW_REASON = 'the VNC server stopped reading what RetroVisor sends';
-
-/** Parses a text frame from the back end; null for anything that is not a StreamControl. */
-export function parseStreamControl(text: string): StreamControl | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  const message = value as Record<string, unknown>;
-  switch (message.type) {
-    case 'open':
-      return { type: 'open' };
-    case 'close':
-      return { type: 'close', reason: typeof message.reason === 'string' ? message.reason : 'the back end closed the stream' };
-    case 'ack':
-      return typeof message.bytes === 'number' && Number.isSafeInteger(message.bytes) && message.bytes >= 0
-        ? { type: 'ack', bytes: message.bytes }
-        : null;
-    default:
-      return null;
-  }
-}
 
 /**
  * Opens the stream's WebSocket. `handlers.onOpen` fires when the back end says the VNC server is
@@ -71,12 +48,16 @@ export function openBrowserStream(url: string, handlers: ByteStreamHandlers, ope
   socket.onmessage = (event) => {
     if (finished) return;
     if (typeof event.data === 'string') {
-      const control = parseStreamControl(event.data);
-      if (control?.type === 'open' && !opened) {
+      const control = parseControlText(event.data, parseStreamControlFromBackend);
+      if (!control.ok || (control.message.type === 'open' && opened)) {
+        // A back end that breaks the protocol is not guessed at: this stream ends, saying so.
+        finish(control.ok ? `${MALFORMED_STREAM_CONTROL_REASON} ("open" twice)` : `${MALFORMED_STREAM_CONTROL_REASON} (${control.problem})`);
+        socket.close(1000, 'malformed control message');
+      } else if (control.message.type === 'open') {
         opened = true;
         handlers.onOpen();
-      } else if (control?.type === 'close') {
-        finish(control.reason);
+      } else {
+        finish(control.message.reason);
         socket.close(1000, 'closed by the back end');
       }
       return;
@@ -84,7 +65,7 @@ export function openBrowserStream(url: string, handlers: ByteStreamHandlers, ope
     if (event.data instanceof ArrayBuffer) handlers.onData(new Uint8Array(event.data));
   };
   socket.onclose = (event) => {
-    finish(`the stream to the back end closed${event.code ? ` (code ${event.code})` : ''}`);
+    finish(event.reason.length > 0 ? event.reason : `the stream to the back end closed${event.code ? ` (code ${event.code})` : ''}`);
   };
   socket.onerror = () => {
     // A close event always follows, with what little the browser tells.
@@ -99,7 +80,7 @@ export function openBrowserStream(url: string, handlers: ByteStreamHandlers, ope
     },
     ack(bytes: number): void {
       if (finished || socket.readyState !== SOCKET_OPEN || bytes <= 0) return;
-      const control: StreamControl = { type: 'ack', bytes };
+      const control: StreamControlFromUi = { type: 'ack', bytes };
       socket.send(JSON.stringify(control));
     },
     close(): void {

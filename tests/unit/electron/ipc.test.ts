@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CALL_NAMES, INPUT_IPC_CHANNEL, STREAM_IPC_CHANNEL, ipcChannel, type ContractHandlers, type EventName, type EventPayload } from '../../../common/contract';
+import { REFUSED_INPUT_CONTROL_REASON, REFUSED_STREAM_CONTROL_REASON } from '../../../common/wire-control';
 import type { Backend } from '../../../main/backend';
 import type { InputChannelEndpoint } from '../../../main/input-channel';
 import type { StreamEndpoint } from '../../../main/stream-relay';
@@ -129,6 +130,36 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
     assert.deepEqual(posted, [new Uint8Array([1, 2])]);
   });
 
+  it('ends a stream whose UI sends a malformed control message, telling the UI why, and logs it', () => {
+    const { listeners, attached, refused } = bind();
+    const posted: unknown[] = [];
+    let closed = 0;
+    const portListeners: Record<string, ((event: { data: unknown }) => void)[]> = { message: [], close: [] };
+    const port: MainMessagePort = {
+      postMessage: (message) => void posted.push(message),
+      on: (event: string, listener: (event: { data: unknown }) => void) => void portListeners[event]!.push(listener),
+      start: () => undefined,
+      close: () => void closed++,
+    };
+    listeners.get(STREAM_IPC_CHANNEL)!({ ...trusted, ports: [port] }, { streamId: 'abc' });
+    const seen: string[] = [];
+    attached[0]!.endpoint.onData(() => seen.push('data'));
+    attached[0]!.endpoint.onControl((control) => seen.push(control.type));
+    attached[0]!.endpoint.onClose(() => seen.push('closed'));
+    const send = (data: unknown) => {
+      for (const listener of portListeners.message!) listener({ data });
+    };
+    send({ type: 'ack', bytes: 1 });
+    // Only the back end says "open": from the UI it is a protocol breach.
+    send({ type: 'open' });
+    send({ type: 'ack', bytes: 1 });
+    send(new Uint8Array(1));
+    assert.deepEqual(seen, ['ack', 'closed']);
+    assert.deepEqual(posted, [{ type: 'close', reason: REFUSED_STREAM_CONTROL_REASON }]);
+    assert.equal(closed, 1);
+    assert.match(refused.at(-1)!, /malformed stream control message \(unexpected type "open"/);
+  });
+
   it('refuses a stream request without a port or from an untrusted sender', () => {
     const { listeners, attached, refused } = bind();
     let closed = 0;
@@ -172,7 +203,8 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
     send({ type: 'sync', token: -1 });
     send(new Uint8Array(1));
     assert.deepEqual(seen, ['frame 9', 'sync 3', 'closed']);
-    assert.deepEqual(posted, [{ type: 'synced', token: 3 }, { type: 'close', reason: 'not an input frame' }]);
+    assert.deepEqual(posted, [{ type: 'synced', token: 3 }, { type: 'close', reason: REFUSED_INPUT_CONTROL_REASON }]);
+    assert.match(refused.at(-1)!, /malformed input channel message/);
     assert.equal(closed, 2, 'the untrusted port and the misbehaving one');
   });
 

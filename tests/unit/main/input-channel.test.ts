@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { InputChannelControl, SessionInfo, StreamControl } from '../../../common/contract';
 import { encodeInputFrame, type InputTarget } from '../../../common/input/input-frame';
+import { REFUSED_INPUT_CONTROL_REASON } from '../../../common/wire-control';
 import { createBackend, type Backend } from '../../../main/backend';
 import { wsInputChannelEndpoint } from '../../../main/input-channel';
 import { createLogger } from '../../../main/logger';
@@ -236,7 +237,7 @@ describe('input channel (back end)', { timeout: 30_000 }, () => {
     assert.deepEqual(await truncated.closed.then(({ code, reason }) => [code, /refused an input frame/.test(reason)]), [1008, true]);
     const chatty = await openInput(base);
     chatty.socket.send('{"type":"hello"}');
-    assert.equal((await chatty.closed).code, 1003);
+    assert.deepEqual(await chatty.closed.then(({ code, reason }) => [code, reason]), [1008, REFUSED_INPUT_CONTROL_REASON]);
     // The stream itself is untouched, and a new channel works.
     const again = await openInput(base);
     again.send([{ streamId: stream.streamId, bytes: Uint8Array.of(5, 0, 0, 1, 0, 1) }]);

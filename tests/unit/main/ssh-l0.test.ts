@@ -14,7 +14,7 @@ import type { SshTarget } from '../../../common/profile';
 import { createBackend } from '../../../main/backend';
 import { createLogger, SecretRedactor } from '../../../main/logger';
 import { connectReplica } from '../../../main/replica-transport';
-import { fingerprintsMatch, hostKeyAlgorithmsToOffer, hostKeyType, SshL0Error, SshL0Pool, sshFingerprint, type L0Target } from '../../../main/ssh-l0';
+import { fingerprintsMatch, hostKeyAlgorithmsToOffer, hostKeyType, L0Connection, SshL0Error, SshL0Pool, sshFingerprint, type L0Target } from '../../../main/ssh-l0';
 import { wsStreamEndpoint } from '../../../main/stream-relay';
 import { startSshd, type SshdHandle } from '../../lab/components';
 import { findExecutable } from '../../lab/vm-assets';
@@ -144,6 +144,23 @@ describe('SSH to an L0 (real sshd on 127.0.0.1)', { timeout: 60_000 }, () => {
     assert.equal(await roundTrip(third, 'after reconnect'), 'after reconnect');
     assert.equal(readyLines() - before, 2);
     third.destroy();
+  });
+
+  it('refuses and logs a use after close; an attempt under way when it closed ends as closed', async () => {
+    const connection = new L0Connection(labTarget(), { logger, redactor: new SecretRedactor(), readyTimeoutMs: 5000 });
+    const refusals = (): string[] =>
+      logLines
+        .map((line) => JSON.parse(line) as { level: string; message: string; state?: string; event?: string; sshHost?: string })
+        .filter((line) => line.message === 'L0 connection: event refused in this state' && line.sshHost === `${sshd.host}:${sshd.port}`)
+        .map(({ level, state, event }) => `${level} ${state} ${event}`);
+    const before = refusals().length;
+    const attempt = connection.client();
+    await connection.close();
+    await assert.rejects(attempt, (error) => error instanceof SshL0Error && error.kind === 'closed');
+    await assert.rejects(connection.client(), (error) => error instanceof SshL0Error && error.kind === 'closed');
+    await connection.close();
+    assert.equal(connection.connected, false);
+    assert.deepEqual(refusals().slice(before), ['debug closed use']);
   });
 
   it('connects a tunnelled replica and says when the L0 cannot reach the VNC server', async () => {

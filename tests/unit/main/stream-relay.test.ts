@@ -8,11 +8,12 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MAX_STREAM_FRAME_BYTES, STREAM_ACK_EVERY_BYTES, STREAM_WINDOW_BYTES, type StreamControl } from '../../../common/contract';
+import { MAX_STREAM_FRAME_BYTES, STREAM_ACK_EVERY_BYTES, STREAM_WINDOW_BYTES, type StreamControlFromBackend, type StreamControlFromUi } from '../../../common/contract';
+import { parseStreamControlFromBackend } from '../../../common/wire-control';
 import { createLogger } from '../../../main/logger';
 import { connectReplica } from '../../../main/replica-transport';
 import { SshL0Pool } from '../../../main/ssh-l0';
-import { parseStreamControl, startStreamRelay, type StreamEndpoint } from '../../../main/stream-relay';
+import { startStreamRelay, type StreamEndpoint } from '../../../main/stream-relay';
 
 const logLines: string[] = [];
 const logger = createLogger({ sink: (line) => logLines.push(line), level: 'debug' });
@@ -52,7 +53,7 @@ function connectTo(port: number): (signal: AbortSignal) => Promise<Duplex> {
 /** The UI side of a stream in memory: records what the relay sends and lets the test act as the UI. */
 function memoryEndpoint() {
   const dataListeners: ((bytes: Uint8Array) => void)[] = [];
-  const controlListeners: ((control: StreamControl) => void)[] = [];
+  const controlListeners: ((control: StreamControlFromUi) => void)[] = [];
   const closeListeners: (() => void)[] = [];
   const state = {
     frames: [] as Buffer[],
@@ -60,7 +61,7 @@ function memoryEndpoint() {
     ackedBytes: 0,
     maxUnacknowledged: 0,
     largestFrame: 0,
-    controls: [] as StreamControl[],
+    controls: [] as StreamControlFromBackend[],
     events: [] as string[],
     closed: false,
     keepFrames: true,
@@ -123,17 +124,6 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000)
     await sleep(5);
   }
 }
-
-describe('parseStreamControl', { timeout: 10_000 }, () => {
-  it('accepts the three control shapes and nothing else', () => {
-    assert.deepEqual(parseStreamControl({ type: 'ack', bytes: 10 }), { type: 'ack', bytes: 10 });
-    assert.deepEqual(parseStreamControl({ type: 'open' }), { type: 'open' });
-    assert.deepEqual(parseStreamControl({ type: 'close', reason: 'bye' }), { type: 'close', reason: 'bye' });
-    for (const bad of [null, 'ack', [], { type: 'ack' }, { type: 'ack', bytes: -1 }, { type: 'ack', bytes: 1.5 }, { type: 'close' }, { type: 'close', reason: 'x'.repeat(5000) }, { type: 'data' }]) {
-      assert.equal(parseStreamControl(bad), null, JSON.stringify(bad));
-    }
-  });
-});
 
 describe('startStreamRelay', { timeout: 60_000 }, () => {
   it('relays bytes both ways intact and in order, after an open control', async () => {
@@ -299,5 +289,47 @@ describe('startStreamRelay', { timeout: 60_000 }, () => {
     await waitFor('open', () => other.state.controls.length > 0);
     other.ack(1);
     assert.match(await otherRelay.done, /acknowledged 1 bytes but only 0 were unacknowledged/);
+  });
+
+  it('refuses and logs an event its state does not allow, instead of dropping it silently', async () => {
+    const { port } = await startServer(() => undefined);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const ui = memoryEndpoint();
+    const relay = startStreamRelay(
+      ui.endpoint,
+      async (signal) => {
+        await gate;
+        return connectTo(port)(signal);
+      },
+      { logger },
+    );
+    const refusals = () =>
+      logLines
+        .map((line) => JSON.parse(line) as { level: string; message: string; state?: string; event?: string })
+        .filter((line) => line.message === 'stream relay: event refused in this state')
+        .map(({ level, state, event }) => `${level} ${state} ${event}`);
+    const before = refusals().length;
+    assert.equal(relay.writeInput(Uint8Array.of(1)), false, 'no input before the server is reached');
+    assert.deepEqual(refusals().slice(before), ['warn connecting input']);
+    release();
+    await waitFor('open', () => ui.state.controls.length > 0);
+    assert.equal(relay.writeInput(Uint8Array.of(4, 1, 0, 0, 0, 0, 0, 0x61)), true);
+    relay.close('done here');
+    assert.equal(await relay.done, 'done here');
+    // What the UI sent before it learned of the close: refused and logged at debug, nothing written.
+    ui.send(Uint8Array.of(1));
+    ui.ack(1);
+    assert.equal(relay.writeInput(Uint8Array.of(1)), false);
+    assert.deepEqual(refusals().slice(before), ['warn connecting input', 'debug closed viewer-data', 'debug closed viewer-ack', 'debug closed input']);
+  });
+
+  it('clips a long close reason to what the UI\'s parser accepts', async () => {
+    const ui = memoryEndpoint();
+    const relay = startStreamRelay(ui.endpoint, () => new Promise<Duplex>(() => undefined), { logger });
+    relay.close('x'.repeat(5000));
+    assert.equal((await relay.done).length, 5000, 'the log keeps the whole reason');
+    const reason = ui.closeReason();
+    assert.ok(reason !== undefined && parseStreamControlFromBackend({ type: 'close', reason }).ok);
   });
 });

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_STREAM_FRAME_BYTES, STREAM_UPSTREAM_LIMIT_BYTES, type ByteStreamHandlers } from '../../../common/contract';
-import { openBrowserStream, parseStreamControl, UPSTREAM_OVERFLOW_REASON } from '../../../renderer/backend/browser-stream';
+import { MALFORMED_STREAM_CONTROL_REASON } from '../../../common/wire-control';
+import { openBrowserStream, UPSTREAM_OVERFLOW_REASON } from '../../../renderer/backend/browser-stream';
 import { FakeWebSocket } from './fake-web-socket';
 
 interface Recorded {
@@ -26,18 +27,6 @@ function open(): { socket: FakeWebSocket; recorded: Recorded; stream: ReturnType
   return { socket, recorded, stream };
 }
 
-describe('parseStreamControl', { timeout: 60_000 }, () => {
-  it('reads the three control messages and rejects anything else', () => {
-    assert.deepEqual(parseStreamControl('{"type":"open"}'), { type: 'open' });
-    assert.deepEqual(parseStreamControl('{"type":"close","reason":"bye"}'), { type: 'close', reason: 'bye' });
-    assert.deepEqual(parseStreamControl('{"type":"ack","bytes":12}'), { type: 'ack', bytes: 12 });
-    assert.equal(parseStreamControl('{"type":"ack","bytes":-1}'), null);
-    assert.equal(parseStreamControl('{"type":"nope"}'), null);
-    assert.equal(parseStreamControl('not json'), null);
-    assert.equal(parseStreamControl('null'), null);
-  });
-});
-
 describe('openBrowserStream', { timeout: 60_000 }, () => {
   it('asks for ArrayBuffers and reports open only when the back end says so', () => {
     const { socket, recorded } = open();
@@ -45,8 +34,38 @@ describe('openBrowserStream', { timeout: 60_000 }, () => {
     socket.open();
     assert.equal(recorded.opens, 0);
     socket.receive('{"type":"open"}');
+    assert.equal(recorded.opens, 1);
+  });
+
+  it('ends the stream, saying why, when the back end sends a malformed control message', () => {
+    const malformed = ['{"type":"open"', '{"type":"ack","bytes":3}', '{"type":"close"}', '{"type":"close","reason":7}', '[]', 'null', '{"type":"open","extra":1}'];
+    for (const text of malformed) {
+      const { socket, recorded } = open();
+      socket.open();
+      socket.receive(text);
+      socket.receive('{"type":"open"}');
+      socket.drop(1000);
+      assert.equal(recorded.opens, 0, text);
+      assert.equal(recorded.closes.length, 1, text);
+      assert.ok(recorded.closes[0]!.startsWith(MALFORMED_STREAM_CONTROL_REASON), `${text}: ${recorded.closes[0]}`);
+      assert.equal(socket.closeCalls, 1, text);
+    }
+  });
+
+  it('ends the stream when the back end says "open" twice', () => {
+    const { socket, recorded } = open();
+    socket.open();
+    socket.receive('{"type":"open"}');
     socket.receive('{"type":"open"}');
     assert.equal(recorded.opens, 1);
+    assert.deepEqual(recorded.closes, [`${MALFORMED_STREAM_CONTROL_REASON} ("open" twice)`]);
+  });
+
+  it('ends with the WebSocket close reason when the back end gives one', () => {
+    const { socket, recorded } = open();
+    socket.open();
+    socket.drop(1008, 'the back end refused a malformed stream control message');
+    assert.deepEqual(recorded.closes, ['the back end refused a malformed stream control message']);
   });
 
   it('passes binary frames on as bytes and acknowledges with a text frame', () => {
