@@ -1,12 +1,14 @@
 // Input broadcast controls: the broadcast on/off toggle, the special-keys menu (with the clipboard
-// actions and the key-repeat choice), the journal export (toolbar), the "Broadcasting to N of M" badge on the composite and
+// actions and the key-repeat choice), the journal export (toolbar), the "Broadcasting to N of M" badge above the composite and
 // each thumbnail's include/exclude toggle. Runs in the renderer.
 
 import { useCallback, useEffect, useId, useRef, useState, type ReactElement } from 'react';
 import { SPECIAL_KEY_CHORDS } from '../../common/input/keysym-names';
+import { RELEASE_CHORD_TEXT } from '../../common/input/release-chord';
 import { useAppController } from '../app-context';
 import { useFocusTrap } from '../hooks/use-focus-trap';
 import { useAppStore } from '../store';
+import { DownloadIcon } from './icons';
 
 /** Gives the keyboard back to the composite after a toolbar action (typing continues where it was). */
 function refocusComposite(): void {
@@ -60,7 +62,8 @@ export function BroadcastControls(): ReactElement {
       </button>
       <SpecialKeysMenu onClipboard={() => setClipboardOpen(true)} />
       <button type="button" className="button ghost" data-testid="export-journal" title="Download every input sent in this session as JSON lines" onClick={() => void exportJournal()}>
-        Export input
+        <DownloadIcon size={15} />
+        <span className="toolbar-label">Export input</span>
       </button>
       {clipboardOpen ? <ClipboardDialog onClose={() => setClipboardOpen(false)} /> : null}
     </div>
@@ -211,24 +214,28 @@ function ClipboardDialog({ onClose }: { readonly onClose: () => void }): ReactEl
   );
 }
 
-/** On the composite: who receives input, impossible to miss while broadcasting. */
+/** Above the composite: who receives input, impossible to miss while broadcasting, and how the keyboard is taken and given back. */
 export function BroadcastBadge(): ReactElement | null {
   const enabled = useAppStore((state) => state.broadcastEnabled);
   const targets = useAppStore((state) => state.inputTargets.length);
   const total = useAppStore((state) => state.replicaIds.length);
   const soloLabel = useAppStore((state) => (state.inputTargets[0] === undefined ? null : (state.replicas[state.inputTargets[0]]?.label ?? null)));
   const focused = useAppStore((state) => state.compositeFocused);
+  const captured = useAppStore((state) => state.compositeCaptured);
   const text = enabled ? `Broadcasting to ${targets} of ${total}` : soloLabel !== null ? `Input to ${soloLabel} only` : 'No replica receives input';
+  const keyboard = captured ? ` · ${RELEASE_CHORD_TEXT} to release the keyboard` : focused ? ' · Enter or click to type' : ' · click the screen to type';
   return (
     <div
       className={`broadcast-badge ${enabled ? 'broadcast-badge-on' : 'broadcast-badge-off'}`}
       data-testid="broadcast-badge"
       data-targets={targets}
       data-focused={focused}
+      data-captured={captured}
       role="status"
+      title={`${text}${keyboard}`}
     >
       {text}
-      {focused ? '' : ' · click the screen to type'}
+      {keyboard}
     </div>
   );
 }
