@@ -79,11 +79,17 @@ export class CompositeInput {
     const onWindowKey = (event: KeyboardEvent): void => {
       if (event.key === 'Tab') this.tabbing = event.type === 'keydown';
     };
+    // A Tab whose release the page never sees (the window lost focus meanwhile) ends there too.
+    const onWindowBlur = (): void => {
+      this.tabbing = false;
+    };
     window.addEventListener('keydown', onWindowKey, true);
     window.addEventListener('keyup', onWindowKey, true);
+    window.addEventListener('blur', onWindowBlur);
     this.removers.push(() => {
       window.removeEventListener('keydown', onWindowKey, true);
       window.removeEventListener('keyup', onWindowKey, true);
+      window.removeEventListener('blur', onWindowBlur);
     });
     this.listen(canvas, 'pointerdown', (event) => this.onPointer(event, true));
     this.listen(canvas, 'pointermove', (event) => this.onPointer(event, false));
