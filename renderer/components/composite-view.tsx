@@ -1,5 +1,6 @@
-// The large composite: one canvas showing the reference replica, fitted to the stage or at one
-// framebuffer pixel per device pixel. The pixels are painted by the workspace's CompositeRenderer.
+// The large composite: one canvas showing the reference replica, fitted to the room below the stage
+// bar (badge, caption, full screen's state) or at one framebuffer pixel per device pixel. The pixels
+// are painted by the workspace's CompositeRenderer.
 // Runs in the renderer.
 
 import { useCallback, useRef, type ReactElement, type RefObject } from 'react';
