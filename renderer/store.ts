@@ -142,8 +142,10 @@ export interface InputSlice {
   readonly isolatedIds: Readonly<Record<string, true>>;
   /** The replicas receiving input now (pushed by the workspace's broadcast after every change). */
   readonly inputTargets: readonly string[];
-  /** The composite canvas has keyboard focus: typing goes to the replicas. */
+  /** The composite canvas has keyboard focus. */
   readonly compositeFocused: boolean;
+  /** The composite captures the keyboard: every key (Tab, Escape…) goes to the replicas until Ctrl+Alt. */
+  readonly compositeCaptured: boolean;
   /** Who repeats a held key: RetroVisor (keys tapped, identical everywhere) or each server. Kept across sessions. */
   readonly keyRepeat: KeyRepeatMode;
   readonly setBroadcastEnabled: (enabled: boolean) => void;
@@ -152,6 +154,7 @@ export interface InputSlice {
   readonly setIsolated: (replicaId: string, isolated: boolean) => void;
   readonly setInputTargets: (targets: readonly string[]) => void;
   readonly setCompositeFocused: (focused: boolean) => void;
+  readonly setCompositeCaptured: (captured: boolean) => void;
 }
 
 /** Divergence detection: the engine's confirmed divergences, pushed by the workspace on every event. */
@@ -310,6 +313,7 @@ export const SESSION_INITIAL_STATE = {
   isolatedIds: {},
   inputTargets: [],
   compositeFocused: false,
+  compositeCaptured: false,
   divergences: [],
   timeline: [],
   timelineDetailId: null,
@@ -429,6 +433,7 @@ const createInputSlice: Slice<InputSlice> = (set) => ({
   setInputTargets: (inputTargets) =>
     set((state) => (state.inputTargets.length === inputTargets.length && state.inputTargets.every((id, index) => id === inputTargets[index]) ? {} : { inputTargets: [...inputTargets] })),
   setCompositeFocused: (compositeFocused) => set({ compositeFocused }),
+  setCompositeCaptured: (compositeCaptured) => set({ compositeCaptured }),
 });
 
 const createDivergenceSlice: Slice<DivergenceSlice> = (set) => ({

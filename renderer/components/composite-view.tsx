@@ -1,39 +1,45 @@
-// The large composite: one canvas showing the reference replica, fitted to the stage or at one
-// framebuffer pixel per device pixel. The pixels are painted by the workspace's CompositeRenderer.
+// The large composite: one canvas showing the reference replica, fitted to the room below the stage
+// bar (badge, caption, full screen's state) or at one framebuffer pixel per device pixel. The pixels
+// are painted by the workspace's CompositeRenderer.
 // Runs in the renderer.
 
-import { useCallback, type ReactElement, type RefObject } from 'react';
+import { useCallback, useRef, type ReactElement, type RefObject } from 'react';
 import { describeReplicaState } from '../../common/replica-state';
 import { useAppController } from '../app-context';
 import { useElementSize } from '../hooks/use-element-size';
 import { useNow } from '../hooks/use-now';
 import { useAppStore } from '../store';
 import { DivergenceOverlay } from './divergence-overlay';
-import { BroadcastBadge } from './input-controls';
+import { StageBar } from './stage-bar';
 import { unreachableReplicas, type UnreachableReplica } from '../workspace/session-status';
 
 /** Space kept between a fitted composite and the stage's edges, in CSS px. */
 const FIT_MARGIN_PX = 16;
+/** The same in full screen: just room for the keyboard outline. */
+const FULLSCREEN_FIT_MARGIN_PX = 7;
 
 /** The stage ref shared with the full-screen toggle. */
 export interface CompositeViewProps {
   /** The stage element (also what goes full screen). */
   readonly stageRef: RefObject<HTMLDivElement | null>;
+  /** Enters or leaves full screen (the stage bar's Exit button in full screen). */
+  readonly onToggleFullscreen: () => void;
 }
 
 /** The stage with the composite canvas and, while the reference is not live, an overlay saying why. */
-export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
+export function CompositeView({ stageRef, onToggleFullscreen }: CompositeViewProps): ReactElement {
   const workspace = useAppController().workspace;
   const viewMode = useAppStore((state) => state.viewMode);
   const fullScreen = useAppStore((state) => state.fullScreen);
   const reference = useAppStore((state) => (state.referenceId === null ? null : (state.replicas[state.referenceId] ?? null)));
   const total = useAppStore((state) => state.replicaIds.length);
-  const session = useAppStore((state) => state.session !== null);
   const trying = useAppStore((state) =>
     state.replicaIds.some((id) => ['idle', 'connecting', 'needs-password', 'reconnecting'].includes(state.replicas[id]?.stateName ?? '')),
   );
   const noneConnected = useAppStore((state) => !state.replicaIds.some((id) => state.replicas[id]?.stateName === 'connected'));
-  const stageSize = useElementSize(stageRef);
+  // The composite fits the room below the stage bar: the bar never covers its pixels.
+  const scrollerRef = useRef<HTMLDivElement>(null);
+  const stageSize = useElementSize(scrollerRef);
   const now = useNow(reference?.stateName === 'reconnecting' || noneConnected);
   const replicaIds = useAppStore((state) => state.replicaIds);
   const replicas = useAppStore((state) => state.replicas);
@@ -42,9 +48,15 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
   const attachCanvas = useCallback(
     (canvas: HTMLCanvasElement | null) => {
       workspace?.composite.attachCanvas(canvas);
-      workspace?.attachCompositeInput(canvas);
+      workspace?.attachCompositeInput(canvas, {
+        // Where the keyboard goes when the user releases it (Ctrl+Alt): the first control of the
+        // toolbar, or in full screen (no toolbar) the stage bar's Exit full screen button.
+        releaseTarget: () =>
+          (stageRef.current?.querySelector<HTMLElement>('[data-testid="fullscreen-exit"]') ?? null) ??
+          document.querySelector<HTMLElement>('.toolbar button:not([disabled])'),
+      });
     },
-    [workspace],
+    [workspace, stageRef],
   );
 
   const width = reference?.width ?? null;
@@ -52,7 +64,8 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
   let style: { width: string; height: string } | undefined;
   if (width !== null && height !== null && width > 0 && height > 0) {
     if (viewMode === 'fit') {
-      const margin = fullScreen ? 0 : FIT_MARGIN_PX;
+      // In full screen a thin margin still shows the keyboard outline around the screen.
+      const margin = fullScreen ? FULLSCREEN_FIT_MARGIN_PX : FIT_MARGIN_PX;
       const scale = Math.max(0, Math.min((stageSize.width - 2 * margin) / width, (stageSize.height - 2 * margin) / height));
       style = { width: `${Math.floor(width * scale)}px`, height: `${Math.floor(height * scale)}px` };
     } else {
@@ -64,10 +77,13 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
   const live = reference?.stateName === 'connected';
   // The coloured frame: input typed here goes to more than one machine.
   const broadcasting = useAppStore((state) => state.broadcastEnabled && state.inputTargets.length > 0);
+  // The keyboard's state on the screen, drawn unlike the broadcast frame (see styles.css).
+  const keyboard = useAppStore((state) => (state.compositeCaptured ? 'captured' : state.compositeFocused ? 'focused' : 'none'));
 
   return (
     <div ref={stageRef} className={`stage stage-${viewMode === 'fit' ? 'fit' : 'actual'}${broadcasting ? ' stage-broadcasting' : ''}`} data-testid="stage">
-      <div className="stage-scroller">
+      <StageBar onToggleFullscreen={onToggleFullscreen} />
+      <div className="stage-scroller" ref={scrollerRef}>
         {/* The frame holds the composite and, above it, the divergence overlay at the same scale. */}
         <div className="composite-frame">
           <canvas
@@ -75,6 +91,7 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
             ref={attachCanvas}
             className={`composite${live ? '' : ' composite-stale'}${style ? '' : ' composite-empty'}`}
             data-reference-id={reference?.id ?? ''}
+            data-keyboard={keyboard}
             aria-label={reference ? `Screen of ${reference.label}: click to type into the replicas` : 'Screen'}
             role="application"
             style={style}
@@ -82,12 +99,6 @@ export function CompositeView({ stageRef }: CompositeViewProps): ReactElement {
           {style && width !== null && height !== null ? <DivergenceOverlay width={width} height={height} /> : null}
         </div>
       </div>
-      {session ? <BroadcastBadge /> : null}
-      {reference !== null && width !== null ? (
-        <div className="stage-caption" aria-hidden="true">
-          {reference.label} · {width}×{height}
-        </div>
-      ) : null}
       {unreachable !== null ? (
         <NoReplicaConnected replicas={unreachable} />
       ) : !live ? (

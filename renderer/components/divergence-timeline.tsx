@@ -42,7 +42,7 @@ export function TimelineToggle(): ReactElement {
       title={open ? 'Hide the divergence timeline' : 'Show the divergence timeline: every divergence event with its screens'}
       onClick={() => setOpen(!open)}
     >
-      <TimelineIcon size={15} /> Timeline
+      <TimelineIcon size={15} /> <span className="toolbar-label">Timeline</span>
       {count > 0 ? <span className={`timeline-count${diverged ? ' timeline-count-diverged' : ''}`}>{count}</span> : null}
     </button>
   );

@@ -94,6 +94,15 @@ export function ExitFullscreenIcon(props: IconProps): ReactElement {
   );
 }
 
+/** An arrow into a tray (download, export). */
+export function DownloadIcon(props: IconProps): ReactElement {
+  return (
+    <Svg {...props}>
+      <path d="M12 4v11M7 10l5 5 5-5M5 20h14" />
+    </Svg>
+  );
+}
+
 /** A cross (close, dismiss). */
 export function CloseIcon(props: IconProps): ReactElement {
   return (

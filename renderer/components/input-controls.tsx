@@ -1,6 +1,6 @@
 // Input broadcast controls: the broadcast on/off toggle, the special-keys menu (a WAI-ARIA menu
 // button; Ctrl+Alt+Del and Ctrl+Alt+Backspace ask first; with the clipboard actions and the
-// key-repeat choice), the journal export (toolbar), the "Broadcasting to N of M" badge on the composite and
+// key-repeat choice), the journal export (toolbar), the "Broadcasting to N of M" badge above the composite and
 // each thumbnail's include/exclude toggle. Runs in the renderer.
 
 import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactElement } from 'react';
@@ -25,6 +25,7 @@ export function systemKeyQuestion(label: string, targetLabels: readonly string[]
 function menuItems(menu: HTMLElement | null): HTMLElement[] {
   return Array.from(menu?.querySelectorAll<HTMLElement>('[role="menuitem"], [role="menuitemcheckbox"]') ?? []);
 }
+import { DownloadIcon } from './icons';
 
 /** Gives the keyboard back to the composite after a toolbar action (typing continues where it was). */
 function refocusComposite(): void {
@@ -78,7 +79,8 @@ export function BroadcastControls(): ReactElement {
       </button>
       <SpecialKeysMenu onClipboard={() => setClipboardOpen(true)} />
       <button type="button" className="button ghost" data-testid="export-journal" title="Download every input sent in this session as JSON lines" onClick={() => void exportJournal()}>
-        Export input
+        <DownloadIcon size={15} />
+        <span className="toolbar-label">Export input</span>
       </button>
       {clipboardOpen ? <ClipboardDialog onClose={() => setClipboardOpen(false)} /> : null}
     </div>
@@ -336,7 +338,7 @@ function ClipboardDialog({ onClose }: { readonly onClose: () => void }): ReactEl
   );
 }
 
-/** On the composite: who receives input, impossible to miss while broadcasting. */
+/** Above the composite: who receives input, impossible to miss while broadcasting, and how the keyboard is taken and given back. */
 export function BroadcastBadge(): ReactElement | null {
   const enabled = useAppStore((state) => state.broadcastEnabled);
   const targets = useAppStore((state) => state.inputTargets.length);
@@ -344,15 +346,19 @@ export function BroadcastBadge(): ReactElement | null {
   const connected = useAppStore((state) => state.replicaIds.filter((id) => state.replicas[id]?.stateName === 'connected').length);
   const soloLabel = useAppStore((state) => (state.inputTargets[0] === undefined ? null : (state.replicas[state.inputTargets[0]]?.label ?? null)));
   const focused = useAppStore((state) => state.compositeFocused);
+  const captured = useAppStore((state) => state.compositeCaptured);
+  const text = broadcastBadgeText({ enabled, targets, total, connected, soloLabel, focused, captured });
   return (
     <div
       className={`broadcast-badge ${enabled && targets > 0 ? 'broadcast-badge-on' : 'broadcast-badge-off'}`}
       data-testid="broadcast-badge"
       data-targets={targets}
       data-focused={focused}
+      data-captured={captured}
       role="status"
+      title={text}
     >
-      {broadcastBadgeText({ enabled, targets, total, connected, soloLabel, focused })}
+      {text}
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { outlierRegionCounts, sizeDiffersFromReference, useAppStore } from '../s
 import { DiffIcon } from './divergence-diff-view';
 import { AlertIcon, KeyIcon, LinkOffIcon, RetryIcon, StarIcon, TunnelIcon } from './icons';
 import { IncludeToggle } from './input-controls';
+import { MiddleEllipsisText } from './middle-ellipsis-text';
 import { RemediationBadge, ReplicaActionsMenu } from './replica-actions-menu';
 
 /** Which replica this thumbnail shows. */
@@ -76,9 +77,8 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
     >
       <header className="thumbnail-header">
         <span className={`state-dot tone-${STATE_TONE[stateName]}`} aria-hidden="true" />
-        <h3 id={titleId} className="thumbnail-label" title={replica.label}>
-          {replica.label}
-        </h3>
+        {/* Cut in the middle when long: the end (a port, a number) is what tells replicas apart. */}
+        <MiddleEllipsisText as="h3" id={titleId} className="thumbnail-label" text={replica.label} />
         <IncludeToggle replicaId={replicaId} />
         {outlierRegions > 0 ? (
           <span
@@ -103,8 +103,10 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
           </button>
         ) : null}
         {isReference ? (
-          <span className="badge badge-reference" title="The composite shows this replica">
-            <StarIcon size={11} /> Reference
+          // Beside a divergence badge and a diff button there is no room for the word: the star says it.
+          <span className="badge badge-reference" title="Reference: the composite shows this replica" aria-label="Reference">
+            <StarIcon size={11} />
+            {outlierRegions > 0 ? null : ' Reference'}
           </span>
         ) : live ? (
           <button

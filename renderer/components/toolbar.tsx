@@ -1,6 +1,7 @@
 // The workspace toolbar: profile name, how many replicas are up, whether their screens agree,
-// Fit / 1:1, full screen, close (which asks first while replicas are connected).
-// Runs in the renderer.
+// Fit / 1:1, full screen, close (which asks first while replicas are connected). On narrow windows
+// the secondary buttons show only their icons (their names stay for screen readers and tooltips) and,
+// as a last resort, the actions wrap onto a second row: no control is ever out of reach. Runs in the renderer.
 
 import type { ReactElement } from 'react';
 import { useAppStore } from '../store';
@@ -118,9 +119,16 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
             1:1
           </button>
         </div>
-        <button type="button" className="button ghost" data-testid="fullscreen" aria-pressed={fullScreen} onClick={onToggleFullscreen}>
+        <button
+          type="button"
+          className="button ghost"
+          data-testid="fullscreen"
+          aria-pressed={fullScreen}
+          title={fullScreen ? 'Exit full screen (Esc)' : 'Full screen: only the screen, with a thin bar to see the state and leave'}
+          onClick={onToggleFullscreen}
+        >
           {fullScreen ? <ExitFullscreenIcon size={15} /> : <FullscreenIcon size={15} />}
-          {fullScreen ? 'Exit full screen' : 'Full screen'}
+          <span className="toolbar-label">{fullScreen ? 'Exit full screen' : 'Full screen'}</span>
         </button>
         <CloseSessionButton />
       </div>

@@ -25,7 +25,7 @@ export function Workspace(): ReactElement {
     <main className="workspace">
       <Toolbar onToggleFullscreen={toggleFullscreen} />
       <div className="workspace-body">
-        <CompositeView stageRef={stageRef} />
+        <CompositeView stageRef={stageRef} onToggleFullscreen={toggleFullscreen} />
         {/* Renders only while the user shows it (toolbar's Timeline button). */}
         <DivergenceTimeline />
         {/* Renders once the remediation manager has reported; folds when the stage would get too narrow. */}

@@ -2,9 +2,12 @@
 // a KeyboardCapture), pointer moves/buttons/drags and the wheel with coordinates mapped from the
 // canvas's CSS box to framebuffer pixels, and clipboard pastes. Keys pass the key-repeat policy
 // (tapped by default, so no server autorepeats on its own clock). Everything goes to the fan-out;
-// focus loss releases every held key and button. Runs in the renderer (DOM events).
+// focus loss releases every held key and button. While it captures the keyboard every key goes to the
+// replicas (Tab and Escape too); Ctrl+Alt gives the keyboard back to the page, and a click or Enter on
+// the screen captures it again. Runs in the renderer (DOM events).
 
 import { KeyRepeatPolicy, type KeyRepeatMode } from '../../common/input/key-repeat';
+import { ReleaseChordDetector } from '../../common/input/release-chord';
 import { WheelAccumulator } from '../../common/input/wheel-steps';
 import type { KeyboardCapture, KeyboardCaptureFactory } from '../vnc/vnc-client';
 import type { BroadcastController } from './broadcast-controller';
@@ -32,6 +35,10 @@ export function toFramebuffer(
 export interface CompositeInputListener {
   /** The composite gained or lost keyboard focus (the UI shows whether typing goes to the replicas). */
   onFocusChange(focused: boolean): void;
+  /** The composite started or stopped capturing the keyboard (the badge names the release chord). */
+  onCaptureChange(captured: boolean): void;
+  /** Where the keyboard goes when the user releases it with the chord (null: it just leaves the screen). */
+  releaseTarget(): HTMLElement | null;
 }
 
 /** Input capture on one composite canvas; dispose() when the canvas goes. */
@@ -47,6 +54,11 @@ export class CompositeInput {
    */
   private lastPoint: { x: number; y: number } | null = null;
   private readonly removers: Array<() => void> = [];
+  /** Keys go to the replicas (true) or to the page (false: focused by Tab, or released with Ctrl+Alt). */
+  private captured = false;
+  private readonly releaseChord = new ReleaseChordDetector();
+  /** A Tab is being pressed: focus arriving now comes from keyboard navigation, which must not trap it. */
+  private tabbing = false;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -60,6 +72,25 @@ export class CompositeInput {
     this.keyboard = captureKeyboard(canvas, (keysym, code, down) => {
       for (const stroke of this.keyRepeat.strokes(keysym, code, down)) broadcast.fanout.key(stroke.keysym, stroke.code, stroke.down);
     });
+    // Not captured until the canvas is clicked or focused: keys reach the page meanwhile.
+    this.keyboard.pause();
+    this.listen(canvas, 'keydown', (event) => this.onKey(event, true));
+    this.listen(canvas, 'keyup', (event) => this.onKey(event, false));
+    const onWindowKey = (event: KeyboardEvent): void => {
+      if (event.key === 'Tab') this.tabbing = event.type === 'keydown';
+    };
+    // A Tab whose release the page never sees (the window lost focus meanwhile) ends there too.
+    const onWindowBlur = (): void => {
+      this.tabbing = false;
+    };
+    window.addEventListener('keydown', onWindowKey, true);
+    window.addEventListener('keyup', onWindowKey, true);
+    window.addEventListener('blur', onWindowBlur);
+    this.removers.push(() => {
+      window.removeEventListener('keydown', onWindowKey, true);
+      window.removeEventListener('keyup', onWindowKey, true);
+      window.removeEventListener('blur', onWindowBlur);
+    });
     this.listen(canvas, 'pointerdown', (event) => this.onPointer(event, true));
     this.listen(canvas, 'pointermove', (event) => this.onPointer(event, false));
     this.listen(canvas, 'pointerup', (event) => this.onPointer(event, false));
@@ -70,8 +101,14 @@ export class CompositeInput {
     this.listen(canvas, 'pointerleave', () => {
       this.lastPoint = null;
     });
-    this.listen(canvas, 'focus', () => listener.onFocusChange(true));
+    this.listen(canvas, 'focus', () => {
+      listener.onFocusChange(true);
+      // Tabbing onto the screen only focuses it (Enter captures); a click or a programmatic focus
+      // (a toolbar action handing the keyboard back) captures at once.
+      if (!this.tabbing) this.setCaptured(true);
+    });
     this.listen(canvas, 'blur', () => {
+      this.setCaptured(false);
       this.releaseEverything();
       listener.onFocusChange(false);
     });
@@ -91,6 +128,37 @@ export class CompositeInput {
     this.releaseEverything();
     this.keyboard.dispose();
     for (const remove of this.removers.splice(0)) remove();
+    if (this.captured) {
+      this.captured = false;
+      this.listener.onCaptureChange(false);
+    }
+  }
+
+  private setCaptured(captured: boolean): void {
+    if (captured === this.captured) return;
+    this.captured = captured;
+    this.releaseChord.reset();
+    // Pausing releases every key noVNC holds (their releases reach the replicas): nothing stays stuck.
+    if (captured) this.keyboard.resume();
+    else this.keyboard.pause();
+    this.listener.onCaptureChange(captured);
+  }
+
+  /** The release chord while captured; Enter captures while the screen is only focused. */
+  private onKey(event: KeyboardEvent, down: boolean): void {
+    if (!this.captured) {
+      if (down && event.key === 'Enter' && !event.repeat) {
+        event.preventDefault();
+        this.setCaptured(true);
+      }
+      return;
+    }
+    if (!this.releaseChord.onKey({ code: event.code, key: event.key, down })) return;
+    this.setCaptured(false);
+    this.releaseEverything();
+    // The keyboard goes to the page's next control: Tab navigation works from there.
+    const target = this.listener.releaseTarget();
+    if (target !== null) target.focus();
   }
 
   private listen<K extends keyof HTMLElementEventMap>(
@@ -113,6 +181,7 @@ export class CompositeInput {
     if (isDown) {
       // Keys follow the pointer: a click on the composite gives it the keyboard.
       this.canvas.focus({ preventScroll: true });
+      this.setCaptured(true);
       try {
         // Drags that leave the canvas keep reporting to it; a pointer the browser no longer knows cannot be captured.
         this.canvas.setPointerCapture(event.pointerId);

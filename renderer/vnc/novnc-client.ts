@@ -182,13 +182,25 @@ export const captureNoVncKeyboard: KeyboardCaptureFactory = (target, onKey) => {
   const keyboard = new Keyboard(target);
   keyboard.onkeyevent = (keysym, code, down) => onKey(keysym, code, down);
   keyboard.grab();
+  let grabbed = true;
   return {
     releaseAll(): void {
       // ungrab() reports a release for every key it holds; grab() listens again at once.
       keyboard.ungrab();
+      if (grabbed) keyboard.grab();
+    },
+    pause(): void {
+      if (!grabbed) return;
+      grabbed = false;
+      keyboard.ungrab();
+    },
+    resume(): void {
+      if (grabbed) return;
+      grabbed = true;
       keyboard.grab();
     },
     dispose(): void {
+      grabbed = false;
       keyboard.ungrab();
     },
   };

@@ -78,6 +78,10 @@ export type VncClientFactory = (host: HTMLElement, channel: ReplicaChannel, even
 export interface KeyboardCapture {
   /** Releases every key the capture saw pressed (reported through its callback as key-ups). */
   releaseAll(): void;
+  /** Stops taking key events (they reach the page again: Tab moves focus), releasing held keys first. */
+  pause(): void;
+  /** Takes key events again (after pause). */
+  resume(): void;
   /** Stops capturing (releasing first). */
   dispose(): void;
 }

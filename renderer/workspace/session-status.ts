@@ -6,6 +6,7 @@
 import { describeDivergenceState, type Divergence } from '../../common/divergence';
 import { describeReplicaState } from '../../common/replica-state';
 import type { ReplicaView } from '../store';
+import { RELEASE_CHORD_TEXT } from '../../common/input/release-chord';
 
 /** The colour of a status: green only when every replica is connected and they all agree. */
 export type StatusTone = 'all' | 'some' | 'none';
@@ -69,16 +70,22 @@ export interface BadgeFacts {
   readonly connected: number;
   /** With broadcast off: the one replica that gets input. */
   readonly soloLabel: string | null;
-  /** The composite has the keyboard. */
+  /** The composite has the focus. */
   readonly focused: boolean;
+  /** The composite has the keyboard: keys go to the replicas until the release chord. */
+  readonly captured: boolean;
 }
 
-/** The broadcast badge's words; "click the screen to type" only when something would receive the typing. */
+/**
+ * The broadcast badge's words, and how the keyboard is taken and given back — only when something
+ * would receive the typing.
+ */
 export function broadcastBadgeText(facts: BadgeFacts): string {
   if (facts.targets === 0) {
     if (facts.connected === 0) return facts.total === 1 ? 'No input: the replica is not connected' : `No input: none of ${facts.total} replicas is connected`;
     return 'No replica receives input';
   }
   const text = facts.enabled ? `Broadcasting to ${facts.targets} of ${facts.total}` : facts.soloLabel !== null ? `Input to ${facts.soloLabel} only` : 'No replica receives input';
-  return facts.focused ? text : `${text} · click the screen to type`;
+  const keyboard = facts.captured ? ` · ${RELEASE_CHORD_TEXT} to release the keyboard` : facts.focused ? ' · Enter or click to type' : ' · click the screen to type';
+  return `${text}${keyboard}`;
 }

@@ -245,8 +245,11 @@ export class WorkspaceController {
     this.replicas.get(replicaId)?.session.cancelPasswordRequest();
   }
 
-  /** Starts (canvas) or stops (null) capturing the user's input on the composite canvas. */
-  attachCompositeInput(canvas: HTMLCanvasElement | null): void {
+  /**
+   * Starts (canvas) or stops (null) capturing the user's input on the composite canvas;
+   * `releaseTarget` names where the keyboard goes when the user releases it (Ctrl+Alt).
+   */
+  attachCompositeInput(canvas: HTMLCanvasElement | null, options: { readonly releaseTarget?: () => HTMLElement | null } = {}): void {
     this.compositeInput?.dispose();
     this.compositeInput = null;
     if (canvas === null || this.closed) return;
@@ -255,7 +258,11 @@ export class WorkspaceController {
       canvas,
       this.broadcast,
       this.captureKeyboard,
-      { onFocusChange: (focused) => this.store.getState().setCompositeFocused(focused) },
+      {
+        onFocusChange: (focused) => this.store.getState().setCompositeFocused(focused),
+        onCaptureChange: (captured) => this.store.getState().setCompositeCaptured(captured),
+        releaseTarget: () => options.releaseTarget?.() ?? null,
+      },
       this.store.getState().keyRepeat,
     );
   }

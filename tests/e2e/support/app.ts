@@ -147,8 +147,8 @@ export async function openAppPage(browser: Browser, app: RunningApp, viewport = 
  * Callbacks evaluated in the page may name inner functions: tsx (esbuild keepNames) wraps those in
  * __name(), which the page defines as the identity.
  */
-export async function openDemoLabPage(browser: Browser, app: RunningApp, replicaIds: readonly string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+export async function openDemoLabPage(browser: Browser, app: RunningApp, replicaIds: readonly string[], viewport = { width: 1600, height: 1000 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
   page.on('pageerror', (error) => console.error('page error:', error.message));
   await page.addInitScript('globalThis.__name = (fn) => fn;');
   await page.goto(app.url);

@@ -42,9 +42,14 @@ describe('session status', { timeout: 10_000 }, () => {
   });
 
   it('the badge invites typing only when some replica receives it', () => {
-    assert.equal(broadcastBadgeText({ enabled: true, targets: 0, total: 1, connected: 0, soloLabel: null, focused: false }), 'No input: the replica is not connected');
-    assert.equal(broadcastBadgeText({ enabled: true, targets: 0, total: 3, connected: 0, soloLabel: null, focused: false }), 'No input: none of 3 replicas is connected');
-    assert.equal(broadcastBadgeText({ enabled: true, targets: 2, total: 3, connected: 2, soloLabel: 'xterm 1', focused: false }), 'Broadcasting to 2 of 3 · click the screen to type');
-    assert.equal(broadcastBadgeText({ enabled: true, targets: 2, total: 3, connected: 2, soloLabel: 'xterm 1', focused: true }), 'Broadcasting to 2 of 3');
+    assert.equal(broadcastBadgeText({ enabled: true, targets: 0, total: 1, connected: 0, soloLabel: null, focused: false, captured: false }), 'No input: the replica is not connected');
+    assert.equal(broadcastBadgeText({ enabled: true, targets: 0, total: 3, connected: 0, soloLabel: null, focused: false, captured: false }), 'No input: none of 3 replicas is connected');
+    assert.equal(broadcastBadgeText({ enabled: true, targets: 2, total: 3, connected: 2, soloLabel: 'xterm 1', focused: false, captured: false }), 'Broadcasting to 2 of 3 · click the screen to type');
+    assert.equal(broadcastBadgeText({ enabled: true, targets: 2, total: 3, connected: 2, soloLabel: 'xterm 1', focused: true, captured: false }), 'Broadcasting to 2 of 3 · Enter or click to type');
+    assert.equal(
+      broadcastBadgeText({ enabled: true, targets: 2, total: 3, connected: 2, soloLabel: 'xterm 1', focused: true, captured: true }),
+      'Broadcasting to 2 of 3 · Ctrl+Alt to release the keyboard',
+    );
+    assert.equal(broadcastBadgeText({ enabled: false, targets: 1, total: 3, connected: 3, soloLabel: 'xterm 1', focused: true, captured: true }), 'Input to xterm 1 only · Ctrl+Alt to release the keyboard');
   });
 });

@@ -52,6 +52,7 @@ function useEverySessionField(): void {
   state().setIsolated('r3', true);
   state().setInputTargets(['r1']);
   state().setCompositeFocused(true);
+  state().setCompositeCaptured(true);
   state().setDivergenceState({ divergences: [{ id: 'd1', outliers: ['r2'], regions: [] }] } as unknown as DivergenceState);
   state().openDiffView('r2', 'r1');
   state().setTimeline([{ id: 1 } as unknown as TimelineEntry]);
