@@ -147,6 +147,10 @@ export function divergenceSettingsOf(profile: Profile): DivergenceSettings {
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 // A host name or an IP literal: no spaces, quotes, shell metacharacters or leading dash.
 const HOST_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[?[0-9A-Fa-f:.]{2,45}\]?)$/;
+/** Whether `host` is a host name or IP literal a profile accepts (importers check hosts with it). */
+export function isValidHost(host: string): boolean {
+  return HOST_PATTERN.test(host);
+}
 const USER_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 // Domain names and libvirt URIs reach virsh command lines: the same rules as the L0 driver (common/l0.ts).
 const DOMAIN_PATTERN = DOMAIN_NAME_PATTERN;

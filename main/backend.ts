@@ -13,6 +13,8 @@ import { ReplicaReportService, type ReplicaReportListener } from './backend/repl
 import { SessionService } from './backend/session-service';
 import { StartupSession } from './backend/startup-session';
 import { StreamService } from './backend/stream-service';
+import { ProfileLibraryService } from './backend/profile-library-service';
+import { ProfileLibrary, type LibrarySecretStore } from './profile-library';
 import { RemediationService } from './remediation/remediation-service';
 import type { ManagerEvent } from './remediation/session-manager';
 import { DemoService, type DemoLabAccess, type DemoServiceOptions } from './demo-service';
@@ -57,8 +59,10 @@ export interface BackendOptions {
   readonly relay?: Omit<StreamRelayOptions, 'logger'>;
   /** Default: the process-wide redactor. */
   readonly redactor?: SecretRedactor;
-  /** Where divergence evidence goes (under `<profile>/evidence/`). Default: dataRoot() ($RETROVISOR_DATA_DIR…). */
+  /** Where divergence evidence goes (under `<profile>/evidence/`) and the profile library (profiles/). Default: dataRoot() ($RETROVISOR_DATA_DIR…). */
   readonly dataDirectory?: string;
+  /** Where the profile library keeps secrets typed by the user or found in imported files; absent: they are not saved. */
+  readonly secretStore?: LibrarySecretStore;
 }
 
 /** The back end a shell drives: contract handlers, stream attachment, reports and events. */
@@ -129,6 +133,8 @@ export function createBackend(options: BackendOptions): Backend {
   const journals = new InputJournalService({ logger, sessions, ...(options.inputJournalCapacity === undefined ? {} : { capacity: options.inputJournalCapacity }) });
   const divergences = new DivergenceService({ logger, sessions, evidence: new EvidenceStore(options.dataDirectory ?? dataRoot()) });
   const replicaReports = new ReplicaReportService({ logger, sessions });
+  const library = new ProfileLibrary({ dataDirectory: options.dataDirectory ?? dataRoot(), ...(options.secretStore === undefined ? {} : { secretStore: options.secretStore }) });
+  const savedProfiles = new ProfileLibraryService({ logger, sessions, library });
   const scriptResults = new Listeners<(result: ScriptResult) => void>(logger, 'script result');
   const demo = new DemoService({
     logger,
@@ -149,6 +155,9 @@ export function createBackend(options: BackendOptions): Backend {
   // The manager judges from what the UI reports: replica states and divergences.
   replicaReports.onReport((report) => remediation.replicaReport(report));
   divergences.onReport((report, evidenceFolder) => remediation.divergenceReport(report, evidenceFolder));
+  // A session opened from the library keeps its profile's "last state" up to date.
+  replicaReports.onReport((report) => savedProfiles.replicaReport(report));
+  divergences.onReport((report) => savedProfiles.divergenceReport(report));
   const startup = new StartupSession({
     sessions,
     openDemo: () => demo.open(),
@@ -211,6 +220,23 @@ export function createBackend(options: BackendOptions): Backend {
     replicaAction: whileOpen(({ sessionId, replicaId, action }) => remediation.replicaAction(sessionId, replicaId, action)),
     answerManagerCommand: whileOpen((answer) => remediation.answer(answer)),
     readInputJournal: whileOpen(({ sessionId, afterSeq, limit }) => journals.read(sessionId, afterSeq, limit)),
+    listProfiles: whileOpen(() => library.list()),
+    getSavedProfile: whileOpen(({ id }) => savedProfiles.get(id)),
+    openSavedProfile: whileOpen(({ id }) => savedProfiles.open(id)),
+    saveProfile: whileOpen(({ document, id, expectedRevision }) =>
+      library.save(document, id === undefined ? {} : { id, ...(expectedRevision === undefined ? {} : { expectedRevision }) }),
+    ),
+    duplicateProfile: whileOpen(({ id, name }) => library.duplicate(id, name)),
+    deleteProfile: whileOpen(({ id }) => library.delete(id)),
+    restoreProfile: whileOpen(({ id }) => library.restore(id)),
+    importProfiles: whileOpen(({ sources, name, intoId, expectedRevision }) =>
+      library.import(sources, {
+        ...(name === undefined ? {} : { name }),
+        ...(intoId === undefined ? {} : { intoId }),
+        ...(expectedRevision === undefined ? {} : { expectedRevision }),
+      }),
+    ),
+    exportProfile: whileOpen(({ id }) => library.export(id)),
   };
 
   return {
