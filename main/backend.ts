@@ -37,6 +37,8 @@ export interface BackendOptions {
   readonly version: string;
   /** The profile named on the command line; opened once, on the first getStartup. */
   readonly startupProfilePath?: string;
+  /** The startup profile is this saved profile (its library file is startupProfilePath): opened through the library. */
+  readonly startupSavedProfileId?: string;
   /** `retrovisor run --script`: steps the UI plays into the startup session (handed over by getStartup). */
   readonly startupScript?: readonly InputScriptStep[];
   /** `retrovisor run --script --require-all / --connect-timeout`: how the script waits for replicas. */
@@ -162,6 +164,7 @@ export function createBackend(options: BackendOptions): Backend {
     sessions,
     openDemo: () => demo.open(),
     ...(options.startupProfilePath === undefined ? {} : { profilePath: options.startupProfilePath }),
+    ...(options.startupSavedProfileId === undefined ? {} : { openSaved: () => savedProfiles.open(options.startupSavedProfileId as string) }),
     ...(options.startupDemo === undefined ? {} : { demo: options.startupDemo }),
   });
   let closed = false;
