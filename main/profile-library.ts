@@ -178,12 +178,14 @@ export function describeDifferences(stored: Record<string, Json>, incoming: Reco
     if (key === 'replicas') {
       const before = byId(stored.replicas);
       const after = byId(incoming.replicas);
+      const found = differences.length;
       for (const id of new Set([...before.keys(), ...after.keys()])) {
         if (!before.has(id)) differences.push(`replica ${id} (added)`);
         else if (!after.has(id)) differences.push(`replica ${id} (removed)`);
         else if (!same(before.get(id), after.get(id))) differences.push(`replica ${id}`);
       }
-      if (differences.length === 0 || ![...before.keys()].every((id, index) => [...after.keys()][index] === id)) differences.push('replica order');
+      const common = (ids: Iterable<string>, other: Map<string, Json>): string[] => [...ids].filter((id) => other.has(id));
+      if (differences.length === found || !same(common(before.keys(), after), common(after.keys(), before))) differences.push('replica order');
       continue;
     }
     if (key === 'l0' && isObject(stored.l0) && isObject(incoming.l0)) {
