@@ -261,6 +261,7 @@ export function createBackend(options: BackendOptions): Backend {
       closed = true;
       await remediation.close();
       await streams.closeAll('RetroVisor is shutting down');
+      await savedProfiles.flush();
       await demo.stop();
       sessions.clear();
       replicaReports.clear();

@@ -27,6 +27,8 @@ interface TrackedSession {
 /** The back end's side of the profile library. */
 export class ProfileLibraryService {
   private readonly tracked = new Map<string, TrackedSession>();
+  /** State writes under way: close() waits for them, so a run's last state is on disk when it exits. */
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(private readonly options: ProfileLibraryServiceOptions) {
     options.sessions.onSessionClosed((session) => {
@@ -95,8 +97,15 @@ export class ProfileLibraryService {
     });
     if (outcome === tracked.lastWritten) return;
     tracked.lastWritten = outcome;
-    void this.options.library.recordState(tracked.profileId, outcome).catch((error: unknown) => {
+    const write = this.options.library.recordState(tracked.profileId, outcome).catch((error: unknown) => {
       this.options.logger.warn('cannot record how a profile\'s session went', { id: tracked.profileId, error: errorMessage(error) });
     });
+    this.writing.add(write);
+    void write.finally(() => this.writing.delete(write));
+  }
+
+  /** Waits for the state writes under way (the back end is shutting down). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writing]);
   }
 }

@@ -38,8 +38,8 @@ const PROFILE = {
 };
 
 function saved(result: SaveProfileResult): { id: string; revision: number; notices: readonly string[] } {
-  assert.equal(result.kind, 'saved', JSON.stringify(result));
-  return result as { kind: 'saved'; id: string; revision: number; notices: readonly string[] };
+  if (result.kind !== 'saved') assert.fail(`expected a save, got ${JSON.stringify(result)}`);
+  return result;
 }
 
 const modeOf = async (file: string): Promise<number> => (await lstat(file)).mode & 0o777;
@@ -82,7 +82,7 @@ describe('profile library: store', { timeout: 30_000 }, () => {
     assert.deepEqual(listing.profiles.map((summary) => [summary.id, summary.name, summary.revision, summary.createdAt]), [['old-lab', 'old lab', 0, null]]);
     const entry = await library.read('old-lab');
     assert.equal(entry.document.version, 2, 'migrated in memory');
-    assert.equal(JSON.parse(await readFile(library.fileOf('old-lab'), 'utf8')).version, 1, 'reading does not rewrite the file');
+    assert.equal((await readJson(library.fileOf('old-lab'))).version, 1, 'reading does not rewrite the file');
     saved(await library.save(entry.document, { id: 'old-lab', expectedRevision: 0 }));
     const written = await readJson(library.fileOf('old-lab'));
     assert.equal(written.version, 2);
@@ -130,7 +130,7 @@ describe('profile library: store', { timeout: 30_000 }, () => {
         beforeRename: async (tempFile) => {
           tempSeen = tempFile;
           // The new version is complete on disk, next to the old one, when the "crash" comes.
-          assert.equal(JSON.parse(await readFile(tempFile, 'utf8')).name, 'renamed');
+          assert.equal((await readJson(tempFile)).name, 'renamed');
           throw new Error('simulated crash before rename');
         },
       },
