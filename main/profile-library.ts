@@ -301,7 +301,6 @@ export class ProfileLibrary {
     }
     const id = options.id ?? randomBytes(ID_RANDOM_BYTES).toString('hex');
     const file = this.fileOf(id);
-    await this.ensureFolders();
     return this.exclusively(id, async () => {
       let createdAt = new Date(this.now()).toISOString();
       let revision = 1;
@@ -375,7 +374,6 @@ export class ProfileLibrary {
   /** Moves a profile (and its state) to the trash; restoreProfile brings it back. Purges old trash. */
   async delete(id: string): Promise<DeleteProfileResult> {
     const file = this.fileOf(id);
-    await this.ensureFolders();
     return this.exclusively(id, async () => {
       try {
         await rename(file, path.join(this.trashFolder, `${id}.json`));
@@ -392,7 +390,6 @@ export class ProfileLibrary {
   /** Brings a deleted profile back from the trash. */
   async restore(id: string): Promise<DeleteProfileResult> {
     const file = this.fileOf(id);
-    await this.ensureFolders();
     return this.exclusively(id, async () => {
       const trashed = path.join(this.trashFolder, `${id}.json`);
       if (await exists(file)) return { ok: false, error: `a saved profile with the id "${id}" already exists` };
@@ -524,7 +521,7 @@ export class ProfileLibrary {
 
   private async updateState(id: string, change: ProfileState): Promise<void> {
     this.fileOf(id);
-    await this.ensureFolders();
+    // Queued at once (no await before): state changes are written in the order they were made.
     await this.exclusively(`${id}.state`, async () => {
       const next = { ...(await this.readState(id)), ...change };
       await writeFileAtomic(this.stateFileOf(id), `${JSON.stringify(next)}\n`);
@@ -569,10 +566,14 @@ export class ProfileLibrary {
     }
   }
 
-  /** Runs `body` with this profile locked: in this process by a queue, across processes by a lock file. */
+  /**
+   * Runs `body` with this profile locked: in this process by a queue (in call order), across
+   * processes by a lock file. The library's folders are made (or checked) first.
+   */
   private exclusively<T>(key: string, body: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(key) ?? Promise.resolve();
     const run = previous.then(async () => {
+      await this.ensureFolders();
       const release = await this.lock(key);
       try {
         return await body();
