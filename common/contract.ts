@@ -337,9 +337,9 @@ export interface ProfileListing {
   readonly skipped: readonly { readonly file: string; readonly reason: string }[];
 }
 
-/** A saved profile's document, for the editor (never holds a secret value: the library keeps none). */
+/** A saved profile's document, for the editor: never a secret value (one held in clear is left out, with a notice). */
 export type SavedProfileDocument =
-  | { readonly ok: true; readonly id: string; readonly revision: number; readonly document: unknown }
+  | { readonly ok: true; readonly id: string; readonly revision: number; readonly document: unknown; readonly notices: readonly string[] }
   | { readonly ok: false; readonly error: string };
 
 /** The outcome of saving (or duplicating, or importing into) a profile. */

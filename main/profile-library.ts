@@ -131,15 +131,15 @@ function inlineSecrets(document: Record<string, Json>): InlineSecret[] {
 }
 
 /**
- * Removes every secret that is not a reference holding no secret: inline values and keyring slots go,
- * environment variable and file references stay. One notice per secret removed, ending with `outcome`.
+ * Removes every secret value, and keyring references unless `keepKeyring`: environment variable and
+ * file references (which hold no secret) stay. One notice per secret removed, ending with `outcome`.
  */
-function stripSecrets(document: Record<string, Json>, outcome: string): string[] {
+function stripSecrets(document: Record<string, Json>, outcome: string, keepKeyring = false): string[] {
   const notices: string[] = [];
   const strip = (holder: Json, field: string, what: string): void => {
     if (!isObject(holder) || holder[field] === undefined) return;
     const value = holder[field];
-    if (isObject(value) && (value.env !== undefined || value.file !== undefined)) return;
+    if (isObject(value) && (value.env !== undefined || value.file !== undefined || (keepKeyring && value.keyring !== undefined))) return;
     delete holder[field];
     notices.push(`${what}: ${outcome}`);
   };
@@ -266,6 +266,17 @@ export class ProfileLibrary {
     throw new LibraryError(`the saved profile "${id}" was not valid and was set aside as ${outcome.report.movedTo}:\n${formatProblems(outcome.report.problems)}`);
   }
 
+  /**
+   * A saved profile's document for the editor: a secret held in clear (a file written by hand) is
+   * left out, with a notice; references (environment, file, keyring) are kept.
+   */
+  async readForEditor(id: string): Promise<{ revision: number; document: Record<string, Json>; notices: string[] }> {
+    const entry = await this.read(id);
+    const document = copyJson(entry.document);
+    const notices = stripSecrets(document, 'held in clear in the file, not shown; saving leaves it out (you will be asked at connect time)', true);
+    return { revision: entry.revision, document, notices };
+  }
+
   /** The saved profile named exactly `name` (case-sensitive); several with that name → ambiguous. */
   async findByName(name: string): Promise<NameLookup> {
     const matches = (await this.list()).profiles.filter((summary) => summary.name === name);
@@ -330,7 +341,6 @@ export class ProfileLibrary {
         updatedAt: new Date(this.now()).toISOString(),
         ...contentOf(content),
       };
-      stored.version = PROFILE_VERSION;
       await writeFileAtomic(file, `${JSON.stringify(stored, null, 2)}\n`, this.options.writeHooks);
       return { kind: 'saved', id, revision, notices };
     });

@@ -39,8 +39,8 @@ export class ProfileLibraryService {
   /** A saved profile's document and revision for the editor; an unknown or bad one is an error in words. */
   async get(id: string): Promise<SavedProfileDocument> {
     try {
-      const entry = await this.options.library.read(id);
-      return { ok: true, id, revision: entry.revision, document: entry.document };
+      const { revision, document, notices } = await this.options.library.readForEditor(id);
+      return { ok: true, id, revision, document, notices };
     } catch (error) {
       if (error instanceof LibraryError) return { ok: false, error: error.message };
       throw error;

@@ -279,6 +279,30 @@ describe('profile library: secrets', { timeout: 30_000 }, () => {
   });
 });
 
+describe('profile library: the editor\'s copy', { timeout: 30_000 }, () => {
+  it('gives the editor a hand-written file without its clear-text password, with a notice; references stay', async () => {
+    const library = new ProfileLibrary({ dataDirectory: dataFolder() });
+    await library.list();
+    const document = {
+      version: 2,
+      name: 'by hand',
+      replicas: [
+        { id: 'r1', vnc: { host: '192.0.2.1', port: 5901, password: 'clear-text-secret' } },
+        { id: 'r2', vnc: { host: '192.0.2.2', port: 5902, password: { env: 'PW' } } },
+      ],
+    };
+    await writeFile(library.fileOf('byhand'), JSON.stringify(document));
+    const forEditor = await library.readForEditor('byhand');
+    assert.equal(forEditor.revision, 0);
+    assert.ok(!JSON.stringify(forEditor.document).includes('clear-text-secret'));
+    assert.deepEqual((forEditor.document.replicas as { vnc: unknown }[]).map((replica) => replica.vnc), [
+      { host: '192.0.2.1', port: 5901 },
+      { host: '192.0.2.2', port: 5902, password: { env: 'PW' } },
+    ]);
+    assert.deepEqual(forEditor.notices, ['the VNC password of replica r1: held in clear in the file, not shown; saving leaves it out (you will be asked at connect time)']);
+  });
+});
+
 describe('profile library: list, open, duplicate, delete, restore', { timeout: 30_000 }, () => {
   it('lists the most recently opened first, with the last state, and finds by exact name', async () => {
     let now = Date.parse('2030-01-01T00:00:00.000Z');
@@ -326,6 +350,23 @@ describe('profile library: list, open, duplicate, delete, restore', { timeout: 3
     assert.notEqual(listing.profiles[0]?.lastOpenedAt, null, 'its state came back too');
     assert.equal((await library.restore(id)).ok, false);
     assert.match((await library.delete('nothere')).error ?? '', /no saved profile has the id "nothere"/);
+  });
+
+  it('purges a profile trashed more than 30 days before a later delete, with its keyring secrets', async () => {
+    let now = Date.now();
+    const removed: string[] = [];
+    const keyring: LibrarySecretStore = { store: async () => undefined, removeProfile: async (profileId) => void removed.push(profileId) };
+    const library = new ProfileLibrary({ dataDirectory: dataFolder(), secretStore: keyring, now: () => now });
+    const old = saved(await library.save(PROFILE));
+    const recent = saved(await library.save(PROFILE));
+    const later = saved(await library.save(PROFILE));
+    assert.deepEqual(await library.delete(old.id), { ok: true });
+    now += 31 * 24 * 60 * 60 * 1000;
+    assert.deepEqual(await library.delete(recent.id), { ok: true });
+    assert.deepEqual(removed, [old.id]);
+    assert.deepEqual(await readdir(path.join(library.folder, 'trash')), [`${recent.id}.json`]);
+    assert.equal((await library.restore(old.id)).ok, false);
+    assert.deepEqual((await library.list()).profiles.map((summary) => summary.id), [later.id]);
   });
 
   it('uses a folder it finds only when it is the user\'s own real folder, made private', async () => {

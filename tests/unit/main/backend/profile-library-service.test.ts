@@ -46,6 +46,7 @@ describe('backend: the profile library', { timeout: 20_000 }, () => {
     const forEditor = await backend.handlers.getSavedProfile({ id });
     assert.ok(forEditor.ok);
     assert.equal(forEditor.revision, 1);
+    assert.deepEqual(forEditor.notices, []);
 
     const opened = await backend.handlers.openSavedProfile({ id });
     assert.ok(opened.ok, JSON.stringify(opened));
