@@ -4,7 +4,9 @@
 
 import type { ConnectionTestReport } from './connection-test';
 import type { DomainState } from './l0';
-import { MAX_REPLICAS, type DivergenceSettings, type ProfileProblem } from './profile';
+import { MAX_PROFILE_BYTES, MAX_REPLICAS, PROFILE_ID_PATTERN, type DivergenceSettings, type ProfileProblem } from './profile';
+import type { ImportProblem } from './profile-import/import-types';
+import type { ImportInput } from './profile-import/import-profile';
 import type { ReplicaStateName } from './replica-state';
 import type { InputJournalEntry } from './input/input-events';
 import { MAX_JOURNAL_BATCH, parseJournalEntry } from './input/input-journal';
@@ -317,6 +319,82 @@ export const MAX_AUDIT_ENTRIES_IN_VIEW = 200;
 export const MAX_JOURNAL_READ = 4096;
 
 // ---------------------------------------------------------------------------------------------
+// The profile library (docs/profiles.md, "The profile library"): saved profiles in the data folder.
+
+/** A saved profile as the start screen lists it. */
+export interface SavedProfileSummary {
+  /** The library id (the file's name): file-safe, stable across renames. */
+  readonly id: string;
+  readonly name: string;
+  readonly replicaCount: number;
+  /** Raised by every save; a save names the revision it started from. 0: a file not yet saved by the library (v1). */
+  readonly revision: number;
+  /** ISO 8601 times; null for a file not yet saved by the library. */
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
+  readonly lastOpenedAt: string | null;
+  /** How its last session went: "all agreed", "r2 diverged", "could not connect"...; null before any. */
+  readonly lastState: string | null;
+}
+
+/** A library file that did not parse or validate: moved aside (kept), with its problems. */
+export interface SetAsideFile {
+  /** Its name in profiles/. */
+  readonly file: string;
+  /** Where it is now (profiles/set-aside/...). */
+  readonly movedTo: string;
+  readonly problems: readonly ProfileProblem[];
+}
+
+/** The library's profiles, most recently opened first, and what had to be set aside or skipped this time. */
+export interface ProfileListing {
+  readonly profiles: readonly SavedProfileSummary[];
+  readonly setAside: readonly SetAsideFile[];
+  /** Files left in place but not listed (written by a newer RetroVisor, unreadable), with why. */
+  readonly skipped: readonly { readonly file: string; readonly reason: string }[];
+}
+
+/** A saved profile's document, for the editor: never a secret value (one held in clear is left out, with a notice). */
+export type SavedProfileDocument =
+  | { readonly ok: true; readonly id: string; readonly revision: number; readonly document: unknown; readonly notices: readonly string[] }
+  | { readonly ok: false; readonly error: string };
+
+/** The outcome of saving (or duplicating, or importing into) a profile. */
+export type SaveProfileResult =
+  | { readonly kind: 'saved'; readonly id: string; readonly revision: number; readonly notices: readonly string[] }
+  /** Someone else saved it since `expectedRevision`: nothing was written. */
+  | {
+      readonly kind: 'conflict';
+      readonly id: string;
+      readonly currentRevision: number;
+      readonly updatedAt?: string;
+      /** What differs between the stored profile and the one being saved: "name", "replica r2", "l0 a"... */
+      readonly differences: readonly string[];
+    }
+  | { readonly kind: 'invalid'; readonly problems: readonly ProfileProblem[] }
+  | { readonly kind: 'missing'; readonly id: string; readonly message: string };
+
+/** The outcome of importing files or URIs: a save's, or the sources' own problems (line and key at fault). */
+export type ImportProfilesResult = SaveProfileResult | { readonly kind: 'unreadable'; readonly problems: readonly ImportProblem[] };
+
+export interface DeleteProfileResult {
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+/** A profile exported as RetroVisor JSON without its secrets. */
+export interface ExportProfileResult {
+  /** A suggested file name ("payments-vm.json"). */
+  readonly fileName: string;
+  readonly text: string;
+  /** One per secret left out. */
+  readonly notices: readonly string[];
+}
+
+/** Most sources one importProfiles request carries (a profile has at most MAX_REPLICAS replicas). */
+export const MAX_IMPORT_SOURCES = 16;
+
+// ---------------------------------------------------------------------------------------------
 // Runtime checks of requests: the back end never trusts the shape of what the UI sends.
 
 /** Thrown when a request does not match its declared shape. */
@@ -493,6 +571,49 @@ const parseReadInputJournal: Parser<{ sessionId: string; afterSeq: number; limit
   return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), afterSeq, limit };
 };
 
+const parseProfileId: Parser<{ id: string }> = (input) => ({ id: profileId(record(input, 'request').id, 'id') });
+
+function profileId(value: unknown, what: string): string {
+  const id = text(value, what, 64);
+  if (!PROFILE_ID_PATTERN.test(id)) throw new ContractError(`${what}: not a profile id`);
+  return id;
+}
+
+function revision(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ContractError(`${what}: expected a non-negative integer`);
+  return value;
+}
+
+const parseSaveProfile: Parser<{ document: unknown; id?: string; expectedRevision?: number }> = (input) => {
+  const value = record(input, 'request');
+  const document = record(value.document, 'document');
+  if (JSON.stringify(document).length > MAX_PROFILE_BYTES) throw new ContractError(`document: larger than ${MAX_PROFILE_BYTES} characters`);
+  if ((value.id === undefined) !== (value.expectedRevision === undefined)) throw new ContractError('id and expectedRevision go together (both for an update, neither for a new profile)');
+  return {
+    document,
+    ...(value.id === undefined ? {} : { id: profileId(value.id, 'id'), expectedRevision: revision(value.expectedRevision, 'expectedRevision') }),
+  };
+};
+
+const parseImportProfiles: Parser<{ sources: ImportInput[]; name?: string; intoId?: string; expectedRevision?: number }> = (input) => {
+  const value = record(input, 'request');
+  const sources = value.sources;
+  if (!Array.isArray(sources) || sources.length === 0 || sources.length > MAX_IMPORT_SOURCES) throw new ContractError(`sources: expected 1 to ${MAX_IMPORT_SOURCES} files or URIs`);
+  const parsed = sources.map((entry, index): ImportInput => {
+    const source = record(entry, `sources[${index}]`);
+    if (source.kind === 'uri') return { kind: 'uri', uri: text(source.uri, `sources[${index}].uri`, 4096) };
+    if (source.kind === 'file') return { kind: 'file', name: text(source.name, `sources[${index}].name`, 512), text: text(source.text, `sources[${index}].text`, MAX_PROFILE_BYTES) };
+    throw new ContractError(`sources[${index}].kind: expected "file" or "uri"`);
+  });
+  if (value.intoId !== undefined && value.name !== undefined) throw new ContractError('name and intoId: a new profile has a name, an existing one keeps its own');
+  if ((value.intoId === undefined) !== (value.expectedRevision === undefined)) throw new ContractError('intoId and expectedRevision go together');
+  return {
+    sources: parsed,
+    ...(value.name === undefined ? {} : { name: text(value.name, 'name', 200) }),
+    ...(value.intoId === undefined ? {} : { intoId: profileId(value.intoId, 'intoId'), expectedRevision: revision(value.expectedRevision, 'expectedRevision') }),
+  };
+};
+
 // ---------------------------------------------------------------------------------------------
 // The calls (UI → back end, each answered once) and events (back end → UI).
 
@@ -666,6 +787,33 @@ export const CONTRACT_CALLS = {
     const value = record(input, 'request');
     return { profile: record(value.profile, 'profile'), l0: text(value.l0, 'l0', ID_MAX) };
   }),
+  /** The profile library: every saved profile (most recently opened first); bad files are set aside and reported. */
+  listProfiles: call<void, ProfileListing>(parseNothing),
+  /** A saved profile's document and revision, for the editor. */
+  getSavedProfile: call<{ id: string }, SavedProfileDocument>(parseProfileId),
+  /** Opens a saved profile as a session and records when it was opened. */
+  openSavedProfile: call<{ id: string }, OpenResult>(parseProfileId),
+  /**
+   * Saves a profile document: new (no id) or over `id` at `expectedRevision` (else a conflict).
+   * Inline secrets go to the keyring, or are dropped with a notice: the library never holds one.
+   */
+  saveProfile: call<{ document: unknown; id?: string; expectedRevision?: number }, SaveProfileResult>(parseSaveProfile),
+  /** Saves a copy under a new id, named `name` (default "<name> (copy)"). */
+  duplicateProfile: call<{ id: string; name?: string }, SaveProfileResult>((input) => {
+    const value = record(input, 'request');
+    return { id: profileId(value.id, 'id'), ...(value.name === undefined ? {} : { name: text(value.name, 'name', 200) }) };
+  }),
+  /** Moves a saved profile to the library's trash (restoreProfile undoes it). */
+  deleteProfile: call<{ id: string }, DeleteProfileResult>(parseProfileId),
+  /** Brings a deleted profile back from the trash. */
+  restoreProfile: call<{ id: string }, DeleteProfileResult>(parseProfileId),
+  /**
+   * Imports files (their text, read by the UI: file picker, drag and drop) and vnc:// URIs as the
+   * replicas of a new profile (`name`) or of an existing one (`intoId` at `expectedRevision`).
+   */
+  importProfiles: call<{ sources: ImportInput[]; name?: string; intoId?: string; expectedRevision?: number }, ImportProfilesResult>(parseImportProfiles),
+  /** A saved profile as RetroVisor JSON without its secrets, for the UI to offer as a download. */
+  exportProfile: call<{ id: string }, ExportProfileResult>(parseProfileId),
 } as const;
 
 interface EventSpec<Payload> {

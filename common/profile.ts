@@ -72,8 +72,27 @@ export interface DivergenceSettings {
   readonly confirmMs: number;
 }
 
-export interface Profile {
-  readonly version: 1;
+/** Profile schema versions this RetroVisor reads; it writes PROFILE_VERSION. */
+export type ProfileVersion = 1 | 2;
+/** The version RetroVisor writes (a v1 document is migrated to it by migrateProfile). */
+export const PROFILE_VERSION = 2;
+
+/**
+ * What a profile saved in the library carries besides its content (schema v2, all optional in a
+ * file written by hand or exported): its id (the file's name), its revision (raised by every save,
+ * checked against the one the saver started from) and when it was created and last saved.
+ */
+export interface LibraryFields {
+  readonly id?: string;
+  readonly revision?: number;
+  /** ISO 8601 times. */
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
+}
+
+export interface Profile extends LibraryFields {
+  /** The document's version as written; the typed form is the same for every version. */
+  readonly version: ProfileVersion;
   readonly name: string;
   readonly replicas: readonly ReplicaConfig[];
   readonly l0: Readonly<Record<string, L0Config>>;
@@ -128,6 +147,10 @@ export function divergenceSettingsOf(profile: Profile): DivergenceSettings {
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 // A host name or an IP literal: no spaces, quotes, shell metacharacters or leading dash.
 const HOST_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[?[0-9A-Fa-f:.]{2,45}\]?)$/;
+/** Whether `host` is a host name or IP literal a profile accepts (importers check hosts with it). */
+export function isValidHost(host: string): boolean {
+  return HOST_PATTERN.test(host);
+}
 const USER_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 // Domain names and libvirt URIs reach virsh command lines: the same rules as the L0 driver (common/l0.ts).
 const DOMAIN_PATTERN = DOMAIN_NAME_PATTERN;
@@ -374,17 +397,68 @@ function readDivergence(value: Json, path: string, problems: ProblemCollector): 
   return { enabled, tolerance, ignoreRegions, settleMs, confirmMs };
 }
 
-/** Validates a parsed profile document; every problem is reported, each with its JSON path. */
+/** A library id: a file-safe name (letters, digits, "_" and "-"; no dots, so never ".." or a hidden file). */
+export const PROFILE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** Most revisions a profile counts (far beyond any real number of saves; keeps the number exact). */
+const MAX_REVISION = Number.MAX_SAFE_INTEGER;
+/** An ISO 8601 UTC time as Date.toISOString writes it. */
+const ISO_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+/** Longest profile name: it is shown in lists and title bars. */
+export const MAX_PROFILE_NAME_LENGTH = 200;
+
+const V1_KEYS = ['version', 'name', 'replicas', 'l0', 'divergence', 'remediation'];
+const LIBRARY_KEYS = ['id', 'revision', 'createdAt', 'updatedAt'];
+
+/**
+ * Migrates a version 1 document to version 2: the version changes, everything else is kept (v2 only
+ * adds optional fields). Pure; returns a new object and leaves any other document as it is.
+ */
+export function migrateProfile(document: Json): Json {
+  if (!isObject(document) || document.version !== 1) return document;
+  return { ...document, version: PROFILE_VERSION };
+}
+
+function readLibraryFields(document: Record<string, Json>, problems: ProblemCollector): LibraryFields {
+  const fields: { id?: string; revision?: number; createdAt?: string; updatedAt?: string } = {};
+  if (document.id !== undefined) {
+    const id = readString(document.id, '$.id', problems, PROFILE_ID_PATTERN, 'letters, digits, "_" or "-", at most 64 (it is the library file\'s name)');
+    if (id !== undefined) fields.id = id;
+  }
+  if (document.revision !== undefined) {
+    const revision = readInteger(document.revision, '$.revision', problems, 1, MAX_REVISION, 'a revision number');
+    if (revision !== undefined) fields.revision = revision;
+  }
+  for (const key of ['createdAt', 'updatedAt'] as const) {
+    if (document[key] === undefined) continue;
+    const time = readString(document[key], `$.${key}`, problems, ISO_TIME_PATTERN, 'an ISO 8601 UTC time such as 2030-01-02T03:04:05.000Z');
+    if (time !== undefined) fields[key] = time;
+  }
+  return fields;
+}
+
+/**
+ * Validates a parsed profile document (version 1 or 2); every problem is reported, each with its JSON
+ * path. The library fields of version 2 (id, revision, createdAt, updatedAt) are refused in a v1 document.
+ */
 export function validateProfile(document: Json): ProfileValidation {
   const problems = new ProblemCollector();
   if (!isObject(document)) {
     return { ok: false, problems: [{ path: '$', message: `a profile must be a JSON object, found ${describe(document)}` }] };
   }
-  checkUnknownKeys(document, ['version', 'name', 'replicas', 'l0', 'divergence', 'remediation'], '$', problems);
-  if (document.version !== 1) {
-    problems.add('$.version', `must be 1 (the only profile version this RetroVisor reads), found ${describe(document.version)}`);
+  const version = document.version;
+  if (version !== 1 && version !== 2) {
+    const newer = typeof version === 'number' && Number.isInteger(version) && version > PROFILE_VERSION;
+    problems.add(
+      '$.version',
+      newer
+        ? `is ${version}: this profile was written by a newer RetroVisor (this one reads versions 1 and 2)`
+        : `must be 1 or 2 (the profile versions this RetroVisor reads), found ${describe(version)}`,
+    );
   }
+  checkUnknownKeys(document, version === 1 ? V1_KEYS : [...V1_KEYS, ...LIBRARY_KEYS], '$', problems);
+  const library = version === 1 ? {} : readLibraryFields(document, problems);
   const name = readString(document.name, '$.name', problems);
+  if (name !== undefined && name.length > MAX_PROFILE_NAME_LENGTH) problems.add('$.name', `must be at most ${MAX_PROFILE_NAME_LENGTH} characters`);
 
   const l0: Record<string, L0Config> = {};
   if (document.l0 !== undefined) {
@@ -439,7 +513,7 @@ export function validateProfile(document: Json): ProfileValidation {
   if (problems.problems.length > 0 || name === undefined || divergence === undefined || remediation === undefined) {
     return { ok: false, problems: problems.problems };
   }
-  return { ok: true, profile: { version: 1, name, replicas, l0, divergence, remediation } };
+  return { ok: true, profile: { version: version === 1 ? 1 : 2, ...library, name, replicas, l0, divergence, remediation } };
 }
 
 /** Parses profile text (JSON) and validates it; a syntax error is one problem at "$". */

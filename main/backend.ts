@@ -14,6 +14,8 @@ import { ReplicaReportService, type ReplicaReportListener } from './backend/repl
 import { SessionService } from './backend/session-service';
 import { StartupSession } from './backend/startup-session';
 import { StreamService } from './backend/stream-service';
+import { ProfileLibraryService } from './backend/profile-library-service';
+import { ProfileLibrary, type LibrarySecretStore } from './profile-library';
 import { RemediationService } from './remediation/remediation-service';
 import type { ManagerEvent } from './remediation/session-manager';
 import { DemoService, type DemoLabAccess, type DemoServiceOptions } from './demo-service';
@@ -38,6 +40,8 @@ export interface BackendOptions {
   readonly version: string;
   /** The profile named on the command line; opened once, on the first getStartup. */
   readonly startupProfilePath?: string;
+  /** The startup profile is this saved profile (its library file is startupProfilePath): opened through the library. */
+  readonly startupSavedProfileId?: string;
   /** `retrovisor run --script`: steps the UI plays into the startup session (handed over by getStartup). */
   readonly startupScript?: readonly InputScriptStep[];
   /** `retrovisor run --script --require-all / --connect-timeout`: how the script waits for replicas. */
@@ -60,8 +64,10 @@ export interface BackendOptions {
   readonly relay?: Omit<StreamRelayOptions, 'logger'>;
   /** Default: the process-wide redactor. */
   readonly redactor?: SecretRedactor;
-  /** Where divergence evidence (under `<profile>/evidence/`) and the user's preferences go. Default: dataRoot() ($RETROVISOR_DATA_DIR…). */
+  /** Where divergence evidence (under `<profile>/evidence/`), the profile library (profiles/) and the user's preferences go. Default: dataRoot() ($RETROVISOR_DATA_DIR…). */
   readonly dataDirectory?: string;
+  /** Where the profile library keeps secrets typed by the user or found in imported files; absent: they are not saved. */
+  readonly secretStore?: LibrarySecretStore;
 }
 
 /** The back end a shell drives: contract handlers, stream attachment, reports and events. */
@@ -134,6 +140,8 @@ export function createBackend(options: BackendOptions): Backend {
   const preferences = new PreferencesStore(options.dataDirectory ?? dataRoot(), logger);
   const replicaReports = new ReplicaReportService({ logger, sessions });
   const connectionTests = new ConnectionTestService({ logger, redactor });
+  const library = new ProfileLibrary({ dataDirectory: options.dataDirectory ?? dataRoot(), ...(options.secretStore === undefined ? {} : { secretStore: options.secretStore }) });
+  const savedProfiles = new ProfileLibraryService({ logger, sessions, library });
   const scriptResults = new Listeners<(result: ScriptResult) => void>(logger, 'script result');
   const demo = new DemoService({
     logger,
@@ -154,10 +162,14 @@ export function createBackend(options: BackendOptions): Backend {
   // The manager judges from what the UI reports: replica states and divergences.
   replicaReports.onReport((report) => remediation.replicaReport(report));
   divergences.onReport((report, evidenceFolder) => remediation.divergenceReport(report, evidenceFolder));
+  // A session opened from the library keeps its profile's "last state" up to date.
+  replicaReports.onReport((report) => savedProfiles.replicaReport(report));
+  divergences.onReport((report) => savedProfiles.divergenceReport(report));
   const startup = new StartupSession({
     sessions,
     openDemo: () => demo.open(),
     ...(options.startupProfilePath === undefined ? {} : { profilePath: options.startupProfilePath }),
+    ...(options.startupSavedProfileId === undefined ? {} : { openSaved: () => savedProfiles.open(options.startupSavedProfileId as string) }),
     ...(options.startupDemo === undefined ? {} : { demo: options.startupDemo }),
   });
   let closed = false;
@@ -227,6 +239,23 @@ export function createBackend(options: BackendOptions): Backend {
     readInputJournal: whileOpen(({ sessionId, afterSeq, limit }) => journals.read(sessionId, afterSeq, limit)),
     testReplicaConnection: whileOpen(({ profile, replicaId }) => connectionTests.testReplica(profile, replicaId)),
     testL0Connection: whileOpen(({ profile, l0 }) => connectionTests.testL0(profile, l0)),
+    listProfiles: whileOpen(() => library.list()),
+    getSavedProfile: whileOpen(({ id }) => savedProfiles.get(id)),
+    openSavedProfile: whileOpen(({ id }) => savedProfiles.open(id)),
+    saveProfile: whileOpen(({ document, id, expectedRevision }) =>
+      library.save(document, id === undefined ? {} : { id, ...(expectedRevision === undefined ? {} : { expectedRevision }) }),
+    ),
+    duplicateProfile: whileOpen(({ id, name }) => library.duplicate(id, name)),
+    deleteProfile: whileOpen(({ id }) => library.delete(id)),
+    restoreProfile: whileOpen(({ id }) => library.restore(id)),
+    importProfiles: whileOpen(({ sources, name, intoId, expectedRevision }) =>
+      library.import(sources, {
+        ...(name === undefined ? {} : { name }),
+        ...(intoId === undefined ? {} : { intoId }),
+        ...(expectedRevision === undefined ? {} : { expectedRevision }),
+      }),
+    ),
+    exportProfile: whileOpen(({ id }) => library.export(id)),
   };
 
   return {
@@ -248,6 +277,7 @@ export function createBackend(options: BackendOptions): Backend {
       closed = true;
       await remediation.close();
       await streams.closeAll('RetroVisor is shutting down');
+      await savedProfiles.flush();
       await demo.stop();
       sessions.clear();
       replicaReports.clear();

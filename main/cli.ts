@@ -19,18 +19,22 @@ import { InputScriptFileError, loadInputScriptFile } from './input-script-file';
 import { createLogger, parseLogLevel, type Logger } from './logger';
 import { RUN_EXIT, runHeadless } from './run-command';
 import { printStartupProblems } from './startup-problems';
+import { dataRoot } from './divergence-evidence';
+import { LibraryError, ProfileLibrary } from './profile-library';
+import { resolveProfileArgument, runProfileCommand, type ProfileArgument } from './profile-command';
 
 const USAGE = `RetroVisor ${packageJson.version} — one window onto a VM replicated across hypervisors
 
 Usage:
-  retrovisor start [--profile FILE | --demo]   the desktop app (Electron; the browser shell when Electron's runtime is missing)
+  retrovisor start [--profile FILE|NAME | --demo]
+                                               the desktop app (Electron; the browser shell when Electron's runtime is missing)
                                                --demo opens the built-in demo lab at once
-  retrovisor serve [--profile FILE | --demo] [--port N] [--open]
+  retrovisor serve [--profile FILE|NAME | --demo] [--port N] [--open]
                                                the browser shell only: prints the URL (with its launch secret)
   retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password-file FILE] [--profile-out FILE]
                                                the demo lab alone: prints its endpoints, writes a profile, runs until Ctrl+C
                                                (retrovisor lab --help for details)
-  retrovisor run --profile FILE [--duration SECONDS] [--json] [--checkpoint] [--script STEPS.json [--require-all] [--connect-timeout SECONDS]]
+  retrovisor run --profile FILE|NAME [--duration SECONDS] [--json] [--checkpoint] [--script STEPS.json [--require-all] [--connect-timeout SECONDS]]
                                                headless: connect every replica, report state changes and divergences, exit
                                                --script plays input steps into every replica, then exits; a replica still
                                                not connected after --connect-timeout (default 60) is left out when a strict
@@ -39,11 +43,16 @@ Usage:
                                                all agree, then exits (or goes on until --duration)
                                                0 = every replica connected and their screens agree, 1 = not all connected,
                                                2 = bad profile or arguments, 3 = the screens still disagreed at the end
+  retrovisor profile list|import|export|delete|restore ...
+                                               the profile library (retrovisor profile --help for details)
   retrovisor --help | --version
+
+--profile takes a profile file (a path with "/" or ending in .json) or a saved profile's name.
 
 Environment: RETROVISOR_CHROMIUM (browser to use), RETROVISOR_CHROMIUM_NO_SANDBOX=1 (Chromium without its
   sandbox where the kernel offers none; as root it always is), RETROVISOR_LOG (error|warn|info|debug),
-  RETROVISOR_DATA_DIR (divergence evidence, audit logs, preferences; default ~/.local/share/retrovisor), ELECTRON_OVERRIDE_DIST_PATH.`;
+  RETROVISOR_DATA_DIR (the profile library, divergence evidence, audit logs, preferences; default
+  $XDG_DATA_HOME/retrovisor, else ~/.local/share/retrovisor), ELECTRON_OVERRIDE_DIST_PATH.`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -93,7 +102,7 @@ function parsePositiveNumber(value: string | undefined, name: string, integer: b
   return number;
 }
 
-async function serve(options: { profilePath?: string; demo: boolean; port?: number; openWindow: boolean; logger: Logger }): Promise<number> {
+async function serve(options: { profilePath?: string; savedProfileId?: string; demo: boolean; port?: number; openWindow: boolean; logger: Logger }): Promise<number> {
   const backend = createBackend({
     shell: 'browser',
     headless: false,
@@ -101,6 +110,7 @@ async function serve(options: { profilePath?: string; demo: boolean; port?: numb
     logger: options.logger,
     startupDemo: options.demo,
     ...(options.profilePath ? { startupProfilePath: options.profilePath } : {}),
+    ...(options.savedProfileId ? { startupSavedProfileId: options.savedProfileId } : {}),
   });
   // A profile that cannot be opened is said here, where it was named, as well as on the page.
   if (options.profilePath !== undefined) await printStartupProblems(backend, options.profilePath, process.stderr);
@@ -143,12 +153,14 @@ async function serve(options: { profilePath?: string; demo: boolean; port?: numb
   return 0;
 }
 
-async function start(profilePath: string | undefined, demo: boolean, logger: Logger): Promise<number> {
+async function start(profile: ProfileArgument | undefined, demo: boolean, logger: Logger): Promise<number> {
   const runtime = findElectronRuntime();
+  const profilePath = profile?.path;
   if (!runtime.available) {
     process.stdout.write(`Electron is not available: ${runtime.reason}. Starting the browser shell instead.\n`);
-    return serve({ openWindow: true, demo, logger, ...(profilePath ? { profilePath } : {}) });
+    return serve({ openWindow: true, demo, logger, ...(profilePath ? { profilePath } : {}), ...(profile?.kind === 'saved' ? { savedProfileId: profile.id } : {}) });
   }
+  await markOpened(profile);
   const child = spawn(runtime.executable, [projectRoot, ...(profilePath ? ['--profile', profilePath] : []), ...(demo ? ['--demo'] : [])], {
     stdio: 'inherit',
   });
@@ -161,12 +173,28 @@ async function start(profilePath: string | undefined, demo: boolean, logger: Log
   });
 }
 
+/**
+ * The file behind `--profile ARG`: a profile file, or a saved profile's library file (then its
+ * "last opened" is recorded). Throws LibraryError for a name that matches no saved profile, or several.
+ */
+async function profileArgument(argument: string): Promise<ProfileArgument> {
+  return resolveProfileArgument(argument, new ProfileLibrary({ dataDirectory: dataRoot() }), process.cwd());
+}
+
+/** Records that a saved profile is being opened by a process that opens it by path (Electron). */
+async function markOpened(profile: ProfileArgument | undefined): Promise<void> {
+  if (profile?.kind === 'saved') await new ProfileLibrary({ dataDirectory: dataRoot() }).markOpened(profile.id);
+}
+
 /** Entry point: returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger({ level: parseLogLevel(process.env.RETROVISOR_LOG) ?? 'warn', format: 'text' });
   // `lab` has flags of its own (and its own usage): it parses them itself.
   if (argv[0] === 'lab') {
     return runLabCommand(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, workingDirectory: process.cwd() });
+  }
+  if (argv[0] === 'profile') {
+    return runProfileCommand(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, workingDirectory: process.cwd() });
   }
   let parsed: ReturnType<typeof parseCommand>;
   try {
@@ -179,7 +207,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${packageJson.version}\n`);
       return 0;
     }
-    const profilePath = parsed.values.profile ? resolve(parsed.values.profile) : undefined;
+    const profile = parsed.values.profile ? await profileArgument(parsed.values.profile) : undefined;
+    const profilePath = profile?.path;
+    // A saved profile opened by this process's back end records when it was opened and how it went.
+    const savedProfileId = profile?.kind === 'saved' ? profile.id : undefined;
     const demo = parsed.values.demo;
     if (demo && profilePath !== undefined) throw new UsageError('--demo and --profile both say what to open: choose one');
     if (demo && parsed.command !== undefined && parsed.command !== 'start' && parsed.command !== 'serve') {
@@ -187,13 +218,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     switch (parsed.command ?? 'start') {
       case 'start':
-        return await start(profilePath, demo, logger);
+        return await start(profile, demo, logger);
       case 'serve': {
         const port = parsePositiveNumber(parsed.values.port, 'port', true);
-        return await serve({ openWindow: parsed.values.open, demo, logger, ...(profilePath ? { profilePath } : {}), ...(port ? { port } : {}) });
+        return await serve({ openWindow: parsed.values.open, demo, logger, ...(profilePath ? { profilePath } : {}), ...(savedProfileId ? { savedProfileId } : {}), ...(port ? { port } : {}) });
       }
       case 'run': {
-        if (!profilePath) throw new UsageError('run needs --profile FILE');
+        if (!profilePath) throw new UsageError('run needs --profile FILE|NAME');
         const durationSeconds = parsePositiveNumber(parsed.values.duration, 'duration', false);
         const script = parsed.values.script === undefined ? undefined : await loadInputScriptFile(resolve(parsed.values.script));
         const connectTimeoutSeconds = parsePositiveNumber(parsed.values['connect-timeout'], 'connect-timeout', false);
@@ -202,6 +233,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         return await runHeadless({
           profilePath,
+          ...(savedProfileId === undefined ? {} : { savedProfileId }),
           json: parsed.values.json,
           staticRoot: staticRoot(),
           version: packageJson.version,
@@ -221,6 +253,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         throw new UsageError(`unknown command "${parsed.command}"`);
     }
   } catch (error) {
+    if (error instanceof LibraryError) {
+      process.stderr.write(`retrovisor: ${escapeControlKeepingLines(error.message)}\n`);
+      return RUN_EXIT.badInput;
+    }
     if (error instanceof InputScriptFileError) {
       process.stderr.write(`retrovisor: ${escapeControlKeepingLines(error.message)}\n`);
       return RUN_EXIT.badInput;

@@ -3,13 +3,13 @@
 // translucent red). Private (0700 folders, 0600 files), created exclusively, never through a symlink.
 // Runs in Node; paths are built here, never taken from the UI.
 
-import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { DivergenceReport, ReportedRegion } from '../common/contract';
+import { PRIVATE_FOLDER_MODE, privateFolder, writeNewFile } from './private-files';
 
 /** Largest screen accepted as evidence, per side (profiles' desktops stay below it). */
 export const MAX_EVIDENCE_SIDE_PX = 8192;
@@ -21,8 +21,6 @@ const DIFF_RED_OPACITY = 0.45;
 const FOLDER_NAME_RANDOM_BYTES = 6;
 /** Names tried before giving up (a collision of 48 random bits is already a sign of trouble). */
 const MAX_FOLDER_NAME_ATTEMPTS = 8;
-const PRIVATE_FOLDER_MODE = 0o700;
-const PRIVATE_FILE_MODE = 0o600;
 
 /**
  * The folder all RetroVisor data goes under: $RETROVISOR_DATA_DIR, else $XDG_DATA_HOME/retrovisor,
@@ -50,40 +48,6 @@ interface OpenFolder {
   readonly diffBaseId: string | null;
   readonly regions: readonly ReportedRegion[];
   readonly written: Set<string>;
-}
-
-/** The current user's id, or null where there is none (Windows): folders are then not checked for an owner. */
-function currentUserId(): number | null {
-  return typeof process.getuid === 'function' ? process.getuid() : null;
-}
-
-/**
- * Makes `folder` (a direct child of a folder already checked) a private folder of this user: created
- * 0700, or, when it exists, a real folder (not a symlink) owned by this user, made 0700. Throws otherwise.
- */
-async function privateFolder(folder: string): Promise<void> {
-  try {
-    await mkdir(folder, { mode: PRIVATE_FOLDER_MODE });
-    return;
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
-  }
-  const info = await lstat(folder);
-  if (info.isSymbolicLink()) throw new Error(`${folder} is a symbolic link: evidence is never written through one`);
-  if (!info.isDirectory()) throw new Error(`${folder} is not a folder`);
-  const uid = currentUserId();
-  if (uid !== null && info.uid !== uid) throw new Error(`${folder} belongs to another user (uid ${info.uid})`);
-  if ((info.mode & 0o077) !== 0) await chmod(folder, PRIVATE_FOLDER_MODE);
-}
-
-/** Writes `data` to a new file (never an existing one, never through a symlink), mode 0600. */
-async function writeNewFile(file: string, data: string | Buffer): Promise<void> {
-  const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, PRIVATE_FILE_MODE);
-  try {
-    await handle.writeFile(data);
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Writes evidence folders; the back end owns one. Several stores (processes) may share one data folder. */

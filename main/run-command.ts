@@ -15,6 +15,8 @@ import type { Logger } from './logger';
 
 export interface RunOptions {
   readonly profilePath: string;
+  /** The saved profile's id when --profile named one: the run records when it was opened and how it went. */
+  readonly savedProfileId?: string;
   /** Stop after this many seconds; undefined = until SIGINT/SIGTERM. */
   readonly durationSeconds?: number;
   readonly json: boolean;
@@ -59,6 +61,7 @@ export async function runHeadless(options: RunOptions): Promise<number> {
     headless: true,
     version: options.version,
     startupProfilePath: options.profilePath,
+    ...(options.savedProfileId === undefined ? {} : { startupSavedProfileId: options.savedProfileId }),
     logger,
     ...(options.script === undefined ? {} : { startupScript: options.script }),
     ...(options.scriptOptions === undefined ? {} : { startupScriptOptions: options.scriptOptions }),

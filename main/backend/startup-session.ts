@@ -12,6 +12,8 @@ export interface StartupSessionOptions {
   readonly sessions: SessionService;
   /** The profile named on the command line; wins over `demo`. */
   readonly profilePath?: string;
+  /** Opens the command line's profile when it is a saved one (through the library, which records it); wins over `profilePath`. */
+  readonly openSaved?: () => Promise<OpenResult>;
   /** `--demo`: the demo lab is the startup session. */
   readonly demo?: boolean;
   /** Opens the demo lab as a new session. */
@@ -36,6 +38,7 @@ export class StartupSession {
   }
 
   private open(): Promise<OpenResult> | null {
+    if (this.options.openSaved !== undefined) return this.options.openSaved();
     if (this.options.profilePath !== undefined) return this.options.sessions.openFile(this.options.profilePath);
     if (this.options.demo === true) return this.options.openDemo().catch((error: unknown) => problemResult(errorMessage(error)));
     return null;

@@ -103,7 +103,8 @@ describe('profile validation', { timeout: 60_000 }, () => {
 
   it('rejects unknown fields, wrong versions, empty or oversized replica lists', () => {
     assert.match(problemsOf({ ...valid(), colour: 'red' }).join('\n'), /\$\.colour: unknown field/);
-    assert.match(problemsOf({ ...valid(), version: 2 }).join('\n'), /\$\.version: must be 1/);
+    assert.match(problemsOf({ ...valid(), version: 3 }).join('\n'), /\$\.version: is 3: this profile was written by a newer RetroVisor/);
+    assert.match(problemsOf({ ...valid(), version: '1' }).join('\n'), /\$\.version: must be 1 or 2/);
     assert.match(problemsOf({ ...valid(), replicas: [] }).join('\n'), /\$\.replicas: must hold 1 to 8 replicas, found 0/);
     const many = Array.from({ length: 9 }, (_, index) => ({ id: `r${index}`, vnc: { host: 'h', port: 5900 + index } }));
     assert.match(problemsOf({ ...valid(), replicas: many }).join('\n'), /found 9/);

@@ -77,6 +77,24 @@ function fakeHandlers(log: string[]): ContractHandlers {
     readInputJournal: async () => ({ entries: [], complete: true, lastSeq: 0 }),
     testReplicaConnection: async () => ({ ok: true, steps: [] }),
     testL0Connection: async () => ({ ok: true, steps: [] }),
+    listProfiles: async () => ({ profiles: [], setAside: [], skipped: [] }),
+    getSavedProfile: async ({ id }) => ({ ok: false, error: `no ${id}` }),
+    openSavedProfile: async ({ id }) => {
+      log.push(`open saved ${id}`);
+      return FAILED;
+    },
+    saveProfile: async ({ id, expectedRevision }) => {
+      log.push(`save ${id ?? 'new'} ${expectedRevision ?? '-'}`);
+      return { kind: 'saved', id: id ?? 'new', revision: (expectedRevision ?? 0) + 1, notices: [] };
+    },
+    duplicateProfile: async ({ id }) => ({ kind: 'missing', id, message: 'gone' }),
+    deleteProfile: async () => ({ ok: true }),
+    restoreProfile: async () => ({ ok: true }),
+    importProfiles: async ({ sources }) => {
+      log.push(`import ${sources.map((source) => source.kind).join(',')}`);
+      return { kind: 'unreadable', problems: [] };
+    },
+    exportProfile: async ({ id }) => ({ fileName: `${id}.json`, text: '{}', notices: [] }),
   };
 }
 

@@ -181,7 +181,7 @@ describe('backend: profiles', { timeout: 30_000 }, () => {
 
   it('returns every problem of an invalid profile at its JSON path', async () => {
     const backend = newBackend();
-    await writeFile(path.join(folder, 'bad.json'), JSON.stringify({ version: 2, name: 'x', replicas: [{ id: 'a', vnc: { host: '127.0.0.1', port: 70000 } }] }));
+    await writeFile(path.join(folder, 'bad.json'), JSON.stringify({ version: 3, name: 'x', replicas: [{ id: 'a', vnc: { host: '127.0.0.1', port: 70000 } }] }));
     const result = await backend.handlers.openProfileFile({ path: path.join(folder, 'bad.json') });
     assert.ok(!result.ok);
     const paths = result.problems.map((problem) => problem.path);

@@ -52,7 +52,7 @@ describe('SessionService: opening', { timeout: 10_000 }, () => {
     assert.ok(!missing.ok);
     assert.equal(missing.problems[0]?.path, '$');
     assert.match(missing.problems[0]?.message ?? '', /check the path$/);
-    const invalid = sessions.openText('{"version":2}', 'dropped.json');
+    const invalid = sessions.openText('{"version":3}', 'dropped.json');
     assert.ok(!invalid.ok);
     assert.ok(invalid.problems.some((problem) => problem.path === '$.version'));
     assert.ok(log.messages().includes('profile rejected'));
