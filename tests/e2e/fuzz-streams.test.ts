@@ -220,6 +220,8 @@ describe(`fuzzed server streams next to a good replica (seed ${selection.seed}, 
       lastBytes = await pageMemoryBytes();
       baselineBytes ??= lastBytes;
       assert.ok(lastBytes < MAX_PAGE_MEMORY_BYTES, `the page holds ${Math.round(lastBytes / 2 ** 20)} MiB of JS heap and array buffers ${after}`);
+      // Progress, for long runs.
+      console.log(`cases ${selection.first + batchStart}..${selection.first + batchEnd - 1} of each recording done; the page holds ${Math.round(lastBytes / 2 ** 20)} MiB`);
     }
     assert.ok(baselineBytes !== null);
     assert.ok(

@@ -48,7 +48,7 @@ const stops: Array<() => Promise<unknown>> = [];
 try {
   const target = await startTarget(source);
   const proxy = await startRecordingProxy(target);
-  stops.push(proxy.stop);
+  stops.push(() => proxy.stop());
   const profilePath = writeProfile({ version: 1, name: `record ${source}`, replicas: [{ id: 'recorded', label: source, vnc: { host: '127.0.0.1', port: proxy.port } }] });
   const app = await startApp({ profilePath });
   stops.unshift(() => app.stop());

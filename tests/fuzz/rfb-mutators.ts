@@ -63,7 +63,13 @@ export function makeFuzzCase(source: string, plan: ReplayPlan, seed: number, ind
     const mutator = MUTATORS[Math.floor(random() * MUTATORS.length)] ?? flipBits;
     mutations.push(mutator(work, random, handshakeEnd));
   }
-  return { id, plan: fromWorking(work), mutations };
+  const mutated = fromWorking(work);
+  // A splice of equal bytes or a split at an existing boundary can leave the stream as it was.
+  if (samePlan(mutated, plan) && work.bytes.length > 0) {
+    mutations.push(flipBits(work, random, work.bytes.length));
+    return { id, plan: fromWorking(work), mutations };
+  }
+  return { id, plan: mutated, mutations };
 }
 
 const MUTATORS: readonly Mutator[] = [
@@ -102,7 +108,8 @@ function flipBits(work: Working, random: () => number, handshakeEnd: number): st
 
 function boundaryByte(work: Working, random: () => number, handshakeEnd: number): string {
   const offset = pickOffset(work, random, handshakeEnd);
-  const value = BOUNDARY_BYTES[integer(random, BOUNDARY_BYTES.length)] ?? 0;
+  const values = BOUNDARY_BYTES.filter((value) => value !== work.bytes[offset]);
+  const value = values[integer(random, values.length)] ?? 0;
   work.bytes[offset] = value;
   return `byte ${offset} := 0x${value.toString(16)}`;
 }
@@ -115,7 +122,9 @@ function inflateField(work: Working, random: () => number, handshakeEnd: number)
   let current = 0;
   for (let index = 0; index < field.size; index++) current = current * 256 + (work.bytes[field.offset + index] ?? 0);
   const max = 2 ** (8 * field.size) - 1;
-  const candidates = [0, max, (max + 1) / 2 - 1, (max + 1) / 2, Math.min(max, current + 1), Math.min(max, current * 2 + 1), Math.min(max, current * 16 + 15), Math.max(0, current - 1)];
+  const candidates = [0, max, (max + 1) / 2 - 1, (max + 1) / 2, Math.min(max, current + 1), Math.min(max, current * 2 + 1), Math.min(max, current * 16 + 15), Math.max(0, current - 1)].filter(
+    (candidate) => candidate !== current,
+  );
   const value = candidates[integer(random, candidates.length)] ?? max;
   let rest = value;
   for (let index = field.size - 1; index >= 0; index--) {
@@ -133,9 +142,10 @@ function swapEncoding(work: Working, random: () => number, handshakeEnd: number)
   const fields = mapServerStream(work.bytes).fields.filter((field) => field.kind === 'rect-encoding');
   const field = fields[integer(random, fields.length)];
   if (field === undefined) return flipBits(work, random, handshakeEnd);
-  const encoding = SWAP_ENCODINGS[integer(random, SWAP_ENCODINGS.length)] ?? 0;
   const view = new DataView(work.bytes.buffer, work.bytes.byteOffset, work.bytes.byteLength);
   const before = view.getInt32(field.offset);
+  const encodings = SWAP_ENCODINGS.filter((encoding) => (encoding | 0) !== before);
+  const encoding = encodings[integer(random, encodings.length)] ?? 0;
   view.setInt32(field.offset, encoding | 0);
   return `rect-encoding at byte ${field.offset}: ${before} -> ${encoding | 0}`;
 }
@@ -219,6 +229,16 @@ function insert(work: Working, at: number, piece: Uint8Array): void {
 function dedupeWrites(work: Working): void {
   work.writes = work.writes.filter((write, index, all) => write.start < work.bytes.length && (index === 0 || write.start !== all[index - 1]?.start));
   if (work.writes[0] !== undefined) work.writes[0] = { ...work.writes[0], start: 0 };
+}
+
+function samePlan(left: ReplayPlan, right: ReplayPlan): boolean {
+  return (
+    left.chunks.length === right.chunks.length &&
+    left.chunks.every((chunk, index) => {
+      const other = right.chunks[index];
+      return other !== undefined && chunk.afterClientBytes === other.afterClientBytes && Buffer.from(chunk.bytes).equals(other.bytes);
+    })
+  );
 }
 
 function toWorking(plan: ReplayPlan): Working {
