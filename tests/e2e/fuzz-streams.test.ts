@@ -20,8 +20,8 @@ const RECORDINGS = ['xvnc', 'qemu', 'demo'] as const;
 type RecordingName = (typeof RECORDINGS)[number];
 
 const DEFAULT_SEED = 20261203;
-/** Cases per recording in a normal test run: sized so the file runs in about a minute and a half on 2 cores. */
-const DEFAULT_CASES = 40;
+/** Cases per recording in a normal test run: sized so the file runs in about a minute on 2 cores. */
+const DEFAULT_CASES = 60;
 /** Cases between two health checks of the page, the good replica and memory. */
 const BATCH_CASES = 10;
 
@@ -53,6 +53,8 @@ function fuzzSelection(): { recordings: readonly RecordingName[]; seed: number; 
 }
 
 const selection = fuzzSelection();
+/** RETROVISOR_FUZZ_VERBOSE=1 prints every case: its id, mutations, how it ended and how long it took. */
+const VERBOSE = process.env.RETROVISOR_FUZZ_VERBOSE === '1';
 /** Generous: a case normally takes a fraction of a second; three recordings run side by side. */
 const SUITE_TIMEOUT_MS = 120_000 + selection.count * 1500;
 
@@ -149,6 +151,7 @@ describe(`fuzzed server streams next to a good replica (seed ${selection.seed}, 
 
   /** Runs case `index` (connection index) of one fuzzed replica to its end: served, dropped with a reason, reconnected. */
   async function runCase(replica: FuzzedReplica, index: number): Promise<void> {
+    const startedAt = Date.now();
     await within(replica.server.finished(index), CASE_TIMEOUT_MS, () => `${replica.replicaId}: case ${describeCase(replica.cases.get(index))} was not served to its end within ${CASE_TIMEOUT_MS} ms`);
     // Its session must end with a reason, not stay "connected" on a closed stream; an automatic
     // retry (the backoff) may already have taken the next connection, which only starts from a drop.
@@ -163,6 +166,7 @@ describe(`fuzzed server streams next to a good replica (seed ${selection.seed}, 
       const reason = `${shown.state}: ${shown.text.replace(/\d+/g, 'N')}`;
       outcomes.set(reason, (outcomes.get(reason) ?? 0) + 1);
     }
+    if (VERBOSE) console.log(`${describeCase(replica.cases.get(index))}\n  -> ${shown.state}: ${shown.text} (${Date.now() - startedAt} ms)`);
     if (index + 1 >= selection.count) return;
     // Next case: "Retry now" (unless the backoff already reconnected it).
     const reconnected = await eventually(async () => {

@@ -1,7 +1,7 @@
 // A "VNC server" that replays a recorded (usually mutated) server stream to whoever connects: case k
 // on the k-th connection. Each write waits until the client has sent what the real client had sent
-// by then (its version, security choice, ClientInit, first requests), then the socket is closed once
-// everything is sent. Runs in Node on 127.0.0.1.
+// by then (its version, security choice, ClientInit, first requests) — unless the client has gone
+// quiet, after which the rest goes at once — then the socket is closed once everything is sent. Runs in Node on 127.0.0.1.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ReplayPlan } from './rfb-recording';
@@ -77,8 +77,10 @@ async function serve(socket: Socket, plan: ReplayPlan): Promise<void> {
     closed = true;
     wake?.();
   });
+  // Once the client has failed to answer, it will not answer later gates either: the rest goes at once.
+  let gated = true;
   for (const chunk of plan.chunks) {
-    while (!closed && clientBytes < chunk.afterClientBytes) {
+    while (gated && !closed && clientBytes < chunk.afterClientBytes) {
       // Woken by client bytes or a close; a client quiet for CLIENT_QUIET_MS is not going to answer.
       const answered = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), CLIENT_QUIET_MS);
@@ -88,7 +90,7 @@ async function serve(socket: Socket, plan: ReplayPlan): Promise<void> {
         };
       });
       wake = null;
-      if (!answered) break;
+      if (!answered) gated = false;
     }
     if (closed) return;
     if (!socket.write(chunk.bytes)) await new Promise<void>((resolve) => socket.once('drain', resolve).once('close', resolve));
