@@ -53,7 +53,7 @@ function fuzzSelection(): { recordings: readonly RecordingName[]; seed: number; 
 }
 
 const selection = fuzzSelection();
-/** RETROVISOR_FUZZ_VERBOSE=1 prints every case: its id, mutations, how it ended and how long it took. */
+/** RETROVISOR_FUZZ_VERBOSE=1 prints every case (its id, mutations, how it ended, how long it took) and the page console's errors. */
 const VERBOSE = process.env.RETROVISOR_FUZZ_VERBOSE === '1';
 /** Generous: a case normally takes a fraction of a second; three recordings run side by side. */
 const SUITE_TIMEOUT_MS = 120_000 + selection.count * 1500;
@@ -138,6 +138,9 @@ describe(`fuzzed server streams next to a good replica (seed ${selection.seed}, 
     page = await openAppPage(browser, app);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('crash', () => (crashed = true));
+    page.on('console', (message) => {
+      if (VERBOSE && (message.type() === 'error' || message.type() === 'warning')) console.log(`  page console: ${message.text().slice(0, 200)}`);
+    });
     cdp = await page.context().newCDPSession(page);
   });
 
