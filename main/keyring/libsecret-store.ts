@@ -69,14 +69,18 @@ interface Unavailable {
   readonly hint: string;
 }
 
-/** Runs `program args` without a shell, feeding `input` on stdin, bounded by `timeoutMs` (then killed). */
+/**
+ * Runs `program args` without a shell, feeding `input` on stdin, bounded by `timeoutMs`. On timeout
+ * its whole process group is killed and the call settles at once: a grandchild still holding the
+ * pipes (a wrapper script's) cannot keep it waiting.
+ */
 function runProgram(program: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; input?: string; timeoutMs: number }): Promise<ProgramResult> {
   return new Promise((resolve) => {
-    const child = spawn(program, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    // detached: a process group of its own, so the timeout reaches whatever it started.
+    const child = spawn(program, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'], shell: false, detached: true });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = '';
-    let timedOut = false;
     let settled = false;
     const finish = (result: ProgramResult): void => {
       if (settled) return;
@@ -84,13 +88,22 @@ function runProgram(program: string, args: readonly string[], options: { env: No
       clearTimeout(timer);
       resolve(result);
     };
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
     const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
+      killGroup();
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish({ code: null, stdout: Buffer.alloc(0), stderr, timedOut: true });
     }, options.timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
-      if (stdoutBytes > MAX_OUTPUT_BYTES) child.kill('SIGKILL');
+      if (stdoutBytes > MAX_OUTPUT_BYTES) killGroup();
       else stdout.push(chunk);
     });
     child.stderr.setEncoding('utf8');
@@ -101,7 +114,7 @@ function runProgram(program: string, args: readonly string[], options: { env: No
       finish({ code: null, stdout: Buffer.alloc(0), stderr: '', timedOut: false, spawnError: error.code ?? error.message });
     });
     child.on('close', (code) => {
-      finish({ code, stdout: Buffer.concat(stdout), stderr, timedOut });
+      finish({ code, stdout: Buffer.concat(stdout), stderr, timedOut: false });
     });
     // A child that exits before reading stdin closes the pipe: EPIPE here is not an error of ours.
     child.stdin.on('error', () => undefined);
@@ -225,7 +238,7 @@ export class LibsecretStore implements SecretStore {
     this.redactor.add(secret);
     const probed = await this.probe();
     if (!probed.available) throw new SecretStoreError(probed.code, unavailableMessage(probed));
-    const result = await this.secretTool(probed.reach, ['store', `--label=${cleanLabel(label)}`, ...this.attributes(key)], secret);
+    const result = await this.secretTool(probed.reach, ['store', `--label=${cleanLabel(label, secret)}`, ...this.attributes(key)], secret);
     if (result.code !== 0) throw this.failure('save the secret', result, secret);
     this.logger?.info('secret saved in the keyring', { profileId: key.profileId, slot: key.slot });
   }

@@ -75,11 +75,14 @@ export function checkSecretValue(secret: string): void {
   if (secret.includes('\0')) throw new SecretStoreError('failed', 'the secret holds a NUL character, which the keyring cannot keep');
 }
 
-/** A label fit for the keyring: control characters replaced by spaces, clipped, never empty. */
-export function cleanLabel(label: string): string {
+/**
+ * A label fit for the keyring (and secret-tool's argv): control characters replaced by spaces,
+ * clipped, never empty, and never holding `secret` (a caller's slip must not put it in argv).
+ */
+export function cleanLabel(label: string, secret: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
   const cleaned = label.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').trim().slice(0, MAX_LABEL_CHARS);
-  return cleaned.length > 0 ? cleaned : 'RetroVisor secret';
+  return cleaned.length > 0 && !cleaned.includes(secret) ? cleaned : 'RetroVisor secret';
 }
 
 /** The message a user reads when no secret can be saved: the reason, then what to do. */

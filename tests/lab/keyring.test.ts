@@ -11,6 +11,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { LibsecretStore } from '../../main/keyring/libsecret-store';
 import { SecretStoreError, type SecretKey } from '../../main/keyring/secret-store';
 import { createLogger, SecretRedactor } from '../../main/logger';
@@ -131,14 +132,26 @@ describe('the Secret Service store on a real gnome-keyring', { timeout: 120_000 
     const key: SecretKey = { profileId: 'argv', slot: 'replica/r1/vnc' };
     const storing = store.store(key, secret, 'RetroVisor: argv test');
     assert.equal(await firstLineOf(ready), 'ready');
-    const processes = await everyCommandLine();
-    const secretTool = processes.find((entry) => entry.argv[0] === real && entry.argv[1] === 'store');
-    assert.ok(secretTool, 'the real secret-tool is running while argv is read');
-    assert.deepEqual(secretTool.argv.slice(1), ['store', '--label=RetroVisor: argv test', 'application', 'retrovisor', 'profile', 'argv', 'slot', 'replica/r1/vnc']);
-    const environment = await readFile(`/proc/${secretTool.pid}/environ`, 'utf8');
-    assert.ok(!environment.includes(secret), 'the secret is not in secret-tool\'s environment');
-    for (const entry of processes) assert.ok(!entry.argv.join(' ').includes(secret), `process ${entry.pid} has the secret in its argv: ${entry.argv[0]}`);
-    await writeFile(go, 'go\n');
+    try {
+      // The stand-in's pipe is open until go: once the real secret-tool has started it stays. Its
+      // start (fork, exec) may come after "ready", so wait for it.
+      const deadline = Date.now() + 10_000;
+      let processes = await everyCommandLine();
+      let secretTool = processes.find((entry) => entry.argv[0] === real && entry.argv[1] === 'store');
+      while (secretTool === undefined && Date.now() < deadline) {
+        await delay(10);
+        processes = await everyCommandLine();
+        secretTool = processes.find((entry) => entry.argv[0] === real && entry.argv[1] === 'store');
+      }
+      assert.ok(secretTool, 'the real secret-tool is running while argv is read');
+      assert.deepEqual(secretTool.argv.slice(1), ['store', '--label=RetroVisor: argv test', 'application', 'retrovisor', 'profile', 'argv', 'slot', 'replica/r1/vnc']);
+      const environment = await readFile(`/proc/${secretTool.pid}/environ`, 'utf8');
+      assert.ok(!environment.includes(secret), "the secret is not in secret-tool's environment");
+      for (const entry of processes) assert.ok(!entry.argv.join(' ').includes(secret), `process ${entry.pid} has the secret in its argv: ${entry.argv[0]}`);
+    } finally {
+      // Whatever failed above, the stand-in waits for this: without it the store would only end at its timeout.
+      await writeFile(go, 'go\n');
+    }
     await storing;
     assert.equal(await labStore().lookup(key), secret);
     await labStore().removeProfile('argv');

@@ -3,6 +3,7 @@
 // never answers ending in 'timeout' (a stand-in secret-tool that hangs).
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,6 +14,15 @@ import { SecretStoreError } from '../../../../main/keyring/secret-store';
 import { SecretRedactor } from '../../../../main/logger';
 
 let folder = '';
+
+/** Whether a process runs (a zombie waiting to be reaped does not). */
+function isRunning(pid: string): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** A folder holding a stand-in `secret-tool` with this shell body. */
 async function fakeSecretTool(name: string, body: string): Promise<string> {
@@ -83,17 +93,25 @@ describe('LibsecretStore without a keyring', { timeout: 20_000 }, () => {
     await assert.rejects(readFile(path.join(folder, 'record.log')), /ENOENT/, 'secret-tool never ran');
   });
 
-  it('ends a call the keyring never answers with a timeout', async () => {
-    // The stand-in hangs as secret-tool does behind an unlock prompt nobody answers.
-    const bin = await fakeSecretTool('hang', 'exec tail -f /dev/null');
+  it('ends a call the keyring never answers with a timeout, killing what the program started', async () => {
+    // The stand-in hangs as secret-tool does behind an unlock prompt nobody answers, and leaves a
+    // grandchild holding its output pipes: the call must neither wait for it nor leave it running.
+    const pidFile = path.join(folder, 'grandchild.pid');
+    const bin = await fakeSecretTool('hang', `tail -f /dev/null & echo $! > "${pidFile}"; wait`);
     const redactor = new SecretRedactor();
-    const store = new LibsecretStore({ env: { PATH: `${bin}:${process.env.PATH ?? ''}`, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x' }, timeoutMs: 300, redactor });
+    // 3 s: time enough, even on a loaded machine, for the stand-in to start its grandchild first.
+    const store = new LibsecretStore({ env: { PATH: `${bin}:${process.env.PATH ?? ''}`, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x' }, timeoutMs: 3000, redactor });
     await assert.rejects(store.lookup({ profileId: 'p', slot: 'replica/r1/vnc' }), (error: unknown) => {
       assert.ok(error instanceof SecretStoreError);
       assert.equal(error.code, 'timeout');
-      assert.match(error.message, /did not answer within 300 ms \(it may be locked/);
+      assert.match(error.message, /did not answer within 3 s \(it may be locked/);
       return true;
     });
+    const grandchild = (await readFile(pidFile, 'utf8').catch(() => assert.fail('the stand-in was killed before it started its grandchild: raise timeoutMs'))).trim();
+    // SIGKILL was sent before the call settled; the kernel may still be tearing the process down.
+    const deadline = Date.now() + 5000;
+    while (isRunning(grandchild) && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(isRunning(grandchild), false, 'the grandchild was killed with its group');
   });
 
   it('cuts a secret out of what a failing secret-tool said', async () => {
