@@ -15,7 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LibsecretStore } from '../../main/keyring/libsecret-store';
 import { SecretStoreError, type SecretKey } from '../../main/keyring/secret-store';
 import { createLogger, SecretRedactor } from '../../main/logger';
-import { startKeyring, type KeyringLab } from './keyring';
+import { startBareSessionBus, startKeyring, type KeyringLab } from './keyring';
 
 let lab: KeyringLab;
 let scratch = '';
@@ -198,6 +198,22 @@ describe('the Secret Service store on a real gnome-keyring', { timeout: 120_000 
     await assert.rejects(noTool.store(key, secret, 'x'), (error: unknown) => error instanceof SecretStoreError && error.code === 'unavailable' && error.message.includes('sudo apt-get install libsecret-tools gnome-keyring'));
 
     assert.equal(await labStore().lookup(key), null, 'nothing reached the keyring');
+  });
+
+  it('stores nothing and says why on a session bus with no Secret Service', async () => {
+    const bus = await startBareSessionBus();
+    try {
+      const store = labStore(bus.env);
+      assert.deepEqual(await store.status(), {
+        available: false,
+        reason: 'no Secret Service runs on the session bus (no keyring daemon such as gnome-keyring, KWallet or KeePassXC)',
+        hint: 'Install and start one: sudo apt-get install libsecret-tools gnome-keyring.',
+      });
+      await assert.rejects(store.store({ profileId: 'none', slot: 'replica/r1/vnc' }, uniqueSecret(), 'x'), (error: unknown) => error instanceof SecretStoreError && error.code === 'unavailable' && /^nothing was saved: no Secret Service runs/.test(error.message));
+      await assert.rejects(store.lookup({ profileId: 'none', slot: 'replica/r1/vnc' }), (error: unknown) => error instanceof SecretStoreError && error.code === 'unavailable');
+    } finally {
+      await bus.stop();
+    }
   });
 
   // Last: it locks the file's keyring.

@@ -2,7 +2,7 @@
 // a throwaway HOME so the user's own keyring is never touched. Runs in Node (test set-up).
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -98,6 +98,68 @@ export async function startKeyring(): Promise<KeyringLab> {
       },
       stop,
     };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A private D-Bus session bus with no Secret Service on it (nor any service to start one). */
+export interface BareSessionBus {
+  /** As KeyringLab.env: the bus, a throwaway HOME, no DISPLAY. */
+  readonly env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a session bus whose configuration names an empty service folder: nothing owns
+ * org.freedesktop.secrets and nothing can be activated for it, as on a machine without a keyring daemon.
+ */
+export async function startBareSessionBus(): Promise<BareSessionBus> {
+  const { dbusRunSession } = requireKeyringPrograms();
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-bare-bus-'));
+  const home = path.join(folder, 'home');
+  const services = path.join(folder, 'services');
+  await mkdir(home, { mode: 0o700 });
+  await mkdir(services);
+  const config = path.join(folder, 'session.conf');
+  await writeFile(
+    config,
+    [
+      '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">',
+      '<busconfig>',
+      '  <type>session</type>',
+      `  <listen>unix:dir=${folder}</listen>`,
+      '  <auth>EXTERNAL</auth>',
+      `  <servicedir>${services}</servicedir>`,
+      // The policy of Debian's session.conf: without the eavesdrop rule, replies are not delivered.
+      '  <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>',
+      '</busconfig>',
+    ].join('\n'),
+  );
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8' };
+  const child = spawn(dbusRunSession, [`--config-file=${config}`, '--', 'sh', '-c', 'echo "RETROVISOR_KEYRING_BUS=$DBUS_SESSION_BUS_ADDRESS"; exec cat >/dev/null'], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    if (stderr.length < 16_384) stderr += chunk;
+  });
+  const stop = async (): Promise<void> => {
+    child.stdin.end();
+    const stopped = await Promise.race([exited.then(() => true), delay(STOP_TIMEOUT_MS).then(() => false)]);
+    if (!stopped) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await rm(folder, { recursive: true, force: true });
+  };
+  try {
+    const address = await readBusAddress(child, exited, () => stderr);
+    return { env: { ...env, DBUS_SESSION_BUS_ADDRESS: address }, stop };
   } catch (error) {
     await stop();
     throw error;
