@@ -171,8 +171,27 @@ function excerpt(stderr: string): string {
   return escapeControl(clipText(line.replace(/^secret-tool:\s*/, ''), 300));
 }
 
+/** A known reason the keyring cannot be used: its error code and words. */
+interface KnownProblem {
+  readonly code: SecretStoreErrorCode;
+  readonly reason: string;
+  readonly hint: string;
+}
+
+const NO_SECRET_SERVICE: KnownProblem = {
+  code: 'unavailable',
+  reason: 'no Secret Service runs on the session bus (no keyring daemon such as gnome-keyring, KWallet or KeePassXC)',
+  hint: `Install and start one: ${LIBSECRET_INSTALL_HINT}.`,
+};
+
+const KEYRING_LOCKED: KnownProblem = {
+  code: 'locked',
+  reason: 'the keyring is locked',
+  hint: 'Unlock it (log in to your desktop session, or open "Passwords and Keys"), then try again.',
+};
+
 /** Turns secret-tool's stderr into an error code and words; undefined when it says nothing known. */
-export function classifySecretToolError(stderr: string): { code: SecretStoreErrorCode; reason: string; hint: string } | undefined {
+export function classifySecretToolError(stderr: string): KnownProblem | undefined {
   if (/autolaunch D-Bus|Could not connect|Failed to connect to socket|Unable to autolaunch|No such file or directory|Connection refused/i.test(stderr)) {
     return {
       code: 'unavailable',
@@ -180,20 +199,8 @@ export function classifySecretToolError(stderr: string): { code: SecretStoreErro
       hint: 'Run RetroVisor inside your desktop session (DBUS_SESSION_BUS_ADDRESS must be set).',
     };
   }
-  if (/not provided by any \.service files|ServiceUnknown|NameHasNoOwner/i.test(stderr)) {
-    return {
-      code: 'unavailable',
-      reason: 'no Secret Service runs on the session bus (no keyring daemon such as gnome-keyring, KWallet or KeePassXC)',
-      hint: `Install and start one: ${LIBSECRET_INSTALL_HINT}.`,
-    };
-  }
-  if (/locked/i.test(stderr)) {
-    return {
-      code: 'locked',
-      reason: 'the keyring is locked',
-      hint: 'Unlock it (log in to your desktop session, or open "Passwords and Keys"), then try again.',
-    };
-  }
+  if (/not provided by any \.service files|ServiceUnknown|NameHasNoOwner/i.test(stderr)) return NO_SECRET_SERVICE;
+  if (/locked/i.test(stderr)) return KEYRING_LOCKED;
   if (/collection\/login|Object does not exist|No such object|UnknownObject/i.test(stderr)) {
     return {
       code: 'unavailable',
@@ -341,14 +348,14 @@ export class LibsecretStore implements SecretStore {
     const owned = await this.busCall(dbusSend, env, ['--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', `string:${SECRET_SERVICE_NAME}`]);
     if (owned.timedOut) return this.noAnswer();
     if (owned.code !== 0) {
-      return classifySecretToolError(owned.stderr) !== undefined
-        ? { available: false, ...classifySecretToolError(owned.stderr)! }
-        : { available: false, code: 'unavailable', reason: `the D-Bus session bus did not answer (${excerpt(owned.stderr)})`, hint: 'Run RetroVisor inside your desktop session.' };
+      const known = classifySecretToolError(owned.stderr);
+      if (known !== undefined) return { available: false, ...known };
+      return { available: false, code: 'unavailable', reason: `the D-Bus session bus did not answer (${excerpt(owned.stderr)})`, hint: 'Run RetroVisor inside your desktop session.' };
     }
     if (!/boolean true/.test(owned.stdout.toString('utf8'))) {
       const activatable = await this.busCall(dbusSend, env, ['--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.ListActivatableNames']);
       if (!activatable.stdout.toString('utf8').includes(`"${SECRET_SERVICE_NAME}"`)) {
-        return { available: false, ...classifySecretToolError('ServiceUnknown')! };
+        return { available: false, ...NO_SECRET_SERVICE };
       }
     }
     // Reading the property starts an activatable keyring daemon; it never shows a prompt.
@@ -361,7 +368,7 @@ export class LibsecretStore implements SecretStore {
     ]);
     if (locked.timedOut) return this.noAnswer();
     const answer = locked.stdout.toString('utf8');
-    if (locked.code === 0 && /boolean true/.test(answer)) return { available: false, ...classifySecretToolError('locked')! };
+    if (locked.code === 0 && /boolean true/.test(answer)) return { available: false, ...KEYRING_LOCKED };
     if (locked.code === 0 && /boolean false/.test(answer)) return { available: true, reach };
     const known = classifySecretToolError(locked.stderr);
     if (known !== undefined) return { available: false, ...known };
