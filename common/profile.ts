@@ -3,15 +3,20 @@
 
 import { CONFIRM_MS, SETTLE_MS } from './divergence';
 import { checkUnknownKeys, describe, isObject, readInteger, type Json } from './json-fields';
+import { isKeyringSlot } from './keyring-slot';
 import { describeJsonSyntaxError } from './json-syntax';
 import { DOMAIN_NAME_PATTERN, LIBVIRT_URI_PATTERN, validateL0Name } from './l0';
 import { checkRemediationTargets, readRemediation, type RemediationSettings } from './remediation/remediation-settings';
 
-/** A secret given inline, read from an environment variable, or read from a file (first line). */
+/**
+ * A secret given inline, read from an environment variable, read from a file (first line), or saved
+ * in the desktop keyring under one of the profile's slots (common/keyring-slot.ts).
+ */
 export type SecretRef =
   | { readonly kind: 'inline'; readonly value: string }
   | { readonly kind: 'env'; readonly name: string }
-  | { readonly kind: 'file'; readonly path: string };
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'keyring'; readonly slot: string };
 
 export interface VncEndpoint {
   readonly host: string;
@@ -216,8 +221,15 @@ function readSecret(value: Json, path: string, problems: ProblemCollector): Secr
       }
       return { kind: 'file', path: value.file };
     }
+    if (keys.length === 1 && keys[0] === 'keyring') {
+      if (typeof value.keyring !== 'string' || !isKeyringSlot(value.keyring)) {
+        problems.add(`${path}.keyring`, 'must be a keyring slot such as "replica/r1/vnc": 1 to 4 names of letters, digits, "_", "." or "-" separated by "/" (the value is not shown: it may be a secret)');
+        return undefined;
+      }
+      return { kind: 'keyring', slot: value.keyring };
+    }
   }
-  problems.add(path, 'must be a string, {"env": "NAME"} or {"file": "/path"} (the value is not shown: it may be a secret)');
+  problems.add(path, 'must be a string, {"env": "NAME"}, {"file": "/path"} or {"keyring": "slot"} (the value is not shown: it may be a secret)');
   return undefined;
 }
 

@@ -1,17 +1,19 @@
 // Electron's main process: serves the renderer on the app:// scheme, creates the one window through
 // the window factory and binds the contract to it. All real work is the back end in main/.
 
-import { app, ipcMain, net, protocol } from 'electron';
+import { app, ipcMain, net, protocol, safeStorage } from 'electron';
 import { join, normalize, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import packageJson from '../package.json';
 import { createBackend } from '../main/backend';
+import { dataRoot } from '../main/divergence-evidence';
 import { createLogger, parseLogLevel } from '../main/logger';
 import { printStartupProblems } from '../main/startup-problems';
 import { bindContract, isTrustedSender, type IpcEventLike } from './ipc';
 import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy';
 import { APP_SCHEME } from './security-policy';
+import { createElectronSecretStore } from './secret-store';
 import { createMainWindow, denyAllPermissions } from './window';
 
 // Before ready: app:// behaves like https (standard, secure) so module scripts and fetch work.
@@ -54,6 +56,8 @@ if (!app.requestSingleInstanceLock()) {
       headless: false,
       version: packageJson.version,
       logger,
+      // Electron's safeStorage picks its keyring back end when the app is ready: created here, not before.
+      secretStore: createElectronSecretStore(safeStorage, dataRoot(), logger),
       startupDemo: demo,
       ...(profilePath ? { startupProfilePath: profilePath } : {}),
     });

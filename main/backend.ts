@@ -21,6 +21,8 @@ import type { ManagerEvent } from './remediation/session-manager';
 import { DemoService, type DemoLabAccess, type DemoServiceOptions } from './demo-service';
 import { EvidenceStore, dataRoot } from './divergence-evidence';
 import type { InputChannelEndpoint } from './input-channel';
+import { LibsecretStore } from './keyring/libsecret-store';
+import type { SecretStore } from './keyring/secret-store';
 import { SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
 import { connectReplica } from './replica-transport';
 import { SshL0Pool, type SshL0Options } from './ssh-l0';
@@ -66,8 +68,11 @@ export interface BackendOptions {
   readonly redactor?: SecretRedactor;
   /** Where divergence evidence (under `<profile>/evidence/`), the profile library (profiles/) and the user's preferences go. Default: dataRoot() ($RETROVISOR_DATA_DIR…). */
   readonly dataDirectory?: string;
-  /** Where the profile library keeps secrets typed by the user or found in imported files; absent: they are not saved. */
-  readonly secretStore?: LibrarySecretStore;
+  /**
+   * Where saved secrets go: the Electron shell passes its safeStorage store (electron/secret-store.ts);
+   * default, for the browser shell and the CLI, the Secret Service through secret-tool.
+   */
+  readonly secretStore?: SecretStore;
 }
 
 /** The back end a shell drives: contract handlers, stream attachment, reports and events. */
@@ -102,6 +107,8 @@ export interface Backend {
   onManagerEvent(listener: (event: ManagerEvent) => void): () => void;
   /** The built-in demo lab (started by startDemoLab); in-process callers (the tour, tests) read its guests. */
   readonly demo: DemoLabAccess;
+  /** The keyring saved secrets go to (the profile library saves and removes them through it). */
+  readonly secrets: SecretStore;
   /** Closes every stream, SSH connection and the demo lab; later calls fail. */
   close(): Promise<void>;
 }
@@ -116,6 +123,7 @@ export function createBackend(options: BackendOptions): Backend {
   const logger = options.logger;
   const redactor = options.redactor ?? SECRET_REDACTOR;
   const ssh = new SshL0Pool({ ...options.ssh, logger: logger.child({ component: 'ssh' }), redactor });
+  const secrets = options.secretStore ?? new LibsecretStore({ logger: logger.child({ component: 'keyring' }), redactor });
   const events = new EventService({ logger, redactor });
   const sessions = new SessionService({ logger, redactor, workingDirectory: options.workingDirectory ?? process.cwd() });
   const streams = new StreamService({
@@ -128,6 +136,7 @@ export function createBackend(options: BackendOptions): Backend {
           profile: session.profile,
           baseDir: session.baseDir,
           ssh,
+          ...(session.keyring === undefined ? {} : { keyring: session.keyring }),
           ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
         },
         signal,
@@ -140,8 +149,8 @@ export function createBackend(options: BackendOptions): Backend {
   const preferences = new PreferencesStore(options.dataDirectory ?? dataRoot(), logger);
   const replicaReports = new ReplicaReportService({ logger, sessions });
   const connectionTests = new ConnectionTestService({ logger, redactor });
-  const library = new ProfileLibrary({ dataDirectory: options.dataDirectory ?? dataRoot(), ...(options.secretStore === undefined ? {} : { secretStore: options.secretStore }) });
-  const savedProfiles = new ProfileLibraryService({ logger, sessions, library });
+  const library = new ProfileLibrary({ dataDirectory: options.dataDirectory ?? dataRoot(), secretStore: secrets });
+  const savedProfiles = new ProfileLibraryService({ logger, sessions, library, secrets });
   const scriptResults = new Listeners<(result: ScriptResult) => void>(logger, 'script result');
   const demo = new DemoService({
     logger,
@@ -271,6 +280,7 @@ export function createBackend(options: BackendOptions): Backend {
     emitNotice: (notice) => events.notice(notice),
     onEvent: (event, listener) => events.on(event, listener),
     demo,
+    secrets,
 
     async close() {
       if (closed) return;

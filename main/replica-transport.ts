@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Profile, ReplicaConfig } from '../common/profile';
 import { formatHostPort } from './sessions';
+import type { KeyringAccess } from './secrets';
 import type { SshL0Pool } from './ssh-l0';
 
 /** How long a direct TCP connect to a VNC server may take. */
@@ -19,6 +20,8 @@ export interface ReplicaContext {
   readonly baseDir: string;
   readonly ssh: SshL0Pool;
   readonly connectTimeoutMs?: number;
+  /** How `{"keyring": slot}` secrets of the profile are read (profiles of the profile library). */
+  readonly keyring?: KeyringAccess;
 }
 
 /** A replica's VNC server could not be reached; the message says what to check. */
@@ -103,7 +106,11 @@ export async function connectReplica(replica: ReplicaConfig, context: ReplicaCon
     throw new ReplicaConnectError(`replica "${replica.id}" is tunnelled through "${l0Name}", a simulated L0 that has no SSH`);
   }
   if (signal?.aborted) throw new ReplicaConnectError('the connection attempt was cancelled');
-  const channel = await context.ssh.openTunnel({ name: l0Name, ssh: l0.ssh, baseDir: context.baseDir }, host, port);
+  const channel = await context.ssh.openTunnel(
+    { name: l0Name, ssh: l0.ssh, baseDir: context.baseDir, ...(context.keyring === undefined ? {} : { keyring: context.keyring }) },
+    host,
+    port,
+  );
   if (signal?.aborted) {
     channel.destroy();
     throw new ReplicaConnectError('the connection attempt was cancelled');

@@ -1,11 +1,14 @@
-// Resolves a profile's secret references (inline, environment variable, file) to their values and
-// registers every value with the log redactor, so a resolved secret can never be logged. Node-side.
+// Resolves a profile's secret references (inline, environment variable, file, desktop keyring) to
+// their values and registers every value with the log redactor, so a resolved secret can never be
+// logged. Node-side.
 
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { describeKeyringSlot } from '../common/keyring-slot';
 import type { SecretRef } from '../common/profile';
+import { SecretStoreError, type SecretStore } from './keyring/secret-store';
 import { SECRET_REDACTOR, type SecretRedactor } from './logger';
 
 /** Largest secret file read (a password or passphrase file is a line; a bigger file is a mistake). */
@@ -26,6 +29,12 @@ const OS_REASONS: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'the path is too long',
   EMFILE: 'too many open files',
 };
+
+/** How resolveSecret reaches `{"keyring": slot}` secrets: the keyring and the id of the profile they belong to. */
+export interface KeyringAccess {
+  readonly store: SecretStore;
+  readonly profileId: string;
+}
 
 /** The OS reason of a file error in words, with its code: "no such file (ENOENT)". */
 export function describeFileError(error: unknown): string {
@@ -80,11 +89,17 @@ export async function readSmallFile(absolutePath: string, maxBytes: number, what
 
 /**
  * Resolves a secret reference to its value: inline as is, `{env}` from the environment, `{file}` as
- * the first line of the file (relative paths resolve against `baseDir`, the profile's folder). The
- * value is registered with `redactor` (default: the process-wide one) before it is returned.
+ * the first line of the file (relative paths resolve against `baseDir`, the profile's folder),
+ * `{keyring}` from the profile's slot in `keyring`. The value is registered with `redactor`
+ * (default: the process-wide one) before it is returned.
  * Throws SecretError with a message a user can act on; the message never contains the value.
  */
-export async function resolveSecret(ref: SecretRef, baseDir: string, redactor: SecretRedactor = SECRET_REDACTOR): Promise<string> {
+export async function resolveSecret(
+  ref: SecretRef,
+  baseDir: string,
+  redactor: SecretRedactor = SECRET_REDACTOR,
+  keyring?: KeyringAccess,
+): Promise<string> {
   let value: string;
   switch (ref.kind) {
     case 'inline':
@@ -117,7 +132,29 @@ export async function resolveSecret(ref: SecretRef, baseDir: string, redactor: S
       }
       break;
     }
+    case 'keyring':
+      value = await lookupInKeyring(ref.slot, keyring);
+      break;
   }
   redactor.add(value);
+  return value;
+}
+
+/** Reads a keyring slot of the profile; nothing saved, no keyring or a locked one are SecretErrors saying what to do. */
+async function lookupInKeyring(slot: string, keyring: KeyringAccess | undefined): Promise<string> {
+  const what = describeKeyringSlot(slot);
+  if (keyring === undefined) {
+    throw new SecretError(
+      `the ${what} is saved in the keyring, which only a profile of the profile library can read: open the profile from the library, or give the secret as {"env": "NAME"} or {"file": "/path"}`,
+    );
+  }
+  let value: string | null;
+  try {
+    value = await keyring.store.lookup({ profileId: keyring.profileId, slot });
+  } catch (error) {
+    const message = error instanceof SecretStoreError ? error.message : 'the keyring failed';
+    throw new SecretError(`cannot read the ${what} from the keyring: ${message}`);
+  }
+  if (value === null || value.length === 0) throw new SecretError(`no saved ${what} in the keyring: enter it, or save the profile again`);
   return value;
 }

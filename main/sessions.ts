@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { ReplicaSummary, SessionInfo } from '../common/contract';
 import { divergenceSettingsOf, type Profile, type ReplicaConfig, type SecretRef } from '../common/profile';
 import { SECRET_REDACTOR, type SecretRedactor } from './logger';
+import type { KeyringAccess } from './secrets';
 
 /** Open sessions at once; more is a runaway UI, not a person. */
 export const MAX_SESSIONS = 32;
@@ -17,6 +18,8 @@ export interface Session {
   readonly baseDir: string;
   /** A file path, a dropped file's name, or "quick connect". */
   readonly source: string;
+  /** How its `{"keyring": slot}` secrets are read: set for a profile of the profile library (which has an id). */
+  readonly keyring?: KeyringAccess;
 }
 
 /** "host:port", with brackets around an IPv6 address. */
@@ -66,13 +69,16 @@ export class SessionStore {
     return this.sessions.size;
   }
 
-  /** Adds a session for a validated profile; inline secrets are registered for redaction at once. */
-  open(profile: Profile, baseDir: string, source: string): Session {
+  /**
+   * Adds a session for a validated profile; inline secrets are registered for redaction at once.
+   * `keyring`: how its `{"keyring": slot}` secrets are read (a profile of the profile library).
+   */
+  open(profile: Profile, baseDir: string, source: string, keyring?: KeyringAccess): Session {
     if (this.sessions.size >= MAX_SESSIONS) {
       throw new Error(`${MAX_SESSIONS} sessions are already open: close one before opening another profile`);
     }
     for (const secret of inlineSecrets(profile)) this.redactor.add(secret);
-    const session: Session = { id: randomBytes(12).toString('base64url'), profile, baseDir, source };
+    const session: Session = { id: randomBytes(12).toString('base64url'), profile, baseDir, source, ...(keyring === undefined ? {} : { keyring }) };
     this.sessions.set(session.id, session);
     return session;
   }

@@ -12,7 +12,7 @@ import type { Client as SshClient, ClientChannel, ConnectConfig, ServerHostKeyAl
 import type { SshTarget } from '../common/profile';
 import { nextL0ConnectionState, type L0ConnectionEvent } from './l0-connection-lifecycle';
 import { errorMessage, SECRET_REDACTOR, type Logger, type SecretRedactor } from './logger';
-import { readSmallFile, resolveSecret, resolveUserPath } from './secrets';
+import { readSmallFile, resolveSecret, resolveUserPath, type KeyringAccess } from './secrets';
 import { formatHostPort } from './sessions';
 
 // ssh2 is CommonJS: Node's ESM loader exposes only some names, so take them from the default export.
@@ -53,6 +53,8 @@ export interface L0Target {
   readonly name: string;
   readonly ssh: SshTarget;
   readonly baseDir: string;
+  /** How a `{"keyring": slot}` passphrase is read (profiles of the profile library). */
+  readonly keyring?: KeyringAccess;
 }
 
 /** What went wrong with an L0, for callers that branch on it. */
@@ -489,7 +491,7 @@ export class L0Connection {
     let passphrase: string | undefined;
     if (ssh.passphrase !== undefined) {
       try {
-        passphrase = await resolveSecret(ssh.passphrase, baseDir, this.redactor);
+        passphrase = await resolveSecret(ssh.passphrase, baseDir, this.redactor, this.target.keyring);
       } catch (error) {
         throw new SshL0Error(`the passphrase for "${identityPath}": ${errorMessage(error)}`, 'passphrase');
       }

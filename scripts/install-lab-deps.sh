@@ -26,6 +26,10 @@ requirements=(
   libvirt-clients:virsh
   openssh-server:sshd
   chromium:chromium
+  gnome-keyring:gnome-keyring-daemon
+  libsecret-tools:secret-tool
+  dbus-daemon:dbus-daemon
+  dbus-bin:dbus-send
 )
 
 has_command() {

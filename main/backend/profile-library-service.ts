@@ -8,12 +8,15 @@ import { describeSessionOutcome } from '../../common/session-outcome';
 import { errorMessage, type Logger } from '../logger';
 import { LibraryError, type ProfileLibrary } from '../profile-library';
 import { problemResult, type SessionService } from './session-service';
+import type { SecretStore } from '../keyring/secret-store';
 
 /** What the profile library service needs. */
 export interface ProfileLibraryServiceOptions {
   readonly logger: Logger;
   readonly sessions: SessionService;
   readonly library: ProfileLibrary;
+  /** Where the library's `{"keyring": slot}` secrets are read when one of its profiles is opened. */
+  readonly secrets?: SecretStore;
 }
 
 /** One session opened from the library: what its UI reported so far. */
@@ -56,7 +59,7 @@ export class ProfileLibraryService {
       if (error instanceof LibraryError) return problemResult(error.message);
       throw error;
     }
-    const result = await this.options.sessions.openFile(file);
+    const result = await this.options.sessions.openFile(file, this.options.secrets === undefined ? undefined : { store: this.options.secrets, profileId: id });
     if (!result.ok) return result;
     this.tracked.set(result.session.sessionId, { profileId: id, everConnected: new Set(), divergence: null, lastWritten: null });
     await this.options.library.markOpened(id).catch((error: unknown) => {

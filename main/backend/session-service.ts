@@ -15,7 +15,7 @@ import {
   type ReplicaConfig,
 } from '../../common/profile';
 import { errorMessage, type Logger, type SecretRedactor } from '../logger';
-import { readSmallFile, resolveSecret, resolveUserPath } from '../secrets';
+import { readSmallFile, resolveSecret, resolveUserPath, type KeyringAccess } from '../secrets';
 import { SessionStore, summarizeSession, type Session } from '../sessions';
 import { Listeners } from './listeners';
 
@@ -62,8 +62,11 @@ export class SessionService {
     this.closedListeners = new Listeners<SessionClosedListener>(options.logger, 'session closed');
   }
 
-  /** Reads a profile file (relative to the working directory) and opens it; unreadable → a problem at "$". */
-  async openFile(filePath: string): Promise<OpenResult> {
+  /**
+   * Reads a profile file (relative to the working directory) and opens it; unreadable → a problem at "$".
+   * `keyring`: how its `{"keyring": slot}` secrets are read (a profile of the profile library).
+   */
+  async openFile(filePath: string, keyring?: KeyringAccess): Promise<OpenResult> {
     const absolutePath = resolveUserPath(filePath, this.options.workingDirectory);
     let text: string;
     try {
@@ -71,7 +74,7 @@ export class SessionService {
     } catch (error) {
       return problemResult(`${errorMessage(error)} — check the path`, absolutePath);
     }
-    const result = this.open(parseProfileText(withoutByteOrderMark(text)), path.dirname(absolutePath), absolutePath);
+    const result = this.open(parseProfileText(withoutByteOrderMark(text)), path.dirname(absolutePath), absolutePath, keyring);
     return result.ok ? result : { ...result, source: absolutePath };
   }
 
@@ -121,7 +124,7 @@ export class SessionService {
     const reference = found.replica.vnc.password;
     if (reference === undefined) return { password: null };
     try {
-      return { password: await resolveSecret(reference, found.session.baseDir, this.options.redactor) };
+      return { password: await resolveSecret(reference, found.session.baseDir, this.options.redactor, found.session.keyring) };
     } catch (error) {
       const message = `the password of replica "${replicaId}": ${errorMessage(error)}`;
       this.options.logger.warn('cannot resolve a VNC password', { sessionId, replicaId, error: message });
@@ -152,14 +155,14 @@ export class SessionService {
     this.closedListeners.clear();
   }
 
-  private open(validation: ProfileValidation, baseDir: string, source: string): OpenResult {
+  private open(validation: ProfileValidation, baseDir: string, source: string, keyring?: KeyringAccess): OpenResult {
     const logger = this.options.logger;
     if (!validation.ok) {
       logger.info('profile rejected', { source, problems: validation.problems.length });
       return { ok: false, problems: validation.problems };
     }
     try {
-      const session = this.store.open(validation.profile, baseDir, source);
+      const session = this.store.open(validation.profile, baseDir, source, keyring);
       logger.info('session opened', { sessionId: session.id, source, replicas: validation.profile.replicas.length });
       return { ok: true, session: summarizeSession(session) };
     } catch (error) {

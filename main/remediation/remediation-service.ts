@@ -154,7 +154,7 @@ export class RemediationService {
       let driver = drivers.get(replica.l0);
       if (driver === undefined) {
         if (config.kind === 'ssh') {
-          const target = { name: replica.l0, ssh: config.ssh, baseDir: session.baseDir };
+          const target = { name: replica.l0, ssh: config.ssh, baseDir: session.baseDir, ...(session.keyring === undefined ? {} : { keyring: session.keyring }) };
           driver = new VirshL0Driver({ l0: replica.l0, uri: config.uri, user: config.ssh.user, exec: sshVirshExec(this.options.ssh, target), onCommand });
         } else {
           const simulated = this.options.simulatedL0();

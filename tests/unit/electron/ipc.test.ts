@@ -49,6 +49,13 @@ function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[],
       return () => eventListeners.set(event, (eventListeners.get(event) ?? []).filter((item) => item !== listener));
     },
     demo: { lab: null },
+    secrets: {
+      status: async () => ({ available: false, reason: 'not in this test', hint: '' }),
+      store: async () => undefined,
+      lookup: async () => null,
+      remove: async () => undefined,
+      removeProfile: async () => undefined,
+    },
     close: async () => undefined,
   };
   return backend;

@@ -14,7 +14,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { MAX_STREAM_FRAME_BYTES, type OpenResult, type ReplicaStatusReport, type SessionInfo, type StreamControl } from '../../../common/contract';
 import { invokeHandler } from '../../../common/rpc';
 import { createBackend, type Backend } from '../../../main/backend';
+import { LibsecretStore } from '../../../main/keyring/libsecret-store';
 import { createLogger } from '../../../main/logger';
+import { MemorySecretStore } from '../support/memory-secret-store';
 import { wsStreamEndpoint } from '../../../main/stream-relay';
 
 const logLines: string[] = [];
@@ -389,5 +391,13 @@ describe('backend: replica streams', { timeout: 30_000 }, () => {
     await two.closed;
     assert.equal(two.closeReason(), 'RetroVisor is shutting down');
     await assert.rejects(backend.handlers.quickConnect({ endpoints: '127.0.0.1:1' }), /shut down/);
+  });
+});
+
+describe('backend: the secret store', { timeout: 10_000 }, () => {
+  it('uses the Secret Service through secret-tool unless a shell gives its own store', () => {
+    assert.ok(newBackend().secrets instanceof LibsecretStore, 'the browser shell and the CLI use secret-tool');
+    const store = new MemorySecretStore();
+    assert.equal(newBackend({ secretStore: store }).secrets, store, "the Electron shell's safeStorage store is used as given");
   });
 });

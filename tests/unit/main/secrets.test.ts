@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, SecretRedactor } from '../../../main/logger';
 import { MAX_SECRET_FILE_BYTES, readSmallFile, resolveSecret, SecretError } from '../../../main/secrets';
+import { MemorySecretStore } from '../support/memory-secret-store';
 
 let folder = '';
 
@@ -143,5 +144,41 @@ describe('readSmallFile', { timeout: 5_000 }, () => {
     const fifoLink = path.join(folder, 'link-to-fifo');
     await symlink(fifo, fifoLink);
     await assert.rejects(readSmallFile(fifoLink, 100, 'secret file'), /it is not a regular file/);
+  });
+});
+
+describe('resolveSecret from the keyring', { timeout: 10_000 }, () => {
+  it('reads the profile\'s slot and registers the value with the redactor', async () => {
+    const store = new MemorySecretStore();
+    await store.store({ profileId: 'lab', slot: 'replica/r1/vnc' }, 'keyring-secret-value');
+    const redactor = new SecretRedactor();
+    const value = await resolveSecret({ kind: 'keyring', slot: 'replica/r1/vnc' }, folder, redactor, { store, profileId: 'lab' });
+    assert.equal(value, 'keyring-secret-value');
+    assert.equal(redactor.redact('pw keyring-secret-value'), 'pw ***');
+    assert.deepEqual(store.calls.slice(1), ['lookup lab replica/r1/vnc']);
+  });
+
+  it('tells the user what to do when nothing is saved', async () => {
+    const store = new MemorySecretStore();
+    await assert.rejects(
+      resolveSecret({ kind: 'keyring', slot: 'replica/r1/vnc' }, folder, new SecretRedactor(), { store, profileId: 'lab' }),
+      (error: unknown) => error instanceof SecretError && error.message === 'no saved password for r1 in the keyring: enter it, or save the profile again',
+    );
+  });
+
+  it('explains a keyring reference outside the profile library', async () => {
+    await assert.rejects(
+      resolveSecret({ kind: 'keyring', slot: 'l0/a/passphrase' }, folder, new SecretRedactor()),
+      /the SSH key passphrase for the L0 a is saved in the keyring, which only a profile of the profile library can read/,
+    );
+  });
+
+  it('passes on why the keyring failed, as a SecretError', async () => {
+    const store = new MemorySecretStore();
+    store.failWith = 'locked';
+    await assert.rejects(
+      resolveSecret({ kind: 'keyring', slot: 'replica/r1/vnc' }, folder, new SecretRedactor(), { store, profileId: 'lab' }),
+      (error: unknown) => error instanceof SecretError && /^cannot read the password for r1 from the keyring: the test keyring fails with locked$/.test(error.message),
+    );
   });
 });

@@ -18,6 +18,7 @@ import { fingerprintsMatch, hostKeyAlgorithmsToOffer, hostKeyType, L0Connection,
 import { wsStreamEndpoint } from '../../../main/stream-relay';
 import { startSshd, type SshdHandle } from '../../lab/components';
 import { findExecutable } from '../../lab/vm-assets';
+import { MemorySecretStore } from '../support/memory-secret-store';
 
 const SSHD_MISSING = 'sshd not found: run `npm run lab:install` (apt-get install -y openssh-server)';
 const logLines: string[] = [];
@@ -248,6 +249,12 @@ describe('SSH to an L0 (real sshd on 127.0.0.1)', { timeout: 60_000 }, () => {
       'auth-failed',
       /key not accepted/,
     );
+    // A passphrase saved in the keyring (a profile of the profile library) works the same way.
+    const keyring = { store: new MemorySecretStore(), profileId: 'lab' };
+    const fromKeyring: L0Target = { ...labTarget({ identityFile: 'encrypted_ed25519', passphrase: { kind: 'keyring', slot: 'l0/l0-a/passphrase' } }), keyring };
+    await rejectsWith(newPool().openTunnel(fromKeyring, '127.0.0.1', echoPort), 'passphrase', /no saved SSH key passphrase for the L0 l0-a in the keyring: enter it, or save the profile again/);
+    await keyring.store.store({ profileId: 'lab', slot: 'l0/l0-a/passphrase' }, 'right horse battery');
+    await rejectsWith(newPool().openTunnel(fromKeyring, '127.0.0.1', echoPort), 'auth-failed', /key not accepted/);
     assert.ok(!logLines.some((line) => line.includes('right horse battery') || line.includes('wrong staple')));
   });
 

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { OpenResult, SessionInfo } from '../../../../common/contract';
 import { SessionService } from '../../../../main/backend/session-service';
 import type { Session } from '../../../../main/sessions';
+import { MemorySecretStore } from '../../support/memory-secret-store';
 import { recordingLogger } from './service-fakes';
 
 let folder = '';
@@ -173,5 +174,29 @@ describe('SessionService: closing', { timeout: 10_000 }, () => {
     const later = opened(sessions.quickConnect('127.0.0.1:1'));
     sessions.close(later.sessionId, 'after clear');
     assert.equal(fired, 0);
+  });
+});
+
+describe('SessionService: keyring secrets', { timeout: 10_000 }, () => {
+  const KEYRING_PROFILE = { version: 1, name: 'lab', replicas: [{ id: 'r1', vnc: { host: '127.0.0.1', port: 5901, password: { keyring: 'replica/r1/vnc' } } }] };
+
+  it("reads a replica's password from the keyring of a profile opened with keyring access", async () => {
+    const { sessions, log } = setup();
+    const store = new MemorySecretStore();
+    await store.store({ profileId: 'lab-1', slot: 'replica/r1/vnc' }, 'keyring-secret-1');
+    await writeFile(path.join(folder, 'keyring.json'), JSON.stringify(KEYRING_PROFILE));
+    const session = opened(await sessions.openFile('keyring.json', { store, profileId: 'lab-1' }));
+    assert.deepEqual(await sessions.replicaPassword(session.sessionId, 'r1'), { password: 'keyring-secret-1' });
+    assert.equal(log.redactor.redact('keyring-secret-1'), '***');
+    await store.remove({ profileId: 'lab-1', slot: 'replica/r1/vnc' });
+    const missing = await sessions.replicaPassword(session.sessionId, 'r1');
+    assert.equal(missing.password, null);
+    assert.equal(missing.error, 'the password of replica "r1": no saved password for r1 in the keyring: enter it, or save the profile again');
+  });
+
+  it('explains a keyring reference in a profile opened without keyring access', async () => {
+    const { sessions } = setup();
+    const session = opened(sessions.openText(JSON.stringify(KEYRING_PROFILE), 'dropped.json'));
+    assert.match((await sessions.replicaPassword(session.sessionId, 'r1')).error ?? '', /only a profile of the profile library can read/);
   });
 });
