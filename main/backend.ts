@@ -15,7 +15,7 @@ import { SessionService } from './backend/session-service';
 import { StartupSession } from './backend/startup-session';
 import { StreamService } from './backend/stream-service';
 import { ProfileLibraryService } from './backend/profile-library-service';
-import { ProfileLibrary, type LibrarySecretStore } from './profile-library';
+import { ProfileLibrary } from './profile-library';
 import { RemediationService } from './remediation/remediation-service';
 import type { ManagerEvent } from './remediation/session-manager';
 import { DemoService, type DemoLabAccess, type DemoServiceOptions } from './demo-service';
