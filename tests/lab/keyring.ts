@@ -66,28 +66,13 @@ export async function startKeyring(): Promise<KeyringLab> {
     XDG_RUNTIME_DIR: runtime,
     LANG: 'C.UTF-8',
   };
-  const child = spawn(dbusRunSession, ['--', 'sh', '-c', SESSION_SCRIPT], { env: base, stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    if (stderr.length < 16_384) stderr += chunk;
-  });
-  const stop = async (): Promise<void> => {
-    child.stdin.end();
-    const stopped = await Promise.race([exited.then(() => true), delay(STOP_TIMEOUT_MS).then(() => false)]);
-    if (!stopped) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    await rm(folder, { recursive: true, force: true });
-  };
+  const { child, exited, stderr, stop } = startSession(dbusRunSession, ['--', 'sh', '-c', SESSION_SCRIPT], base, folder);
   try {
     child.stdin.write('retrovisor-lab-keyring-password\n');
-    const address = await readBusAddress(child, exited, () => stderr);
+    const address = await readBusAddress(child, exited, stderr);
     const env: NodeJS.ProcessEnv = { ...base, DBUS_SESSION_BUS_ADDRESS: address };
     // gnome-keyring-daemon claims its bus name a moment after it returns: wait for an unlocked default collection.
-    await waitFor(() => defaultCollectionLocked(dbusSend, env) === false, START_TIMEOUT_MS, () => `the keyring did not come up unlocked; dbus-run-session said: ${stderr.trim().slice(-2000)}`);
+    await waitFor(() => defaultCollectionLocked(dbusSend, env) === false, START_TIMEOUT_MS, () => `the keyring did not come up unlocked; dbus-run-session said: ${stderr().trim().slice(-2000)}`);
     return {
       env,
       home,
@@ -138,10 +123,32 @@ export async function startBareSessionBus(): Promise<BareSessionBus> {
     ].join('\n'),
   );
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8' };
-  const child = spawn(dbusRunSession, [`--config-file=${config}`, '--', 'sh', '-c', 'echo "RETROVISOR_KEYRING_BUS=$DBUS_SESSION_BUS_ADDRESS"; exec cat >/dev/null'], {
+  const { child, exited, stderr, stop } = startSession(
+    dbusRunSession,
+    [`--config-file=${config}`, '--', 'sh', '-c', 'echo "RETROVISOR_KEYRING_BUS=$DBUS_SESSION_BUS_ADDRESS"; exec cat >/dev/null'],
     env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+    folder,
+  );
+  try {
+    const address = await readBusAddress(child, exited, stderr);
+    return { env: { ...env, DBUS_SESSION_BUS_ADDRESS: address }, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A dbus-run-session child, what it wrote on stderr so far, and how to end it (and delete `folder`). */
+interface Session {
+  readonly child: ChildProcess & { stdin: NonNullable<ChildProcess['stdin']> };
+  readonly exited: Promise<void>;
+  readonly stderr: () => string;
+  readonly stop: () => Promise<void>;
+}
+
+/** Runs dbus-run-session with `args`; stop() closes its stdin (the session's script then ends), else kills it. */
+function startSession(dbusRunSession: string, args: readonly string[], env: NodeJS.ProcessEnv, folder: string): Session {
+  const child = spawn(dbusRunSession, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -157,13 +164,7 @@ export async function startBareSessionBus(): Promise<BareSessionBus> {
     }
     await rm(folder, { recursive: true, force: true });
   };
-  try {
-    const address = await readBusAddress(child, exited, () => stderr);
-    return { env: { ...env, DBUS_SESSION_BUS_ADDRESS: address }, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  return { child, exited, stderr: () => stderr, stop };
 }
 
 /** The bus address the session script prints, or the reason it never did. */
