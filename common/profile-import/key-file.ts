@@ -95,3 +95,27 @@ export function readKeyFile(text: string, source: string, options: { readonly fi
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, groups, ungrouped };
 }
+
+/** A group's value with its escapes decoded, and where it was written. */
+export interface KeyFileValue {
+  readonly text: string;
+  readonly line: number;
+  readonly entry: KeyFileEntry;
+}
+
+/**
+ * A reader of `group`'s values with their escapes decoded: an absent key reads as undefined, and so
+ * does a value with an unknown escape, which is added to `problems` (with its line and key).
+ */
+export function groupValueReader(group: KeyFileGroup, source: string, problems: ImportProblem[]): (key: string) => KeyFileValue | undefined {
+  return (key) => {
+    const entry = group.entries.get(key);
+    if (entry === undefined) return undefined;
+    const decoded = decodeEscapes(entry.value);
+    if (typeof decoded !== 'string') {
+      problems.push({ source, line: entry.line, key, message: `the value ${decoded.error}` });
+      return undefined;
+    }
+    return { text: decoded, line: entry.line, entry };
+  };
+}

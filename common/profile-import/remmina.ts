@@ -3,7 +3,7 @@
 // system keyring, password=.): they are never decrypted here, only reported as not imported. Pure.
 
 import { DEFAULT_VNC_PORT, hostProblem, parsePortText, type ImportProblem, type ParsedImport } from './import-types';
-import { decodeEscapes, readKeyFile } from './key-file';
+import { groupValueReader, readKeyFile } from './key-file';
 
 /** Below this, a number after "host:" is a VNC display (5900 + n), as VNC clients read it. */
 const MAX_DISPLAY_NUMBER = 99;
@@ -44,16 +44,7 @@ export function parseRemminaFile(text: string, source: string): ParsedImport {
   if (group === undefined) return { ok: false, problems: [{ source, message: 'no [remmina] group: this is not a Remmina connection file' }] };
   const problems: ImportProblem[] = [];
   const notices: string[] = [];
-  const read = (key: string): { text: string; line: number } | undefined => {
-    const entry = group.entries.get(key);
-    if (entry === undefined) return undefined;
-    const decoded = decodeEscapes(entry.value);
-    if (typeof decoded !== 'string') {
-      problems.push({ source, line: entry.line, key, message: `the value ${decoded.error}` });
-      return undefined;
-    }
-    return { text: decoded, line: entry.line };
-  };
+  const read = groupValueReader(group, source, problems);
   const protocol = read('protocol');
   if (protocol === undefined) problems.push({ source, line: group.line, key: 'protocol', message: 'is missing: it must be VNC' });
   else if (protocol.text !== 'VNC') {

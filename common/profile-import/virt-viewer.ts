@@ -3,7 +3,7 @@
 // type=vnc is imported; the [ovirt] group (engine address, SSO token) is never read. Pure.
 
 import { hostProblem, parsePortText, type ImportProblem, type ParsedImport } from './import-types';
-import { decodeEscapes, readKeyFile, type KeyFileEntry } from './key-file';
+import { groupValueReader, readKeyFile } from './key-file';
 
 /** Keys of [virt-viewer] that only tune the viewer: accepted and ignored. */
 const VIEWER_ONLY_KEYS = new Set([
@@ -32,16 +32,7 @@ export function parseVirtViewerFile(text: string, source: string): ParsedImport 
   }
   const problems: ImportProblem[] = [];
   const notices: string[] = [];
-  const value = (key: string): { entry: KeyFileEntry; text: string } | undefined => {
-    const entry = group.entries.get(key);
-    if (entry === undefined) return undefined;
-    const decoded = decodeEscapes(entry.value);
-    if (typeof decoded !== 'string') {
-      problems.push({ source, line: entry.line, key, message: `the value ${decoded.error}` });
-      return undefined;
-    }
-    return { entry, text: decoded };
-  };
+  const value = groupValueReader(group, source, problems);
   for (const entry of file.ungrouped) problems.push({ source, line: entry.line, key: entry.key, message: 'is outside any group: keys go under [virt-viewer]' });
 
   const type = value('type');

@@ -12,15 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { validateProfile } from '../../common/profile';
 import { compareFramebuffers, readFramebuffer, type Framebuffer, type VncTarget } from '../lab/components';
-import { CLI, REPO_ROOT, eventually, launchBrowser, openAppPage, readCanvas, runCli, startApp, thumbnailCanvas, waitForReplicaState, type RunningApp } from './support/app';
+import { CLI, REPO_ROOT, assertCanvasShowsServer, describeFramebufferDifference, eventually, launchBrowser, openAppPage, runCli, startApp, thumbnailCanvas, waitForReplicaState, type RunningApp } from './support/app';
 
 const REPLICAS = ['r1', 'r2', 'r3'];
 const BANNER_HEIGHT_PX = 32;
-
-function describeDifference(shown: Framebuffer, server: Framebuffer): string {
-  const comparison = compareFramebuffers(shown, server);
-  return `shown ${shown.width}x${shown.height}, server ${server.width}x${server.height}, ${comparison.differingPixels} pixels differ in ${JSON.stringify(comparison.box)}`;
-}
 
 /** The demo replica's VNC endpoint, as its thumbnail shows it ("127.0.0.1:PORT"). */
 async function endpointOf(page: Page, replicaId: string): Promise<VncTarget> {
@@ -66,14 +61,8 @@ async function readStableTogether(targets: readonly VncTarget[], timeoutMs = 15_
 }
 
 /** Polls the thumbnail's canvas and the server's framebuffer until they agree; fails with the last difference. */
-async function assertThumbnailShowsServer(page: Page, replicaId: string, target: VncTarget): Promise<void> {
-  let last = '';
-  const same = await eventually(async () => {
-    const [shown, server] = await Promise.all([readCanvas(page, thumbnailCanvas(replicaId)), readFramebuffer(target)]);
-    last = describeDifference(shown, server);
-    return compareFramebuffers(shown, server).identical;
-  }, 15_000);
-  assert.ok(same, `${replicaId}: ${last}`);
+function assertThumbnailShowsServer(page: Page, replicaId: string, target: VncTarget): Promise<void> {
+  return assertCanvasShowsServer(page, thumbnailCanvas(replicaId), target, replicaId);
 }
 
 describe('the built-in demo lab in the app', { timeout: 120_000 }, () => {
@@ -195,7 +184,7 @@ describe('the built-in demo lab in the app', { timeout: 120_000 }, () => {
     let last = '';
     const restored = await eventually(async () => {
       const now = await readFramebuffer(r2);
-      last = describeDifference(now, atSnapshot);
+      last = describeFramebufferDifference(now, atSnapshot);
       return compareFramebuffers(now, atSnapshot).identical;
     }, 10_000);
     assert.ok(restored, `r2 after revert: ${last}`);

@@ -12,8 +12,19 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import { makeFuzzCase, type FuzzCase } from '../fuzz/rfb-mutators';
 import { readRecording, replayPlan, type ReplayPlan } from '../fuzz/rfb-recording';
 import { startReplayServer, type ReplayServer } from '../fuzz/replay-server';
-import { compareFramebuffers, readFramebuffer, startXvnc, typeWithXdotool, type XvncHandle } from '../lab/components';
-import { eventually, launchBrowser, openAppPage, readCanvas, REPO_ROOT, startApp, thumbnailCanvas, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import { startXvnc, typeWithXdotool, type XvncHandle } from '../lab/components';
+import {
+  assertCanvasShowsServer,
+  eventually,
+  launchBrowser,
+  openAppPage,
+  REPO_ROOT,
+  startApp,
+  thumbnailCanvas,
+  waitForReplicaState,
+  writeProfile,
+  type RunningApp,
+} from './support/app';
 
 /** The recordings fuzzed, each served to its own replica. */
 const RECORDINGS = ['xvnc', 'qemu', 'demo'] as const;
@@ -197,14 +208,7 @@ describe(`fuzzed server streams next to a good replica (seed ${selection.seed}, 
     assert.equal(goodShows.state, 'connected', `the good replica shows "${goodShows.state}: ${goodShows.text}" ${after}`);
     // A keystroke on its own display changes its xterm; the thumbnail must follow, pixel for pixel.
     await typeWithXdotool(good.display, 'x');
-    let last = '';
-    const same = await eventually(async () => {
-      const [shown, server] = await Promise.all([readCanvas(page, thumbnailCanvas('good')), readFramebuffer(good)]);
-      const comparison = compareFramebuffers(shown, server);
-      last = `${comparison.differingPixels} pixels differ`;
-      return comparison.identical;
-    }, 15_000);
-    assert.ok(same, `the good replica's thumbnail stopped following its server ${after}: ${last}`);
+    await assertCanvasShowsServer(page, thumbnailCanvas('good'), good, `the good replica's thumbnail stopped following its server ${after}`);
   }
 
   it('connects the good replica', async () => {

@@ -9,8 +9,18 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startDemoLab, type DemoLab, type DemoLabReplica } from '../../main/demo/demo-lab';
 import { HANDSHAKE_TIMEOUT_MS } from '../../renderer/vnc/replica-session';
-import { compareFramebuffers, readFramebuffer } from '../lab/components';
-import { eventually, launchBrowser, openAppPage, readCanvas, startApp, thumbnailCanvas, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
+import {
+  assertCanvasShowsServer,
+  eventually,
+  launchBrowser,
+  openAppPage,
+  readCanvas,
+  startApp,
+  thumbnailCanvas,
+  waitForReplicaState,
+  writeProfile,
+  type RunningApp,
+} from './support/app';
 import { startHostileServer, type HostileBehaviour, type HostileServer } from './support/hostile-server';
 
 /** Each hostile replica: its server's behaviour, the states it must end in and what it must say. */
@@ -115,14 +125,7 @@ describe('hostile VNC servers next to a good one', { timeout: 180_000 }, () => {
     const before = await thumbnailDigest(page, 'good');
     assert.ok(await eventually(async () => (await thumbnailDigest(page, 'good')) !== before, 10_000), 'the good replica\'s pixels stopped updating');
     // ...and show its server's screen, pixel for pixel.
-    let last = '';
-    const same = await eventually(async () => {
-      const [shown, server] = await Promise.all([readCanvas(page, thumbnailCanvas('good')), readFramebuffer(good)]);
-      const comparison = compareFramebuffers(shown, server);
-      last = `${comparison.differingPixels} pixels differ`;
-      return comparison.identical;
-    }, 15_000);
-    assert.ok(same, `good: ${last}`);
+    await assertCanvasShowsServer(page, thumbnailCanvas('good'), good, 'good');
     assert.equal(await page.getAttribute('[data-replica-id="good"]', 'data-state'), 'connected');
   });
 

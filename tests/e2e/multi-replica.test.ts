@@ -6,9 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { compareFramebuffers, readFramebuffer, startXvnc, type Framebuffer, type XvncHandle } from '../lab/components';
+import { compareFramebuffers, readFramebuffer, startXvnc, type XvncHandle } from '../lab/components';
 import { loadLabDescription, type LabDescription } from '../lab/lab';
 import {
+  assertCanvasShowsServer,
+  describeFramebufferDifference,
   eventually,
   launchBrowser,
   openAppPage,
@@ -22,11 +24,6 @@ import {
 import { startHostileServer, type HostileServer } from './support/hostile-server';
 
 const PASSWORD_ENV = 'RETROVISOR_E2E_VNC_PW';
-
-function describeDifference(shown: Framebuffer, server: Framebuffer): string {
-  const comparison = compareFramebuffers(shown, server);
-  return `shown ${shown.width}x${shown.height}, server ${server.width}x${server.height}, ${comparison.differingPixels} pixels differ in ${JSON.stringify(comparison.box)}`;
-}
 
 describe('viewing N real replicas', { timeout: 7 * 60_000 }, () => {
   let lab: LabDescription;
@@ -83,27 +80,13 @@ describe('viewing N real replicas', { timeout: 7 * 60_000 }, () => {
   });
 
   it('shows each replica\'s real screen in its thumbnail, pixel for pixel', async () => {
-    for (const [id, target] of targets) {
-      let last = '';
-      const same = await eventually(async () => {
-        const [shown, server] = await Promise.all([readCanvas(page, thumbnailCanvas(id)), readFramebuffer(target)]);
-        last = describeDifference(shown, server);
-        return compareFramebuffers(shown, server).identical;
-      }, 15_000);
-      assert.ok(same, `${id}: ${last}`);
-    }
+    for (const [id, target] of targets) await assertCanvasShowsServer(page, thumbnailCanvas(id), target, id);
   });
 
   it('shows the reference replica on the composite, pixel for pixel', async () => {
     const x1 = targets.get('x1');
     assert.ok(x1);
-    let last = '';
-    const same = await eventually(async () => {
-      const [shown, server] = await Promise.all([readCanvas(page, '#composite'), readFramebuffer(x1)]);
-      last = describeDifference(shown, server);
-      return compareFramebuffers(shown, server).identical;
-    }, 15_000);
-    assert.ok(same, `composite: ${last}`);
+    await assertCanvasShowsServer(page, '#composite', x1, 'composite');
   });
 
   it('fails a hostile server alone, with a reason, while the others stay connected', async () => {
@@ -208,6 +191,6 @@ describe('quick connect, password prompt and profile problems', { timeout: 7 * 6
     await page.click('[data-testid="password-submit"]');
     await waitForReplicaState(page, 'r1', 'connected');
     const [shown, server] = await Promise.all([readCanvas(page, thumbnailCanvas('r1')), readFramebuffer(xpw)]);
-    assert.ok(compareFramebuffers(shown, server).identical, describeDifference(shown, server));
+    assert.ok(compareFramebuffers(shown, server).identical, describeFramebufferDifference(shown, server));
   });
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { charKey } from '../../../common/input/text-keystrokes';
 import { headlessChromiumFlags } from '../../../main/chromium';
-import type { Framebuffer } from '../../lab/components';
+import { compareFramebuffers, readFramebuffer, type Framebuffer, type VncTarget } from '../../lab/components';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'retrovisor.mjs');
@@ -216,4 +216,24 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, tim
       });
     });
   });
+}
+
+/** How two framebuffers differ, in words, for an assertion message. */
+export function describeFramebufferDifference(shown: Framebuffer, server: Framebuffer): string {
+  const comparison = compareFramebuffers(shown, server);
+  return `shown ${shown.width}x${shown.height}, server ${server.width}x${server.height}, ${comparison.differingPixels} pixels differ in ${JSON.stringify(comparison.box)}`;
+}
+
+/**
+ * Polls the canvas at `selector` and `target`'s framebuffer until they are identical, pixel for pixel;
+ * fails with `what` and the last difference after `timeoutMs`.
+ */
+export async function assertCanvasShowsServer(page: Page, selector: string, target: VncTarget, what: string, timeoutMs = 15_000): Promise<void> {
+  let last = '';
+  const same = await eventually(async () => {
+    const [shown, server] = await Promise.all([readCanvas(page, selector), readFramebuffer(target)]);
+    last = describeFramebufferDifference(shown, server);
+    return compareFramebuffers(shown, server).identical;
+  }, timeoutMs);
+  assert.ok(same, `${what}: ${last}`);
 }
