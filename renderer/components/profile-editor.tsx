@@ -4,7 +4,7 @@
 // handling. Keyboard: Enter in a field or Ctrl+S saves, Escape closes (asking if changes would be lost).
 // Runs in the renderer.
 
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent, type ReactElement, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactElement, type ReactNode } from 'react';
 import type { PresentedHostKey } from '../../common/connection-test';
 import type { KeyringStatus, SaveProfileResult } from '../../common/contract';
 import { MAX_REPLICAS, validateProfile, type ProfileProblem } from '../../common/profile';
@@ -206,7 +206,8 @@ export function ProfileEditor({ profileId }: { readonly profileId: string | null
     if (retest) void testL0({ ...host, hostKey: fingerprint }, next);
   };
 
-  const onKeyDown = (event: KeyboardEvent<HTMLElement>): void => {
+  // Listened for on the document: focus may be nowhere in particular (a removed row's button had it).
+  const onKeyDown = (event: globalThis.KeyboardEvent): void => {
     if (event.defaultPrevented) return;
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
       event.preventDefault();
@@ -216,6 +217,14 @@ export function ProfileEditor({ profileId }: { readonly profileId: string | null
       close();
     }
   };
+
+  const keyHandler = useRef(onKeyDown);
+  keyHandler.current = onKeyDown;
+  useEffect(() => {
+    const listener = (event: globalThis.KeyboardEvent): void => keyHandler.current(event);
+    document.addEventListener('keydown', listener);
+    return () => document.removeEventListener('keydown', listener);
+  }, []);
 
   const onSubmit = (event: FormEvent): void => {
     event.preventDefault();
@@ -237,7 +246,7 @@ export function ProfileEditor({ profileId }: { readonly profileId: string | null
   const replaceHost = replaceKey === null ? undefined : form.l0.find((host) => host.key === replaceKey.l0Key);
   const unplacedShown = submitted ? placed.unplaced : [];
   return (
-    <section className="card editor" aria-labelledby="editor-title" data-testid="profile-editor" onKeyDown={onKeyDown}>
+    <section className="card editor" aria-labelledby="editor-title" data-testid="profile-editor">
       <header className="editor-header">
         <h1 id="editor-title" className="editor-title">
           {saved === null ? 'New profile' : `Edit “${form.name || 'unnamed'}”`}
