@@ -265,4 +265,35 @@ describe('the profile library and editor', { timeout: 300_000 }, () => {
     const label = (await page.locator('[data-replica-id="r1"]').textContent()) ?? '';
     assert.match(label, /From URI/);
   });
+
+  it('imports files dropped on the library, and still opens a profile dropped elsewhere', { timeout: 60_000 }, async () => {
+    const [plain1] = lab.xvnc;
+    assert.ok(plain1);
+    await page.getByTestId('close-session').click();
+    await page.getByTestId('close-confirm-confirm').click();
+    await page.getByTestId('profile-library').waitFor();
+    const drop = async (selector: string, name: string, text: string): Promise<void> => {
+      const transfer = await page.evaluateHandle(
+        ([fileName, fileText]) => {
+          const data = new DataTransfer();
+          data.items.add(new File([fileText], fileName));
+          return data;
+        },
+        [name, text] as const,
+      );
+      await page.dispatchEvent(selector, 'dragenter', { dataTransfer: transfer });
+      await page.dispatchEvent(selector, 'dragover', { dataTransfer: transfer });
+      await page.dispatchEvent(selector, 'drop', { dataTransfer: transfer });
+    };
+    const before = await listedNames(page);
+    await drop('[data-testid="profile-library"]', 'xen.tigervnc', `TigerVNC Configuration file Version 1.0\n\nServerName=${plain1.host}::${plain1.port}\n`);
+    await waitForListed(page, [...before, 'xen']);
+    // Outside the library, a single RetroVisor profile opens (as before the library existed): not imported.
+    const profile = JSON.stringify({ version: 1, name: 'dropped to open', replicas: [{ id: 'd1', vnc: { host: plain1.host, port: plain1.port } }] });
+    await drop('.start-hero', 'open-me.json', profile);
+    await waitForReplicaState(page, 'd1', 'connected');
+    await page.getByTestId('close-session').click();
+    await page.getByTestId('close-confirm-confirm').click();
+    await waitForListed(page, [...before, 'xen']);
+  });
 });
