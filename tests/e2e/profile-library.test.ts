@@ -3,7 +3,7 @@
 // an L0 trusted on first contact and tested again, saved, listed, reopened (no keyring here: the
 // password is asked at connect time and never written), connected, edited, duplicated, deleted with
 // undo; a changed host key refused; search; a profile made with the keyboard alone; import of a .vv
-// file and a vnc:// URI.
+// file, a vnc:// URI and dropped files; a save that meets another's; export; set-aside files shown.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadLabDescription, type LabDescription } from '../lab/lab';
-import { launchBrowser, openAppPage, startApp, waitForReplicaState, type RunningApp } from './support/app';
+import { launchBrowser, openAppPage, runCli, startApp, waitForReplicaState, type RunningApp } from './support/app';
 
 const PASSWORD = 'retro-pw';
 
@@ -295,5 +295,44 @@ describe('the profile library and editor', { timeout: 300_000 }, () => {
     await page.getByTestId('close-session').click();
     await page.getByTestId('close-confirm-confirm').click();
     await waitForListed(page, [...before, 'xen']);
+  });
+
+  it('says when the profile was saved elsewhere meanwhile, and reloads it on request', { timeout: 60_000 }, async () => {
+    const [, plain2] = lab.xvnc;
+    assert.ok(plain2);
+    await row(page, 'typed by keyboard').getByTestId('library-edit').click();
+    await page.getByTestId('editor-name').fill('typed again');
+    // Another RetroVisor (here the command line) adds a replica to the same profile.
+    const imported = await runCli(['profile', 'import', `vnc://${plain2.host}:${plain2.port}`, '--name', 'typed by keyboard'], { RETROVISOR_DATA_DIR: dataDirectory, DBUS_SESSION_BUS_ADDRESS: '' });
+    assert.equal(imported.status, 0, imported.stderr);
+    await page.getByTestId('editor-save').click();
+    const conflict = (await page.getByTestId('editor-conflict').textContent({ timeout: 15_000 })) ?? '';
+    assert.match(conflict, /changed|saved this profile/);
+    assert.match(conflict, /replica r2/);
+    await page.getByTestId('editor-conflict-reload').click();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="editor-name"]') as HTMLInputElement | null)?.value === 'typed by keyboard', undefined, { timeout: 15_000 });
+    assert.equal(await page.getByTestId('replica-1-port').inputValue(), String(plain2.port));
+    await page.keyboard.press('Escape');
+    await page.getByTestId('profile-library').waitFor();
+  });
+
+  it('exports a profile as a download without the library fields or secrets', { timeout: 60_000 }, async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), row(page, 'lab pair').getByTestId('library-export').click()]);
+    const path = await download.path();
+    const text = readFileSync(path, 'utf8');
+    const exported = JSON.parse(text) as { name: string; replicas: unknown[]; revision?: number };
+    assert.equal(exported.name, 'lab pair');
+    assert.equal(exported.replicas.length, 2);
+    assert.equal(exported.revision, undefined);
+    assert.ok(!text.includes(PASSWORD));
+    assert.match(download.suggestedFilename(), /\.json$/);
+  });
+
+  it('shows library files that had to be set aside, with their problems', { timeout: 60_000 }, async () => {
+    writeFileSync(join(dataDirectory, 'profiles', 'broken.json'), '{"version": 2, "name": ');
+    await page.reload();
+    const warning = (await page.getByTestId('library-set-aside').textContent({ timeout: 15_000 })) ?? '';
+    assert.match(warning, /broken\.json was moved to .*set-aside/);
+    assert.match(warning, /JSON/);
   });
 });
