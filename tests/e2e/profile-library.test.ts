@@ -310,7 +310,7 @@ describe('the profile library and editor', { timeout: 300_000 }, () => {
     assert.match(conflict, /changed|saved this profile/);
     assert.match(conflict, /replica r2/);
     await page.getByTestId('editor-conflict-reload').click();
-    await page.waitForFunction(() => (document.querySelector('[data-testid="editor-name"]') as HTMLInputElement | null)?.value === 'typed by keyboard', undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector<HTMLInputElement>('[data-testid="editor-name"]')?.value === 'typed by keyboard', undefined, { timeout: 15_000 });
     assert.equal(await page.getByTestId('replica-1-port').inputValue(), String(plain2.port));
     await page.keyboard.press('Escape');
     await page.getByTestId('profile-library').waitFor();
