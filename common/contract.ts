@@ -391,6 +391,14 @@ export interface ExportProfileResult {
   readonly notices: readonly string[];
 }
 
+/**
+ * Whether typed secrets can be saved on this machine (the keyring of docs/security.md): the editor
+ * says beside each password field whether it will be kept, or asked for at connect time.
+ */
+export type KeyringStatus =
+  | { readonly available: true; readonly backend: 'secret-service' | 'electron-safe-storage' }
+  | { readonly available: false; readonly reason: string; readonly hint: string };
+
 /** Most sources one importProfiles request carries (a profile has at most MAX_REPLICAS replicas). */
 export const MAX_IMPORT_SOURCES = 16;
 
@@ -814,6 +822,8 @@ export const CONTRACT_CALLS = {
   importProfiles: call<{ sources: ImportInput[]; name?: string; intoId?: string; expectedRevision?: number }, ImportProfilesResult>(parseImportProfiles),
   /** A saved profile as RetroVisor JSON without its secrets, for the UI to offer as a download. */
   exportProfile: call<{ id: string }, ExportProfileResult>(parseProfileId),
+  /** Whether the keyring can save typed secrets now (else they are dropped and asked at connect time), and why not. */
+  getKeyringStatus: call<void, KeyringStatus>(parseNothing),
 } as const;
 
 interface EventSpec<Payload> {

@@ -2,7 +2,7 @@
 // input journals, divergence and replica reports, events, the demo lab) and joins them into the
 // contract's handlers and the Backend a shell drives. Node-side; each service lives in main/backend/.
 
-import type { ContractHandlers, EventName, EventPayload, Notice, ScriptResult, StartupInfo, StartupScriptOptions } from '../common/contract';
+import type { ContractHandlers, EventName, EventPayload, KeyringStatus, Notice, ScriptResult, StartupInfo, StartupScriptOptions } from '../common/contract';
 import type { InputJournalEntry } from '../common/input/input-events';
 import type { InputScriptStep } from '../common/input/input-script';
 import { ConnectionTestService } from './backend/connection-test-service';
@@ -265,6 +265,11 @@ export function createBackend(options: BackendOptions): Backend {
       }),
     ),
     exportProfile: whileOpen(({ id }) => library.export(id)),
+    getKeyringStatus: whileOpen(async (): Promise<KeyringStatus> => {
+      const status = await secrets.status();
+      // Copied field by field: only what the contract declares crosses to the UI.
+      return status.available ? { available: true, backend: status.backend } : { available: false, reason: status.reason, hint: status.hint };
+    }),
   };
 
   return {

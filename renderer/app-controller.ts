@@ -2,10 +2,11 @@
 // connect), closing a session, the remediation manager's checkpoints, confirmations and replica
 // actions. Owns the open workspace. Runs in the renderer; React calls into it.
 
-import type { OpenResult, ReplicaActionName, UserPreferences } from '../common/contract';
+import type { Notice, OpenResult, ReplicaActionName, UserPreferences } from '../common/contract';
 import { MAX_PROFILE_BYTES } from '../common/profile';
 import type { BackendConnection } from './backend/backend-connection';
 import { DemoController } from './demo/demo-controller';
+import { LibraryController } from './library/library-controller';
 import type { AppStore } from './store';
 import { runStartupScript } from './input/startup-script';
 import type { KeyboardCaptureFactory, VncClientFactory } from './vnc/vnc-client';
@@ -26,6 +27,8 @@ export class AppController {
   readonly demo: DemoController;
   /** The remediation manager's view in the store, and the user's requests to it. */
   readonly remediation: RemediationActions;
+  /** The profile library and the profile editor. */
+  readonly library: LibraryController;
 
   constructor(
     private readonly backend: BackendConnection,
@@ -36,6 +39,7 @@ export class AppController {
   ) {
     this.demo = new DemoController(backend.api, store);
     this.remediation = new RemediationActions(backend.api, store);
+    this.library = new LibraryController(backend.api, store);
   }
 
   /** The open session's controller, or null on the start screen. */
@@ -81,6 +85,16 @@ export class AppController {
   /** Opens the profile file at `path` on the back end's machine (relative: to its working folder). */
   async openProfilePath(path: string): Promise<void> {
     await this.open(path, () => this.backend.api.openProfileFile({ path }));
+  }
+
+  /** Shows a toast (for components that have something to say outside the store's own actions). */
+  pushNotice(notice: Notice): void {
+    this.store.getState().pushNotice(notice);
+  }
+
+  /** Opens a profile of the library as a session (the library records when). */
+  async openSavedProfile(id: string, name: string): Promise<void> {
+    await this.open(name, () => this.backend.api.openSavedProfile({ id }));
   }
 
   /** Opens the replicas typed into the quick-connect form (the back end remembers the set, never the password). */

@@ -3,7 +3,7 @@
 
 import { useStore } from 'zustand';
 import { createStore, type StateCreator } from 'zustand/vanilla';
-import type { DemoStatus, Notice, RemediationView, ReplicaSummary, SessionInfo, StartupInfo, UserPreferences } from '../common/contract';
+import type { DemoStatus, KeyringStatus, Notice, ProfileListing, RemediationView, ReplicaSummary, SessionInfo, StartupInfo, UserPreferences } from '../common/contract';
 import type { Divergence, DivergenceState } from '../common/divergence';
 import { DEFAULT_KEY_REPEAT_MODE, type KeyRepeatMode } from '../common/input/key-repeat';
 import type { ProfileProblem } from '../common/profile';
@@ -69,6 +69,19 @@ export interface StartSlice {
   readonly setOpening: (opening: boolean) => void;
   readonly showProblems: (source: string, problems: readonly ProfileProblem[]) => void;
   readonly clearProblems: () => void;
+}
+
+/** The profile library on the start screen, and the profile editor when it is open. */
+export interface LibrarySlice {
+  /** The saved profiles as last listed (most recently opened first); null before the first answer. */
+  readonly library: ProfileListing | null;
+  /** Whether typed secrets can be saved (asked when the editor opens); null before the answer. */
+  readonly keyring: KeyringStatus | null;
+  /** The editor in place of the start screen's content: a saved profile's id, or null for a new one. */
+  readonly editing: { readonly id: string | null } | null;
+  readonly setLibrary: (library: ProfileListing) => void;
+  readonly setKeyring: (keyring: KeyringStatus) => void;
+  readonly setEditing: (editing: { readonly id: string | null } | null) => void;
 }
 
 /** The open session: its replicas as the UI shows them and the reference replica. */
@@ -208,7 +221,7 @@ export interface RemediationSlice {
 }
 
 /** The whole store's state: every slice together. */
-export type AppState = BackendSlice & StartSlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice & DivergenceSlice & DivergenceViewsSlice & RemediationSlice;
+export type AppState = BackendSlice & StartSlice & LibrarySlice & SessionSlice & ViewSlice & NoticeSlice & PromptSlice & DemoSlice & InputSlice & DivergenceSlice & DivergenceViewsSlice & RemediationSlice;
 
 /** Most toasts shown at once (older ones go first). */
 export const MAX_NOTICES = 5;
@@ -339,6 +352,9 @@ export const APP_INITIAL_STATE: Readonly<Pick<AppState, Exclude<DataKey, Session
   backendLost: null,
   preferences: null,
   opening: false,
+  library: null,
+  keyring: null,
+  editing: null,
   viewMode: 'fit',
   notices: [],
   demoPanelOpen: true,
@@ -357,6 +373,12 @@ const createStartSlice: Slice<StartSlice> = (set) => ({
   setOpening: (opening) => set({ opening }),
   showProblems: (source, problems) => set({ problems, problemsSource: source }),
   clearProblems: () => set({ problems: [], problemsSource: null }),
+});
+
+const createLibrarySlice: Slice<LibrarySlice> = (set) => ({
+  setLibrary: (library) => set({ library }),
+  setKeyring: (keyring) => set({ keyring }),
+  setEditing: (editing) => set({ editing }),
 });
 
 const createSessionSlice: Slice<SessionSlice> = (set) => ({
@@ -474,6 +496,7 @@ export function createAppStore() {
     ...APP_INITIAL_STATE,
     ...createBackendSlice(...args),
     ...createStartSlice(...args),
+    ...createLibrarySlice(...args),
     ...createSessionSlice(...args),
     ...createViewSlice(...args),
     ...createNoticeSlice(...args),

@@ -1,13 +1,17 @@
-// The start screen: open the built-in demo lab (the primary action), open a profile (file picker,
-// drop anywhere, or its path typed in), or quick-connect to a list of VNC endpoints; a failed profile's problems are listed
-// below. Runs in the renderer.
+// The start screen: the saved profiles (the library, first), the built-in demo lab, open a profile
+// (file picker, drop anywhere, or its path typed in), or quick-connect to a list of VNC endpoints; a
+// failed profile's problems are listed below. The profile editor takes its place while open. Runs in the renderer.
 
 import { useCallback, useState, type ChangeEvent, type FormEvent, type ReactElement } from 'react';
 import { useAppController } from '../app-context';
 import { useProfileDrop } from '../hooks/use-profile-drop';
+import { dropChoice } from '../library/drop-choice';
+import { describeFailedSave } from '../library/library-controller';
 import { useAppStore } from '../store';
 import { DemoLabCard } from './demo-lab-card';
 import { BrandMark, FileIcon } from './icons';
+import { ProfileEditor } from './profile-editor';
+import { importSourcesOf, ProfileLibrary } from './profile-library';
 import { ProfileProblems } from './profile-problems';
 import { QuickConnectForm } from './quick-connect-form';
 
@@ -17,8 +21,26 @@ export function StartScreen(): ReactElement {
   const opening = useAppStore((state) => state.opening);
   const version = useAppStore((state) => state.version);
   const shell = useAppStore((state) => state.shell);
+  const editing = useAppStore((state) => state.editing);
   const openFile = useCallback((file: File) => void controller.openProfileFile(file), [controller]);
-  const dragging = useProfileDrop(true, openFile);
+  // Outside the library section, one profile file opens (as it always did); other tools' files are imported.
+  const onDropFiles = useCallback(
+    (files: readonly File[]) => {
+      const [first] = files;
+      if (first !== undefined && dropChoice(files.map((file) => file.name)) === 'open') {
+        openFile(first);
+        return;
+      }
+      void (async () => {
+        const { sources, problems } = await importSourcesOf(files);
+        const result = sources.length === 0 ? null : await controller.library.importSources(sources);
+        const failed = result === null ? [] : result.kind === 'unreadable' ? result.problems.map((problem) => `${problem.source}: ${problem.message}`) : result.kind === 'saved' ? [] : [describeFailedSave(result)];
+        for (const problem of [...problems, ...failed]) controller.pushNotice({ level: 'error', message: `Not imported: ${problem}` });
+      })();
+    },
+    [controller, openFile],
+  );
+  const dropTarget = useProfileDrop(editing === null, onDropFiles);
 
   const onFileChosen = (event: ChangeEvent<HTMLInputElement>): void => {
     const file = event.target.files?.[0];
@@ -26,6 +48,16 @@ export function StartScreen(): ReactElement {
     event.target.value = '';
     if (file) openFile(file);
   };
+
+  if (editing !== null) {
+    return (
+      <main className="start-screen">
+        <div className="start-content editor-content">
+          <ProfileEditor key={editing.id ?? 'new'} profileId={editing.id} />
+        </div>
+      </main>
+    );
+  }
 
   return (
     <main className="start-screen">
@@ -37,6 +69,8 @@ export function StartScreen(): ReactElement {
             <p className="start-tagline">One window onto a virtual machine replicated across several hypervisors.</p>
           </div>
         </header>
+
+        <ProfileLibrary />
 
         <DemoLabCard />
 
@@ -62,7 +96,7 @@ export function StartScreen(): ReactElement {
               </label>
             </div>
             <div className="drop-hint" aria-hidden="true">
-              or drop a profile file anywhere in this window
+              or drop a profile file anywhere in this window (on Saved profiles: to import it)
             </div>
             <OpenByPathForm />
           </section>
@@ -84,11 +118,11 @@ export function StartScreen(): ReactElement {
         {shell !== null ? ` · ${shell === 'electron' ? 'desktop app' : 'browser shell'}` : ''}
       </footer>
 
-      {dragging ? (
+      {dropTarget === 'window' ? (
         <div className="drop-overlay" role="presentation">
           <div className="drop-overlay-box">
             <FileIcon size={36} />
-            <p>Drop the profile to open it</p>
+            <p>Drop a profile to open it (or connection files to import them)</p>
           </div>
         </div>
       ) : null}

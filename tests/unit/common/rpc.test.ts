@@ -95,6 +95,7 @@ function fakeHandlers(log: string[]): ContractHandlers {
       return { kind: 'unreadable', problems: [] };
     },
     exportProfile: async ({ id }) => ({ fileName: `${id}.json`, text: '{}', notices: [] }),
+    getKeyringStatus: async () => ({ available: false, reason: 'no keyring', hint: 'install one' }),
   };
 }
 

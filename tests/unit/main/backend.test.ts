@@ -400,4 +400,13 @@ describe('backend: the secret store', { timeout: 10_000 }, () => {
     const store = new MemorySecretStore();
     assert.equal(newBackend({ secretStore: store }).secrets, store, "the Electron shell's safeStorage store is used as given");
   });
+
+  it("tells the UI the keyring's status: its back end, or why nothing can be saved and what to do", async () => {
+    const store = new MemorySecretStore();
+    const backend = newBackend({ secretStore: store });
+    assert.deepEqual(await backend.handlers.getKeyringStatus(), { available: true, backend: 'secret-service' });
+    store.failWith = 'unavailable';
+    assert.deepEqual(await backend.handlers.getKeyringStatus(), { available: false, reason: 'failing with unavailable', hint: 'a test' });
+    await backend.close();
+  });
 });
