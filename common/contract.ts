@@ -327,6 +327,8 @@ export interface SavedProfileSummary {
   readonly id: string;
   readonly name: string;
   readonly replicaCount: number;
+  /** Each replica's VNC endpoint ("127.0.0.1:5901", "10.0.0.5:5900 via a"), for search: never a secret. */
+  readonly endpoints: readonly string[];
   /** Raised by every save; a save names the revision it started from. 0: a file not yet saved by the library (v1). */
   readonly revision: number;
   /** ISO 8601 times; null for a file not yet saved by the library. */

@@ -32,6 +32,7 @@ import type {
 import { folderName } from './divergence-evidence';
 import { PRIVATE_FOLDER_MODE, TEMP_FILE_PREFIX, privateFolder, writeFileAtomic, type AtomicWriteHooks } from './private-files';
 import { describeFileError } from './secrets';
+import { summarizeReplica } from './sessions';
 
 /** Where a secret lives in the keyring: the profile it belongs to and its slot ("replica/r1/vnc", "l0/a/passphrase"). */
 export interface SecretKey {
@@ -507,6 +508,7 @@ export class ProfileLibrary {
       id: entry.id,
       name: entry.profile.name,
       replicaCount: entry.profile.replicas.length,
+      endpoints: entry.profile.replicas.map((replica) => summarizeReplica(replica).endpoint),
       revision: entry.revision,
       createdAt: typeof document.createdAt === 'string' ? document.createdAt : null,
       updatedAt: typeof document.updatedAt === 'string' ? document.updatedAt : null,

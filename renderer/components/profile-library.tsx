@@ -65,7 +65,14 @@ export function ProfileLibrary(): ReactElement {
   const profiles = useMemo(() => {
     const all = library?.profiles ?? [];
     const wanted = query.trim().toLowerCase();
-    return wanted === '' ? all : all.filter((profile) => profile.name.toLowerCase().includes(wanted) || profile.id.toLowerCase().includes(wanted));
+    return wanted === ''
+      ? all
+      : all.filter(
+          (profile) =>
+            profile.name.toLowerCase().includes(wanted) ||
+            profile.id.toLowerCase().includes(wanted) ||
+            profile.endpoints.some((endpoint) => endpoint.toLowerCase().includes(wanted)),
+        );
   }, [library, query]);
 
   const runImport = useCallback(
@@ -175,7 +182,7 @@ export function ProfileLibrary(): ReactElement {
             type="search"
             className="input library-search"
             data-testid="library-search"
-            placeholder={`Search ${count} saved profile${count === 1 ? '' : 's'} by name`}
+            placeholder={`Search ${count} saved profile${count === 1 ? '' : 's'} by name or address`}
             spellCheck={false}
             autoComplete="off"
             value={query}

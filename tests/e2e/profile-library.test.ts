@@ -212,6 +212,11 @@ describe('the profile library and editor', { timeout: 300_000 }, () => {
     await waitForListed(page, ['lab pair (copy)']);
     await page.getByTestId('library-search').fill('nothing like it');
     await waitForListed(page, []);
+    // An address finds the profiles with a replica there.
+    const [plain1] = lab.xvnc;
+    assert.ok(plain1);
+    await page.getByTestId('library-search').fill(`:${plain1.port}`);
+    await waitForListed(page, ['lab pair', 'lab pair (copy)']);
     await page.getByTestId('library-search').fill('');
     await waitForListed(page, ['lab pair', 'lab pair (copy)']);
   });
