@@ -10,6 +10,7 @@ import { useElementSize } from '../hooks/use-element-size';
 import { useNow } from '../hooks/use-now';
 import { useAppStore } from '../store';
 import { DivergenceOverlay } from './divergence-overlay';
+import { RemediationConfirm } from './remediation-confirm';
 import { StageBar } from './stage-bar';
 import { unreachableReplicas, type UnreachableReplica } from '../workspace/session-status';
 
@@ -99,6 +100,9 @@ export function CompositeView({ stageRef, onToggleFullscreen }: CompositeViewPro
           {style && width !== null && height !== null ? <DivergenceOverlay width={width} height={height} /> : null}
         </div>
       </div>
+      {/* The manager's question (mode "confirm"), docked over the screen's top right without taking its
+          focus: inside the stage so it never covers the side panels, and stays visible in full screen. */}
+      <RemediationConfirm />
       {unreachable !== null ? (
         <NoReplicaConnected replicas={unreachable} />
       ) : !live ? (

@@ -10,7 +10,6 @@ import { CompositeView } from './composite-view';
 import { DemoPanel } from './demo-panel';
 import { DivergenceDiffView } from './divergence-diff-view';
 import { DivergenceTimeline, TimelineEntryDetail } from './divergence-timeline';
-import { RemediationConfirm } from './remediation-confirm';
 import { RemediationPanel } from './remediation-panel';
 import { ReplicaThumbnail } from './replica-thumbnail';
 import { Toolbar } from './toolbar';
@@ -32,8 +31,6 @@ export function Workspace(): ReactElement {
         <RemediationPanel stageRef={stageRef} />
         {/* Renders only while the session is the built-in demo lab. */}
         <DemoPanel />
-        {/* The manager's question (mode "confirm"), docked over the screen without taking its focus. */}
-        <RemediationConfirm />
       </div>
       <section className="strip" aria-label="Replicas">
         {replicaIds.map((id) => (

@@ -81,6 +81,22 @@ describe('the remediation manager on the demo lab', { timeout: 240_000 }, () => 
     assert.match((await confirm.textContent()) ?? '', /revert/i);
     // Confirm mode runs nothing before the user says so.
     assert.equal(readAudit(dataDir).filter((entry) => entry.kind === 'command' && entry.argv?.[1] === 'snapshot-revert').length, 0);
+    // The question is docked over the screen, not over the side panels: the demo panel's controls stay
+    // usable, also with the timeline open beside them.
+    await page.getByTestId('timeline-toggle').click();
+    await page.getByTestId('timeline').waitFor();
+    const covered = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLElement>('[data-testid="demo-panel"] button, [data-testid="demo-panel"] input'))
+        .filter((control) => control.offsetParent !== null)
+        .filter((control) => {
+          const box = control.getBoundingClientRect();
+          const atCentre = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+          return atCentre !== null && atCentre !== control && !control.contains(atCentre) && atCentre.closest('[data-testid="remediation-confirm"]') !== null;
+        })
+        .map((control) => control.dataset.testid ?? control.textContent?.trim() ?? control.tagName),
+    );
+    await page.getByTestId('timeline-toggle').click();
+    assert.deepEqual(covered, [], 'demo panel controls under the confirmation card');
     await page.getByTestId('remediation-confirm-run').click();
 
     const succeeded = await eventually(
