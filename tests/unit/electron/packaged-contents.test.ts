@@ -20,8 +20,12 @@ const yaml = require('js-yaml') as { load(text: string): unknown };
 const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
 /** A host that never resolves (RFC 6761): electron-builder's tool downloads count as unreachable. */
 const UNREACHABLE_MIRROR = 'https://retrovisor-offline.invalid/';
-/** What the Electron main process requires at run time (dist/electron/main.cjs's bare requires). */
-const RUNTIME_MODULES = ['ssh2', 'ws', 'sharp'] as const;
+/** What the Electron main process requires at run time: the packages its bundle leaves to require(). */
+function runtimeModules(): string[] {
+  const bundle = readFileSync(join(root, 'dist', 'electron', 'main.cjs'), 'utf8');
+  const names = [...bundle.matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1]!);
+  return [...new Set(names.filter((name) => !name.startsWith('node:') && name !== 'electron'))].sort();
+}
 /** Optional native parts left out on purpose (built for Node's ABI; ssh2 runs without them). */
 const LEFT_OUT_NATIVE = new Set(['cpu-features', 'buildcheck', 'nan']);
 const ICON_SIZES_PX = [16, 32, 48, 64, 128, 256, 512];
@@ -87,6 +91,7 @@ describe('npm run dist, offline, with a stand-in Electron', { timeout: 240_000 }
   const output = join(scratch, 'release');
   let result: { status: number; stdout: string; output: string };
   let entries: string[];
+  let runtime: string[];
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   before(async () => {
@@ -100,6 +105,8 @@ describe('npm run dist, offline, with a stand-in Electron', { timeout: 240_000 }
       ELECTRON_BUILDER_BINARIES_MIRROR: UNREACHABLE_MIRROR,
     });
     assert.equal(result.status, 0, `npm run dist failed:\n${result.output}`);
+    runtime = runtimeModules();
+    assert.deepEqual(runtime, ['sharp', 'ssh2', 'ws'], 'the main bundle\'s external packages (update the allow-list reasoning in electron-builder.yml when they change)');
     entries = asar.listPackage(join(output, 'linux-unpacked', 'resources', 'app.asar'), { isPack: false });
   });
 
@@ -112,7 +119,7 @@ describe('npm run dist, offline, with a stand-in Electron', { timeout: 240_000 }
   });
 
   it('packs the Electron main process, its preload, the renderer, package.json and the runtime dependencies', () => {
-    const required = ['/dist/electron/main.cjs', '/dist/electron/preload.cjs', '/package.json', ...RUNTIME_MODULES.map((name) => `/node_modules/${name}/package.json`)];
+    const required = ['/dist/electron/main.cjs', '/dist/electron/preload.cjs', '/package.json', ...runtime.map((name) => `/node_modules/${name}/package.json`)];
     for (const file of readdirSync(join(root, 'dist', 'renderer'))) {
       if (!file.endsWith('.map')) required.push(`/dist/renderer/${file}`);
     }
@@ -135,7 +142,7 @@ describe('npm run dist, offline, with a stand-in Electron', { timeout: 240_000 }
     assert.deepEqual(outsideNodeModules.filter((path) => !allowedOutside.test(path)), [], 'only dist/electron, dist/renderer, dist/assets and package.json');
     assert.deepEqual(entries.filter((path) => /\.(ts|mts|cts|map)$/.test(path)), [], 'no TypeScript sources, type declarations or source maps');
 
-    const allowedPackages = runtimeClosure(RUNTIME_MODULES);
+    const allowedPackages = runtimeClosure(runtime);
     const packages = new Set(entries.map(packageOf).filter((name): name is string => name !== null));
     assert.deepEqual([...packages].filter((name) => !allowedPackages.has(name)).sort(), [], 'packages no runtime module needs');
     const project = readPackageJson(root);
