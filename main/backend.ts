@@ -109,6 +109,11 @@ export interface Backend {
   readonly demo: DemoLabAccess;
   /** The keyring saved secrets go to (the profile library saves and removes them through it). */
   readonly secrets: SecretStore;
+  /**
+   * The next getStartup answers the session opened last, if still open (the Electron shell calls it
+   * before reloading a window whose renderer was lost: the page gets its session back).
+   */
+  resumeLatestSession(): void;
   /** Closes every stream, SSH connection and the demo lab; later calls fail. */
   close(): Promise<void>;
 }
@@ -276,6 +281,7 @@ export function createBackend(options: BackendOptions): Backend {
     handlers,
     attachStream: (streamId, endpoint) => streams.attach(streamId, endpoint),
     attachInputChannel: (endpoint) => streams.attachInputChannel(endpoint),
+    resumeLatestSession: () => startup.resumeLatest(),
     onReplicaReport: (listener) => replicaReports.onReport(listener),
     onInputRecorded: (listener) => journals.onInputRecorded(listener),
     onScriptResult: (listener) => scriptResults.add(listener),

@@ -28,7 +28,8 @@ const USAGE = `RetroVisor ${packageJson.version} — one window onto a VM replic
 Usage:
   retrovisor start [--profile FILE|NAME | --demo]
                                                the desktop app (Electron; the browser shell when Electron's runtime is missing)
-                                               --demo opens the built-in demo lab at once
+                                               --demo opens the built-in demo lab at once; when the desktop app already
+                                               runs, it opens the profile in a new window there (one instance per user)
   retrovisor serve [--profile FILE|NAME | --demo] [--port N] [--open]
                                                the browser shell only: prints the URL (with its launch secret)
   retrovisor lab [--replicas N] [--size WxH] [--fault rN:KIND[=VALUE]]... [--port-base P] [--password-file FILE] [--profile-out FILE]

@@ -6,7 +6,9 @@
 // SCHED_BATCH: the browser and every process it forks inherit the policy, whose wakeups do not
 // preempt a running task; they keep their full share of the CPU. The back end's thread returns to
 // SCHED_OTHER as soon as the launch is done. Linux only; where chrt is missing or refuses, Chromium
-// is launched as before. Runs in Node.
+// is launched as before. The Electron shell's renderers, GPU and utility processes are forked by
+// Electron's own main process, which runs the back end and must keep its policy: they are switched
+// after they start instead (lowerChildProcesses, every thread of each). Runs in Node.
 
 import { spawnSync } from 'node:child_process';
 
@@ -31,4 +33,33 @@ export async function launchYieldingToBackend<T>(launch: () => Promise<T> | T, c
   } finally {
     if (switched) chrt(['--other', '--pid', '0', thread]);
   }
+}
+
+/** A process of the app as Electron's app.getAppMetrics() lists it (the part used here). */
+export interface AppProcess {
+  readonly pid: number;
+  /** 'Browser' (the main process, running the back end), 'Tab' (a renderer), 'GPU', 'Utility'... */
+  readonly type: string;
+}
+
+/**
+ * Puts every process of the app except the main one ('Browser': it runs the back end's input loop)
+ * under SCHED_BATCH, all its threads, as the browser shell's Chromium is. `lowered` remembers the
+ * pids already switched (kept across calls; pids that are gone are forgotten, since a pid is reused).
+ * Returns the pids switched by this call. Linux only; a chrt that is missing or refuses leaves the
+ * process as it was, and it is tried again on the next call.
+ */
+export function lowerChildProcesses(processes: readonly AppProcess[], lowered: Set<number>, chrt: ChrtRunner = runChrt, platform: NodeJS.Platform = process.platform): number[] {
+  if (platform !== 'linux') return [];
+  const present = new Set(processes.map((child) => child.pid));
+  for (const pid of lowered) if (!present.has(pid)) lowered.delete(pid);
+  const switched: number[] = [];
+  for (const child of processes) {
+    if (child.type === 'Browser' || child.pid === process.pid || lowered.has(child.pid)) continue;
+    if (chrt(['--batch', '--all-tasks', '--pid', '0', String(child.pid)])) {
+      lowered.add(child.pid);
+      switched.push(child.pid);
+    }
+  }
+  return switched;
 }

@@ -100,8 +100,11 @@ function absolutizePaths(text: string, baseDir: string): string {
   return JSON.stringify(document);
 }
 
-/** Reads the import arguments: vnc:// URIs as they are, files by path (RetroVisor JSON with its paths made absolute). */
-async function readInputs(sources: readonly string[], io: ProfileCommandIo, warn: (line: string) => void): Promise<ImportInput[]> {
+/**
+ * Reads import sources: vnc:// URIs as they are, files by path relative to `workingDirectory`
+ * (RetroVisor JSON with its paths made absolute). `warn` hears that a URI in argv carries a password.
+ */
+export async function readImportInputs(sources: readonly string[], workingDirectory: string, warn: (line: string) => void): Promise<ImportInput[]> {
   const inputs: ImportInput[] = [];
   for (const source of sources) {
     if (/^vnc:\/\//i.test(source)) {
@@ -109,7 +112,7 @@ async function readInputs(sources: readonly string[], io: ProfileCommandIo, warn
       inputs.push({ kind: 'uri', uri: source });
       continue;
     }
-    const file = resolveUserPath(source, io.workingDirectory);
+    const file = resolveUserPath(source, workingDirectory);
     const text = (await readSmallFile(file, MAX_IMPORT_BYTES, 'file to import')).toString('utf8');
     const name = path.basename(file);
     inputs.push({ kind: 'file', name, text: detectFormat(name, text) === 'retrovisor' ? absolutizePaths(text, path.dirname(file)) : text });
@@ -171,7 +174,7 @@ export async function runProfileCommand(argv: readonly string[], io: ProfileComm
       }
       case 'import': {
         if (operands.length === 0) return usage('import needs at least one file or vnc:// URI');
-        const inputs = await readInputs(operands, io, complain);
+        const inputs = await readImportInputs(operands, io.workingDirectory, complain);
         const name = parsed.values.name;
         const groups = name === undefined ? inputs.map((input) => [input]) : [inputs];
         let status: number = PROFILE_EXIT.ok;

@@ -11,6 +11,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const SOURCE_FOLDERS = ['common', 'main', 'electron', 'renderer', 'assets'];
 const STAMP = join(dist, '.build-stamp');
+/** The package's icon sizes (freedesktop hicolor sizes a launcher asks for). */
+const PACKAGE_ICON_SIZES_PX = [16, 32, 48, 64, 128, 256, 512];
 
 function newestMtimeMs(path) {
   const stat = statSync(path);
@@ -93,8 +95,16 @@ await Promise.all([
 cpSync(join(root, 'renderer', 'index.html'), join(dist, 'renderer', 'index.html'));
 cpSync(join(root, 'renderer', 'styles.css'), join(dist, 'renderer', 'styles.css'));
 cpSync(join(root, 'assets'), join(dist, 'assets'), { recursive: true });
-// Raster icons (window, package, tray) are rendered from the SVG sources, not committed.
+// Raster icons (window, package, tray) are rendered from the SVG sources, not committed: the SVG is the
+// one source, and sharp renders it the same way on every build. dist/icons holds the package's icon
+// set (electron-builder's linux.icon folder of NxN.png files); it is not packed into app.asar.
 const { default: sharp } = await import('sharp');
 await sharp(join(root, 'assets', 'icon.svg')).resize(512, 512).png().toFile(join(dist, 'assets', 'icon.png'));
+mkdirSync(join(dist, 'icons'), { recursive: true });
+await Promise.all(
+  PACKAGE_ICON_SIZES_PX.map((size) =>
+    sharp(join(root, 'assets', 'icon.svg')).resize(size, size).png().toFile(join(dist, 'icons', `${size}x${size}.png`)),
+  ),
+);
 writeFileSync(STAMP, new Date().toISOString());
 console.error(`built dist/ in ${Date.now() - started} ms`);

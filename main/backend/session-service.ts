@@ -56,6 +56,8 @@ function withoutByteOrderMark(text: string): string {
 export class SessionService {
   private readonly store: SessionStore;
   private readonly closedListeners: Listeners<SessionClosedListener>;
+  /** The session opened last (null before any), for a page that lost its renderer and reloads. */
+  private latestSessionId: string | null = null;
 
   constructor(private readonly options: SessionServiceOptions) {
     this.store = new SessionStore(options.redactor);
@@ -144,6 +146,12 @@ export class SessionService {
     return true;
   }
 
+  /** The session opened last, as its OpenResult, while it is still open; else null. */
+  latestOpen(): OpenResult | null {
+    const session = this.latestSessionId === null ? undefined : this.store.get(this.latestSessionId);
+    return session === undefined ? null : { ok: true, session: summarizeSession(session) };
+  }
+
   /** Listens to sessions being closed; returns the unsubscribe. */
   onSessionClosed(listener: SessionClosedListener): () => void {
     return this.closedListeners.add(listener);
@@ -163,6 +171,7 @@ export class SessionService {
     }
     try {
       const session = this.store.open(validation.profile, baseDir, source, keyring);
+      this.latestSessionId = session.id;
       logger.info('session opened', { sessionId: session.id, source, replicas: validation.profile.replicas.length });
       return { ok: true, session: summarizeSession(session) };
     } catch (error) {

@@ -23,11 +23,16 @@ export interface StartupSessionOptions {
 /** The startup session, opened once and reopened only after it was closed or failed to open. */
 export class StartupSession {
   private opening: Promise<OpenResult> | null = null;
+  /** Set by resumeLatest: what the next get() answers instead, if that session is still open then. */
+  private resumed: OpenResult | null = null;
 
   constructor(private readonly options: StartupSessionOptions) {}
 
   /** The startup session's OpenResult (null when the command line names none). */
   async get(): Promise<OpenResult | null> {
+    const resumed = this.resumed;
+    this.resumed = null;
+    if (resumed?.ok && this.options.sessions.get(resumed.session.sessionId) !== undefined) return resumed;
     if (this.opening === null) {
       this.opening = this.open();
       return this.opening;
@@ -35,6 +40,15 @@ export class StartupSession {
     const previous = await this.opening;
     if (!previous.ok || this.options.sessions.get(previous.session.sessionId) === undefined) this.opening = this.open();
     return this.opening;
+  }
+
+  /**
+   * The next get() answers the session opened last, when it is still open, instead of the command
+   * line's: a page reloaded after its renderer was lost shows the session it had (any session, not
+   * only the startup one) and reconnects its replicas.
+   */
+  resumeLatest(): void {
+    this.resumed = this.options.sessions.latestOpen();
   }
 
   private open(): Promise<OpenResult> | null {

@@ -42,6 +42,7 @@ function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[],
       for (const listener of eventListeners.get(event) ?? []) listener(payload as never);
     },
     emitNotice: () => undefined,
+    resumeLatestSession: () => undefined,
     onEvent: <K extends EventName>(event: K, listener: (payload: EventPayload<K>) => void) => {
       const list = eventListeners.get(event) ?? [];
       list.push(listener);

@@ -1,12 +1,13 @@
 // Chromium launched to yield to the back end: the launch runs with the main thread under SCHED_BATCH
 // (inherited by what it spawns) and the thread returns to SCHED_OTHER afterwards — checked on real
-// processes through /proc, and the fallbacks with a fake chrt.
+// processes through /proc, and the fallbacks with a fake chrt. The Electron shell's child processes
+// (from app.getAppMetrics) are switched after they start, every thread, the main process never.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { launchYieldingToBackend } from '../../../main/process-priority';
+import { launchYieldingToBackend, lowerChildProcesses } from '../../../main/process-priority';
 
 /** The scheduling policy of a process or thread (field 41 of /proc/PID/stat): 0 SCHED_OTHER, 3 SCHED_BATCH. */
 function policyOf(statPath: string): number {
@@ -57,5 +58,55 @@ describe('launchYieldingToBackend', { timeout: 60_000 }, () => {
     calls.length = 0;
     assert.equal(await launchYieldingToBackend(() => 'launched', refusing, 'darwin'), 'launched');
     assert.deepEqual(calls, []);
+  });
+});
+
+describe('lowerChildProcesses', { timeout: 60_000 }, () => {
+  it('puts every thread of a running child under SCHED_BATCH and leaves the main process alone', async () => {
+    // A child with several threads, as a renderer has: Node runs its V8 platform threads; it says
+    // when it is up (its threads exist by then).
+    const child = spawn(process.execPath, ['-e', 'process.stdout.write("up\\n"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((resolveUp) => child.stdout.once('data', () => resolveUp()));
+    try {
+      const pid = child.pid!;
+      const lowered = new Set<number>();
+      const switched = lowerChildProcesses(
+        [
+          { pid: process.pid, type: 'Browser' },
+          { pid, type: 'Tab' },
+        ],
+        lowered,
+      );
+      assert.deepEqual(switched, [pid], 'chrt is util-linux: apt-get install -y util-linux');
+      const threads = readdirSync(`/proc/${pid}/task`);
+      assert.ok(threads.length > 1, 'the child has several threads');
+      for (const thread of threads) assert.equal(policyOf(`/proc/${pid}/task/${thread}/stat`), 3, `thread ${thread} is under SCHED_BATCH`);
+      assert.equal(policyOf(`/proc/${process.pid}/task/${process.pid}/stat`), 0, 'the main process (the back end) keeps SCHED_OTHER');
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('switches each pid once, forgets pids that are gone, and retries one chrt refused', () => {
+    const calls: string[] = [];
+    let refuse = true;
+    const chrt = (args: readonly string[]): boolean => {
+      calls.push(args.at(-1)!);
+      return !refuse;
+    };
+    const lowered = new Set<number>();
+    const metrics = [
+      { pid: 100, type: 'Browser' },
+      { pid: 101, type: 'Tab' },
+      { pid: 102, type: 'GPU' },
+    ];
+    assert.deepEqual(lowerChildProcesses(metrics, lowered, chrt, 'linux'), []);
+    refuse = false;
+    assert.deepEqual(lowerChildProcesses(metrics, lowered, chrt, 'linux'), [101, 102], 'refused ones are tried again');
+    assert.deepEqual(lowerChildProcesses(metrics, lowered, chrt, 'linux'), [], 'not switched twice');
+    assert.deepEqual(lowerChildProcesses([{ pid: 100, type: 'Browser' }], lowered, chrt, 'linux'), []);
+    assert.deepEqual([...lowered], [], 'gone pids are forgotten (a pid is reused)');
+    assert.ok(!calls.includes('100'), 'the main process is never switched');
+    assert.deepEqual(lowerChildProcesses(metrics, lowered, chrt, 'darwin'), []);
   });
 });

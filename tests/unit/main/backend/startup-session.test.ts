@@ -80,4 +80,16 @@ describe('StartupSession', { timeout: 10_000 }, () => {
     assert.equal(await startup.get(), null);
     assert.equal(await startup.get(), null);
   });
+  it('answers the session opened last, still open, after resumeLatest (a window reloaded after its renderer was lost)', { timeout: 5_000 }, async () => {
+    const sessions = newSessions();
+    const startup = new StartupSession({ sessions, profilePath: 'startup.json', openDemo: () => Promise.reject(new Error('not called')) });
+    const first = sessionId(await startup.get());
+    const later = sessionId(sessions.quickConnect('127.0.0.1:5'));
+    assert.equal(sessionId(await startup.get()), first, 'without resumeLatest a reload gets the startup session');
+    startup.resumeLatest();
+    assert.equal(sessionId(await startup.get()), later, 'the page gets back the session it showed');
+    sessions.close(later, 'the session was closed');
+    startup.resumeLatest();
+    assert.equal(sessionId(await startup.get()), first, 'a closed session is not resumed: the startup session is');
+  });
 });
