@@ -125,6 +125,12 @@ export interface DivergenceReport {
   readonly noMajority: boolean;
   /** The last input broadcast sequence number sent before the divergence (none sent: absent). */
   readonly inputSeq?: number;
+  /**
+   * With change 'changed': the divergence grew within the confirm window after its 'new' report, so the
+   * back end rewrites that report's evidence (record, then the screens sent again) instead of keeping a
+   * record of only its first moment.
+   */
+  readonly amendsEvidence?: boolean;
 }
 
 /** One replica's screen for a divergence's evidence folder: a PNG, base64 (the back end re-encodes it). */
@@ -503,6 +509,10 @@ const parseDivergenceReport: Parser<DivergenceReport> = (input) => {
   const inputSeq = value.inputSeq;
   if (inputSeq !== undefined && (typeof inputSeq !== 'number' || !Number.isSafeInteger(inputSeq) || inputSeq < 0)) throw new ContractError('inputSeq: expected a non-negative integer');
   const divergenceId = value.divergenceId === undefined ? undefined : text(value.divergenceId, 'divergenceId', ID_MAX);
+  const amendsEvidence = value.amendsEvidence;
+  if (amendsEvidence !== undefined && (amendsEvidence !== true || change !== 'changed' || divergenceId === undefined)) {
+    throw new ContractError('amendsEvidence: only true, with change "changed" and a divergenceId');
+  }
   return {
     sessionId: text(value.sessionId, 'sessionId', ID_MAX),
     kind,
@@ -522,6 +532,7 @@ const parseDivergenceReport: Parser<DivergenceReport> = (input) => {
     }),
     noMajority: value.noMajority,
     ...(inputSeq === undefined ? {} : { inputSeq }),
+    ...(amendsEvidence === undefined ? {} : { amendsEvidence }),
   };
 };
 
@@ -735,7 +746,9 @@ export const CONTRACT_CALLS = {
   /**
    * The UI's divergence detection confirmed a divergence or saw consensus again: the back end logs it
    * (and `retrovisor run` prints it). For a new divergence it starts an evidence folder (the record
-   * JSON and, as the screens arrive, their PNGs and a diff PNG) and answers its id and folder; else null.
+   * JSON and, as the screens arrive, their PNGs and a diff PNG) and answers its id and folder; for a
+   * change that amends it (`amendsEvidence`), it rewrites that folder's record and answers the same id
+   * for the screens sent again; else null.
    */
   reportDivergence: call<DivergenceReport, { evidenceId: string | null; evidenceFolder?: string | null }>(parseDivergenceReport),
   /** One replica's screen (PNG) for a new divergence's evidence folder; the back end names and writes the file. */

@@ -1,6 +1,6 @@
 // Evidence of divergences: per new divergence, a folder under the profile's data folder holding a
 // JSON record, each replica's screen as a PNG and a diff PNG (the reference screen with the regions in
-// translucent red). Private (0700 folders, 0600 files), created exclusively, never through a symlink.
+// translucent red), rewritten when the divergence grows within its confirm window. Private (0700 folders, 0600 files), created exclusively, never through a symlink.
 // Runs in Node; paths are built here, never taken from the UI.
 
 import { mkdir, realpath, stat } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { DivergenceReport, ReportedRegion } from '../common/contract';
-import { PRIVATE_FOLDER_MODE, privateFolder, writeNewFile } from './private-files';
+import { PRIVATE_FOLDER_MODE, privateFolder, writeFileAtomic, writeNewFile } from './private-files';
 
 /** Largest screen accepted as evidence, per side (profiles' desktops stay below it). */
 export const MAX_EVIDENCE_SIDE_PX = 8192;
@@ -41,13 +41,36 @@ export function folderName(name: string): string {
 /** What one evidence folder is for. */
 interface OpenFolder {
   readonly sessionId: string;
+  /** The engine's id of the divergence the folder records. */
+  readonly divergenceId: string | null;
   readonly folder: string;
   /** Replica ids of the session, in profile order (file names use their index when an id is unsafe). */
   readonly replicaIds: readonly string[];
   /** The replica whose screen the diff PNG paints on (the majority's first, else the first outlier). */
-  readonly diffBaseId: string | null;
-  readonly regions: readonly ReportedRegion[];
+  diffBaseId: string | null;
+  regions: readonly ReportedRegion[];
+  /** The record as last written (an amendment rewrites it). */
+  record: EvidenceRecord;
+  /** Screens saved since the record was last written. */
   readonly written: Set<string>;
+  /** Amended at least once: screens replace the earlier ones instead of being new files. */
+  amended: boolean;
+}
+
+/** divergence.json. */
+interface EvidenceRecord {
+  readonly time: string;
+  readonly divergenceId: string | null;
+  readonly kind: 'pixels' | 'size';
+  readonly outliers: readonly string[];
+  readonly agreeing: readonly string[];
+  readonly noMajority: boolean;
+  readonly regions: readonly ReportedRegion[];
+  readonly inputSeq: number | null;
+  readonly replicas: readonly string[];
+  /** How many times the divergence grew within its confirm window, and when it last did (absent: never). */
+  readonly amendments?: number;
+  readonly amendedAt?: string;
 }
 
 /** Writes evidence folders; the back end owns one. Several stores (processes) may share one data folder. */
@@ -65,7 +88,7 @@ export class EvidenceStore {
    */
   async start(report: DivergenceReport, profileName: string, replicaIds: readonly string[], nowMs: number): Promise<{ evidenceId: string; folder: string }> {
     const folder = await this.newFolder(profileName, nowMs);
-    const record = {
+    const record: EvidenceRecord = {
       time: new Date(nowMs).toISOString(),
       divergenceId: report.divergenceId ?? null,
       kind: report.divergenceKind ?? 'pixels',
@@ -80,15 +103,47 @@ export class EvidenceStore {
     const evidenceId = `e${this.nextNumber++}`;
     this.folders.set(evidenceId, {
       sessionId: report.sessionId,
+      divergenceId: report.divergenceId ?? null,
       folder,
       replicaIds,
       diffBaseId: report.agreeing[0] ?? report.outliers[0] ?? null,
       regions: report.regions,
+      record,
       written: new Set(),
+      amended: false,
     });
     // Only recent folders take screens: a UI cannot keep old ones open forever.
     if (this.folders.size > MAX_OPEN_FOLDERS) this.folders.delete(this.folders.keys().next().value as string);
     return { evidenceId, folder };
+  }
+
+  /**
+   * Rewrites the record of the open folder of `report`'s divergence (same session, same divergence id)
+   * with its grown regions and split, and lets its screens be sent again (they replace the earlier
+   * ones, with the diff). Resolves with the folder's id and path, or null when no open folder records
+   * that divergence (it was never saved, or is too old).
+   */
+  async amend(report: DivergenceReport, nowMs: number): Promise<{ evidenceId: string; folder: string } | null> {
+    if (report.divergenceId === undefined) return null;
+    const found = [...this.folders.entries()].reverse().find(([, open]) => open.sessionId === report.sessionId && open.divergenceId === report.divergenceId);
+    if (found === undefined) return null;
+    const [evidenceId, open] = found;
+    const record: EvidenceRecord = {
+      ...open.record,
+      outliers: report.outliers,
+      agreeing: report.agreeing,
+      noMajority: report.noMajority,
+      regions: report.regions,
+      amendments: (open.record.amendments ?? 0) + 1,
+      amendedAt: new Date(nowMs).toISOString(),
+    };
+    await writeFileAtomic(path.join(open.folder, 'divergence.json'), `${JSON.stringify(record, null, 2)}\n`);
+    open.record = record;
+    open.regions = report.regions;
+    open.diffBaseId = report.agreeing[0] ?? report.outliers[0] ?? null;
+    open.written.clear();
+    open.amended = true;
+    return { evidenceId, folder: open.folder };
   }
 
   /** Makes the chain of private folders down to a new, exclusively created evidence folder. */
@@ -146,15 +201,17 @@ export class EvidenceStore {
     const height = metadata.height;
     if (width > MAX_EVIDENCE_SIDE_PX || height > MAX_EVIDENCE_SIDE_PX) throw new Error('the screen is too large');
     const name = /^[A-Za-z0-9_-]{1,64}$/.test(replicaId) ? replicaId : `replica-${index + 1}`;
-    // Encoded to memory and written by writeNewFile: sharp's toFile would follow a symlink and use the umask.
-    await writeNewFile(path.join(open.folder, `screen-${name}.png`), await image.clone().png().toBuffer());
+    // Encoded to memory and written by writeNewFile (or, once amended, replaced atomically through a new
+    // file): sharp's toFile would follow a symlink and use the umask.
+    const save = open.amended ? writeFileAtomic : writeNewFile;
+    await save(path.join(open.folder, `screen-${name}.png`), await image.clone().png().toBuffer());
     if (replicaId === open.diffBaseId) {
       const diff = await image
         .clone()
         .composite([{ input: Buffer.from(regionsSvg(open.regions, width, height)), top: 0, left: 0 }])
         .png()
         .toBuffer();
-      await writeNewFile(path.join(open.folder, 'diff.png'), diff);
+      await save(path.join(open.folder, 'diff.png'), diff);
     }
   }
 }

@@ -32,7 +32,8 @@ export class DivergenceService {
 
   /**
    * Takes a report: a closed session's is ignored, an unknown replica id is refused (thrown); a new
-   * divergence starts an evidence folder (a write failure is logged, the report still goes on).
+   * divergence starts an evidence folder, a change that amends it rewrites that folder's record (a
+   * write failure is logged, the report still goes on).
    */
   async report(report: DivergenceReport): Promise<{ evidenceId: string | null; evidenceFolder?: string | null }> {
     const { logger, evidence } = this.options;
@@ -45,11 +46,18 @@ export class DivergenceService {
     const unknown = [...report.outliers, ...report.agreeing].find((id) => !replicaIds.includes(id));
     if (unknown !== undefined) throw new Error(`the profile "${session.profile.name}" has no replica "${unknown}"`);
     let started: { evidenceId: string; folder: string } | null = null;
+    const nowMs = (this.options.nowMs ?? Date.now)();
     if (report.kind === 'divergence' && report.change === 'new') {
       try {
-        started = await evidence.start(report, session.profile.name, replicaIds, (this.options.nowMs ?? Date.now)());
+        started = await evidence.start(report, session.profile.name, replicaIds, nowMs);
       } catch (error) {
         logger.warn('cannot write divergence evidence', { sessionId: report.sessionId, error: errorMessage(error) });
+      }
+    } else if (report.kind === 'divergence' && report.amendsEvidence === true) {
+      try {
+        started = await evidence.amend(report, nowMs);
+      } catch (error) {
+        logger.warn('cannot amend divergence evidence', { sessionId: report.sessionId, error: errorMessage(error) });
       }
     }
     logger.info(report.kind === 'consensus' ? 'replicas agree again' : 'replicas diverge', { ...report, evidence: started?.folder ?? null });

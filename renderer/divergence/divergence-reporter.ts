@@ -5,7 +5,7 @@
 
 import type { BackendApi, DivergenceReport } from '../../common/contract';
 import { MAX_EVIDENCE_PNG_BASE64_CHARS, MAX_REPORTED_REGIONS } from '../../common/contract';
-import type { Divergence, DivergenceEvent } from '../../common/divergence';
+import { CONFIRM_MS, type Divergence, type DivergenceEvent } from '../../common/divergence';
 import { boundingRect } from '../vnc/damage';
 
 /** What the reporter needs from the workspace. */
@@ -19,6 +19,14 @@ export interface DivergenceReporterOptions {
   /** Starts encoding a replica's screen as it is NOW: resolves with a PNG blob, or null (no screen). */
   readonly captureScreen: (replicaId: string) => Promise<Blob | null>;
   readonly warn?: (message: string) => void;
+  /**
+   * How long after a divergence's 'new' report a change of it amends that report's evidence (its
+   * record and screens are sent again): the session's confirm window, as the timeline folds the change
+   * into the same entry. Default CONFIRM_MS.
+   */
+  readonly amendWindowMs?: number;
+  /** Milliseconds, for the amend window. Default performance.now. */
+  readonly now?: () => number;
 }
 
 /** A replica's screen captured when a new divergence was confirmed (the evidence PNG, also the timeline's). */
@@ -42,7 +50,7 @@ export interface ReportedEvent {
   readonly event: DivergenceEvent;
   /** The last input sequence number sent when the event fired. */
   readonly inputSeq: number | null;
-  /** New divergences: every connected replica's screen; other events: none. */
+  /** New divergences, and changes that amend them: every connected replica's screen; other events: none. */
   readonly screens: readonly CapturedScreen[];
   /** Settles once the back end answered the report (never rejects). */
   readonly evidence: Promise<EvidenceOutcome>;
@@ -71,6 +79,8 @@ export function divergenceReport(sessionId: string, divergence: Divergence, chan
 export class DivergenceReporter {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** When each divergence still in its amend window was reported new. */
+  private readonly reportedNewAt = new Map<string, number>();
 
   constructor(private readonly options: DivergenceReporterOptions) {}
 
@@ -84,20 +94,38 @@ export class DivergenceReporter {
     for (const event of events) {
       const inputSeq = this.options.lastInputSeq();
       if (event.type === 'divergence-resolved') {
+        this.reportedNewAt.delete(event.id);
         reported.push({ event, inputSeq, screens: [], evidence: Promise.resolve(NO_EVIDENCE) });
         continue;
       }
-      const report: DivergenceReport =
+      let report: DivergenceReport =
         event.type === 'consensus'
           ? { sessionId: this.options.sessionId, kind: 'consensus', outliers: [], agreeing: [], regions: [], noMajority: false }
           : divergenceReport(this.options.sessionId, event.divergence, event.change, inputSeq);
-      const screens = event.type === 'divergence' && event.change === 'new' ? this.options.screenIds().map((replicaId) => ({ replicaId, png: this.capture(replicaId) })) : [];
+      const amends = event.type === 'divergence' && event.change === 'changed' && this.withinAmendWindow(event.divergence.id);
+      if (amends) report = { ...report, amendsEvidence: true };
+      if (event.type === 'divergence' && event.change === 'new') this.reportedNewAt.set(event.divergence.id, this.now());
+      const captured = event.type === 'divergence' && (event.change === 'new' || amends);
+      const screens = captured ? this.options.screenIds().map((replicaId) => ({ replicaId, png: this.capture(replicaId) })) : [];
       let settle: (outcome: EvidenceOutcome) => void = () => undefined;
       const evidence = new Promise<EvidenceOutcome>((resolve) => (settle = resolve));
       this.queue = this.queue.then(() => this.send(report, screens, settle));
       reported.push({ event, inputSeq, screens, evidence });
     }
     return reported;
+  }
+
+  /** True while `divergenceId`'s 'new' report is recent enough for a change to amend its evidence. */
+  private withinAmendWindow(divergenceId: string): boolean {
+    const at = this.reportedNewAt.get(divergenceId);
+    if (at === undefined) return false;
+    if (this.now() - at <= (this.options.amendWindowMs ?? CONFIRM_MS)) return true;
+    this.reportedNewAt.delete(divergenceId);
+    return false;
+  }
+
+  private now(): number {
+    return (this.options.now ?? (() => performance.now()))();
   }
 
   /** Resolves when everything queued so far was sent (or failed). */

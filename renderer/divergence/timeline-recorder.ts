@@ -86,6 +86,13 @@ export class TimelineRecorder {
         const target = foldTargetOf(this.entries, event.divergence.id, atMs, this.options.foldWindowMs ?? CONFIRM_MS);
         if (target !== null) {
           this.entries = updateTimelineEntry(this.entries, target.id, (entry) => foldChange(entry, event.divergence));
+          // A change that amends the evidence comes with the screens as they are now: they replace the entry's.
+          for (const screen of screens) {
+            void screen.png.then(
+              (blob) => this.screenshotArrived(target.id, screen.replicaId, blob),
+              () => undefined,
+            );
+          }
           continue;
         }
       }
@@ -133,7 +140,11 @@ export class TimelineRecorder {
     const entry = this.entries.find((candidate) => candidate.id === id);
     if (this.disposed || entry === undefined) return;
     if (entry.screenshots.some((shot) => shot.replicaId === replicaId && shot.state === 'released')) return;
+    // A later screen of the same replica (the divergence grew) replaces the earlier one: a failed capture keeps it.
+    const earlier = entry.screenshots.find((shot) => shot.replicaId === replicaId)?.url ?? null;
+    if (blob === null && earlier !== null) return;
     const url = blob === null ? null : this.urls.create(blob);
+    if (earlier !== null) this.urls.revoke(earlier);
     this.change(id, (entry) => withScreenshot(entry, replicaId, url));
   }
 

@@ -93,6 +93,7 @@ export class WorkspaceController {
     this.timeline = new TimelineRecorder({ publish: (entries) => this.store.getState().setTimeline(entries), foldWindowMs: divergenceSettings.confirmMs });
     this.divergenceReporter = new DivergenceReporter({
       sessionId: info.sessionId,
+      amendWindowMs: divergenceSettings.confirmMs,
       api: backend.api,
       lastInputSeq: () => this.lastInputSeq(),
       screenIds: () => info.replicas.map((replica) => replica.id).filter((id) => this.store.getState().replicas[id]?.stateName === 'connected'),

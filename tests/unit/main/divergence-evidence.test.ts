@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import type { DivergenceReport } from '../../../common/contract';
+import { CONTRACT_CALLS, type DivergenceReport } from '../../../common/contract';
 import { createBackend, type Backend } from '../../../main/backend';
 import { dataRoot, folderName } from '../../../main/divergence-evidence';
 import { createLogger } from '../../../main/logger';
@@ -102,5 +102,42 @@ describe('divergence evidence', { timeout: 60_000 }, () => {
     // The failed JPEG did not use up r1's slot (r1 is the diff base: its screen and diff.png); the refused ones wrote nothing.
     await backend.handlers.saveDivergenceScreen({ sessionId, evidenceId, replicaId: 'r1', pngBase64: png });
     assert.equal((await readdir(dataDirectory, { recursive: true })).filter((file) => file.endsWith('.png')).length, 4 + 3);
+  });
+
+  it('amends the evidence of a divergence that grew within its confirm window: record, screens and diff rewritten', async () => {
+    const heard: (string | null)[] = [];
+    const stop = backend.onDivergenceReport((_report, folder) => heard.push(folder));
+    const base = { sessionId, kind: 'divergence', divergenceId: 'd7', outliers: ['r2'], agreeing: ['r1', 'r3'], noMajority: false } as const;
+    const first = await backend.handlers.reportDivergence({ ...base, change: 'new', regions: [{ x: 0, y: 0, width: 1, height: 16 }] });
+    assert.ok(first.evidenceId !== null);
+    const narrow = await whitePng(32, 24);
+    for (const replicaId of ['r1', 'r2', 'r3']) await backend.handlers.saveDivergenceScreen({ sessionId, evidenceId: first.evidenceId, replicaId, pngBase64: narrow });
+    const folder = heard[0];
+    assert.ok(folder);
+
+    // The three characters typed out of band: the region grew from a 1-px strip to 24 px.
+    const grown = [{ x: 0, y: 0, width: 24, height: 16 }];
+    const amended = await backend.handlers.reportDivergence({ ...base, change: 'changed', regions: grown, amendsEvidence: true });
+    assert.equal(amended.evidenceId, first.evidenceId, 'the same folder, to send the screens again');
+    assert.equal(amended.evidenceFolder, folder);
+    const record = JSON.parse(await readFile(path.join(folder, 'divergence.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(record.regions, grown);
+    assert.equal(record.amendments, 1);
+    assert.equal(typeof record.amendedAt, 'string');
+
+    for (const replicaId of ['r1', 'r2', 'r3']) await backend.handlers.saveDivergenceScreen({ sessionId, evidenceId: first.evidenceId, replicaId, pngBase64: narrow });
+    assert.deepEqual((await readdir(folder)).sort(), ['diff.png', 'divergence.json', 'screen-r1.png', 'screen-r2.png', 'screen-r3.png'], 'replaced in place, no stray temporary file');
+    const { data, info } = await sharp(path.join(folder, 'diff.png')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const red = (x: number, y: number): boolean => (data[(y * info.width + x) * 4] as number) > 200 && (data[(y * info.width + x) * 4 + 1] as number) < 200;
+    assert.ok(red(20, 8), 'the diff marks the grown region, not the first 1-px strip');
+
+    // A change of a divergence no folder records amends nothing.
+    const stray = await backend.handlers.reportDivergence({ ...base, divergenceId: 'd99', change: 'changed', regions: grown, amendsEvidence: true });
+    assert.equal(stray.evidenceId, null);
+    // The contract lets amendsEvidence go only with a change of a named divergence.
+    assert.throws(() => CONTRACT_CALLS.reportDivergence.parseRequest({ ...base, change: 'new', regions: grown, amendsEvidence: true }), /amendsEvidence/);
+    assert.throws(() => CONTRACT_CALLS.reportDivergence.parseRequest({ ...base, change: 'changed', regions: grown, amendsEvidence: 'yes' }), /amendsEvidence/);
+    assert.equal(CONTRACT_CALLS.reportDivergence.parseRequest({ ...base, change: 'changed', regions: grown, amendsEvidence: true }).amendsEvidence, true);
+    stop();
   });
 });

@@ -312,4 +312,39 @@ describe('DivergenceReporter', { timeout: 60_000 }, () => {
     });
     assert.deepEqual(screens, [{ sessionId: 's1', evidenceId: 'e1', replicaId: 'r2', pngBase64: 'iVBORw0KGgo=' }]);
   });
+
+  it('sends the screens again when the divergence grows within the confirm window, and only then', async () => {
+    let nowMs = 1_000;
+    const reports: DivergenceReport[] = [];
+    const screens: string[] = [];
+    const reporter = new DivergenceReporter({
+      sessionId: 's1',
+      api: {
+        reportDivergence: async (report) => {
+          reports.push(report);
+          return { evidenceId: report.change === 'new' || report.amendsEvidence === true ? 'e1' : null };
+        },
+        saveDivergenceScreen: async (screen) => {
+          screens.push(`${reports.length}:${screen.replicaId}`);
+        },
+      },
+      lastInputSeq: () => 7,
+      screenIds: () => ['r1', 'r2'],
+      captureScreen: async () => new Blob([Buffer.from('iVBORw0KGgo=', 'base64')], { type: 'image/png' }),
+      amendWindowMs: 600,
+      now: () => nowMs,
+      warn: () => undefined,
+    });
+    const at = (width: number) => ({ id: 'd1', kind: 'pixels' as const, regions: [{ x: 0, y: 0, width, height: 16 }], outliers: ['r2'], agreeing: ['r1'], groups: [['r1'], ['r2']], noMajority: false, sinceMs: 0, sizes: [] });
+    reporter.handle([{ type: 'divergence', change: 'new', divergence: at(1), atMs: 1 }]);
+    nowMs = 1_017;
+    const [grown] = reporter.handle([{ type: 'divergence', change: 'changed', divergence: at(24), atMs: 2 }]);
+    assert.equal(grown?.screens.length, 2, 'the timeline gets the screens as they are now');
+    nowMs = 2_000;
+    const [late] = reporter.handle([{ type: 'divergence', change: 'changed', divergence: at(40), atMs: 3 }]);
+    assert.equal(late?.screens.length, 0);
+    await reporter.flush();
+    assert.deepEqual(reports.map((report) => [report.change, report.amendsEvidence ?? false]), [['new', false], ['changed', true], ['changed', false]]);
+    assert.deepEqual(screens, ['1:r1', '1:r2', '2:r1', '2:r2'], 'screens after the new report, then again after the amending change');
+  });
 });

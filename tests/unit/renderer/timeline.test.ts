@@ -221,6 +221,25 @@ describe('TimelineRecorder: one entry per divergence while it settles, and repli
     assert.deepEqual(recorder.current.map((item) => item.kind), ['changed', 'new']);
   });
 
+  it('replaces the entry\'s screenshots with those of a change that amends it, revoking the earlier ones', async () => {
+    let nowMs = 1_000;
+    const urls = new FakeUrls();
+    const recorder = new TimelineRecorder({ publish: () => undefined, urls, now: () => nowMs, foldWindowMs: 600 });
+    const png = (): Promise<Blob | null> => Promise.resolve(new Blob(['png']));
+    recorder.record([reported({ type: 'divergence', change: 'new', divergence: D1, atMs: 1 }, [{ replicaId: 'r1', png: png() }, { replicaId: 'r2', png: png() }])]);
+    await settle();
+    const first = recorder.current[0]?.screenshots.map((shot) => shot.url);
+    nowMs = 1_017;
+    // r1's new capture failed: its earlier screenshot stays.
+    recorder.record([reported({ type: 'divergence', change: 'changed', divergence: GROWN, atMs: 2 }, [{ replicaId: 'r1', png: Promise.resolve(null) }, { replicaId: 'r2', png: png() }])]);
+    await settle();
+    const [entry] = recorder.current;
+    assert.equal(recorder.current.length, 1);
+    assert.equal(entry?.screenshots.find((shot) => shot.replicaId === 'r1')?.url, first?.[0]);
+    assert.notEqual(entry?.screenshots.find((shot) => shot.replicaId === 'r2')?.url, first?.[1]);
+    assert.deepEqual(urls.revoked, [first?.[1]]);
+  });
+
   it('records a replica lost, with why, and back; in words', () => {
     const recorder = new TimelineRecorder({ publish: () => undefined, urls: new FakeUrls(), now: () => 5 });
     recorder.recordConnection('lost', 'r2', 'connection refused', 37);
