@@ -14,6 +14,7 @@ import { bindContract, isTrustedSender, type IpcEventLike } from './ipc';
 import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy';
 import { APP_SCHEME } from './security-policy';
 import { createElectronSecretStore } from './secret-store';
+import { startDesktopShell } from './desktop-shell';
 import { createMainWindow, denyAllPermissions } from './window';
 
 // Before ready: app:// behaves like https (standard, secure) so module scripts and fetch work.
@@ -80,7 +81,13 @@ if (!app.requestSingleInstanceLock()) {
       if (window.isMinimized()) window.restore();
       window.focus();
     });
+    // The tray and notifications; closing the window may only hide it (close to tray).
+    const desktop = startDesktopShell(backend, window, logger).catch((error: unknown) => {
+      logger.warn('no tray or notifications', { error: String(error) });
+      return () => undefined;
+    });
     window.on('closed', () => {
+      void desktop.then((stop) => stop());
       binding.dispose();
       void backend.close().finally(() => app.quit());
     });
