@@ -6,6 +6,7 @@ import type { OpenResult, ReplicaActionName, UserPreferences } from '../common/c
 import { MAX_PROFILE_BYTES } from '../common/profile';
 import type { BackendConnection } from './backend/backend-connection';
 import { DemoController } from './demo/demo-controller';
+import { DesktopPresence, type WebNotificationApi } from './desktop/desktop-presence';
 import type { AppStore } from './store';
 import { runStartupScript } from './input/startup-script';
 import type { KeyboardCaptureFactory, VncClientFactory } from './vnc/vnc-client';
@@ -26,6 +27,8 @@ export class AppController {
   readonly demo: DemoController;
   /** The remediation manager's view in the store, and the user's requests to it. */
   readonly remediation: RemediationActions;
+  /** The title, favicon and Web Notifications; the tray's and notifications' requests. */
+  readonly presence: DesktopPresence;
 
   constructor(
     private readonly backend: BackendConnection,
@@ -36,6 +39,7 @@ export class AppController {
   ) {
     this.demo = new DemoController(backend.api, store);
     this.remediation = new RemediationActions(backend.api, store);
+    this.presence = new DesktopPresence(backend.api, store, this, null);
   }
 
   /** The open session's controller, or null on the start screen. */
@@ -49,6 +53,10 @@ export class AppController {
     this.remediation.listen();
     const startup = await this.backend.api.getStartup();
     this.store.getState().setStartup(startup);
+    // The Electron shell notifies natively (its main process); the browser shell through Web Notifications.
+    const webNotifications = startup.shell === 'browser' && typeof Notification === 'function' ? (Notification as unknown as WebNotificationApi) : null;
+    this.presence.useWebNotifications(webNotifications);
+    this.presence.start().catch((error: unknown) => this.store.getState().pushNotice({ level: 'warning', message: `The window title cannot follow the sessions' state: ${messageOf(error)}` }));
     // Not needed to open anything: a back end that cannot read them still opens profiles.
     void this.updatePreferences(() => this.backend.api.getPreferences());
     if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, COMMAND_LINE_SOURCE);
@@ -108,6 +116,16 @@ export class AppController {
     } catch (error) {
       this.store.getState().pushNotice({ level: 'warning', message: `Your saved preferences could not be read or changed: ${messageOf(error)}` });
     }
+  }
+
+  /** Opens a saved profile of the library (the tray's recent profiles). */
+  async openSavedProfile(id: string): Promise<void> {
+    await this.open(id, () => this.backend.api.openSavedProfile({ id }));
+  }
+
+  /** Tray and notification settings: close to tray, kinds turned off, do-not-disturb. */
+  setDesktopPreferences(change: Partial<Pick<UserPreferences, 'closeToTray' | 'notifications'>>): Promise<void> {
+    return this.updatePreferences(() => this.backend.api.setDesktopPreferences(change));
   }
 
   /** Starts the built-in demo lab in the back end (or reuses it) and opens it. */
