@@ -72,6 +72,8 @@ export async function startDesktopShell(backend: Backend, window: BrowserWindow,
   app.on('before-quit', () => {
     quitting = true;
   });
+  // Starting RetroVisor again brings a window hidden in the tray back (where no tray is shown, the only way).
+  app.on('second-instance', showWindow);
   // Close to tray: the window hides and RetroVisor goes on monitoring; Quit (tray menu, app menu) really quits.
   window.on('close', (event) => {
     const preferences = backend.preferences.latest();
@@ -84,6 +86,7 @@ export async function startDesktopShell(backend: Backend, window: BrowserWindow,
     }
   });
   return () => {
+    app.off('second-instance', showWindow);
     nativeTheme.off('updated', redraw);
     notifier.dispose();
     tray.dispose();

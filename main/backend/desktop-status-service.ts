@@ -14,9 +14,17 @@ export type DesktopStatusListener = (summary: DesktopSummary, events: readonly D
 /** The L0 a host key message names: `(l0 "name")` at the end of ssh-l0's message. */
 const HOST_KEY_CHANGED = /host key for .* changed.*\(l0 "([^"]{1,200})"\)/s;
 
+/** The host-key-changed event a text (ssh-l0's message) names, or null. */
+function hostKeyChanged(sessionId: string, text: string): DesktopEvent | null {
+  const match = HOST_KEY_CHANGED.exec(text);
+  return match === null ? null : { type: 'host-key-changed', sessionId, l0: match[1] as string };
+}
+
 /** Keeps every open session's facts and tells listeners when the summary changes or something happens. */
 export class DesktopStatusService {
   private readonly facts = new Map<string, SessionFacts>();
+  /** Whether each session's manager can act, as last published (it may publish before the first report). */
+  private readonly canAct = new Map<string, boolean>();
   private readonly listeners: Listeners<DesktopStatusListener>;
   private last: DesktopSummary = summarize([]);
 
@@ -52,6 +60,9 @@ export class DesktopStatusService {
       if (nowConnected && replica.everConnected && !wasConnected) events.push({ type: 'replica-back', sessionId: session.sessionId, replicaId: replica.id });
       return { ...replica, state: report.state, everConnected: replica.everConnected || nowConnected };
     });
+    // A tunnelled replica whose L0 presents another host key fails with ssh-l0's message as its reason.
+    const hostKey = hostKeyChanged(session.sessionId, report.reason ?? '');
+    if (hostKey !== null) events.push(hostKey);
     this.update({ ...session, replicas }, events);
   }
 
@@ -71,25 +82,25 @@ export class DesktopStatusService {
     );
   }
 
-  /** The remediation manager's events: remediations start and end; a host key that changed is an alert. */
+  /** The remediation manager's events: remediations start and end; a host key that changed (an alert, a failure's detail) is its own event. */
   managerEvent(event: ManagerEvent): void {
     const session = this.facts.get(event.sessionId);
     if (session === undefined) return;
+    const events: DesktopEvent[] = [];
+    let next = session;
     if (event.type === 'remediation' && (event.status === 'started' || event.status === 'succeeded' || event.status === 'failed')) {
       const remediating = event.status === 'started';
-      this.update(
-        { ...session, replicas: session.replicas.map((replica) => (replica.id === event.replica ? { ...replica, remediating } : replica)) },
-        [{ type: 'remediation', sessionId: session.sessionId, replicaId: event.replica, action: event.action, status: event.status }],
-      );
-      return;
+      next = { ...session, replicas: session.replicas.map((replica) => (replica.id === event.replica ? { ...replica, remediating } : replica)) };
+      events.push({ type: 'remediation', sessionId: session.sessionId, replicaId: event.replica, action: event.action, status: event.status });
     }
-    const text = event.type === 'alert' ? event.message : event.type === 'remediation' || event.type === 'checkpoint' ? (event.detail ?? '') : '';
-    const hostKey = HOST_KEY_CHANGED.exec(text);
-    if (hostKey !== null) this.update(session, [{ type: 'host-key-changed', sessionId: session.sessionId, l0: hostKey[1] as string }]);
+    const hostKey = hostKeyChanged(session.sessionId, event.type === 'alert' ? event.message : (event.detail ?? ''));
+    if (hostKey !== null) events.push(hostKey);
+    if (next !== session || events.length > 0) this.update(next, events);
   }
 
   /** The manager's view: whether a checkpoint can be taken. */
   remediationView(view: RemediationView): void {
+    this.canAct.set(view.sessionId, view.canAct);
     const session = this.facts.get(view.sessionId);
     if (session === undefined || session.canCheckpoint === view.canAct) return;
     this.update({ ...session, canCheckpoint: view.canAct }, []);
@@ -104,6 +115,7 @@ export class DesktopStatusService {
 
   /** The session closed: it leaves the summary. */
   sessionClosed(sessionId: string): void {
+    this.canAct.delete(sessionId);
     if (!this.facts.delete(sessionId)) return;
     this.publish([]);
   }
@@ -112,6 +124,7 @@ export class DesktopStatusService {
   clear(): void {
     this.listeners.clear();
     this.facts.clear();
+    this.canAct.clear();
   }
 
   private ensure(info: SessionInfo): SessionFacts {
@@ -123,7 +136,7 @@ export class DesktopStatusService {
       replicas: info.replicas.map((replica) => ({ id: replica.id, label: replica.label, state: 'idle', everConnected: false, remediating: false })),
       divergence: null,
       broadcasting: true,
-      canCheckpoint: false,
+      canCheckpoint: this.canAct.get(info.sessionId) ?? false,
     };
     this.facts.set(info.sessionId, created);
     return created;
