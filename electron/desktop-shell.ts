@@ -10,7 +10,7 @@ import { renderTrayIcons, type TrayIconSet } from '../main/tray-icons';
 import { DesktopNotifier } from './notifications';
 import { DesktopTray, recentProfilesOf, trayActionsFor } from './tray';
 
-/** The size a Linux panel's tray asks for most; larger drawings are added as higher-density representations. */
+/** The size a Linux panel's tray asks for most; the other drawings are added as representations at their density. */
 const BASE_TRAY_SIZE = 22;
 
 /** One native image per state: the base size and every larger size as a representation. */
@@ -20,7 +20,7 @@ function nativeIcons(set: TrayIconSet): Map<TrayState, NativeImage> {
     const base = pngs.find((icon) => icon.size === BASE_TRAY_SIZE) ?? pngs[0];
     if (base === undefined) continue;
     const image = nativeImage.createFromBuffer(base.png, { scaleFactor: 1 });
-    for (const icon of pngs) if (icon.size > BASE_TRAY_SIZE) image.addRepresentation({ scaleFactor: icon.size / BASE_TRAY_SIZE, buffer: icon.png });
+    for (const icon of pngs) if (icon !== base) image.addRepresentation({ scaleFactor: icon.size / BASE_TRAY_SIZE, buffer: icon.png });
     icons.set(state, image);
   }
   return icons;
