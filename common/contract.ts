@@ -3,6 +3,7 @@
 // implement exactly this; no other file spells a channel name.
 
 import type { ConnectionTestReport } from './connection-test';
+import { NOTIFICATION_KINDS, type DesktopEvent, type DesktopSummary, type NotificationKind, type NotificationSettings } from './desktop-status';
 import type { DomainState } from './l0';
 import { MAX_PROFILE_BYTES, MAX_REPLICAS, PROFILE_ID_PATTERN, type DivergenceSettings, type ProfileProblem } from './profile';
 import type { ImportProblem } from './profile-import/import-types';
@@ -317,7 +318,29 @@ export interface UserPreferences {
   readonly recentEndpoints: readonly (readonly string[])[];
   /** Ask before sending Ctrl+Alt+Del or Ctrl+Alt+Backspace from the Keys menu (false: "don't ask again"). */
   readonly confirmSystemKeys: boolean;
+  /** Electron: closing the window keeps RetroVisor monitoring in the tray (docs/desktop.md). */
+  readonly closeToTray: boolean;
+  /** The "still running in the tray" notification was shown once already. */
+  readonly closeToTrayNoticeShown: boolean;
+  /** Which notifications show, and do-not-disturb (both shells). */
+  readonly notifications: NotificationSettings;
 }
+
+/** What the desktop status pushes: the summary now and what just happened (docs/desktop.md). */
+export interface DesktopStatusUpdate {
+  readonly summary: DesktopSummary;
+  /** Events since the last update, oldest first (the browser shell's notifications follow them). */
+  readonly events: readonly DesktopEvent[];
+}
+
+/**
+ * What the tray or a notification asks of the UI: focus a replica's newest timeline entry (a
+ * notification's click), pause or resume a session's broadcast, open a saved profile.
+ */
+export type DesktopRequest =
+  | { readonly type: 'focus-replica'; readonly sessionId: string; readonly replicaId: string | null }
+  | { readonly type: 'set-broadcast'; readonly sessionId: string; readonly enabled: boolean }
+  | { readonly type: 'open-saved-profile'; readonly id: string };
 
 /** Audit entries a RemediationView carries (the file keeps all). */
 export const MAX_AUDIT_ENTRIES_IN_VIEW = 200;
@@ -592,6 +615,28 @@ const parseReadInputJournal: Parser<{ sessionId: string; afterSeq: number; limit
   return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), afterSeq, limit };
 };
 
+/** A NotificationSettings from the UI: known kinds only, a boolean do-not-disturb. */
+export function parseNotificationSettings(input: unknown, path: string): NotificationSettings {
+  const value = record(input, path);
+  if (typeof value.doNotDisturb !== 'boolean') throw new ContractError(`${path}.doNotDisturb: expected a boolean`);
+  const kinds = value.disabledKinds;
+  if (!Array.isArray(kinds) || kinds.length > NOTIFICATION_KINDS.length) throw new ContractError(`${path}.disabledKinds: expected an array of notification kinds`);
+  const disabledKinds = kinds.map((kind, index) => {
+    if (!(NOTIFICATION_KINDS as readonly unknown[]).includes(kind)) throw new ContractError(`${path}.disabledKinds[${index}]: expected one of ${NOTIFICATION_KINDS.join(', ')}`);
+    return kind as NotificationKind;
+  });
+  return { disabledKinds: [...new Set(disabledKinds)], doNotDisturb: value.doNotDisturb };
+}
+
+const parseDesktopPreferences: Parser<{ closeToTray?: boolean; notifications?: NotificationSettings }> = (input) => {
+  const value = record(input, 'request');
+  if (value.closeToTray !== undefined && typeof value.closeToTray !== 'boolean') throw new ContractError('closeToTray: expected a boolean');
+  return {
+    ...(value.closeToTray === undefined ? {} : { closeToTray: value.closeToTray }),
+    ...(value.notifications === undefined ? {} : { notifications: parseNotificationSettings(value.notifications, 'notifications') }),
+  };
+};
+
 const parseProfileId: Parser<{ id: string }> = (input) => ({ id: profileId(record(input, 'request').id, 'id') });
 
 function profileId(value: unknown, what: string): string {
@@ -673,6 +718,16 @@ export const CONTRACT_CALLS = {
     const value = record(input, 'request');
     if (typeof value.confirm !== 'boolean') throw new ContractError('confirm: expected a boolean');
     return { confirm: value.confirm };
+  }),
+  /** The tray and notification settings: close to tray, kinds turned off, do-not-disturb (absent fields unchanged). */
+  setDesktopPreferences: call<{ closeToTray?: boolean; notifications?: NotificationSettings }, UserPreferences>(parseDesktopPreferences),
+  /** The desktop status now: tray state, tooltip, title and every session's facts. */
+  getDesktopStatus: call<void, DesktopSummary>(parseNothing),
+  /** The UI paused or resumed a session's input broadcast (the tray menu shows it). */
+  reportBroadcast: call<{ sessionId: string; enabled: boolean }, void>((input) => {
+    const value = record(input, 'request');
+    if (typeof value.enabled !== 'boolean') throw new ContractError('enabled: expected a boolean');
+    return { sessionId: text(value.sessionId, 'sessionId', ID_MAX), enabled: value.enabled };
   }),
   /** Forgets one recent quick-connect endpoint set (`endpoints`), or all of them (no `endpoints`). */
   forgetRecentEndpoints: call<{ endpoints?: string[] }, UserPreferences>((input) => {
@@ -857,6 +912,10 @@ export const CONTRACT_EVENTS = {
   remediation: event<RemediationView>(),
   /** The manager asks the UI of a session to do something (answered with answerManagerCommand). */
   managerCommand: event<ManagerCommandEvent>(),
+  /** The desktop status changed (tray state, words) and what happened (for notifications). */
+  desktopStatus: event<DesktopStatusUpdate>(),
+  /** The tray or a notification's click asks the UI for something. */
+  desktopRequest: event<DesktopRequest>(),
 } as const;
 
 export type CallName = keyof typeof CONTRACT_CALLS;

@@ -22,6 +22,7 @@ import { CONTENT_SECURITY_POLICY } from '../common/content-security-policy';
 import { recoverLostRenderer } from './renderer-recovery';
 import { APP_SCHEME } from './security-policy';
 import { createElectronSecretStore } from './secret-store';
+import { startDesktopShell } from './desktop-shell';
 import { claimSingleInstance } from './single-instance';
 import { createMainWindow, denyAllPermissions } from './window';
 
@@ -115,7 +116,13 @@ function createWindow(target: OpenTarget | null): AppWindowEntry {
     },
   });
   contents.on('did-finish-load', lowerRenderers);
+  // The tray and notifications of this window's back end; closing the window may only hide it (close to tray).
+  const desktop = startDesktopShell(backend, window, logger).catch((error: unknown) => {
+    logger.warn('no tray or notifications', { error: errorMessage(error) });
+    return () => undefined;
+  });
   window.on('closed', () => {
+    void desktop.then((stop) => stop());
     windows.splice(windows.indexOf(entry), 1);
     binding.dispose();
     closingBackends.push(backend.close());

@@ -6,6 +6,7 @@ import type { ContractHandlers, EventName, EventPayload, KeyringStatus, Notice, 
 import type { InputJournalEntry } from '../common/input/input-events';
 import type { InputScriptStep } from '../common/input/input-script';
 import { ConnectionTestService } from './backend/connection-test-service';
+import { DesktopStatusService } from './backend/desktop-status-service';
 import { DivergenceService, type DivergenceReportListener } from './backend/divergence-service';
 import { EventService } from './backend/event-service';
 import { InputJournalService } from './backend/input-journal-service';
@@ -114,6 +115,10 @@ export interface Backend {
    * before reloading a window whose renderer was lost: the page gets its session back).
    */
   resumeLatestSession(): void;
+  /** The desktop status (tray state, words, events for notifications), derived from the reports. */
+  readonly desktop: DesktopStatusService;
+  /** The user's preferences (the Electron shell reads close-to-tray and the notification settings). */
+  readonly preferences: PreferencesStore;
   /** Closes every stream, SSH connection and the demo lab; later calls fail. */
   close(): Promise<void>;
 }
@@ -179,6 +184,14 @@ export function createBackend(options: BackendOptions): Backend {
   // A session opened from the library keeps its profile's "last state" up to date.
   replicaReports.onReport((report) => savedProfiles.replicaReport(report));
   divergences.onReport((report) => savedProfiles.divergenceReport(report));
+  // The tray and notifications follow the same reports, without the renderer.
+  const desktop = new DesktopStatusService(logger);
+  replicaReports.onReport((report, session) => desktop.replicaReport(report, session));
+  divergences.onReport((report, _evidenceFolder, session) => desktop.divergenceReport(report, session));
+  remediation.onManagerEvent((event) => desktop.managerEvent(event));
+  events.on('remediation', (view) => desktop.remediationView(view));
+  sessions.onSessionClosed((session) => desktop.sessionClosed(session.id));
+  desktop.onChange((summary, happened) => events.emit('desktopStatus', { summary, events: happened }));
   const startup = new StartupSession({
     sessions,
     openDemo: () => demo.open(),
@@ -223,6 +236,9 @@ export function createBackend(options: BackendOptions): Backend {
     }),
     getPreferences: whileOpen(() => preferences.get()),
     setConfirmSystemKeys: whileOpen(({ confirm }) => preferences.setConfirmSystemKeys(confirm)),
+    setDesktopPreferences: whileOpen((change) => preferences.setDesktop(change)),
+    getDesktopStatus: whileOpen(() => desktop.summary()),
+    reportBroadcast: whileOpen(({ sessionId, enabled }) => desktop.broadcast(sessionId, enabled)),
     forgetRecentEndpoints: whileOpen(({ endpoints }) => preferences.forgetEndpoints(endpoints)),
     // Not refused after shutdown: closing what is already gone is harmless.
     closeSession: ({ sessionId }) =>
@@ -292,6 +308,8 @@ export function createBackend(options: BackendOptions): Backend {
     onEvent: (event, listener) => events.on(event, listener),
     demo,
     secrets,
+    desktop,
+    preferences,
 
     async close() {
       if (closed) return;
@@ -305,6 +323,7 @@ export function createBackend(options: BackendOptions): Backend {
       journals.clear();
       scriptResults.clear();
       divergences.clear();
+      desktop.clear();
       events.clear();
       await ssh.close();
       logger.info('back end closed');

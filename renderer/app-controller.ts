@@ -7,6 +7,7 @@ import { MAX_PROFILE_BYTES } from '../common/profile';
 import type { BackendConnection } from './backend/backend-connection';
 import { DemoController } from './demo/demo-controller';
 import { LibraryController } from './library/library-controller';
+import { DesktopPresence, type WebNotificationApi } from './desktop/desktop-presence';
 import type { AppStore } from './store';
 import { runStartupScript } from './input/startup-script';
 import type { KeyboardCaptureFactory, VncClientFactory } from './vnc/vnc-client';
@@ -29,6 +30,8 @@ export class AppController {
   readonly remediation: RemediationActions;
   /** The profile library and the profile editor. */
   readonly library: LibraryController;
+  /** The title, favicon and Web Notifications; the tray's and notifications' requests. */
+  readonly presence: DesktopPresence;
 
   constructor(
     private readonly backend: BackendConnection,
@@ -40,6 +43,7 @@ export class AppController {
     this.demo = new DemoController(backend.api, store);
     this.remediation = new RemediationActions(backend.api, store);
     this.library = new LibraryController(backend.api, store);
+    this.presence = new DesktopPresence(backend.api, store, this, null);
   }
 
   /** The open session's controller, or null on the start screen. */
@@ -53,6 +57,10 @@ export class AppController {
     this.remediation.listen();
     const startup = await this.backend.api.getStartup();
     this.store.getState().setStartup(startup);
+    // The Electron shell notifies natively (its main process); the browser shell through Web Notifications.
+    const webNotifications = startup.shell === 'browser' && typeof Notification === 'function' ? (Notification as unknown as WebNotificationApi) : null;
+    this.presence.useWebNotifications(webNotifications);
+    this.presence.start().catch((error: unknown) => this.store.getState().pushNotice({ level: 'warning', message: `The window title cannot follow the sessions' state: ${messageOf(error)}` }));
     // Not needed to open anything: a back end that cannot read them still opens profiles.
     void this.updatePreferences(() => this.backend.api.getPreferences());
     if (startup.startupSession !== null) this.applyOpenResult(startup.startupSession, COMMAND_LINE_SOURCE);
@@ -92,8 +100,8 @@ export class AppController {
     this.store.getState().pushNotice(notice);
   }
 
-  /** Opens a profile of the library as a session (the library records when). */
-  async openSavedProfile(id: string, name: string): Promise<void> {
+  /** Opens a profile of the library as a session (the library records when); `name` names it in messages (default: its id). */
+  async openSavedProfile(id: string, name: string = id): Promise<void> {
     await this.open(name, () => this.backend.api.openSavedProfile({ id }));
   }
 
@@ -122,6 +130,11 @@ export class AppController {
     } catch (error) {
       this.store.getState().pushNotice({ level: 'warning', message: `Your saved preferences could not be read or changed: ${messageOf(error)}` });
     }
+  }
+
+  /** Tray and notification settings: close to tray, kinds turned off, do-not-disturb. */
+  setDesktopPreferences(change: Partial<Pick<UserPreferences, 'closeToTray' | 'notifications'>>): Promise<void> {
+    return this.updatePreferences(() => this.backend.api.setDesktopPreferences(change));
   }
 
   /** Starts the built-in demo lab in the back end (or reuses it) and opens it. */

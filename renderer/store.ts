@@ -56,6 +56,12 @@ export interface BackendSlice {
   /** What the back end remembers for the user (recent quick-connect sets, "don't ask again"); null until read. */
   readonly preferences: UserPreferences | null;
   readonly setPreferences: (preferences: UserPreferences) => void;
+  /**
+   * The browser shell's Web Notifications: 'unsupported' (no Notification API, or the Electron shell,
+   * which notifies natively), 'off', 'on' (permission granted and the user wants them), 'denied'.
+   */
+  readonly webNotifications: 'unsupported' | 'off' | 'on' | 'denied';
+  readonly setWebNotifications: (state: 'unsupported' | 'off' | 'on' | 'denied') => void;
 }
 
 /** The start screen: an open request in flight and the last profile problems. */
@@ -351,6 +357,7 @@ export const APP_INITIAL_STATE: Readonly<Pick<AppState, Exclude<DataKey, Session
   headless: false,
   backendLost: null,
   preferences: null,
+  webNotifications: 'unsupported',
   opening: false,
   library: null,
   keyring: null,
@@ -367,6 +374,7 @@ const createBackendSlice: Slice<BackendSlice> = (set) => ({
   setStartup: ({ shell, version, headless }) => set({ shell, version, headless }),
   setBackendLost: (reason) => set((state) => (state.backendLost === null ? { backendLost: reason } : {})),
   setPreferences: (preferences) => set({ preferences }),
+  setWebNotifications: (webNotifications) => set({ webNotifications }),
 });
 
 const createStartSlice: Slice<StartSlice> = (set) => ({

@@ -229,3 +229,14 @@ export function UndoIcon(props: IconProps): ReactElement {
     </Svg>
   );
 }
+
+/** A bell (notifications on), crossed out when `off`. */
+export function BellIcon({ size = 16, className, off = false }: IconProps & { readonly off?: boolean }): ReactElement {
+  return (
+    <Svg size={size} {...(className === undefined ? {} : { className })}>
+      <path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15z" />
+      <path d="M10 20.5a2 2 0 0 0 4 0" />
+      {off ? <path d="M4 4l16 16" /> : <g />}
+    </Svg>
+  );
+}

@@ -10,6 +10,7 @@ import { TimelineToggle } from './divergence-timeline';
 import { BroadcastControls } from './input-controls';
 import { comparisonStatus, type ComparisonStatus } from '../workspace/session-status';
 import { CloseSessionButton } from './close-session-button';
+import { NotificationsMenu } from './notifications-menu';
 
 /** The workspace's full-screen toggle (the stage element lives in the workspace). */
 export interface ToolbarProps {
@@ -96,6 +97,7 @@ export function Toolbar({ onToggleFullscreen }: ToolbarProps): ReactElement {
 
       <div className="toolbar-actions">
         <TimelineToggle />
+        <NotificationsMenu />
         <BroadcastControls />
         <div className="segmented" role="group" aria-label="Zoom">
           <button

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CALL_NAMES, ipcChannel, type ContractHandlers, type DemoStatus, type OpenResult } from '../../../common/contract';
 import { BackendError, createRpcClient, decodeRpcMessage, dispatchCall, encodeEvent } from '../../../common/rpc';
+import { DEFAULT_NOTIFICATION_SETTINGS, summarize } from '../../../common/desktop-status';
+
+const DEFAULT_PREFERENCES = { recentEndpoints: [], confirmSystemKeys: true, closeToTray: true, closeToTrayNoticeShown: false, notifications: DEFAULT_NOTIFICATION_SETTINGS };
 
 const FAILED: OpenResult = { ok: false, problems: [{ path: '$', message: 'nope' }] };
 const NO_DEMO: DemoStatus = { running: false, sessionIds: [], replicas: [] };
@@ -24,9 +27,12 @@ function fakeHandlers(log: string[]): ContractHandlers {
       log.push(`quick ${endpoints}`);
       return FAILED;
     },
-    getPreferences: async () => ({ recentEndpoints: [], confirmSystemKeys: true }),
-    setConfirmSystemKeys: async ({ confirm }) => ({ recentEndpoints: [], confirmSystemKeys: confirm }),
-    forgetRecentEndpoints: async () => ({ recentEndpoints: [], confirmSystemKeys: true }),
+    getPreferences: async () => DEFAULT_PREFERENCES,
+    setConfirmSystemKeys: async ({ confirm }) => ({ ...DEFAULT_PREFERENCES, confirmSystemKeys: confirm }),
+    setDesktopPreferences: async (change) => ({ ...DEFAULT_PREFERENCES, ...change }),
+    getDesktopStatus: async () => summarize([]),
+    reportBroadcast: async () => undefined,
+    forgetRecentEndpoints: async () => DEFAULT_PREFERENCES,
     closeSession: async () => undefined,
     openReplicaStream: async ({ replicaId }) => ({ streamId: `stream-${replicaId}` }),
     getReplicaPassword: async () => {

@@ -6,6 +6,9 @@ import { describe, it } from 'node:test';
 import { CALL_NAMES, INPUT_IPC_CHANNEL, STREAM_IPC_CHANNEL, ipcChannel, type ContractHandlers, type EventName, type EventPayload } from '../../../common/contract';
 import { REFUSED_INPUT_CONTROL_REASON, REFUSED_STREAM_CONTROL_REASON } from '../../../common/wire-control';
 import type { Backend } from '../../../main/backend';
+import { DesktopStatusService } from '../../../main/backend/desktop-status-service';
+import { createLogger } from '../../../main/logger';
+import { PreferencesStore } from '../../../main/preferences';
 import type { InputChannelEndpoint } from '../../../main/input-channel';
 import type { StreamEndpoint } from '../../../main/stream-relay';
 import { bindContract, isTrustedSender, type IpcEventLike, type IpcMainLike, type MainMessagePort } from '../../../electron/ipc';
@@ -57,6 +60,9 @@ function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[],
       remove: async () => undefined,
       removeProfile: async () => undefined,
     },
+    desktop: new DesktopStatusService(createLogger({ sink: () => undefined })),
+    // Never written: nothing in these tests changes a preference.
+    preferences: new PreferencesStore('/nonexistent/retrovisor-ipc-test', createLogger({ sink: () => undefined })),
     close: async () => undefined,
   };
   return backend;

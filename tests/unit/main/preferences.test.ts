@@ -36,7 +36,7 @@ describe('PreferencesStore', { timeout: 10_000 }, () => {
     assert.deepEqual(await store.get(), DEFAULT_PREFERENCES);
     await Promise.all([store.rememberEndpoints(['a::5901']), store.rememberEndpoints(['b::5902']), store.setConfirmSystemKeys(false)]);
     const again = new PreferencesStore(folder, logger);
-    assert.deepEqual(await again.get(), { recentEndpoints: [['b::5902'], ['a::5901']], confirmSystemKeys: false });
+    assert.deepEqual(await again.get(), { ...DEFAULT_PREFERENCES, recentEndpoints: [['b::5902'], ['a::5901']], confirmSystemKeys: false });
     assert.equal((await stat(path.join(folder, PREFERENCES_FILE_NAME))).mode & 0o777, 0o600);
     assert.equal((await stat(folder)).mode & 0o777, 0o700);
     assert.deepEqual((await again.forgetEndpoints(['b::5902'])).recentEndpoints, [['a::5901']]);
@@ -47,8 +47,26 @@ describe('PreferencesStore', { timeout: 10_000 }, () => {
     const folder = await mkdtemp(path.join(root, 'edited-'));
     await writeFile(path.join(folder, PREFERENCES_FILE_NAME), '{ not json');
     assert.deepEqual(await new PreferencesStore(folder, logger).get(), DEFAULT_PREFERENCES);
-    await writeFile(path.join(folder, PREFERENCES_FILE_NAME), JSON.stringify({ recentEndpoints: [['h::5901'], 'junk'], confirmSystemKeys: 'no' }));
-    assert.deepEqual(await new PreferencesStore(folder, logger).get(), { recentEndpoints: [['h::5901']], confirmSystemKeys: true });
+    await writeFile(
+      path.join(folder, PREFERENCES_FILE_NAME),
+      JSON.stringify({ recentEndpoints: [['h::5901'], 'junk'], confirmSystemKeys: 'no', closeToTray: 'yes', notifications: { disabledKinds: ['replica', 'bogus', 'replica'], doNotDisturb: 1 } }),
+    );
+    assert.deepEqual(await new PreferencesStore(folder, logger).get(), {
+      ...DEFAULT_PREFERENCES,
+      recentEndpoints: [['h::5901']],
+      notifications: { disabledKinds: ['replica'], doNotDisturb: false },
+    });
+  });
+
+  it('keeps close to tray, its one-time notice and the notification settings', { timeout: 5_000 }, async () => {
+    const folder = await mkdtemp(path.join(root, 'desktop-'));
+    const store = new PreferencesStore(folder, logger);
+    assert.equal(store.latest().closeToTray, true);
+    await store.setDesktop({ closeToTray: false, notifications: { disabledKinds: ['resolved'], doNotDisturb: true } });
+    await store.markCloseToTrayNoticeShown();
+    const again = new PreferencesStore(folder, logger);
+    assert.deepEqual(await again.get(), { ...DEFAULT_PREFERENCES, closeToTray: false, closeToTrayNoticeShown: true, notifications: { disabledKinds: ['resolved'], doNotDisturb: true } });
+    assert.equal(again.latest().closeToTray, false);
   });
 });
 
