@@ -30,14 +30,19 @@ export type AuditVerdict =
 
 const GHSA_PATTERN = /GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}/gi;
 
-/** The advisories docs/security.md justifies: every GHSA id under its "Dependency audit" heading. */
+/**
+ * The advisories docs/security.md justifies: every GHSA id after the "Justified advisories" paragraph
+ * of its "Dependency audit" section (ids elsewhere, such as the manual review's table, accept nothing).
+ */
 export function justifiedAdvisories(securityDoc: string): Set<string> {
   const start = securityDoc.search(/^## Dependency audit\b/m);
   if (start === -1) return new Set();
   const rest = securityDoc.slice(start + 1);
   const end = rest.search(/^## /m);
   const section = end === -1 ? rest : rest.slice(0, end);
-  return new Set([...section.matchAll(GHSA_PATTERN)].map((match) => match[0].toUpperCase()));
+  const table = section.search(/^Justified advisories\b/m);
+  if (table === -1) return new Set();
+  return new Set([...section.slice(table).matchAll(GHSA_PATTERN)].map((match) => match[0].toUpperCase()));
 }
 
 /** The direct advisories of `npm audit --json` (npm 7+ format); transitive "via" names are followed by npm itself. */
