@@ -131,6 +131,30 @@ function inlineSecrets(document: Record<string, Json>): InlineSecret[] {
   return found;
 }
 
+/** The keyring slots a document's secret references already name. */
+function keyringSlotsIn(document: Record<string, Json>): Set<string> {
+  const slots = new Set<string>();
+  const add = (value: Json): void => {
+    if (isObject(value) && typeof value.keyring === 'string') slots.add(value.keyring);
+  };
+  if (Array.isArray(document.replicas)) for (const replica of document.replicas) if (isObject(replica) && isObject(replica.vnc)) add(replica.vnc.password);
+  if (isObject(document.l0)) {
+    for (const entry of Object.values(document.l0)) {
+      if (isObject(entry) && isObject(entry.ssh)) {
+        add(entry.ssh.passphrase);
+        add(entry.ssh.password);
+      }
+    }
+  }
+  return slots;
+}
+
+/** `slot` when no reference names it yet, else its first free variant `slot-2`, `slot-3`… */
+function freeSlot(slot: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(slot)) return slot;
+  for (let suffix = 2; ; suffix++) if (!taken.has(`${slot}-${suffix}`)) return `${slot}-${suffix}`;
+}
+
 /**
  * Removes every secret value, and keyring references unless `keepKeyring`: environment variable and
  * file references (which hold no secret) stay. One notice per secret removed, ending with `outcome`.
@@ -540,10 +564,18 @@ export class ProfileLibrary {
     });
   }
 
-  /** Moves each inline secret to the keyring (the document then names its slot), or drops it with a notice. */
+  /**
+   * Moves each inline secret to the keyring (the document then names its slot), or drops it with a
+   * notice. A slot another field of the profile already names (a replica renamed from r1 keeps
+   * `replica/r1/vnc`, and a new r1 is typed a password) is never overwritten: the new secret takes a
+   * free variant of it (`replica/r1/vnc-2`).
+   */
   private async takeOutSecrets(id: string, content: Record<string, Json>, origins: Readonly<Record<string, string>>): Promise<string[]> {
     const notices: string[] = [];
-    for (const secret of inlineSecrets(content)) {
+    const taken = keyringSlotsIn(content);
+    for (const found of inlineSecrets(content)) {
+      const secret = { ...found, slot: freeSlot(found.slot, taken) };
+      taken.add(secret.slot);
       const where = origins[secret.path] === undefined ? `the ${secret.label}` : `the password in ${origins[secret.path]}`;
       const store = this.options.secretStore;
       if (store !== undefined) {

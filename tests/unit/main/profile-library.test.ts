@@ -226,6 +226,30 @@ describe('profile library: secrets', { timeout: 30_000 }, () => {
     assert.deepEqual((JSON.parse(text) as { replicas: { vnc: unknown }[] }).replicas[0]?.vnc, { host: '192.0.2.1', port: 5901, password: { keyring: 'replica/r1/vnc' } });
   });
 
+  it('never overwrites a keyring slot another field names: a renamed replica keeps its secret', async () => {
+    const stored: string[] = [];
+    const keyring: LibrarySecretStore = {
+      store: async (key, secret) => {
+        stored.push(`${key.slot}=${secret}`);
+      },
+      removeProfile: async () => undefined,
+    };
+    const library = new ProfileLibrary({ dataDirectory: dataFolder(), secretStore: keyring });
+    // r1 was renamed r5 in the editor (its reference still names replica/r1/vnc); a new r1 gets a typed password.
+    const result = saved(
+      await library.save({
+        ...PROFILE,
+        replicas: [
+          { id: 'r5', vnc: { host: '192.0.2.1', port: 5901, password: { keyring: 'replica/r1/vnc' } } },
+          { id: 'r1', vnc: { host: '192.0.2.2', port: 5902, password: 'new-secret' } },
+        ],
+      }),
+    );
+    assert.deepEqual(stored, ['replica/r1/vnc-2=new-secret']);
+    const replicas = (JSON.parse(await readFile(library.fileOf(result.id), 'utf8')) as { replicas: { vnc: { password: unknown } }[] }).replicas;
+    assert.deepEqual(replicas.map((replica) => replica.vnc.password), [{ keyring: 'replica/r1/vnc' }, { keyring: 'replica/r1/vnc-2' }]);
+  });
+
   it('imports a .vv file with its password: not written, the notice names the file', async () => {
     const library = new ProfileLibrary({ dataDirectory: dataFolder() });
     const result = await library.import([{ kind: 'file', name: 'console.vv', text: '[virt-viewer]\ntype=vnc\nhost=192.0.2.9\nport=5909\npassword=ticket-secret\n' }], { name: 'from oVirt' });
