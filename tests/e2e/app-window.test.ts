@@ -4,11 +4,12 @@
 // window closed by the user quits. Fake browsers are shell scripts set through RETROVISOR_CHROMIUM.
 
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import { waitForFile } from '../unit/support/wait-for-file';
 import { CHROMIUM_PATH, startApp } from './support/app';
 
 const IS_ROOT = process.geteuid?.() === 0;
@@ -50,24 +51,6 @@ function waitForOutput(stream: Readable, pattern: RegExp, timeoutMs: number, alr
       reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms; output:\n${seen.slice(-3000)}`));
     }, timeoutMs);
     stream.on('data', onData);
-    check();
-  });
-}
-
-/** Resolves when `path` exists (the scripts rename their record into place: it is then complete). */
-function waitForFile(path: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const watcher = watch(dirname(path), () => check());
-    const timer = setTimeout(() => finish(new Error(`${basename(path)} did not appear within ${timeoutMs} ms: the browser was not started`)), timeoutMs);
-    function finish(error?: Error): void {
-      clearTimeout(timer);
-      watcher.close();
-      if (error) reject(error);
-      else resolve();
-    }
-    function check(): void {
-      if (existsSync(path)) finish();
-    }
     check();
   });
 }
@@ -128,7 +111,7 @@ describe('the app window of the browser shell', { timeout: 120_000 }, () => {
     const app = await startApp({ extraArgs: ['--open'], env: windowEnv(browser.executable) });
     const secret = secretOf(app.url);
     try {
-      await waitForFile(browser.argvFile, 30_000);
+      await waitForFile(browser.argvFile, 30_000, 'the browser was not started');
       const launch = recordedLaunch(browser.argvFile);
       assert.ok(!launch.argv.join('\n').includes(secret), `the secret is in the browser's argv: ${launch.argv.join(' ')}`);
       assert.equal(launch.argv.includes('--no-sandbox'), IS_ROOT, 'no sandbox exactly when running as root');

@@ -29,6 +29,27 @@ function fakeIpcMain() {
   return { ipcMain, handlers, listeners };
 }
 
+/** A MainMessagePort whose posted messages and closes are recorded; `send` delivers a message from the UI. */
+function fakePort(): { port: MainMessagePort; posted: unknown[]; send: (data: unknown) => void; closes: () => number } {
+  const posted: unknown[] = [];
+  const listeners: Record<string, ((event: { data: unknown }) => void)[]> = { message: [], close: [] };
+  let closed = 0;
+  const port: MainMessagePort = {
+    postMessage: (message) => void posted.push(message),
+    on: (event: string, listener: (event: { data: unknown }) => void) => void listeners[event]!.push(listener),
+    start: () => undefined,
+    close: () => void closed++,
+  };
+  return {
+    port,
+    posted,
+    send: (data) => {
+      for (const listener of listeners.message!) listener({ data });
+    },
+    closes: () => closed,
+  };
+}
+
 function fakeBackend(attached: { streamId: string; endpoint: StreamEndpoint }[], inputChannels: InputChannelEndpoint[] = []) {
   const eventListeners = new Map<EventName, ((payload: never) => void)[]>();
   const handlers = Object.fromEntries(CALL_NAMES.map((name) => [name, async (request: unknown) => ({ name, request })])) as unknown as ContractHandlers;
@@ -123,22 +144,15 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
 
   it('attaches a stream from a trusted MessagePort and relays data and acks', () => {
     const { listeners, attached } = bind();
-    const posted: unknown[] = [];
-    const portListeners: Record<string, ((event: { data: unknown }) => void)[]> = { message: [], close: [] };
-    const port: MainMessagePort = {
-      postMessage: (message) => void posted.push(message),
-      on: (event: string, listener: (event: { data: unknown }) => void) => void portListeners[event]!.push(listener),
-      start: () => undefined,
-      close: () => undefined,
-    };
+    const { port, posted, send } = fakePort();
     listeners.get(STREAM_IPC_CHANNEL)!({ ...trusted, ports: [port] }, { streamId: 'abc' });
     assert.equal(attached.length, 1);
     assert.equal(attached[0]!.streamId, 'abc');
     const received: string[] = [];
     attached[0]!.endpoint.onData((bytes) => received.push(Buffer.from(bytes).toString()));
     attached[0]!.endpoint.onControl((control) => received.push(JSON.stringify(control)));
-    for (const listener of portListeners.message!) listener({ data: new Uint8Array(Buffer.from('RFB 003.008\n')) });
-    for (const listener of portListeners.message!) listener({ data: { type: 'ack', bytes: 12 } });
+    send(new Uint8Array(Buffer.from('RFB 003.008\n')));
+    send({ type: 'ack', bytes: 12 });
     attached[0]!.endpoint.sendData(new Uint8Array([1, 2]));
     assert.deepEqual(received, ['RFB 003.008\n', '{"type":"ack","bytes":12}']);
     assert.deepEqual(posted, [new Uint8Array([1, 2])]);
@@ -146,23 +160,12 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
 
   it('ends a stream whose UI sends a malformed control message, telling the UI why, and logs it', () => {
     const { listeners, attached, refused } = bind();
-    const posted: unknown[] = [];
-    let closed = 0;
-    const portListeners: Record<string, ((event: { data: unknown }) => void)[]> = { message: [], close: [] };
-    const port: MainMessagePort = {
-      postMessage: (message) => void posted.push(message),
-      on: (event: string, listener: (event: { data: unknown }) => void) => void portListeners[event]!.push(listener),
-      start: () => undefined,
-      close: () => void closed++,
-    };
+    const { port, posted, send, closes } = fakePort();
     listeners.get(STREAM_IPC_CHANNEL)!({ ...trusted, ports: [port] }, { streamId: 'abc' });
     const seen: string[] = [];
     attached[0]!.endpoint.onData(() => seen.push('data'));
     attached[0]!.endpoint.onControl((control) => seen.push(control.type));
     attached[0]!.endpoint.onClose(() => seen.push('closed'));
-    const send = (data: unknown) => {
-      for (const listener of portListeners.message!) listener({ data });
-    };
     send({ type: 'ack', bytes: 1 });
     // Only the back end says "open": from the UI it is a protocol breach.
     send({ type: 'open' });
@@ -170,7 +173,7 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
     send(new Uint8Array(1));
     assert.deepEqual(seen, ['ack', 'closed']);
     assert.deepEqual(posted, [{ type: 'close', reason: REFUSED_STREAM_CONTROL_REASON }]);
-    assert.equal(closed, 1);
+    assert.equal(closes(), 1);
     assert.match(refused.at(-1)!, /malformed stream control message \(unexpected type "open"/);
   });
 
@@ -187,15 +190,7 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
 
   it('attaches the input channel from a trusted MessagePort: frames, syncs, and a close with its reason for anything else', () => {
     const { listeners, inputChannels, refused } = bind();
-    const posted: unknown[] = [];
-    let closed = 0;
-    const portListeners: Record<string, ((event: { data: unknown }) => void)[]> = { message: [], close: [] };
-    const port: MainMessagePort = {
-      postMessage: (message) => void posted.push(message),
-      on: (event: string, listener: (event: { data: unknown }) => void) => void portListeners[event]!.push(listener),
-      start: () => undefined,
-      close: () => void closed++,
-    };
+    const { port, posted, send, closes } = fakePort();
     listeners.get(INPUT_IPC_CHANNEL)!({ sender: { id: 'other' }, senderFrame: { url: APP_ENTRY_URL }, ports: [port] }, null);
     assert.equal(inputChannels.length, 0);
     assert.equal(refused.length, 1);
@@ -209,9 +204,6 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
       endpoint.sendSynced(token);
     });
     endpoint.onClose(() => seen.push('closed'));
-    const send = (data: unknown) => {
-      for (const listener of portListeners.message!) listener({ data });
-    };
     send(new Uint8Array(9));
     send({ type: 'sync', token: 3 });
     send({ type: 'sync', token: -1 });
@@ -219,7 +211,7 @@ describe('Electron IPC adapter', { timeout: 10_000 }, () => {
     assert.deepEqual(seen, ['frame 9', 'sync 3', 'closed']);
     assert.deepEqual(posted, [{ type: 'synced', token: 3 }, { type: 'close', reason: REFUSED_INPUT_CONTROL_REASON }]);
     assert.match(refused.at(-1)!, /malformed input channel message/);
-    assert.equal(closed, 2, 'the untrusted port and the misbehaving one');
+    assert.equal(closes(), 2, 'the untrusted port and the misbehaving one');
   });
 
   it('forwards back-end events to the window and stops on dispose', () => {

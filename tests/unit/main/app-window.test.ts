@@ -3,13 +3,14 @@
 // window that cannot start is a failure with what to do, not a closed window. Plain Node (Linux).
 
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { classifyWindowExit, createWindowHandoff, describeWindowFailure, handoffPageHtml, openAppWindow, runtimeFolder } from '../../../main/app-window';
 import { createLogger } from '../../../main/logger';
+import { waitForFile } from '../support/wait-for-file';
 
 const SECRET = 'S3cr3t-launch-token_0123456789abcdefghijklmnop';
 const SHELL_URL = `http://127.0.0.1:4321/${SECRET}/`;
@@ -152,20 +153,3 @@ describe('openAppWindow with a fake Chromium', { timeout: 20_000 }, () => {
   });
 });
 
-/** Resolves when `path` exists (the fake renames its record into place, so it is then complete). */
-function waitForFile(path: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const watcher = watch(dirname(path), () => check());
-    const timer = setTimeout(() => finish(new Error(`${path} did not appear within ${timeoutMs} ms`)), timeoutMs);
-    function finish(error?: Error): void {
-      clearTimeout(timer);
-      watcher.close();
-      if (error) reject(error);
-      else resolve();
-    }
-    function check(): void {
-      if (existsSync(path)) finish();
-    }
-    check();
-  });
-}
