@@ -275,15 +275,15 @@ async function rendererView(page: Page): Promise<string> {
     const heap = await session.send('Runtime.getHeapUsage');
     const canvases = await page.$$eval('canvas', (elements) =>
       elements.map((element) => {
-        const canvas = element as unknown as { width: number; height: number; getClientRects(): { length: number } };
-        return { width: canvas.width, height: canvas.height, shown: canvas.getClientRects().length > 0 };
+        const canvas = element as unknown as { width: number; height: number; checkVisibility(options: { visibilityProperty: boolean }): boolean };
+        return { width: canvas.width, height: canvas.height, shown: canvas.checkVisibility({ visibilityProperty: true }) };
       }),
     );
     const bytes = canvases.reduce((total, canvas) => total + canvas.width * canvas.height * 4, 0);
     const full = canvases.filter((canvas) => canvas.width * canvas.height >= WIDTH_PX * HEIGHT_PX);
     return (
       `JS heap ${(heap.usedSize / MIB).toFixed(0)} MiB used of ${(heap.totalSize / MIB).toFixed(0)} MiB; ` +
-      `${canvases.length} canvases in the DOM (${(bytes / MIB).toFixed(0)} MiB of bitmaps), ${full.length} full-size, ${full.filter((canvas) => canvas.shown).length} of them displayed`
+      `${canvases.length} canvases in the DOM (${(bytes / MIB).toFixed(0)} MiB at their sizes), ${full.length} framebuffer-sized, ${full.filter((canvas) => canvas.shown).length} of them displayed`
     );
   } finally {
     await session.detach();
