@@ -3,7 +3,7 @@
 // own encoders for this server, sent through the input channel or onto the instance's socket: no
 // noVNC input handlers, no per-instance pointer throttle). Runs in the browser only (noVNC needs `window`).
 
-import RFB, { type NovncDisplay } from '@novnc/novnc';
+import RFB, { type NovncDisplay, type NovncWebsock } from '@novnc/novnc';
 import Keyboard from 'novnc-core/input/keyboard.js';
 import XtScancode from 'novnc-core/input/xtscancodes.js';
 import { initLogging } from 'novnc-core/util/logging.js';
@@ -18,6 +18,14 @@ import type { KeyboardCaptureFactory, VncClient, VncClientEvents, VncClientFacto
 let noVncPrepared = false;
 /** Where every client's input is encoded (synchronously, then taken): one buffer for the page. */
 const capture = new RfbMessageCapture();
+
+/**
+ * The receive queue a connection starts with. noVNC allocates 4 MiB per connection and grows the queue
+ * (doubling, or to 8× what is pending) only when a message does not fit: starting smaller, a queue
+ * reaches at most the size the 4 MiB one would have grown to, and a replica sending small updates keeps
+ * 512 KiB instead of 4 MiB.
+ */
+const RECEIVE_QUEUE_BYTES = 512 * 1024;
 
 /** Extended clipboard: the text format bit and the "notify" action bit (core/rfb.js). */
 const EXTENDED_CLIPBOARD_TEXT = 1;
@@ -71,6 +79,7 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
   rfb.background = 'transparent';
 
   drawIntoOneCanvas(rfb._display);
+  shrinkReceiveQueue(rfb._sock);
   const refuse = reportFailures(rfb, events, () => live);
   guardDesktopSize(rfb, events, refuse, () => live);
   guardRectangles(rfb, refuse);
@@ -273,6 +282,15 @@ function guardRectangles(rfb: RFB, refuse: (problem: string) => void): void {
     refuse(problem);
     return false;
   };
+}
+
+/** Replaces the 4 MiB receive queue noVNC allocated at attach (still empty) by a RECEIVE_QUEUE_BYTES one. */
+function shrinkReceiveQueue(sock: NovncWebsock): void {
+  if (sock._rQlen !== sock._rQi || sock._rQbufferSize <= RECEIVE_QUEUE_BYTES) return;
+  sock._rQbufferSize = RECEIVE_QUEUE_BYTES;
+  sock._rQ = new Uint8Array(RECEIVE_QUEUE_BYTES);
+  sock._rQi = 0;
+  sock._rQlen = 0;
 }
 
 /**

@@ -17,6 +17,9 @@ declare module '@novnc/novnc' {
     /** Receive-queue read index and fill level: equal means "nothing left to parse". */
     _rQi: number;
     _rQlen: number;
+    /** The receive queue and its size (4 MiB at attach; grown by noVNC when a message needs more). */
+    _rQ: Uint8Array;
+    _rQbufferSize: number;
     /** The handlers noVNC registered; 'message' parses the receive queue (RFB._handleMessage). */
     readonly _eventHandlers: { readonly message: () => void };
     on(event: 'message', handler: () => void): void;
