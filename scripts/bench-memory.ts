@@ -58,6 +58,8 @@ interface ProcessSample {
   readonly kind: string;
   readonly pssKiB: number;
   readonly rssKiB: number;
+  /** PSS of anonymous and shared (shmem) memory: PSS without file-backed pages. */
+  readonly memoryPssKiB: number;
 }
 
 interface TreeSample {
@@ -65,6 +67,7 @@ interface TreeSample {
   readonly processes: readonly ProcessSample[];
   readonly pssKiB: number;
   readonly rssKiB: number;
+  readonly memoryPssKiB: number;
 }
 
 /** Inputs counted at one end (what the bench sent, what one replica's guest received). */
@@ -136,12 +139,12 @@ export function processKind(commandLine: readonly string[]): string | null {
   return `chromium ${type}`;
 }
 
-/** PSS and RSS (KiB) of one process from /proc/PID/smaps_rollup; null when it is gone. */
-function memoryOf(pid: number): { pssKiB: number; rssKiB: number } | null {
+/** PSS, RSS and PSS without file pages (KiB) of one process from /proc/PID/smaps_rollup; null when it is gone. */
+function memoryOf(pid: number): { pssKiB: number; rssKiB: number; memoryPssKiB: number } | null {
   try {
     const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
-    return { pssKiB: field('Pss'), rssKiB: field('Rss') };
+    return { pssKiB: field('Pss'), rssKiB: field('Rss'), memoryPssKiB: field('Pss_Anon') + field('Pss_Shmem') };
   } catch {
     return null;
   }
@@ -169,22 +172,24 @@ function sampleTree(startedAtMs: number): TreeSample {
     processes,
     pssKiB: processes.reduce((total, entry) => total + entry.pssKiB, 0),
     rssKiB: processes.reduce((total, entry) => total + entry.rssKiB, 0),
+    memoryPssKiB: processes.reduce((total, entry) => total + entry.memoryPssKiB, 0),
   };
 }
 
 /** PSS / RSS by process kind (several renderers add up), largest first. */
 function byKind(sample: TreeSample): string[] {
-  const kinds = new Map<string, { pss: number; rss: number; count: number }>();
+  const kinds = new Map<string, { pss: number; rss: number; memory: number; count: number }>();
   for (const entry of sample.processes) {
-    const total = kinds.get(entry.kind) ?? { pss: 0, rss: 0, count: 0 };
+    const total = kinds.get(entry.kind) ?? { pss: 0, rss: 0, memory: 0, count: 0 };
     total.pss += entry.pssKiB;
     total.rss += entry.rssKiB;
+    total.memory += entry.memoryPssKiB;
     total.count++;
     kinds.set(entry.kind, total);
   }
   return [...kinds]
     .sort((a, b) => b[1].pss - a[1].pss)
-    .map(([kind, total]) => `    ${kind}${total.count > 1 ? ` ×${total.count}` : ''}: PSS ${mib(total.pss)}, RSS ${mib(total.rss)}`);
+    .map(([kind, total]) => `    ${kind}${total.count > 1 ? ` ×${total.count}` : ''}: PSS ${mib(total.pss)} (without file pages ${mib(total.memory)}), RSS ${mib(total.rss)}`);
 }
 
 /** Counts every input each replica's guest receives (wraps the guests' input methods). */
@@ -312,7 +317,7 @@ export async function runMemoryBenchmark(browser: Browser, options: MemoryBenchO
         const sample = sampleTree(startedAt);
         samples.push(sample);
         if (Math.floor(sample.atS / 60) !== Math.floor((sample.atS - sampleMs / 1000) / 60)) {
-          console.error(`  memory: ${sample.atS.toFixed(0)} s, PSS ${mib(sample.pssKiB)}, RSS ${mib(sample.rssKiB)} (load ${loadText()})`);
+          console.error(`  memory: ${sample.atS.toFixed(0)} s, PSS ${mib(sample.pssKiB)} (without file pages ${mib(sample.memoryPssKiB)}), RSS ${mib(sample.rssKiB)} (load ${loadText()})`);
         }
       }, sampleMs);
       try {
@@ -346,11 +351,15 @@ function report(samples: readonly TreeSample[], framebufferBytes: number, render
   const minuteOne = samples.find((sample) => sample.atS >= 60) ?? last;
   const peakPss = samples.reduce((peak, sample) => (sample.pssKiB > peak.pssKiB ? sample : peak), first);
   const peakRss = samples.reduce((peak, sample) => (sample.rssKiB > peak.rssKiB ? sample : peak), first);
+  const peakMemory = samples.reduce((peak, sample) => (sample.memoryPssKiB > peak.memoryPssKiB ? sample : peak), first);
   const growth = (end: number, start: number): string => `${end >= start ? '+' : ''}${(((end - start) / start) * 100).toFixed(1)} %`;
   console.log(`${samples.length} samples over ${last.atS.toFixed(0)} s, ${last.processes.length} processes at the end`);
   console.log(`| | start | minute 1 (${minuteOne.atS.toFixed(0)} s) | end (${last.atS.toFixed(0)} s) | peak | end vs minute 1 |`);
   console.log(`|---|---|---|---|---|---|`);
   console.log(`| PSS (judged) | ${mib(first.pssKiB)} | ${mib(minuteOne.pssKiB)} | ${mib(last.pssKiB)} | ${mib(peakPss.pssKiB)} at ${peakPss.atS.toFixed(0)} s | ${growth(last.pssKiB, minuteOne.pssKiB)} |`);
+  console.log(
+    `| PSS without file pages (anonymous + shared memory) | ${mib(first.memoryPssKiB)} | ${mib(minuteOne.memoryPssKiB)} | ${mib(last.memoryPssKiB)} | ${mib(peakMemory.memoryPssKiB)} at ${peakMemory.atS.toFixed(0)} s | ${growth(last.memoryPssKiB, minuteOne.memoryPssKiB)} |`,
+  );
   console.log(`| RSS (shared pages counted per process) | ${mib(first.rssKiB)} | ${mib(minuteOne.rssKiB)} | ${mib(last.rssKiB)} | ${mib(peakRss.rssKiB)} at ${peakRss.atS.toFixed(0)} s | ${growth(last.rssKiB, minuteOne.rssKiB)} |`);
   console.log(`framebuffers for reference: ${(framebufferBytes / MIB).toFixed(1)} MiB; PSS at the end is ${((last.pssKiB * 1024) / framebufferBytes).toFixed(1)}× that`);
   console.log(`by process at minute 1:`);
