@@ -1,16 +1,18 @@
 // End to end on the built-in demo lab (three replicas): each replica's frame exists once in the page at
 // full size — noVNC draws straight into its one canvas (no hidden backbuffer), the thumbnails are
 // small canvases the size they are shown at, and the only framebuffer-sized canvas on screen is the
-// composite (the divergence overlay only while it paints a region). Counts the canvases the page
-// creates, not bytes: deterministic. Runs in Node with real processes and headless Chromium.
+// composite (the divergence overlay only while it paints a region); a desktop resize keeps that one
+// canvas right. Counts the canvases the page creates, not bytes: deterministic. Runs in Node with real
+// processes and headless Chromium.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { eventually, launchBrowser, startApp, waitForReplicaState, type RunningApp } from './support/app';
+import { startDemoLab, type DemoLab } from '../../main/demo/demo-lab';
+import { assertCanvasShowsServer, eventually, launchBrowser, openAppPage, startApp, thumbnailCanvas, waitForReplicaState, type RunningApp } from './support/app';
 
 const REPLICAS = ['r1', 'r2', 'r3'];
 
@@ -171,5 +173,46 @@ describe('one full-size copy of each replica frame in the page', { timeout: 3 * 
       return outlier > 4 * ALIKE_SHARE && others < ALIKE_SHARE;
     }, 10_000);
     assert.ok(differs, `r2's thumbnail should show its banner, r1's and r3's not: ${last}`);
+  });
+});
+
+describe('a desktop resize with one canvas per replica', { timeout: 2 * 60_000 }, () => {
+  let lab: DemoLab;
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-frame-resize-'));
+    lab = await startDemoLab({ replicas: 2, size: { width: 640, height: 400 } });
+    const profilePath = path.join(dataDir, 'profile.json');
+    await writeFile(profilePath, JSON.stringify({ version: 1, name: 'resize', replicas: lab.replicas.map((replica) => ({ id: replica.id, label: replica.label, vnc: { host: replica.host, port: replica.port } })) }));
+    app = await startApp({ profilePath, env: { RETROVISOR_DATA_DIR: dataDir } });
+    browser = await launchBrowser();
+    page = await openAppPage(browser, app);
+    for (const replica of lab.replicas) await waitForReplicaState(page, replica.id, 'connected', 30_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+    await lab?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('resizes the canvas noVNC draws into and shows the new screen, on the composite and in the thumbnail', async () => {
+    const [r1] = lab.replicas;
+    assert.ok(r1);
+    await assertCanvasShowsServer(page, thumbnailCanvas(r1.id), r1, 'r1 before the resize');
+    lab.replica(r1.id).guest?.resize({ width: 800, height: 600 });
+    await assertCanvasShowsServer(page, thumbnailCanvas(r1.id), r1, 'r1 after the resize');
+    await assertCanvasShowsServer(page, '#composite', r1, 'the composite (r1 is the reference) after the resize');
+    const aspect = await eventually(async () => {
+      const thumbnail = (await thumbnails(page)).find((entry) => entry.id === r1.id);
+      return thumbnail !== undefined && Math.abs(thumbnail.width / thumbnail.height - 800 / 600) < 0.02;
+    }, 10_000);
+    assert.ok(aspect, "r1's thumbnail takes the new screen's shape (4:3)");
+    await page.getByTestId('size-differs').first().waitFor({ timeout: 10_000 });
   });
 });
