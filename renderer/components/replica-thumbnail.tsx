@@ -6,6 +6,7 @@
 import { useCallback, useLayoutEffect, useRef, type ReactElement } from 'react';
 import { describeReplicaState, type ReplicaStateName } from '../../common/replica-state';
 import { useAppController } from '../app-context';
+import { useDevicePixelRatio } from '../hooks/use-device-pixel-ratio';
 import { useElementSize } from '../hooks/use-element-size';
 import { useNow } from '../hooks/use-now';
 import { outlierRegionCounts, sizeDiffersFromReference, useAppStore } from '../store';
@@ -53,11 +54,12 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
 
   // The thumbnail's bitmap is as large as the room it is shown in, in device pixels.
   const screenSize = useElementSize(screenRef);
+  const pixelRatio = useDevicePixelRatio();
   const thumbnail = workspace?.thumbnailOf(replicaId) ?? null;
   const attachThumbnail = useCallback((canvas: HTMLCanvasElement | null) => thumbnail?.attachCanvas(canvas), [thumbnail]);
   useLayoutEffect(() => {
-    thumbnail?.setBox(screenSize.width, screenSize.height, window.devicePixelRatio || 1);
-  }, [thumbnail, screenSize.width, screenSize.height]);
+    thumbnail?.setBox(screenSize.width, screenSize.height, pixelRatio);
+  }, [thumbnail, screenSize.width, screenSize.height, pixelRatio]);
 
   // The replica's noVNC screen lives in a host element owned by the session: mount it here (hidden:
   // it is the full-size framebuffer the thumbnail is drawn from).

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startDemoLab, type DemoLab } from '../../main/demo/demo-lab';
-import { assertCanvasShowsServer, eventually, launchBrowser, openAppPage, startApp, thumbnailCanvas, waitForReplicaState, type RunningApp } from './support/app';
+import { assertCanvasShowsServer, eventually, launchBrowser, startApp, thumbnailCanvas, waitForReplicaState, type RunningApp } from './support/app';
 
 const REPLICAS = ['r1', 'r2', 'r3'];
 
@@ -190,7 +190,10 @@ describe('a desktop resize with one canvas per replica', { timeout: 2 * 60_000 }
     await writeFile(profilePath, JSON.stringify({ version: 1, name: 'resize', replicas: lab.replicas.map((replica) => ({ id: replica.id, label: replica.label, vnc: { host: replica.host, port: replica.port } })) }));
     app = await startApp({ profilePath, env: { RETROVISOR_DATA_DIR: dataDir } });
     browser = await launchBrowser();
-    page = await openAppPage(browser, app);
+    // A high-density screen: the thumbnails' bitmaps follow the device pixels, not the CSS pixels.
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 2 });
+    page.on('pageerror', (error) => console.error('page error:', error.message));
+    await page.goto(app.url);
     for (const replica of lab.replicas) await waitForReplicaState(page, replica.id, 'connected', 30_000);
   });
 
@@ -201,10 +204,18 @@ describe('a desktop resize with one canvas per replica', { timeout: 2 * 60_000 }
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('resizes the canvas noVNC draws into and shows the new screen, on the composite and in the thumbnail', async () => {
+  it('draws thumbnails at the screen density, then follows a resize on the canvas noVNC draws into, the composite and the thumbnail', async () => {
     const [r1] = lab.replicas;
     assert.ok(r1);
     await assertCanvasShowsServer(page, thumbnailCanvas(r1.id), r1, 'r1 before the resize');
+    let last = '';
+    const fills = await eventually(async () => {
+      const all = await thumbnails(page);
+      last = JSON.stringify(all.map(({ rgba: _rgba, ...rest }) => rest));
+      // Fitted to its box in device pixels: as wide or as high as the box (the screen's shape decides which).
+      return all.length === 2 && all.every((entry) => entry.width <= entry.boxWidth && entry.height <= entry.boxHeight && (entry.boxWidth - entry.width <= 1 || entry.boxHeight - entry.height <= 1));
+    }, 10_000);
+    assert.ok(fills, `each thumbnail fills its box at 2 device pixels per CSS pixel: ${last}`);
     lab.replica(r1.id).guest?.resize({ width: 800, height: 600 });
     await assertCanvasShowsServer(page, thumbnailCanvas(r1.id), r1, 'r1 after the resize');
     await assertCanvasShowsServer(page, '#composite', r1, 'the composite (r1 is the reference) after the resize');
