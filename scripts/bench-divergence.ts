@@ -94,7 +94,7 @@ const ms = (value: number): string => (Number.isNaN(value) ? '—' : value < 1 ?
 const times = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '—');
 
 /** A deterministic stream of typing: words, spaces, and Return at the end of each ~60-character line. */
-class TypingSource {
+export class TypingSource {
   private seed = 12345;
   private lineChars = 0;
   private pending: string[] = [];
@@ -135,8 +135,8 @@ async function typeFor(page: Page, source: TypingSource, durationMs: number): Pr
   return keys;
 }
 
-/** `retrovisor serve` on a profile, as its own process. */
-async function startServe(profile: unknown): Promise<{ url: string; stop(): Promise<void> }> {
+/** `retrovisor serve` on a profile, as its own process (the memory section measures it). */
+export async function startServe(profile: unknown): Promise<{ url: string; stop(): Promise<void> }> {
   const profilePath = join(mkdtempSync(join(os.tmpdir(), 'retrovisor-bench-divergence-')), 'profile.json');
   writeFileSync(profilePath, JSON.stringify(profile));
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'retrovisor.mjs'), 'serve', '--profile', profilePath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -196,7 +196,8 @@ function resetAll(lab: DemoLab): void {
   for (const replica of lab.replicas) lab.replica(replica.id).resetInPlace();
 }
 
-function profileOf(lab: DemoLab, name: string, comparison: boolean): unknown {
+/** A profile naming the lab's replicas; `comparison` false turns divergence detection off. */
+export function profileOf(lab: DemoLab, name: string, comparison: boolean): unknown {
   return {
     version: 1,
     name,

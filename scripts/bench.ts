@@ -8,6 +8,7 @@
 //        [-- --delivery channel|per-stream|both] [-- --receiver bench|kernel|both] [-- --apparatus normal|batch|both]
 //        [-- --only divergence] [-- --soak-minutes M (default 10; 0: no soak)] [-- --cpu-seconds S (default 20)]
 //        [-- --only remediation] [-- --rounds N (default 5)] [-- --targets demo,libvirt]
+//        [-- --only memory] [-- --memory-minutes M (default 10)]
 // Runs in Node (through tsx).
 
 import os from 'node:os';
@@ -18,11 +19,12 @@ import { launchYieldingToBackend } from '../main/process-priority';
 import { runCompareBenchmark } from './bench-compare';
 import { DEFAULT_BURST_BLOCKS, DEFAULT_SPACED_BLOCKS, fanoutSection, type ApparatusPolicy, type Delivery, type Receiver } from './bench-fanout';
 import { divergenceBenchOptions, runDivergenceBenchmark } from './bench-divergence';
+import { memoryBenchOptions, runMemoryBenchmark } from './bench-memory';
 import { remediationBenchOptions, runRemediationBenchmark } from './bench-remediation';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { only: { type: 'string' }, blocks: { type: 'string' }, spaced: { type: 'string' }, delivery: { type: 'string' }, receiver: { type: 'string' }, apparatus: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' }, rounds: { type: 'string' }, targets: { type: 'string' } },
+  options: { only: { type: 'string' }, blocks: { type: 'string' }, spaced: { type: 'string' }, delivery: { type: 'string' }, receiver: { type: 'string' }, apparatus: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' }, rounds: { type: 'string' }, targets: { type: 'string' }, 'memory-minutes': { type: 'string' } },
 });
 
 const DELIVERIES: readonly Delivery[] =
@@ -47,6 +49,8 @@ const SECTIONS: Record<string, (browser: Browser) => Promise<void>> = {
   divergence: (browser) => runDivergenceBenchmark(browser, divergenceBenchOptions(values)),
   // The remediation manager: divergence → first L0 command → agreement again beside its floors, and checkpoint cost.
   remediation: (browser) => runRemediationBenchmark(browser, remediationBenchOptions(values)),
+  // RetroVisor's whole process tree (PSS, RSS) over a drawing-and-typing soak of 8 replicas at 1080p.
+  memory: (browser) => runMemoryBenchmark(browser, memoryBenchOptions(values)),
 };
 
 async function main(): Promise<void> {

@@ -1,7 +1,8 @@
 // Divergence detection on the composite: a canvas above #composite, framebuffer-sized and
 // scaled by CSS exactly like it, painting every disagreeing region in translucent red and the
-// profile's ignore regions as a faint hatched outline. Runs in the renderer; the regions come from
-// the store (they change only on engine events or when a session opens).
+// profile's ignore regions as a faint hatched outline; with nothing to paint it holds no bitmap and
+// is not drawn. Runs in the renderer; the regions come from the store (they change only on engine
+// events or when a session opens).
 
 import { useEffect, useMemo, useRef, type ReactElement } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -66,10 +67,22 @@ export function DivergenceOverlay({ width, height }: DivergenceOverlayProps): Re
   const json = useMemo(() => JSON.stringify(regions.map((region: PixelRect) => ({ x: region.x, y: region.y, width: region.width, height: region.height }))), [regions]);
   const ignoredJson = useMemo(() => JSON.stringify(ignored), [ignored]);
 
+  // Whether the bitmap holds paint: a framebuffer-sized bitmap is only kept while it shows something.
+  const painted = useRef(false);
+  const empty = regions.length === 0 && ignored.length === 0;
+
   useEffect(() => {
     const canvas = canvasRef.current;
-    const context = canvas?.getContext('2d') ?? null;
-    if (canvas === null || context === null) return;
+    if (canvas === null) return;
+    if (empty) {
+      // Setting the size (even to the same value) drops the bitmap; nothing is allocated until the next paint.
+      if (painted.current) canvas.width = width;
+      painted.current = false;
+      return;
+    }
+    const context = canvas.getContext('2d');
+    if (context === null) return;
+    painted.current = true;
     context.clearRect(0, 0, canvas.width, canvas.height);
     for (const region of ignored) paintIgnoreRegion(context, region);
     context.fillStyle = REGION_FILL;
@@ -79,7 +92,7 @@ export function DivergenceOverlay({ width, height }: DivergenceOverlayProps): Re
       context.fillRect(region.x, region.y, region.width, region.height);
       context.strokeRect(region.x + 0.5, region.y + 0.5, Math.max(0, region.width - 1), Math.max(0, region.height - 1));
     }
-  }, [regions, ignored, width, height]);
+  }, [regions, ignored, empty, width, height]);
 
   return (
     <canvas
@@ -90,6 +103,7 @@ export function DivergenceOverlay({ width, height }: DivergenceOverlayProps): Re
       data-ignore-regions={ignoredJson}
       width={width}
       height={height}
+      style={empty ? { visibility: 'hidden' } : undefined}
       aria-hidden="true"
     />
   );

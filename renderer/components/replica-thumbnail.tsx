@@ -1,10 +1,13 @@
-// One replica in the strip: its own noVNC canvas (the real framebuffer, scaled down by noVNC through
-// CSS), label, endpoint, live state, the actions that fit that state, its actions menu (L0) and the
-// remediation manager's badge. Runs in the renderer.
+// One replica in the strip: its screen scaled down into a small canvas (painted by the workspace's
+// ThumbnailRenderer from noVNC's full-size canvas, which sits hidden in the slot), label, endpoint,
+// live state, the actions that fit that state, its actions menu (L0) and the remediation manager's
+// badge. Runs in the renderer.
 
-import { useLayoutEffect, useRef, type ReactElement } from 'react';
+import { useCallback, useLayoutEffect, useRef, type ReactElement } from 'react';
 import { describeReplicaState, type ReplicaStateName } from '../../common/replica-state';
 import { useAppController } from '../app-context';
+import { useDevicePixelRatio } from '../hooks/use-device-pixel-ratio';
+import { useElementSize } from '../hooks/use-element-size';
 import { useNow } from '../hooks/use-now';
 import { outlierRegionCounts, sizeDiffersFromReference, useAppStore } from '../store';
 import { DiffIcon } from './divergence-diff-view';
@@ -49,7 +52,17 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
   const remediationState = useAppStore((state) => state.remediation?.replicas.find((entry) => entry.replicaId === replicaId)?.state ?? null);
   const setApart = remediationState === 'remediating' || remediationState === 'quarantined';
 
-  // The replica's noVNC screen lives in a host element owned by the session: mount it here.
+  // The thumbnail's bitmap is as large as the room it is shown in, in device pixels.
+  const screenSize = useElementSize(screenRef);
+  const pixelRatio = useDevicePixelRatio();
+  const thumbnail = workspace?.thumbnailOf(replicaId) ?? null;
+  const attachThumbnail = useCallback((canvas: HTMLCanvasElement | null) => thumbnail?.attachCanvas(canvas), [thumbnail]);
+  useLayoutEffect(() => {
+    thumbnail?.setBox(screenSize.width, screenSize.height, pixelRatio);
+  }, [thumbnail, screenSize.width, screenSize.height, pixelRatio]);
+
+  // The replica's noVNC screen lives in a host element owned by the session: mount it here (hidden:
+  // it is the full-size framebuffer the thumbnail is drawn from).
   useLayoutEffect(() => {
     const host = workspace?.hostOf(replicaId) ?? null;
     const box = screenRef.current;
@@ -125,6 +138,7 @@ export function ReplicaThumbnail({ replicaId }: ReplicaThumbnailProps): ReactEle
       <div className="thumbnail-screen">
         {/* React renders nothing in the slot: the session's host element is appended to it. */}
         <div className="thumbnail-slot" ref={screenRef} />
+        <canvas className="thumbnail-canvas" data-testid="thumbnail-canvas" ref={attachThumbnail} aria-hidden="true" />
         <RemediationBadge replicaId={replicaId} />
         {!live ? (
           <div className="thumbnail-placeholder" aria-hidden="true">

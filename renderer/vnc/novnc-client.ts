@@ -3,7 +3,7 @@
 // own encoders for this server, sent through the input channel or onto the instance's socket: no
 // noVNC input handlers, no per-instance pointer throttle). Runs in the browser only (noVNC needs `window`).
 
-import RFB from '@novnc/novnc';
+import RFB, { type NovncDisplay, type NovncWebsock } from '@novnc/novnc';
 import Keyboard from 'novnc-core/input/keyboard.js';
 import XtScancode from 'novnc-core/input/xtscancodes.js';
 import { initLogging } from 'novnc-core/util/logging.js';
@@ -18,6 +18,14 @@ import type { KeyboardCaptureFactory, VncClient, VncClientEvents, VncClientFacto
 let noVncPrepared = false;
 /** Where every client's input is encoded (synchronously, then taken): one buffer for the page. */
 const capture = new RfbMessageCapture();
+
+/**
+ * The receive queue a connection starts with. noVNC allocates 4 MiB per connection and grows the queue
+ * (doubling, or to 8× what is pending) only when a message does not fit: starting smaller, a queue
+ * reaches at most the size the 4 MiB one would have grown to, and a replica sending small updates keeps
+ * 512 KiB instead of 4 MiB.
+ */
+const RECEIVE_QUEUE_BYTES = 512 * 1024;
 
 /** Extended clipboard: the text format bit and the "notify" action bit (core/rfb.js). */
 const EXTENDED_CLIPBOARD_TEXT = 1;
@@ -63,11 +71,15 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
   rfb.viewOnly = true;
   rfb.focusOnClick = false;
   rfb.resizeSession = false;
-  rfb.scaleViewport = true;
+  // Nothing shows noVNC's canvas itself (the thumbnail and the composite are drawn from it): no
+  // scaling to a container, and the whole framebuffer is the viewport (drawIntoOneCanvas relies on it).
+  rfb.scaleViewport = false;
   rfb.clipViewport = false;
   rfb.showDotCursor = false;
   rfb.background = 'transparent';
 
+  drawIntoOneCanvas(rfb._display);
+  shrinkReceiveQueue(rfb._sock);
   const refuse = reportFailures(rfb, events, () => live);
   guardDesktopSize(rfb, events, refuse, () => live);
   guardRectangles(rfb, refuse);
@@ -269,6 +281,61 @@ function guardRectangles(rfb: RFB, refuse: (problem: string) => void): void {
     if (problem === null) return handleDataRect();
     refuse(problem);
     return false;
+  };
+}
+
+/** Replaces the 4 MiB receive queue noVNC allocated at attach (still empty) by a RECEIVE_QUEUE_BYTES one. */
+function shrinkReceiveQueue(sock: NovncWebsock): void {
+  if (sock._rQlen !== sock._rQi || sock._rQbufferSize <= RECEIVE_QUEUE_BYTES) return;
+  sock._rQbufferSize = RECEIVE_QUEUE_BYTES;
+  sock._rQ = new Uint8Array(RECEIVE_QUEUE_BYTES);
+  sock._rQi = 0;
+  sock._rQlen = 0;
+}
+
+/**
+ * Makes this instance's display draw straight into its visible canvas, so each replica's frame exists
+ * once in the page instead of twice (noVNC keeps a hidden backbuffer of the framebuffer's size and
+ * copies each update's damage into the visible canvas on `flip`). Safe because RetroVisor never clips
+ * the viewport (the canvas is always the whole framebuffer) and never paints noVNC's canvas on screen
+ * itself: what the user sees is copied from it on damage (composite, thumbnail) after a flip, and the
+ * comparison reads it at the flip. `flip` keeps its place in the render queue and still ends an update
+ * for the damage tap; a resize keeps the pixels and reports the whole screen as damaged, as noVNC does.
+ * Must run before tapDamage (which wraps the `flip` installed here).
+ */
+function drawIntoOneCanvas(display: NovncDisplay): void {
+  const canvas = display._target;
+  const context = display._targetCtx;
+  display._backbuffer = canvas;
+  display._drawCtx = context;
+  display.flip = (fromQueue?: boolean): void => {
+    if (display._renderQ.length !== 0 && fromQueue !== true) {
+      display._renderQPush({ type: 'flip' });
+      return;
+    }
+    // The primitives drew into the visible canvas already: only the damage is forgotten.
+    const bounds = display._damageBounds;
+    bounds.left = bounds.top = 65535;
+    bounds.right = bounds.bottom = 0;
+  };
+  display.resize = (width: number, height: number): void => {
+    display._prevDrawStyle = '';
+    display._fbWidth = width;
+    display._fbHeight = height;
+    if (canvas.width === width && canvas.height === height) return;
+    // Changing a canvas's size clears it: the pixels that still fit are put back, as noVNC does.
+    const saved = canvas.width > 0 && canvas.height > 0 ? context.getImageData(0, 0, Math.min(canvas.width, width), Math.min(canvas.height, height)) : null;
+    canvas.width = width;
+    canvas.height = height;
+    if (saved !== null) context.putImageData(saved, 0, 0);
+    const viewport = display._viewportLoc;
+    viewport.x = 0;
+    viewport.y = 0;
+    viewport.w = width;
+    viewport.h = height;
+    display._rescale(display._scale);
+    display._damage(0, 0, width, height);
+    display.flip();
   };
 }
 

@@ -17,6 +17,9 @@ declare module '@novnc/novnc' {
     /** Receive-queue read index and fill level: equal means "nothing left to parse". */
     _rQi: number;
     _rQlen: number;
+    /** The receive queue and its size (4 MiB at attach; grown by noVNC when a message needs more). */
+    _rQ: Uint8Array;
+    _rQbufferSize: number;
     /** The handlers noVNC registered; 'message' parses the receive queue (RFB._handleMessage). */
     readonly _eventHandlers: { readonly message: () => void };
     on(event: 'message', handler: () => void): void;
@@ -32,6 +35,27 @@ declare module '@novnc/novnc' {
     _damage(x: number, y: number, width: number, height: number): void;
     /** Copies the damaged region to the visible canvas; once per FramebufferUpdate (queued while images decode). */
     flip(fromQueue?: boolean): void;
+    /** Sets the framebuffer size (ServerInit, DesktopSize): resizes the drawing canvas, keeping its pixels. */
+    resize(width: number, height: number): void;
+    /** The visible canvas (RFB's `_canvas`) and its context. */
+    readonly _target: HTMLCanvasElement;
+    readonly _targetCtx: CanvasRenderingContext2D;
+    /** The hidden canvas every primitive draws into, and its context (flip copies it to the target). */
+    _backbuffer: HTMLCanvasElement;
+    _drawCtx: CanvasRenderingContext2D;
+    /** The damage bounding box since the last flip (reset to left/top 65535, right/bottom 0). */
+    readonly _damageBounds: { left: number; top: number; right: number; bottom: number };
+    /** The part of the framebuffer shown on the target (all of it without clipViewport). */
+    readonly _viewportLoc: { x: number; y: number; w: number; h: number };
+    _fbWidth: number;
+    _fbHeight: number;
+    /** The last fill style set (reset when the canvas is resized, which resets the context). */
+    _prevDrawStyle: string;
+    readonly _scale: number;
+    /** Sets the target's CSS size to the viewport times `factor`. */
+    _rescale(factor: number): void;
+    /** Queues a drawing action behind an image still decoding. */
+    _renderQPush(action: { readonly type: 'flip' }): void;
   }
 
   export interface RfbCredentials {

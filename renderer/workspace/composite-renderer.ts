@@ -15,7 +15,8 @@ export interface FrameScheduler {
   cancel(handle: number): void;
 }
 
-const ANIMATION_FRAMES: FrameScheduler = {
+/** The page's animation frames. */
+export const ANIMATION_FRAMES: FrameScheduler = {
   request: (callback) => requestAnimationFrame(callback),
   cancel: (handle) => cancelAnimationFrame(handle),
 };

@@ -22,6 +22,7 @@ import type { KeyboardCaptureFactory, VncClient, VncClientFactory, VncCredential
 import { ReplicaSession, SYSTEM_CLOCK } from '../vnc/replica-session';
 import { ManagerCommandExecutor } from '../remediation/manager-command-executor';
 import { CompositeRenderer } from './composite-renderer';
+import { ThumbnailRenderer } from './thumbnail-renderer';
 
 /**
  * The remediation manager's side of the back end, for one session: its commands, the answers, and
@@ -41,8 +42,10 @@ interface ConnectionWaiter {
 
 interface ReplicaEntry {
   readonly session: ReplicaSession;
-  /** The element the replica's noVNC screen lives in; the thumbnail mounts it. */
+  /** The element the replica's noVNC screen lives in; the thumbnail mounts it, hidden. */
   readonly host: HTMLElement;
+  /** Paints the thumbnail: the screen scaled down, from noVNC's canvas, on damage. */
+  readonly thumbnail: ThumbnailRenderer;
   client: VncClient | null;
 }
 
@@ -116,6 +119,7 @@ export class WorkspaceController {
       host.className = 'replica-host';
       const entry: ReplicaEntry = {
         host,
+        thumbnail: new ThumbnailRenderer(),
         client: null,
         session: new ReplicaSession({
           sessionId: info.sessionId,
@@ -134,6 +138,7 @@ export class WorkspaceController {
             },
             onClientChange: (client) => {
               entry.client = client;
+              entry.thumbnail.setSource(client);
               this.trackDivergence(replica.id, entry.session.state);
               if (this.store.getState().referenceId === replica.id) this.bindComposite();
             },
@@ -141,6 +146,7 @@ export class WorkspaceController {
               this.broadcast.noteScreenUpdate(replica.id);
               this.screenUpdates.notify(replica.id);
               this.divergence.damage(replica.id, rects);
+              entry.thumbnail.damage(rects);
               if (this.store.getState().referenceId === replica.id) this.composite.damage(rects);
             },
             onPasswordRequest: (request) => {
@@ -192,6 +198,11 @@ export class WorkspaceController {
   /** The element a replica's noVNC screen renders into (the thumbnail appends it). */
   hostOf(replicaId: string): HTMLElement | null {
     return this.replicas.get(replicaId)?.host ?? null;
+  }
+
+  /** What paints a replica's thumbnail canvas (the thumbnail attaches its canvas and size). */
+  thumbnailOf(replicaId: string): ThumbnailRenderer | null {
+    return this.replicas.get(replicaId)?.thumbnail ?? null;
   }
 
   /** The live VNC client of a replica (its canvas holds the replica's framebuffer). */
@@ -311,7 +322,10 @@ export class WorkspaceController {
     this.screenUpdates.clear();
     // Released while the connections still stand: no key stays down on a server after we leave.
     await this.broadcast.close();
-    for (const entry of this.replicas.values()) entry.session.close();
+    for (const entry of this.replicas.values()) {
+      entry.session.close();
+      entry.thumbnail.dispose();
+    }
     this.composite.dispose();
   }
 

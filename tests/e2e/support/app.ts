@@ -119,9 +119,12 @@ export async function readCanvas(page: Page, selector: string): Promise<Framebuf
   return { width: result.width, height: result.height, rgba: new Uint8Array(Buffer.from(result.base64, 'base64')) };
 }
 
-/** The selector of a replica's thumbnail canvas (noVNC's own canvas, full resolution). */
+/**
+ * The selector of a replica's framebuffer canvas: noVNC's own, full resolution, kept hidden in its
+ * thumbnail (which shows a small copy, `[data-testid="thumbnail-canvas"]`).
+ */
 export function thumbnailCanvas(replicaId: string): string {
-  return `[data-replica-id="${replicaId}"] canvas`;
+  return `[data-replica-id="${replicaId}"] .replica-host canvas`;
 }
 
 /** Polls `probe` until it returns true or the time runs out; returns the last detail for messages. */
