@@ -2,6 +2,7 @@
 // tile only where something changed, once the replicas are quiet there; reports where they
 // disagree and who the outliers are. Pure: no DOM, no timers — the caller passes the time.
 
+import { RUN_RECORD_BYTES, type ArenaBlock, type CompareKernels, type KernelArena } from './compare-kernels';
 import { MAX_REPLICAS, PartitionRegistry, type Partition } from './partition';
 import { clipToFramebuffer, mergeTiles, type PixelRect } from './pixel-rect';
 import {
@@ -14,7 +15,7 @@ import {
   TILE_SETTLED,
   type TileTiming,
 } from './replica-framebuffer';
-import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type Tolerance } from './tile-pixels';
+import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type TileMask, type Tolerance } from './tile-pixels';
 import { AGREE, UNJUDGEABLE, UNJUDGED, nextVerdict, type Observation, type Verdict } from './tile-verdict';
 
 /**
@@ -54,6 +55,12 @@ export interface DivergenceOptions {
   readonly tolerance?: Tolerance | null;
   /** Framebuffer rectangles never compared (a clock, a hostname that differs by design). */
   readonly ignoreRegions?: readonly PixelRect[];
+  /**
+   * The WebAssembly SIMD kernels (see compileCompareKernels): framebuffers then live in the
+   * kernels' memory and the pixel loops run there, with the same results. Absent or null: the
+   * JavaScript loops (the reference, and the path for runtimes without WebAssembly SIMD).
+   */
+  readonly kernels?: CompareKernels | null;
 }
 
 /** One replica's desktop size, as reported in a size divergence. */
@@ -168,12 +175,22 @@ export class DivergenceEngine {
   private readonly signatures: Uint32Array;
   private readonly box = new Int32Array(4);
   private readonly batch: number[] = [];
-  private differing = new Uint32Array(0);
+  private differing: Uint32Array = new Uint32Array(0);
   /** The compared replicas after the first, SCAN_WIDTH at a time, with their bits. */
   private scanGroups: { readonly others: Uint32Array[]; readonly bits: number[] }[] = [];
-  private scanBoxes = new Int32Array(0);
+  private scanBoxes: Int32Array = new Int32Array(0);
   /** Splits where one replica alone differs from the first, by its bit. */
   private loneSplits: Partition[] = [];
+
+  // With kernels: the memory holding every framebuffer and the scan's buffers (null: JavaScript).
+  private readonly arena: KernelArena | null;
+  private readonly pixelBlocks = new Map<ReplicaFramebuffer, ArenaBlock>();
+  /** The scan's inputs and outputs in the kernels' memory (sized by restructure). */
+  private scanBlocks: { readonly differing: ArenaBlock; readonly boxes: ArenaBlock; readonly runs: ArenaBlock } | null = null;
+  /** The other replicas' framebuffer pointers, for the scan. */
+  private readonly othersBlock: ArenaBlock | null;
+  /** One box for grow_box. */
+  private readonly boxBlock: ArenaBlock | null;
 
   constructor(options: DivergenceOptions = {}) {
     this.tileSizePx = options.tileSizePx ?? TILE_SIZE_PX;
@@ -190,6 +207,9 @@ export class DivergenceEngine {
     if (!Number.isInteger(this.timing.maxBlinkStates) || this.timing.maxBlinkStates < 2 || this.timing.maxBlinkStates > 16) throw new RangeError('maxBlinkStates must be an integer from 2 to 16');
     checkTolerance(this.tolerance);
     this.signatures = new Uint32Array(MAX_REPLICAS * 2 * this.timing.maxBlinkStates);
+    this.arena = options.kernels?.createArena() ?? null;
+    this.othersBlock = this.arena?.allocate(MAX_REPLICAS * 4) ?? null;
+    this.boxBlock = this.arena?.allocate(16) ?? null;
   }
 
   /**
@@ -231,7 +251,12 @@ export class DivergenceEngine {
     const known = this.replicas.get(replicaId);
     if (known !== undefined && known.widthPx === widthPx && known.heightPx === heightPx) return;
     if (known === undefined && this.replicas.size >= MAX_REPLICAS) throw new RangeError(`at most ${MAX_REPLICAS} replicas`);
-    this.replicas.set(replicaId, new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates));
+    // One copy per replica: the old size's block is given back before the new one is taken.
+    if (known !== undefined) this.releasePixels(known);
+    const block = this.arena?.allocate(widthPx * heightPx * 4);
+    const replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block);
+    if (block !== undefined) this.pixelBlocks.set(replica, block);
+    this.replicas.set(replicaId, replica);
     this.lastResizeMs = nowMs;
     this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
     this.restructure();
@@ -239,7 +264,10 @@ export class DivergenceEngine {
 
   /** Forgets a replica (disconnected, removed from the profile). */
   removeReplica(replicaId: string, nowMs: number): void {
-    if (!this.replicas.delete(replicaId)) return;
+    const known = this.replicas.get(replicaId);
+    if (known === undefined) return;
+    this.replicas.delete(replicaId);
+    this.releasePixels(known);
     this.lastResizeMs = nowMs;
     this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
     this.restructure();
@@ -321,6 +349,14 @@ export class DivergenceEngine {
     return this.rebuildReport(nowMs);
   }
 
+  /** Gives a replica's framebuffer block back to the arena (the replica is gone or replaced). */
+  private releasePixels(replica: ReplicaFramebuffer): void {
+    const block = this.pixelBlocks.get(replica);
+    if (block === undefined) return;
+    this.pixelBlocks.delete(replica);
+    this.arena!.release(block);
+  }
+
   private maskGrid(widthPx: number, heightPx: number): MaskGrid {
     const key = `${widthPx}x${heightPx}`;
     let grid = this.maskGrids.get(key);
@@ -363,11 +399,22 @@ export class DivergenceEngine {
     this.boxes = new Int32Array(this.tileCount * 4);
     this.differing = new Uint32Array(this.tileCount);
     this.scanGroups = [];
-    for (let index = 1; index < majority.length; index += SCAN_WIDTH) {
+    // (JavaScript only: its framebuffers never move; the kernels' are found by offset at each scan.)
+    for (let index = 1; index < majority.length && this.arena === null; index += SCAN_WIDTH) {
       const members = majority.slice(index, index + SCAN_WIDTH);
       this.scanGroups.push({ others: members.map((replica) => replica.pixels), bits: members.map((_, offset) => 1 << (index + offset)) });
     }
     this.scanBoxes = new Int32Array(this.tileCount * 4);
+    if (this.arena !== null) {
+      if (this.scanBlocks !== null) for (const block of Object.values(this.scanBlocks)) this.arena.release(block);
+      this.scanBlocks = {
+        differing: this.arena.allocate(this.tileCount * 4),
+        boxes: this.arena.allocate(this.tileCount * 16),
+        runs: this.arena.allocate(this.tileCount * RUN_RECORD_BYTES),
+      };
+      this.differing = new Uint32Array(0);
+      this.scanBoxes = new Int32Array(0);
+    }
     this.loneSplits = [];
     this.serials = new Uint32Array(this.tileCount);
     this.cachedSerials = new Float64Array(this.tileCount).fill(-1);
@@ -531,6 +578,12 @@ export class DivergenceEngine {
     const widthPx = first.widthPx;
     const size = this.tileSizePx;
     const columns = this.columns;
+    // With kernels, the scan's buffers are views of the kernels' memory, bound afresh (the memory
+    // may have grown since); nothing allocated there before the next tick.
+    if (this.scanBlocks !== null) {
+      this.differing = this.scanBlocks.differing.words();
+      this.scanBoxes = this.scanBlocks.boxes.ints();
+    }
     const differing = this.differing;
     const scanBoxes = this.scanBoxes;
     const kinds = this.masks?.kinds ?? null;
@@ -552,6 +605,8 @@ export class DivergenceEngine {
     }
     // Runs of adjacent tiles in one tile row, scanned row by row of pixels: each row of the first
     // replica stays in cache while the others' rows stream past it.
+    const runs = this.scanBlocks?.runs.ints() ?? null;
+    let runCount = 0;
     let start = 0;
     while (start < fast.length) {
       const row = Math.floor(fast[start]! / columns);
@@ -560,11 +615,28 @@ export class DivergenceEngine {
       const fromPx = (fast[start]! - row * columns) * size;
       const toPx = Math.min(widthPx, (fast[end]! - row * columns + 1) * size);
       const lastY = Math.min(first.heightPx, (row + 1) * size);
-      for (let y = row * size; y < lastY; y++) {
-        const rowStart = y * widthPx;
-        for (const group of this.scanGroups) scanRowDifferences(first.pixels, group.others, group.bits, rowStart, y, fromPx, toPx, size, row * columns, maxDelta, differing, scanBoxes);
+      if (runs !== null) {
+        // Recorded for the kernel: one call scans every run of this tick.
+        const at = runCount * (RUN_RECORD_BYTES / 4);
+        runs[at] = fromPx;
+        runs[at + 1] = toPx;
+        runs[at + 2] = row * size;
+        runs[at + 3] = lastY;
+        runs[at + 4] = row * columns;
+        runCount += 1;
+      } else {
+        const pixels = first.pixels;
+        for (let y = row * size; y < lastY; y++) {
+          const rowStart = y * widthPx;
+          for (const group of this.scanGroups) scanRowDifferences(pixels, group.others, group.bits, rowStart, y, fromPx, toPx, size, row * columns, maxDelta, differing, scanBoxes);
+        }
       }
       start = end + 1;
+    }
+    if (runs !== null && runCount > 0) {
+      const others = this.othersBlock!.words();
+      for (let index = 1; index < participants.length; index++) others[index - 1] = this.pixelBlocks.get(participants[index]!)!.offset;
+      this.arena!.scan(this.pixelBlocks.get(first)!.offset, this.othersBlock!.offset, participants.length - 1, this.scanBlocks!.runs.offset, runCount, widthPx, size, maxDelta, this.scanBlocks!.differing.offset, this.scanBlocks!.boxes.offset);
     }
     // With a tolerance of whole pixels only (no allowance), a set bit means "disagrees": the tile
     // is split like an exact one. An allowance needs counting, tile by tile.
@@ -617,7 +689,7 @@ export class DivergenceEngine {
       }
       let label = -1;
       for (let group = 1; group < groups && label < 0; group++) {
-        if (tilesAgree(participants[this.representatives[group]!]!.pixels, participants[index]!.pixels, reference.widthPx, left, top, width, height, this.tolerance, null, this.tileSizePx)) label = group;
+        if (this.agree(participants[this.representatives[group]!]!, participants[index]!, left, top, width, height, null)) label = group;
       }
       if (label < 0) {
         label = groups;
@@ -650,10 +722,9 @@ export class DivergenceEngine {
         this.labels[index] = 0;
         continue;
       }
-      const pixels = participants[index]!.pixels;
       let label = -1;
       for (let group = 0; group < groups && label < 0; group++) {
-        if (tilesAgree(participants[this.representatives[group]!]!.pixels, pixels, stride, left, top, width, height, tolerance, mask, this.tileSizePx)) label = group;
+        if (this.agree(participants[this.representatives[group]!]!, participants[index]!, left, top, width, height, mask)) label = group;
       }
       if (label < 0) {
         label = groups;
@@ -672,14 +743,40 @@ export class DivergenceEngine {
     box[2] = left;
     box[3] = top;
     const maxDelta = tolerance === null ? -1 : tolerance.maxChannelDelta;
-    const basePixels = participants[this.representatives[base]!]!.pixels;
-    for (let group = 0; group < groups; group++) {
-      if (group === base) continue;
-      growDifferenceBox(basePixels, participants[this.representatives[group]!]!.pixels, stride, left, top, width, height, maxDelta, mask, this.tileSizePx, box);
+    const baseReplica = participants[this.representatives[base]!]!;
+    if (this.arena !== null && mask === null) {
+      // The kernel grows a box in its own memory: in with the start values, out with the result.
+      const kernelBox = this.boxBlock!.ints();
+      kernelBox.set(box);
+      for (let group = 0; group < groups; group++) {
+        if (group === base) continue;
+        this.arena.growBox(this.pixelBlocks.get(baseReplica)!.offset, this.pixelBlocks.get(participants[this.representatives[group]!]!)!.offset, stride, left, top, width, height, maxDelta, this.boxBlock!.offset);
+      }
+      box.set(this.boxBlock!.ints());
+    } else {
+      const basePixels = baseReplica.pixels;
+      for (let group = 0; group < groups; group++) {
+        if (group === base) continue;
+        growDifferenceBox(basePixels, participants[this.representatives[group]!]!.pixels, stride, left, top, width, height, maxDelta, mask, this.tileSizePx, box);
+      }
     }
     if (box[2] <= box[0]) this.storeBox(tile, left, top, left + width, top + height);
     else this.storeBox(tile, box[0], box[1], box[2], box[3]);
     return partition.disagreement;
+  }
+
+  /**
+   * Whether two replicas agree on a tile (exact, or within the tolerance; with the tile's mask):
+   * the kernel when there is one and no mask (masked tiles are rare: JavaScript, on the same memory).
+   */
+  private agree(first: ReplicaFramebuffer, second: ReplicaFramebuffer, left: number, top: number, width: number, height: number, mask: TileMask | null): boolean {
+    const tolerance = this.tolerance;
+    if (this.arena !== null && mask === null) {
+      const maxDelta = tolerance === null ? -1 : tolerance.maxChannelDelta;
+      const allowed = tolerance === null ? 0 : tolerance.maxDifferingPixelsPerTile;
+      return this.arena.tilesAgree(this.pixelBlocks.get(first)!.offset, this.pixelBlocks.get(second)!.offset, first.widthPx, left, top, width, height, maxDelta, allowed);
+    }
+    return tilesAgree(first.pixels, second.pixels, first.widthPx, left, top, width, height, tolerance, mask, this.tileSizePx);
   }
 
   private majorityLabel(partition: Partition, groups: number): number {

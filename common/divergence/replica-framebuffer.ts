@@ -83,13 +83,35 @@ export interface TileTiming {
   readonly maxBlinkStates: number;
 }
 
+/**
+ * Where a framebuffer's words live: a plain array, or a block of the WebAssembly kernels' memory
+ * (whose views are replaced when that memory grows: ask again rather than keep the array).
+ */
+export interface PixelStorage {
+  /** The framebuffer, one 32-bit word per RGBA pixel, `widthPx` words per row. */
+  words(): Uint32Array;
+}
+
+/** A framebuffer in an ordinary typed array (the JavaScript engine's storage). */
+class HeapPixels implements PixelStorage {
+  private readonly array: Uint32Array;
+
+  constructor(length: number) {
+    this.array = new Uint32Array(length);
+  }
+
+  words(): Uint32Array {
+    return this.array;
+  }
+}
+
 /** A replica's framebuffer copy and the history of each of its tiles. */
 export class ReplicaFramebuffer {
   readonly columns: number;
   readonly rows: number;
   readonly tileCount: number;
-  /** The framebuffer, one 32-bit word per RGBA pixel, `widthPx` words per row. */
-  readonly pixels: Uint32Array;
+  /** Where the framebuffer's words live (given by the engine, or a plain array). */
+  readonly storage: PixelStorage;
 
   // History ring per tile: HISTORY_LENGTH entries of (fingerprint, start time, flag).
   private readonly hashLow: Uint32Array;
@@ -116,11 +138,13 @@ export class ReplicaFramebuffer {
     public masks: MaskGrid,
     nowMs: number,
     maxBlinkStates: number,
+    /** Zeroed storage of at least widthPx×heightPx words; a plain array when absent. */
+    storage?: PixelStorage,
   ) {
     this.columns = Math.ceil(widthPx / tileSizePx);
     this.rows = Math.ceil(heightPx / tileSizePx);
     this.tileCount = this.columns * this.rows;
-    this.pixels = new Uint32Array(widthPx * heightPx);
+    this.storage = storage ?? new HeapPixels(widthPx * heightPx);
     const slots = this.tileCount * HISTORY_LENGTH;
     this.hashLow = new Uint32Array(slots);
     this.hashHigh = new Uint32Array(slots);
@@ -137,6 +161,11 @@ export class ReplicaFramebuffer {
     }
     this.firstHalf = new Uint32Array(2 * (maxBlinkStates + 1));
     this.secondHalf = new Uint32Array(2 * (maxBlinkStates + 1));
+  }
+
+  /** The framebuffer, one 32-bit word per RGBA pixel, `widthPx` words per row (a fresh view: do not keep it). */
+  get pixels(): Uint32Array {
+    return this.storage.words();
   }
 
   /** The tile's left edge, in framebuffer pixels. */
@@ -178,9 +207,10 @@ export class ReplicaFramebuffer {
     for (let row = firstRow; row <= lastRow; row++) {
       for (let column = firstColumn; column <= lastColumn; column++) this.beforeWrite(row * this.columns + column, nowMs, blinkWindowMs, changedTiles);
     }
+    const pixels = this.pixels;
     for (let y = 0; y < rect.height; y++) {
       const from = sourceOffset + y * sourceStride;
-      this.pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
+      pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
     }
     for (let row = firstRow; row <= lastRow; row++) {
       for (let column = firstColumn; column <= lastColumn; column++) {

@@ -1,0 +1,348 @@
+;; The comparison engine's hot loops in WebAssembly with SIMD (v128): the batched scan of settled
+;; tiles against the first replica, tile comparison under a colour tolerance, difference boxes, and
+;; the memory floor (an XOR-reduce). Assembled by scripts/wasm.mjs; driven by compare-kernels.ts.
+;;
+;; Framebuffers are RGBA words (one 32-bit little-endian word per pixel, R in the low byte), all
+;; in the imported memory; pointers are byte offsets, pixel indices count words from a frame's
+;; start. `maxDelta` -1 means exact (bit for bit, alpha included); 0–255 means a pixel differs when
+;; |ΔR|, |ΔG| or |ΔB| exceeds it (alpha ignored), as tile-pixels.ts's pixelsDiffer says.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; Bits 0–3: which of the 4 pixels at byte addresses a and b differ bit for bit.
+  (func $differ4_exact (param $a i32) (param $b i32) (result i32)
+    (i32x4.bitmask (i32x4.ne (v128.load (local.get $a)) (v128.load (local.get $b)))))
+
+  ;; Bits 0–3: which of the 4 pixels differ beyond the limit. |Δ| per byte is the OR of the two
+  ;; saturating differences (one of them is 0); the limit's alpha byte is 255, so alpha never counts.
+  (func $differ4_tolerant (param $a i32) (param $b i32) (param $limit v128) (result i32)
+    (local $x v128) (local $y v128)
+    (local.set $x (v128.load (local.get $a)))
+    (local.set $y (v128.load (local.get $b)))
+    (i32x4.bitmask
+      (i32x4.ne
+        (i8x16.gt_u
+          (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))
+          (local.get $limit))
+        (v128.const i32x4 0 0 0 0))))
+
+  ;; 1 when the one pixel at a and b differs beyond the limit (lanes 1–3 load as zeros: equal).
+  (func $differ1_tolerant (param $a i32) (param $b i32) (param $limit v128) (result i32)
+    (local $x v128) (local $y v128)
+    (local.set $x (v128.load32_zero (local.get $a)))
+    (local.set $y (v128.load32_zero (local.get $b)))
+    (v128.any_true
+      (i8x16.gt_u
+        (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))
+        (local.get $limit))))
+
+  ;; The limit vector for a tolerance: maxDelta in R, G, B, 255 in alpha.
+  (func $limit_of (param $maxDelta i32) (result v128)
+    (i32x4.splat
+      (i32.or
+        (i32.mul (i32.and (local.get $maxDelta) (i32.const 255)) (i32.const 0x00010101))
+        (i32.const 0xff000000))))
+
+  ;; The first pixel index in [i, end) where frames a and b differ bit for bit, or end.
+  ;; 16 pixels per step (one branch), then 4, then one by one.
+  (func $first_exact (param $a i32) (param $b i32) (param $i i32) (param $end i32) (result i32)
+    (local $p i32) (local $q i32) (local $m i32)
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
+        (local.set $p (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $q (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))
+        (br_if $wide_done
+          (v128.any_true
+            (v128.or
+              (v128.or
+                (v128.xor (v128.load (local.get $p)) (v128.load (local.get $q)))
+                (v128.xor (v128.load offset=16 (local.get $p)) (v128.load offset=16 (local.get $q))))
+              (v128.or
+                (v128.xor (v128.load offset=32 (local.get $p)) (v128.load offset=32 (local.get $q)))
+                (v128.xor (v128.load offset=48 (local.get $p)) (v128.load offset=48 (local.get $q)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $wide)))
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+        (local.set $m
+          (call $differ4_exact
+            (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))
+            (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (if (i32.ne
+              (i32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+              (i32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $end))
+
+  ;; The first pixel index in [i, end) where a and b differ beyond the limit, or end.
+  (func $first_tolerant (param $a i32) (param $b i32) (param $i i32) (param $end i32) (param $limit v128) (result i32)
+    (local $p i32) (local $q i32) (local $m i32) (local $x v128) (local $y v128) (local $any v128)
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
+        (local.set $p (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $q (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $x (v128.load (local.get $p)))
+        (local.set $y (v128.load (local.get $q)))
+        (local.set $any (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x))))
+        (local.set $x (v128.load offset=16 (local.get $p)))
+        (local.set $y (v128.load offset=16 (local.get $q)))
+        (local.set $any (i8x16.max_u (local.get $any)
+          (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
+        (local.set $x (v128.load offset=32 (local.get $p)))
+        (local.set $y (v128.load offset=32 (local.get $q)))
+        (local.set $any (i8x16.max_u (local.get $any)
+          (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
+        (local.set $x (v128.load offset=48 (local.get $p)))
+        (local.set $y (v128.load offset=48 (local.get $q)))
+        (local.set $any (i8x16.max_u (local.get $any)
+          (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
+        (br_if $wide_done (v128.any_true (i8x16.gt_u (local.get $any) (local.get $limit))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $wide)))
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+        (local.set $m
+          (call $differ4_tolerant
+            (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))
+            (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))
+            (local.get $limit)))
+        (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (if (call $differ1_tolerant
+              (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))
+              (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))
+              (local.get $limit))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $end))
+
+  ;; The last pixel index in [lo, hi) where a and b differ bit for bit (one must), scanning back.
+  (func $last_exact (param $a i32) (param $b i32) (param $lo i32) (param $hi i32) (result i32)
+    (local $m i32)
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.lt_u (i32.sub (local.get $hi) (local.get $lo)) (i32.const 4)))
+        (local.set $hi (i32.sub (local.get $hi) (i32.const 4)))
+        (local.set $m
+          (call $differ4_exact
+            (i32.add (local.get $a) (i32.shl (local.get $hi) (i32.const 2)))
+            (i32.add (local.get $b) (i32.shl (local.get $hi) (i32.const 2)))))
+        (if (local.get $m) (then (return (i32.add (local.get $hi) (i32.sub (i32.const 31) (i32.clz (local.get $m)))))))
+        (br $wide)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.le_u (local.get $hi) (local.get $lo)))
+        (local.set $hi (i32.sub (local.get $hi) (i32.const 1)))
+        (if (i32.ne
+              (i32.load (i32.add (local.get $a) (i32.shl (local.get $hi) (i32.const 2))))
+              (i32.load (i32.add (local.get $b) (i32.shl (local.get $hi) (i32.const 2)))))
+          (then (return (local.get $hi))))
+        (br $tail)))
+    (local.get $lo))
+
+  ;; The last pixel index in [lo, hi) where a and b differ beyond the limit (one must).
+  (func $last_tolerant (param $a i32) (param $b i32) (param $lo i32) (param $hi i32) (param $limit v128) (result i32)
+    (local $m i32)
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.lt_u (i32.sub (local.get $hi) (local.get $lo)) (i32.const 4)))
+        (local.set $hi (i32.sub (local.get $hi) (i32.const 4)))
+        (local.set $m
+          (call $differ4_tolerant
+            (i32.add (local.get $a) (i32.shl (local.get $hi) (i32.const 2)))
+            (i32.add (local.get $b) (i32.shl (local.get $hi) (i32.const 2)))
+            (local.get $limit)))
+        (if (local.get $m) (then (return (i32.add (local.get $hi) (i32.sub (i32.const 31) (i32.clz (local.get $m)))))))
+        (br $wide)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.le_u (local.get $hi) (local.get $lo)))
+        (local.set $hi (i32.sub (local.get $hi) (i32.const 1)))
+        (if (call $differ1_tolerant
+              (i32.add (local.get $a) (i32.shl (local.get $hi) (i32.const 2)))
+              (i32.add (local.get $b) (i32.shl (local.get $hi) (i32.const 2)))
+              (local.get $limit))
+          (then (return (local.get $hi))))
+        (br $tail)))
+    (local.get $lo))
+
+  ;; First difference under either rule (exact when $exact is 1).
+  (func $first (param $a i32) (param $b i32) (param $i i32) (param $end i32) (param $exact i32) (param $limit v128) (result i32)
+    (if (result i32) (local.get $exact)
+      (then (call $first_exact (local.get $a) (local.get $b) (local.get $i) (local.get $end)))
+      (else (call $first_tolerant (local.get $a) (local.get $b) (local.get $i) (local.get $end) (local.get $limit)))))
+
+  ;; Last difference under either rule.
+  (func $last (param $a i32) (param $b i32) (param $lo i32) (param $hi i32) (param $exact i32) (param $limit v128) (result i32)
+    (if (result i32) (local.get $exact)
+      (then (call $last_exact (local.get $a) (local.get $b) (local.get $lo) (local.get $hi)))
+      (else (call $last_tolerant (local.get $a) (local.get $b) (local.get $lo) (local.get $hi) (local.get $limit)))))
+
+  ;; The batched scan (DivergenceEngine.comparePixelBatch's fast path), every run of one tick in one
+  ;; call. `others`: otherCount frame pointers (i32); other k carries bit 1 << (k + 1). `runs`:
+  ;; runCount records of five i32 (fromPx, toPx, firstY, endY, the first tile of that tile row):
+  ;; adjacent tiles of one tile row. For every tile of a run and every other replica differing from
+  ;; `first` in it, sets the replica's bit in differing[tile] (u32 per tile) and grows the tile's box
+  ;; in `boxes` (four i32 per tile: left, top, right, bottom) to each row's first and last difference.
+  ;; Row by row, so one row of `first` stays in cache while the others' rows stream past it.
+  (func (export "scan")
+    (param $first i32) (param $others i32) (param $otherCount i32) (param $runs i32) (param $runCount i32)
+    (param $widthPx i32) (param $tileSize i32) (param $maxDelta i32) (param $differing i32) (param $boxes i32)
+    (local $exact i32) (local $limit v128) (local $record i32) (local $recordsEnd i32)
+    (local $fromPx i32) (local $toPx i32) (local $y i32) (local $endY i32) (local $tileBase i32)
+    (local $rowStart i32) (local $k i32) (local $other i32) (local $bit i32)
+    (local $i i32) (local $end i32) (local $column i32) (local $tileEnd i32) (local $last i32)
+    (local $cell i32) (local $box i32) (local $x i32)
+    (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
+    (local.set $limit (call $limit_of (local.get $maxDelta)))
+    (local.set $record (local.get $runs))
+    (local.set $recordsEnd (i32.add (local.get $runs) (i32.mul (local.get $runCount) (i32.const 20))))
+    (block $runs_done
+      (loop $each_run
+        (br_if $runs_done (i32.ge_u (local.get $record) (local.get $recordsEnd)))
+        (local.set $fromPx (i32.load (local.get $record)))
+        (local.set $toPx (i32.load offset=4 (local.get $record)))
+        (local.set $y (i32.load offset=8 (local.get $record)))
+        (local.set $endY (i32.load offset=12 (local.get $record)))
+        (local.set $tileBase (i32.load offset=16 (local.get $record)))
+        (block $rows_done
+          (loop $each_row
+            (br_if $rows_done (i32.ge_s (local.get $y) (local.get $endY)))
+            (local.set $rowStart (i32.mul (local.get $y) (local.get $widthPx)))
+            (local.set $k (i32.const 0))
+            (block $others_done
+              (loop $each_other
+                (br_if $others_done (i32.ge_u (local.get $k) (local.get $otherCount)))
+                (local.set $other (i32.load (i32.add (local.get $others) (i32.shl (local.get $k) (i32.const 2)))))
+                (local.set $bit (i32.shl (i32.const 2) (local.get $k)))
+                (local.set $i (i32.add (local.get $rowStart) (local.get $fromPx)))
+                (local.set $end (i32.add (local.get $rowStart) (local.get $toPx)))
+                (block $row_done
+                  (loop $each_difference
+                    (local.set $i (call $first (local.get $first) (local.get $other) (local.get $i) (local.get $end) (local.get $exact) (local.get $limit)))
+                    (br_if $row_done (i32.ge_u (local.get $i) (local.get $end)))
+                    ;; The tile holding it: settle that tile's row at once, then go on after it.
+                    (local.set $column (i32.div_u (i32.sub (local.get $i) (local.get $rowStart)) (local.get $tileSize)))
+                    (local.set $tileEnd (i32.add (local.get $rowStart) (i32.mul (i32.add (local.get $column) (i32.const 1)) (local.get $tileSize))))
+                    (if (i32.gt_u (local.get $tileEnd) (local.get $end)) (then (local.set $tileEnd (local.get $end))))
+                    (local.set $last (call $last (local.get $first) (local.get $other) (local.get $i) (local.get $tileEnd) (local.get $exact) (local.get $limit)))
+                    (local.set $cell (i32.add (local.get $differing) (i32.shl (i32.add (local.get $tileBase) (local.get $column)) (i32.const 2))))
+                    (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (local.get $bit)))
+                    (local.set $box (i32.add (local.get $boxes) (i32.shl (i32.add (local.get $tileBase) (local.get $column)) (i32.const 4))))
+                    (local.set $x (i32.sub (local.get $i) (local.get $rowStart)))
+                    (if (i32.lt_s (local.get $x) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $x))))
+                    (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                    (local.set $x (i32.add (i32.sub (local.get $last) (local.get $rowStart)) (i32.const 1)))
+                    (if (i32.gt_s (local.get $x) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $x))))
+                    (if (i32.gt_s (i32.add (local.get $y) (i32.const 1)) (i32.load offset=12 (local.get $box)))
+                      (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))
+                    (local.set $i (local.get $tileEnd))
+                    (br $each_difference)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $each_other)))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $each_row)))
+        (local.set $record (i32.add (local.get $record) (i32.const 20)))
+        (br $each_run))))
+
+  ;; 1 when the tile (left, top, width, height) of frames a and b (stride in pixels) agrees: at most
+  ;; `allowed` pixels differ (exact, or beyond the tolerance); 0 as soon as one more does.
+  (func (export "tiles_agree")
+    (param $a i32) (param $b i32) (param $stride i32) (param $left i32) (param $top i32) (param $width i32) (param $height i32)
+    (param $maxDelta i32) (param $allowed i32) (result i32)
+    (local $exact i32) (local $limit v128) (local $row i32) (local $i i32) (local $end i32) (local $count i32)
+    (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
+    (local.set $limit (call $limit_of (local.get $maxDelta)))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $row) (local.get $height)))
+        (local.set $i (i32.add (i32.mul (i32.add (local.get $top) (local.get $row)) (local.get $stride)) (local.get $left)))
+        (local.set $end (i32.add (local.get $i) (local.get $width)))
+        (block $row_done
+          (loop $each_difference
+            (local.set $i (call $first (local.get $a) (local.get $b) (local.get $i) (local.get $end) (local.get $exact) (local.get $limit)))
+            (br_if $row_done (i32.ge_u (local.get $i) (local.get $end)))
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))
+            (if (i32.gt_u (local.get $count) (local.get $allowed)) (then (return (i32.const 0))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $each_difference)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $each_row)))
+    (i32.const 1))
+
+  ;; Grows the box at `box` (four i32: left, top, right, bottom, framebuffer pixels) to hold every
+  ;; pixel of the tile where a and b differ; per row, the first difference from the left and the last
+  ;; from the right. Returns 1 when any pixel differs.
+  (func (export "grow_box")
+    (param $a i32) (param $b i32) (param $stride i32) (param $left i32) (param $top i32) (param $width i32) (param $height i32)
+    (param $maxDelta i32) (param $box i32) (result i32)
+    (local $exact i32) (local $limit v128) (local $row i32) (local $y i32) (local $rowStart i32) (local $i i32) (local $end i32)
+    (local $last i32) (local $x i32) (local $found i32)
+    (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
+    (local.set $limit (call $limit_of (local.get $maxDelta)))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $row) (local.get $height)))
+        (local.set $y (i32.add (local.get $top) (local.get $row)))
+        (local.set $rowStart (i32.mul (local.get $y) (local.get $stride)))
+        (local.set $end (i32.add (i32.add (local.get $rowStart) (local.get $left)) (local.get $width)))
+        (local.set $i (call $first (local.get $a) (local.get $b) (i32.add (local.get $rowStart) (local.get $left)) (local.get $end) (local.get $exact) (local.get $limit)))
+        (if (i32.lt_u (local.get $i) (local.get $end))
+          (then
+            (local.set $last (call $last (local.get $a) (local.get $b) (local.get $i) (local.get $end) (local.get $exact) (local.get $limit)))
+            (local.set $found (i32.const 1))
+            (local.set $x (i32.sub (local.get $i) (local.get $rowStart)))
+            (if (i32.lt_s (local.get $x) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $x))))
+            (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+            (local.set $x (i32.add (i32.sub (local.get $last) (local.get $rowStart)) (i32.const 1)))
+            (if (i32.gt_s (local.get $x) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $x))))
+            (if (i32.gt_s (i32.add (local.get $y) (i32.const 1)) (i32.load offset=12 (local.get $box)))
+              (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $each_row)))
+    (local.get $found))
+
+  ;; The memory floor: XOR of every 32-bit word of [pointer, pointer + bytes) (bytes a multiple of
+  ;; 4), 64 bytes per step in four independent accumulators: one read of each byte, nothing else.
+  (func (export "xor_reduce") (param $pointer i32) (param $bytes i32) (result i32)
+    (local $end i32) (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $word i32)
+    (local.set $end (i32.add (local.get $pointer) (local.get $bytes)))
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.gt_u (i32.add (local.get $pointer) (i32.const 64)) (local.get $end)))
+        (local.set $a (v128.xor (local.get $a) (v128.load (local.get $pointer))))
+        (local.set $b (v128.xor (local.get $b) (v128.load offset=16 (local.get $pointer))))
+        (local.set $c (v128.xor (local.get $c) (v128.load offset=32 (local.get $pointer))))
+        (local.set $d (v128.xor (local.get $d) (v128.load offset=48 (local.get $pointer))))
+        (local.set $pointer (i32.add (local.get $pointer) (i32.const 64)))
+        (br $wide)))
+    (local.set $a (v128.xor (v128.xor (local.get $a) (local.get $b)) (v128.xor (local.get $c) (local.get $d))))
+    (local.set $word
+      (i32.xor
+        (i32.xor (i32x4.extract_lane 0 (local.get $a)) (i32x4.extract_lane 1 (local.get $a)))
+        (i32.xor (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a)))))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $pointer) (local.get $end)))
+        (local.set $word (i32.xor (local.get $word) (i32.load (local.get $pointer))))
+        (local.set $pointer (i32.add (local.get $pointer) (i32.const 4)))
+        (br $tail)))
+    (local.get $word))
+)
