@@ -113,7 +113,10 @@ export class ReplicaFramebuffer {
   /** Where the framebuffer's words live (given by the engine, or a plain array). */
   readonly storage: PixelStorage;
 
-  // History ring per tile: HISTORY_LENGTH entries of (fingerprint, start time, flag).
+  // History ring per tile: HISTORY_LENGTH entries of (fingerprint, start time, flag), stored
+  // position-major (entry `position` of `tile` at position × tileCount + tile): a full-screen update
+  // moves every tile one position on, and then writes consecutive memory instead of one cache line
+  // per tile.
   private readonly hashLow: Uint32Array;
   private readonly hashHigh: Uint32Array;
   private readonly startMs: Float64Array;
@@ -156,8 +159,8 @@ export class ReplicaFramebuffer {
     this.listed = new Uint8Array(this.tileCount);
     // A new framebuffer counts as just changed: nothing is judged before its first pixels settle.
     for (let tile = 0; tile < this.tileCount; tile++) {
-      this.startMs[tile * HISTORY_LENGTH] = nowMs;
-      this.flags[tile * HISTORY_LENGTH] = INITIAL;
+      this.startMs[tile] = nowMs;
+      this.flags[tile] = INITIAL;
     }
     this.firstHalf = new Uint32Array(2 * (maxBlinkStates + 1));
     this.secondHalf = new Uint32Array(2 * (maxBlinkStates + 1));
@@ -190,7 +193,7 @@ export class ReplicaFramebuffer {
 
   /** When the tile last changed (its newest state began). */
   lastChangeMs(tile: number): number {
-    return this.startMs[tile * HISTORY_LENGTH + this.newest[tile]!]!;
+    return this.startMs[this.newest[tile]! * this.tileCount + tile]!;
   }
 
   /**
@@ -240,7 +243,7 @@ export class ReplicaFramebuffer {
     if (!Number.isNaN(this.pendingMs[tile]!)) return;
     // The tile is about to leave a state that began recently: fingerprint it while its pixels are
     // still here, in case the tile turns out to be blinking (cold tiles are never hashed).
-    const slot = tile * HISTORY_LENGTH + this.newest[tile]!;
+    const slot = this.newest[tile]! * this.tileCount + tile;
     if (this.flags[slot] === UNHASHED && nowMs - this.startMs[slot]! < blinkWindowMs) {
       this.hashInto(tile);
       this.hashLow[slot] = this.fingerprint[0]!;
@@ -253,8 +256,7 @@ export class ReplicaFramebuffer {
   private flushTile(tile: number, blinkWindowMs: number): boolean {
     const writtenMs = this.pendingMs[tile]!;
     this.pendingMs[tile] = NaN;
-    const base = tile * HISTORY_LENGTH;
-    const slot = base + this.newest[tile]!;
+    const slot = this.newest[tile]! * this.tileCount + tile;
     const hot = this.flags[slot] !== INITIAL && writtenMs - this.startMs[slot]! < blinkWindowMs;
     let low = 0;
     let high = 0;
@@ -267,10 +269,14 @@ export class ReplicaFramebuffer {
     const next = (this.newest[tile]! + 1) % HISTORY_LENGTH;
     this.newest[tile] = next;
     if (this.entries[tile]! < HISTORY_LENGTH) this.entries[tile] = this.entries[tile]! + 1;
-    this.hashLow[base + next] = low;
-    this.hashHigh[base + next] = high;
-    this.startMs[base + next] = writtenMs;
-    this.flags[base + next] = hot ? HASHED : UNHASHED;
+    const nextSlot = next * this.tileCount + tile;
+    // An unhashed entry's fingerprint is never read: only a hot change writes one.
+    if (hot) {
+      this.hashLow[nextSlot] = low;
+      this.hashHigh[nextSlot] = high;
+    }
+    this.startMs[nextSlot] = writtenMs;
+    this.flags[nextSlot] = hot ? HASHED : UNHASHED;
     return true;
   }
 
@@ -280,7 +286,7 @@ export class ReplicaFramebuffer {
 
   /** The fingerprint of the tile's current state (computed now if it was a cold change), into `out`. */
   currentFingerprint(tile: number, out: Uint32Array, offset: number): void {
-    const slot = tile * HISTORY_LENGTH + this.newest[tile]!;
+    const slot = this.newest[tile]! * this.tileCount + tile;
     if (this.flags[slot] !== HASHED) {
       this.hashInto(tile);
       this.hashLow[slot] = this.fingerprint[0]!;
@@ -306,7 +312,7 @@ export class ReplicaFramebuffer {
    * Cycling is tested first, so a cursor whose on-time exceeds settleMs is not mistaken for settled.
    */
   classify(tile: number, nowMs: number, timing: TileTiming, signature: Uint32Array, offset: number): TileClass {
-    const newest = tile * HISTORY_LENGTH + this.newest[tile]!;
+    const newest = this.newest[tile]! * this.tileCount + tile;
     const age = nowMs - this.startMs[newest]!;
     // A cycle needs its newest state fingerprinted (cold changes never are): checked inline first.
     if (age < timing.blinkWindowMs / 2 && this.flags[newest] === HASHED && this.findCycle(tile, nowMs, timing, signature, offset)) return TILE_CYCLING;
@@ -317,14 +323,13 @@ export class ReplicaFramebuffer {
     const windowStartMs = nowMs - timing.blinkWindowMs;
     const splitMs = nowMs - timing.blinkWindowMs / 2;
     const limit = timing.maxBlinkStates;
-    const base = tile * HISTORY_LENGTH;
     let firstCount = 0;
     let secondCount = 0;
     let position = this.newest[tile]!;
     let endMs = nowMs;
     let covered = false;
     for (let step = this.entries[tile]!; step > 0; step--) {
-      const slot = base + position;
+      const slot = position * this.tileCount + tile;
       if (this.flags[slot] !== HASHED) return false;
       const startMs = this.startMs[slot]!;
       const low = this.hashLow[slot]!;

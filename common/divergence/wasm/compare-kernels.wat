@@ -183,6 +183,145 @@
         (br $tail)))
     (local.get $lo))
 
+  ;; The first pixel index in [i, end) where any of frames b, c, d, e differs from a bit for bit, or
+  ;; end (an unused slot passes a itself). a is read once for all four: the scan's fast path.
+  (func $first_any_exact (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $e i32) (param $i i32) (param $end i32) (result i32)
+    (local $offset i32) (local $x v128) (local $any v128) (local $m i32)
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $offset))))
+        (local.set $any (v128.or
+          (v128.or (v128.xor (local.get $x) (v128.load (i32.add (local.get $b) (local.get $offset))))
+                   (v128.xor (local.get $x) (v128.load (i32.add (local.get $c) (local.get $offset)))))
+          (v128.or (v128.xor (local.get $x) (v128.load (i32.add (local.get $d) (local.get $offset))))
+                   (v128.xor (local.get $x) (v128.load (i32.add (local.get $e) (local.get $offset)))))))
+        (local.set $x (v128.load offset=16 (i32.add (local.get $a) (local.get $offset))))
+        (local.set $any (v128.or (local.get $any) (v128.or
+          (v128.or (v128.xor (local.get $x) (v128.load offset=16 (i32.add (local.get $b) (local.get $offset))))
+                   (v128.xor (local.get $x) (v128.load offset=16 (i32.add (local.get $c) (local.get $offset)))))
+          (v128.or (v128.xor (local.get $x) (v128.load offset=16 (i32.add (local.get $d) (local.get $offset))))
+                   (v128.xor (local.get $x) (v128.load offset=16 (i32.add (local.get $e) (local.get $offset))))))))
+        (local.set $x (v128.load offset=32 (i32.add (local.get $a) (local.get $offset))))
+        (local.set $any (v128.or (local.get $any) (v128.or
+          (v128.or (v128.xor (local.get $x) (v128.load offset=32 (i32.add (local.get $b) (local.get $offset))))
+                   (v128.xor (local.get $x) (v128.load offset=32 (i32.add (local.get $c) (local.get $offset)))))
+          (v128.or (v128.xor (local.get $x) (v128.load offset=32 (i32.add (local.get $d) (local.get $offset))))
+                   (v128.xor (local.get $x) (v128.load offset=32 (i32.add (local.get $e) (local.get $offset))))))))
+        (local.set $x (v128.load offset=48 (i32.add (local.get $a) (local.get $offset))))
+        (local.set $any (v128.or (local.get $any) (v128.or
+          (v128.or (v128.xor (local.get $x) (v128.load offset=48 (i32.add (local.get $b) (local.get $offset))))
+                   (v128.xor (local.get $x) (v128.load offset=48 (i32.add (local.get $c) (local.get $offset)))))
+          (v128.or (v128.xor (local.get $x) (v128.load offset=48 (i32.add (local.get $d) (local.get $offset))))
+                   (v128.xor (local.get $x) (v128.load offset=48 (i32.add (local.get $e) (local.get $offset))))))))
+        (br_if $wide_done (v128.any_true (local.get $any)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $wide)))
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $offset))))
+        (local.set $m (i32x4.bitmask (i32x4.ne
+          (v128.or
+            (v128.or (v128.xor (local.get $x) (v128.load (i32.add (local.get $b) (local.get $offset))))
+                     (v128.xor (local.get $x) (v128.load (i32.add (local.get $c) (local.get $offset)))))
+            (v128.or (v128.xor (local.get $x) (v128.load (i32.add (local.get $d) (local.get $offset))))
+                     (v128.xor (local.get $x) (v128.load (i32.add (local.get $e) (local.get $offset))))))
+          (v128.const i32x4 0 0 0 0))))
+        (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $m (i32.load (i32.add (local.get $a) (local.get $offset))))
+        (if (i32.or
+              (i32.or (i32.ne (local.get $m) (i32.load (i32.add (local.get $b) (local.get $offset))))
+                      (i32.ne (local.get $m) (i32.load (i32.add (local.get $c) (local.get $offset)))))
+              (i32.or (i32.ne (local.get $m) (i32.load (i32.add (local.get $d) (local.get $offset))))
+                      (i32.ne (local.get $m) (i32.load (i32.add (local.get $e) (local.get $offset))))))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $end))
+
+  ;; Per byte, the largest |a - o| over the four frames o at `offset` (16 bytes: 4 pixels).
+  (func $spread4 (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $e i32) (param $offset i32) (result v128)
+    (local $x v128) (local $y v128) (local $spread v128)
+    (local.set $x (v128.load (i32.add (local.get $a) (local.get $offset))))
+    (local.set $y (v128.load (i32.add (local.get $b) (local.get $offset))))
+    (local.set $spread (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x))))
+    (local.set $y (v128.load (i32.add (local.get $c) (local.get $offset))))
+    (local.set $spread (i8x16.max_u (local.get $spread) (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
+    (local.set $y (v128.load (i32.add (local.get $d) (local.get $offset))))
+    (local.set $spread (i8x16.max_u (local.get $spread) (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
+    (local.set $y (v128.load (i32.add (local.get $e) (local.get $offset))))
+    (i8x16.max_u (local.get $spread) (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
+
+  ;; The first pixel index in [i, end) where any of b, c, d, e differs from a beyond the limit, or end.
+  (func $first_any_tolerant (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $e i32) (param $i i32) (param $end i32) (param $limit v128) (result i32)
+    (local $offset i32) (local $m i32)
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (br_if $wide_done
+          (v128.any_true
+            (i8x16.gt_u
+              (i8x16.max_u
+                (i8x16.max_u
+                  (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (local.get $offset))
+                  (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (i32.add (local.get $offset) (i32.const 16))))
+                (i8x16.max_u
+                  (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (i32.add (local.get $offset) (i32.const 32)))
+                  (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (i32.add (local.get $offset) (i32.const 48)))))
+              (local.get $limit))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $wide)))
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+        (local.set $m (i32x4.bitmask (i32x4.ne
+          (i8x16.gt_u (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (i32.shl (local.get $i) (i32.const 2))) (local.get $limit))
+          (v128.const i32x4 0 0 0 0))))
+        (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (if (i32.or
+              (i32.or (call $differ1_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $b) (local.get $offset)) (local.get $limit))
+                      (call $differ1_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $c) (local.get $offset)) (local.get $limit)))
+              (i32.or (call $differ1_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $d) (local.get $offset)) (local.get $limit))
+                      (call $differ1_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $e) (local.get $offset)) (local.get $limit))))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $end))
+
+  ;; Within one tile's row [i, tileEnd) (no difference before i): where frame o differs from a, set
+  ;; `bit` in the tile's differing cell and grow the tile's box to the row's first and last difference.
+  (func $settle_row (param $a i32) (param $o i32) (param $bit i32) (param $i i32) (param $tileEnd i32) (param $rowStart i32) (param $y i32)
+    (param $cell i32) (param $box i32) (param $exact i32) (param $limit v128)
+    (local $first i32) (local $x i32)
+    (local.set $first (call $first (local.get $a) (local.get $o) (local.get $i) (local.get $tileEnd) (local.get $exact) (local.get $limit)))
+    (if (i32.ge_u (local.get $first) (local.get $tileEnd)) (then (return)))
+    (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (local.get $bit)))
+    (local.set $x (i32.sub (local.get $first) (local.get $rowStart)))
+    (if (i32.lt_s (local.get $x) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $x))))
+    (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+    (local.set $x (i32.add (i32.sub
+      (call $last (local.get $a) (local.get $o) (local.get $first) (local.get $tileEnd) (local.get $exact) (local.get $limit))
+      (local.get $rowStart)) (i32.const 1)))
+    (if (i32.gt_s (local.get $x) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $x))))
+    (if (i32.gt_s (i32.add (local.get $y) (i32.const 1)) (i32.load offset=12 (local.get $box)))
+      (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1))))))
+
   ;; First difference under either rule (exact when $exact is 1).
   (func $first (param $a i32) (param $b i32) (param $i i32) (param $end i32) (param $exact i32) (param $limit v128) (result i32)
     (if (result i32) (local.get $exact)
@@ -201,15 +340,17 @@
   ;; adjacent tiles of one tile row. For every tile of a run and every other replica differing from
   ;; `first` in it, sets the replica's bit in differing[tile] (u32 per tile) and grows the tile's box
   ;; in `boxes` (four i32 per tile: left, top, right, bottom) to each row's first and last difference.
-  ;; Row by row, so one row of `first` stays in cache while the others' rows stream past it.
+  ;; Four other frames at a time against one read of `first`; a run as wide as the frame is one
+  ;; contiguous block, scanned as one range (one sequential stream per frame for the prefetcher).
+  ;; After a difference, that tile's row is settled for each of the four, then the scan moves on.
   (func (export "scan")
     (param $first i32) (param $others i32) (param $otherCount i32) (param $runs i32) (param $runCount i32)
     (param $widthPx i32) (param $tileSize i32) (param $maxDelta i32) (param $differing i32) (param $boxes i32)
     (local $exact i32) (local $limit v128) (local $record i32) (local $recordsEnd i32)
-    (local $fromPx i32) (local $toPx i32) (local $y i32) (local $endY i32) (local $tileBase i32)
-    (local $rowStart i32) (local $k i32) (local $other i32) (local $bit i32)
-    (local $i i32) (local $end i32) (local $column i32) (local $tileEnd i32) (local $last i32)
-    (local $cell i32) (local $box i32) (local $x i32)
+    (local $fromPx i32) (local $toPx i32) (local $firstY i32) (local $endY i32) (local $tileBase i32) (local $whole i32)
+    (local $group i32) (local $members i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32)
+    (local $y i32) (local $i i32) (local $end i32) (local $row i32) (local $rowStart i32) (local $column i32) (local $tileEnd i32)
+    (local $cell i32) (local $box i32) (local $member i32)
     (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
     (local.set $limit (call $limit_of (local.get $maxDelta)))
     (local.set $record (local.get $runs))
@@ -219,48 +360,75 @@
         (br_if $runs_done (i32.ge_u (local.get $record) (local.get $recordsEnd)))
         (local.set $fromPx (i32.load (local.get $record)))
         (local.set $toPx (i32.load offset=4 (local.get $record)))
-        (local.set $y (i32.load offset=8 (local.get $record)))
+        (local.set $firstY (i32.load offset=8 (local.get $record)))
         (local.set $endY (i32.load offset=12 (local.get $record)))
         (local.set $tileBase (i32.load offset=16 (local.get $record)))
-        (block $rows_done
-          (loop $each_row
-            (br_if $rows_done (i32.ge_s (local.get $y) (local.get $endY)))
-            (local.set $rowStart (i32.mul (local.get $y) (local.get $widthPx)))
-            (local.set $k (i32.const 0))
-            (block $others_done
-              (loop $each_other
-                (br_if $others_done (i32.ge_u (local.get $k) (local.get $otherCount)))
-                (local.set $other (i32.load (i32.add (local.get $others) (i32.shl (local.get $k) (i32.const 2)))))
-                (local.set $bit (i32.shl (i32.const 2) (local.get $k)))
-                (local.set $i (i32.add (local.get $rowStart) (local.get $fromPx)))
-                (local.set $end (i32.add (local.get $rowStart) (local.get $toPx)))
-                (block $row_done
+        (local.set $whole (i32.and (i32.eqz (local.get $fromPx)) (i32.eq (local.get $toPx) (local.get $widthPx))))
+        (local.set $group (i32.const 0))
+        (block $groups_done
+          (loop $each_group
+            (br_if $groups_done (i32.ge_u (local.get $group) (local.get $otherCount)))
+            ;; Up to four others; an empty slot reads `first` itself (never differs).
+            (local.set $members (i32.sub (local.get $otherCount) (local.get $group)))
+            (if (i32.gt_u (local.get $members) (i32.const 4)) (then (local.set $members (i32.const 4))))
+            (local.set $b (call $member_or (local.get $others) (local.get $group) (i32.const 0) (local.get $members) (local.get $first)))
+            (local.set $c (call $member_or (local.get $others) (local.get $group) (i32.const 1) (local.get $members) (local.get $first)))
+            (local.set $d (call $member_or (local.get $others) (local.get $group) (i32.const 2) (local.get $members) (local.get $first)))
+            (local.set $e (call $member_or (local.get $others) (local.get $group) (i32.const 3) (local.get $members) (local.get $first)))
+            (local.set $y (local.get $firstY))
+            (block $ranges_done
+              (loop $each_range
+                (br_if $ranges_done (i32.ge_s (local.get $y) (local.get $endY)))
+                (if (local.get $whole)
+                  (then
+                    (local.set $i (i32.mul (local.get $y) (local.get $widthPx)))
+                    (local.set $end (i32.mul (local.get $endY) (local.get $widthPx)))
+                    (local.set $y (local.get $endY)))
+                  (else
+                    (local.set $i (i32.add (i32.mul (local.get $y) (local.get $widthPx)) (local.get $fromPx)))
+                    (local.set $end (i32.add (i32.mul (local.get $y) (local.get $widthPx)) (local.get $toPx)))
+                    (local.set $y (i32.add (local.get $y) (i32.const 1)))))
+                (block $range_done
                   (loop $each_difference
-                    (local.set $i (call $first (local.get $first) (local.get $other) (local.get $i) (local.get $end) (local.get $exact) (local.get $limit)))
-                    (br_if $row_done (i32.ge_u (local.get $i) (local.get $end)))
-                    ;; The tile holding it: settle that tile's row at once, then go on after it.
+                    (local.set $i
+                      (if (result i32) (local.get $exact)
+                        (then (call $first_any_exact (local.get $first) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (local.get $i) (local.get $end)))
+                        (else (call $first_any_tolerant (local.get $first) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (local.get $i) (local.get $end) (local.get $limit)))))
+                    (br_if $range_done (i32.ge_u (local.get $i) (local.get $end)))
+                    ;; The tile holding it, and that tile's row: settled for each of the four at once.
+                    (local.set $row (i32.div_u (local.get $i) (local.get $widthPx)))
+                    (local.set $rowStart (i32.mul (local.get $row) (local.get $widthPx)))
                     (local.set $column (i32.div_u (i32.sub (local.get $i) (local.get $rowStart)) (local.get $tileSize)))
                     (local.set $tileEnd (i32.add (local.get $rowStart) (i32.mul (i32.add (local.get $column) (i32.const 1)) (local.get $tileSize))))
-                    (if (i32.gt_u (local.get $tileEnd) (local.get $end)) (then (local.set $tileEnd (local.get $end))))
-                    (local.set $last (call $last (local.get $first) (local.get $other) (local.get $i) (local.get $tileEnd) (local.get $exact) (local.get $limit)))
+                    (if (i32.gt_u (local.get $tileEnd) (i32.add (local.get $rowStart) (local.get $toPx)))
+                      (then (local.set $tileEnd (i32.add (local.get $rowStart) (local.get $toPx)))))
                     (local.set $cell (i32.add (local.get $differing) (i32.shl (i32.add (local.get $tileBase) (local.get $column)) (i32.const 2))))
-                    (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (local.get $bit)))
                     (local.set $box (i32.add (local.get $boxes) (i32.shl (i32.add (local.get $tileBase) (local.get $column)) (i32.const 4))))
-                    (local.set $x (i32.sub (local.get $i) (local.get $rowStart)))
-                    (if (i32.lt_s (local.get $x) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $x))))
-                    (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
-                    (local.set $x (i32.add (i32.sub (local.get $last) (local.get $rowStart)) (i32.const 1)))
-                    (if (i32.gt_s (local.get $x) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $x))))
-                    (if (i32.gt_s (i32.add (local.get $y) (i32.const 1)) (i32.load offset=12 (local.get $box)))
-                      (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))
+                    (local.set $member (i32.const 0))
+                    (block $members_done
+                      (loop $each_member
+                        (br_if $members_done (i32.ge_u (local.get $member) (local.get $members)))
+                        (call $settle_row
+                          (local.get $first)
+                          (i32.load (i32.add (local.get $others) (i32.shl (i32.add (local.get $group) (local.get $member)) (i32.const 2))))
+                          (i32.shl (i32.const 2) (i32.add (local.get $group) (local.get $member)))
+                          (local.get $i) (local.get $tileEnd) (local.get $rowStart) (local.get $row)
+                          (local.get $cell) (local.get $box) (local.get $exact) (local.get $limit))
+                        (local.set $member (i32.add (local.get $member) (i32.const 1)))
+                        (br $each_member)))
                     (local.set $i (local.get $tileEnd))
                     (br $each_difference)))
-                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                (br $each_other)))
-            (local.set $y (i32.add (local.get $y) (i32.const 1)))
-            (br $each_row)))
+                (br $each_range)))
+            (local.set $group (i32.add (local.get $group) (i32.const 4)))
+            (br $each_group)))
         (local.set $record (i32.add (local.get $record) (i32.const 20)))
         (br $each_run))))
+
+  ;; others[group + slot] when slot < members, else `fallback`.
+  (func $member_or (param $others i32) (param $group i32) (param $slot i32) (param $members i32) (param $fallback i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $slot) (local.get $members))
+      (then (i32.load (i32.add (local.get $others) (i32.shl (i32.add (local.get $group) (local.get $slot)) (i32.const 2)))))
+      (else (local.get $fallback))))
 
   ;; 1 when the tile (left, top, width, height) of frames a and b (stride in pixels) agrees: at most
   ;; `allowed` pixels differ (exact, or beyond the tolerance); 0 as soon as one more does.
