@@ -16,7 +16,13 @@ export async function compileCompareKernelsWasm() {
   const { default: loadWabt } = await import('wabt');
   const wabt = await loadWabt();
   const text = await readFile(COMPARE_KERNELS_WAT, 'utf8');
-  const parsed = wabt.parseWat('compare-kernels.wat', text, { simd: true });
+  let parsed;
+  try {
+    parsed = wabt.parseWat('compare-kernels.wat', text, { simd: true });
+  } catch (error) {
+    // wabt's own stack points into its minified source: the message is what matters.
+    throw new Error(`${COMPARE_KERNELS_WAT}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   try {
     parsed.resolveNames();
     parsed.validate();

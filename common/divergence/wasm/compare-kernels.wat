@@ -36,7 +36,7 @@
         (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))
         (local.get $limit))))
 
-  ;; The limit vector for a tolerance: maxDelta in R, G, B, 255 in alpha.
+;; The limit vector for a tolerance: maxDelta in R, G, B, 255 in alpha.
   (func $limit_of (param $maxDelta i32) (result v128)
     (i32x4.splat
       (i32.or
@@ -47,22 +47,6 @@
   ;; 16 pixels per step (one branch), then 4, then one by one.
   (func $first_exact (param $a i32) (param $b i32) (param $i i32) (param $end i32) (result i32)
     (local $p i32) (local $q i32) (local $m i32)
-    (block $wide_done
-      (loop $wide
-        (br_if $wide_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
-        (local.set $p (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
-        (local.set $q (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))
-        (br_if $wide_done
-          (v128.any_true
-            (v128.or
-              (v128.or
-                (v128.xor (v128.load (local.get $p)) (v128.load (local.get $q)))
-                (v128.xor (v128.load offset=16 (local.get $p)) (v128.load offset=16 (local.get $q))))
-              (v128.or
-                (v128.xor (v128.load offset=32 (local.get $p)) (v128.load offset=32 (local.get $q)))
-                (v128.xor (v128.load offset=48 (local.get $p)) (v128.load offset=48 (local.get $q)))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $wide)))
     (block $narrow_done
       (loop $narrow
         (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
@@ -87,29 +71,6 @@
   ;; The first pixel index in [i, end) where a and b differ beyond the limit, or end.
   (func $first_tolerant (param $a i32) (param $b i32) (param $i i32) (param $end i32) (param $limit v128) (result i32)
     (local $p i32) (local $q i32) (local $m i32) (local $x v128) (local $y v128) (local $any v128)
-    (block $wide_done
-      (loop $wide
-        (br_if $wide_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
-        (local.set $p (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
-        (local.set $q (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))
-        (local.set $x (v128.load (local.get $p)))
-        (local.set $y (v128.load (local.get $q)))
-        (local.set $any (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x))))
-        (local.set $x (v128.load offset=16 (local.get $p)))
-        (local.set $y (v128.load offset=16 (local.get $q)))
-        (local.set $any (i8x16.max_u (local.get $any)
-          (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
-        (local.set $x (v128.load offset=32 (local.get $p)))
-        (local.set $y (v128.load offset=32 (local.get $q)))
-        (local.set $any (i8x16.max_u (local.get $any)
-          (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
-        (local.set $x (v128.load offset=48 (local.get $p)))
-        (local.set $y (v128.load offset=48 (local.get $q)))
-        (local.set $any (i8x16.max_u (local.get $any)
-          (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
-        (br_if $wide_done (v128.any_true (i8x16.gt_u (local.get $any) (local.get $limit))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $wide)))
     (block $narrow_done
       (loop $narrow
         (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
@@ -183,41 +144,20 @@
         (br $tail)))
     (local.get $lo))
 
+  ;; Records a difference of one replica in one tile's row: its bit in the tile's cell, and the box
+  ;; (four i32 at `box`) grown to pixels [x0, x1) of row y.
+  (func $record (param $cell i32) (param $bit i32) (param $box i32) (param $x0 i32) (param $x1 i32) (param $y i32)
+    (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (local.get $bit)))
+    (if (i32.lt_s (local.get $x0) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $x0))))
+    (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+    (if (i32.gt_s (local.get $x1) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $x1))))
+    (if (i32.gt_s (i32.add (local.get $y) (i32.const 1)) (i32.load offset=12 (local.get $box)))
+      (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1))))))
+
   ;; The first pixel index in [i, end) where any of frames b, c, d, e differs from a bit for bit, or
   ;; end (an unused slot passes a itself). a is read once for all four: the scan's fast path.
   (func $first_any_exact (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $e i32) (param $i i32) (param $end i32) (result i32)
-    (local $offset i32) (local $x v128) (local $any v128) (local $m i32)
-    (block $wide_done
-      (loop $wide
-        (br_if $wide_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
-        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
-        (local.set $x (v128.load (i32.add (local.get $a) (local.get $offset))))
-        (local.set $any (v128.or
-          (v128.or (v128.xor (local.get $x) (v128.load (i32.add (local.get $b) (local.get $offset))))
-                   (v128.xor (local.get $x) (v128.load (i32.add (local.get $c) (local.get $offset)))))
-          (v128.or (v128.xor (local.get $x) (v128.load (i32.add (local.get $d) (local.get $offset))))
-                   (v128.xor (local.get $x) (v128.load (i32.add (local.get $e) (local.get $offset)))))))
-        (local.set $x (v128.load offset=16 (i32.add (local.get $a) (local.get $offset))))
-        (local.set $any (v128.or (local.get $any) (v128.or
-          (v128.or (v128.xor (local.get $x) (v128.load offset=16 (i32.add (local.get $b) (local.get $offset))))
-                   (v128.xor (local.get $x) (v128.load offset=16 (i32.add (local.get $c) (local.get $offset)))))
-          (v128.or (v128.xor (local.get $x) (v128.load offset=16 (i32.add (local.get $d) (local.get $offset))))
-                   (v128.xor (local.get $x) (v128.load offset=16 (i32.add (local.get $e) (local.get $offset))))))))
-        (local.set $x (v128.load offset=32 (i32.add (local.get $a) (local.get $offset))))
-        (local.set $any (v128.or (local.get $any) (v128.or
-          (v128.or (v128.xor (local.get $x) (v128.load offset=32 (i32.add (local.get $b) (local.get $offset))))
-                   (v128.xor (local.get $x) (v128.load offset=32 (i32.add (local.get $c) (local.get $offset)))))
-          (v128.or (v128.xor (local.get $x) (v128.load offset=32 (i32.add (local.get $d) (local.get $offset))))
-                   (v128.xor (local.get $x) (v128.load offset=32 (i32.add (local.get $e) (local.get $offset))))))))
-        (local.set $x (v128.load offset=48 (i32.add (local.get $a) (local.get $offset))))
-        (local.set $any (v128.or (local.get $any) (v128.or
-          (v128.or (v128.xor (local.get $x) (v128.load offset=48 (i32.add (local.get $b) (local.get $offset))))
-                   (v128.xor (local.get $x) (v128.load offset=48 (i32.add (local.get $c) (local.get $offset)))))
-          (v128.or (v128.xor (local.get $x) (v128.load offset=48 (i32.add (local.get $d) (local.get $offset))))
-                   (v128.xor (local.get $x) (v128.load offset=48 (i32.add (local.get $e) (local.get $offset))))))))
-        (br_if $wide_done (v128.any_true (local.get $any)))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $wide)))
+    (local $offset i32) (local $x v128) (local $m i32)
     (block $narrow_done
       (loop $narrow
         (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
@@ -248,45 +188,19 @@
         (br $tail)))
     (local.get $end))
 
-  ;; Per byte, the largest |a - o| over the four frames o at `offset` (16 bytes: 4 pixels).
-  (func $spread4 (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $e i32) (param $offset i32) (result v128)
-    (local $x v128) (local $y v128) (local $spread v128)
-    (local.set $x (v128.load (i32.add (local.get $a) (local.get $offset))))
-    (local.set $y (v128.load (i32.add (local.get $b) (local.get $offset))))
-    (local.set $spread (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x))))
-    (local.set $y (v128.load (i32.add (local.get $c) (local.get $offset))))
-    (local.set $spread (i8x16.max_u (local.get $spread) (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
-    (local.set $y (v128.load (i32.add (local.get $d) (local.get $offset))))
-    (local.set $spread (i8x16.max_u (local.get $spread) (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
-    (local.set $y (v128.load (i32.add (local.get $e) (local.get $offset))))
-    (i8x16.max_u (local.get $spread) (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))))
-
   ;; The first pixel index in [i, end) where any of b, c, d, e differs from a beyond the limit, or end.
   (func $first_any_tolerant (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $e i32) (param $i i32) (param $end i32) (param $limit v128) (result i32)
     (local $offset i32) (local $m i32)
-    (block $wide_done
-      (loop $wide
-        (br_if $wide_done (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)))
-        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
-        (br_if $wide_done
-          (v128.any_true
-            (i8x16.gt_u
-              (i8x16.max_u
-                (i8x16.max_u
-                  (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (local.get $offset))
-                  (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (i32.add (local.get $offset) (i32.const 16))))
-                (i8x16.max_u
-                  (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (i32.add (local.get $offset) (i32.const 32)))
-                  (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (i32.add (local.get $offset) (i32.const 48)))))
-              (local.get $limit))))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br $wide)))
     (block $narrow_done
       (loop $narrow
         (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
-        (local.set $m (i32x4.bitmask (i32x4.ne
-          (i8x16.gt_u (call $spread4 (local.get $a) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (i32.shl (local.get $i) (i32.const 2))) (local.get $limit))
-          (v128.const i32x4 0 0 0 0))))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $m
+          (i32.or
+            (i32.or (call $differ4_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $b) (local.get $offset)) (local.get $limit))
+                    (call $differ4_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $c) (local.get $offset)) (local.get $limit)))
+            (i32.or (call $differ4_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $d) (local.get $offset)) (local.get $limit))
+                    (call $differ4_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $e) (local.get $offset)) (local.get $limit)))))
         (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $narrow)))
@@ -304,23 +218,17 @@
         (br $tail)))
     (local.get $end))
 
-  ;; Within one tile's row [i, tileEnd) (no difference before i): where frame o differs from a, set
-  ;; `bit` in the tile's differing cell and grow the tile's box to the row's first and last difference.
+;; Within one tile's row [i, tileEnd) (no difference before i): where frame o differs from a,
+  ;; records it (the replica's bit, the row's first and last difference).
   (func $settle_row (param $a i32) (param $o i32) (param $bit i32) (param $i i32) (param $tileEnd i32) (param $rowStart i32) (param $y i32)
     (param $cell i32) (param $box i32) (param $exact i32) (param $limit v128)
-    (local $first i32) (local $x i32)
+    (local $first i32)
     (local.set $first (call $first (local.get $a) (local.get $o) (local.get $i) (local.get $tileEnd) (local.get $exact) (local.get $limit)))
     (if (i32.ge_u (local.get $first) (local.get $tileEnd)) (then (return)))
-    (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (local.get $bit)))
-    (local.set $x (i32.sub (local.get $first) (local.get $rowStart)))
-    (if (i32.lt_s (local.get $x) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $x))))
-    (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
-    (local.set $x (i32.add (i32.sub
-      (call $last (local.get $a) (local.get $o) (local.get $first) (local.get $tileEnd) (local.get $exact) (local.get $limit))
-      (local.get $rowStart)) (i32.const 1)))
-    (if (i32.gt_s (local.get $x) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $x))))
-    (if (i32.gt_s (i32.add (local.get $y) (i32.const 1)) (i32.load offset=12 (local.get $box)))
-      (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1))))))
+    (call $record (local.get $cell) (local.get $bit) (local.get $box)
+      (i32.sub (local.get $first) (local.get $rowStart))
+      (i32.add (i32.sub (call $last (local.get $a) (local.get $o) (local.get $first) (local.get $tileEnd) (local.get $exact) (local.get $limit)) (local.get $rowStart)) (i32.const 1))
+      (local.get $y)))
 
   ;; First difference under either rule (exact when $exact is 1).
   (func $first (param $a i32) (param $b i32) (param $i i32) (param $end i32) (param $exact i32) (param $limit v128) (result i32)
@@ -334,23 +242,26 @@
       (then (call $last_exact (local.get $a) (local.get $b) (local.get $lo) (local.get $hi)))
       (else (call $last_tolerant (local.get $a) (local.get $b) (local.get $lo) (local.get $hi) (local.get $limit)))))
 
-  ;; The batched scan (DivergenceEngine.comparePixelBatch's fast path), every run of one tick in one
+;; The batched scan (DivergenceEngine.comparePixelBatch's fast path), every run of one tick in one
   ;; call. `others`: otherCount frame pointers (i32); other k carries bit 1 << (k + 1). `runs`:
   ;; runCount records of five i32 (fromPx, toPx, firstY, endY, the first tile of that tile row):
-  ;; adjacent tiles of one tile row. For every tile of a run and every other replica differing from
-  ;; `first` in it, sets the replica's bit in differing[tile] (u32 per tile) and grows the tile's box
-  ;; in `boxes` (four i32 per tile: left, top, right, bottom) to each row's first and last difference.
-  ;; Four other frames at a time against one read of `first`; a run as wide as the frame is one
-  ;; contiguous block, scanned as one range (one sequential stream per frame for the prefetcher).
-  ;; After a difference, that tile's row is settled for each of the four, then the scan moves on.
+  ;; adjacent tiles of one tile row, fromPx on a tile's left edge. For every tile of a run and every
+  ;; other replica differing from `first` in it, sets the replica's bit in differing[tile] (u32 per
+  ;; tile) and grows the tile's box in `boxes` (four i32 per tile: left, top, right, bottom) to each
+  ;; row's first and last difference. Four other frames at a time against one read of `first`, row
+  ;; by row, tile by tile (a frame-wide run reads each frame as one sequential stream). A 16-pixel
+  ;; tile row is one step: one test for all four, then, only where something differs, a 16-bit mask
+  ;; per replica gives its first and last difference at once. Other widths: find, then settle.
   (func (export "scan")
     (param $first i32) (param $others i32) (param $otherCount i32) (param $runs i32) (param $runCount i32)
     (param $widthPx i32) (param $tileSize i32) (param $maxDelta i32) (param $differing i32) (param $boxes i32)
     (local $exact i32) (local $limit v128) (local $record i32) (local $recordsEnd i32)
-    (local $fromPx i32) (local $toPx i32) (local $firstY i32) (local $endY i32) (local $tileBase i32) (local $whole i32)
+    (local $fromPx i32) (local $toPx i32) (local $firstY i32) (local $endY i32) (local $tileBase i32)
     (local $group i32) (local $members i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32)
-    (local $y i32) (local $i i32) (local $end i32) (local $row i32) (local $rowStart i32) (local $column i32) (local $tileEnd i32)
-    (local $cell i32) (local $box i32) (local $member i32)
+    (local $y i32) (local $rowStart i32) (local $rowEnd i32) (local $tileStart i32) (local $tileEnd i32) (local $tile i32)
+    (local $i i32) (local $cell i32) (local $box i32) (local $member i32) (local $other i32) (local $x i32)
+    (local $b0 i32) (local $c0 i32) (local $d0 i32) (local $e0 i32) (local $p i32)
+    (local $v v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $m0 i32) (local $m1 i32) (local $m2 i32) (local $m3 i32)
     (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
     (local.set $limit (call $limit_of (local.get $maxDelta)))
     (local.set $record (local.get $runs))
@@ -362,8 +273,7 @@
         (local.set $toPx (i32.load offset=4 (local.get $record)))
         (local.set $firstY (i32.load offset=8 (local.get $record)))
         (local.set $endY (i32.load offset=12 (local.get $record)))
-        (local.set $tileBase (i32.load offset=16 (local.get $record)))
-        (local.set $whole (i32.and (i32.eqz (local.get $fromPx)) (i32.eq (local.get $toPx) (local.get $widthPx))))
+        (local.set $tileBase (i32.add (i32.load offset=16 (local.get $record)) (i32.div_u (local.get $fromPx) (local.get $tileSize))))
         (local.set $group (i32.const 0))
         (block $groups_done
           (loop $each_group
@@ -371,54 +281,130 @@
             ;; Up to four others; an empty slot reads `first` itself (never differs).
             (local.set $members (i32.sub (local.get $otherCount) (local.get $group)))
             (if (i32.gt_u (local.get $members) (i32.const 4)) (then (local.set $members (i32.const 4))))
-            (local.set $b (call $member_or (local.get $others) (local.get $group) (i32.const 0) (local.get $members) (local.get $first)))
-            (local.set $c (call $member_or (local.get $others) (local.get $group) (i32.const 1) (local.get $members) (local.get $first)))
-            (local.set $d (call $member_or (local.get $others) (local.get $group) (i32.const 2) (local.get $members) (local.get $first)))
-            (local.set $e (call $member_or (local.get $others) (local.get $group) (i32.const 3) (local.get $members) (local.get $first)))
+            (local.set $b0 (call $member_or (local.get $others) (local.get $group) (i32.const 0) (local.get $members) (local.get $first)))
+            (local.set $c0 (call $member_or (local.get $others) (local.get $group) (i32.const 1) (local.get $members) (local.get $first)))
+            (local.set $d0 (call $member_or (local.get $others) (local.get $group) (i32.const 2) (local.get $members) (local.get $first)))
+            (local.set $e0 (call $member_or (local.get $others) (local.get $group) (i32.const 3) (local.get $members) (local.get $first)))
             (local.set $y (local.get $firstY))
-            (block $ranges_done
-              (loop $each_range
-                (br_if $ranges_done (i32.ge_s (local.get $y) (local.get $endY)))
-                (if (local.get $whole)
-                  (then
-                    (local.set $i (i32.mul (local.get $y) (local.get $widthPx)))
-                    (local.set $end (i32.mul (local.get $endY) (local.get $widthPx)))
-                    (local.set $y (local.get $endY)))
-                  (else
-                    (local.set $i (i32.add (i32.mul (local.get $y) (local.get $widthPx)) (local.get $fromPx)))
-                    (local.set $end (i32.add (i32.mul (local.get $y) (local.get $widthPx)) (local.get $toPx)))
-                    (local.set $y (i32.add (local.get $y) (i32.const 1)))))
-                (block $range_done
-                  (loop $each_difference
-                    (local.set $i
-                      (if (result i32) (local.get $exact)
-                        (then (call $first_any_exact (local.get $first) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (local.get $i) (local.get $end)))
-                        (else (call $first_any_tolerant (local.get $first) (local.get $b) (local.get $c) (local.get $d) (local.get $e) (local.get $i) (local.get $end) (local.get $limit)))))
-                    (br_if $range_done (i32.ge_u (local.get $i) (local.get $end)))
-                    ;; The tile holding it, and that tile's row: settled for each of the four at once.
-                    (local.set $row (i32.div_u (local.get $i) (local.get $widthPx)))
-                    (local.set $rowStart (i32.mul (local.get $row) (local.get $widthPx)))
-                    (local.set $column (i32.div_u (i32.sub (local.get $i) (local.get $rowStart)) (local.get $tileSize)))
-                    (local.set $tileEnd (i32.add (local.get $rowStart) (i32.mul (i32.add (local.get $column) (i32.const 1)) (local.get $tileSize))))
-                    (if (i32.gt_u (local.get $tileEnd) (i32.add (local.get $rowStart) (local.get $toPx)))
-                      (then (local.set $tileEnd (i32.add (local.get $rowStart) (local.get $toPx)))))
-                    (local.set $cell (i32.add (local.get $differing) (i32.shl (i32.add (local.get $tileBase) (local.get $column)) (i32.const 2))))
-                    (local.set $box (i32.add (local.get $boxes) (i32.shl (i32.add (local.get $tileBase) (local.get $column)) (i32.const 4))))
-                    (local.set $member (i32.const 0))
-                    (block $members_done
-                      (loop $each_member
-                        (br_if $members_done (i32.ge_u (local.get $member) (local.get $members)))
-                        (call $settle_row
-                          (local.get $first)
-                          (i32.load (i32.add (local.get $others) (i32.shl (i32.add (local.get $group) (local.get $member)) (i32.const 2))))
-                          (i32.shl (i32.const 2) (i32.add (local.get $group) (local.get $member)))
-                          (local.get $i) (local.get $tileEnd) (local.get $rowStart) (local.get $row)
-                          (local.get $cell) (local.get $box) (local.get $exact) (local.get $limit))
-                        (local.set $member (i32.add (local.get $member) (i32.const 1)))
-                        (br $each_member)))
-                    (local.set $i (local.get $tileEnd))
-                    (br $each_difference)))
-                (br $each_range)))
+            (block $rows_done
+              (loop $each_row
+                (br_if $rows_done (i32.ge_s (local.get $y) (local.get $endY)))
+                (local.set $rowStart (i32.mul (local.get $y) (local.get $widthPx)))
+                (local.set $rowEnd (i32.add (local.get $rowStart) (local.get $toPx)))
+                (local.set $tileStart (i32.add (local.get $rowStart) (local.get $fromPx)))
+                (local.set $tile (local.get $tileBase))
+                (block $tiles_done
+                  (loop $each_tile
+                    (br_if $tiles_done (i32.ge_u (local.get $tileStart) (local.get $rowEnd)))
+                    (local.set $tileEnd (i32.add (local.get $tileStart) (local.get $tileSize)))
+                    (if (i32.gt_u (local.get $tileEnd) (local.get $rowEnd)) (then (local.set $tileEnd (local.get $rowEnd))))
+                    (local.set $cell (i32.add (local.get $differing) (i32.shl (local.get $tile) (i32.const 2))))
+                    (local.set $box (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))))
+                    (if (i32.eq (i32.sub (local.get $tileEnd) (local.get $tileStart)) (i32.const 16))
+                      (then
+                        ;; One 16-pixel tile row: a 16-bit mask per replica (bit k: pixel k differs),
+                        ;; all inline (calls are not inlined by every engine), `first` loaded once.
+                        (local.set $p (i32.add (local.get $first) (i32.shl (local.get $tileStart) (i32.const 2))))
+                        (local.set $a0 (v128.load (local.get $p)))
+                        (local.set $a1 (v128.load offset=16 (local.get $p)))
+                        (local.set $a2 (v128.load offset=32 (local.get $p)))
+                        (local.set $a3 (v128.load offset=48 (local.get $p)))
+                        (local.set $p (i32.shl (local.get $tileStart) (i32.const 2)))
+                        (local.set $b (i32.add (local.get $b0) (local.get $p)))
+                        (local.set $c (i32.add (local.get $c0) (local.get $p)))
+                        (local.set $d (i32.add (local.get $d0) (local.get $p)))
+                        (local.set $e (i32.add (local.get $e0) (local.get $p)))
+                        (if (local.get $exact)
+                          (then
+                            (local.set $m0 (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load offset=0 (local.get $b))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $b))))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $b))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $b)))))))
+                            (local.set $m1 (if (result i32) (i32.gt_u (local.get $members) (i32.const 1)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load offset=0 (local.get $c))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $c))))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $c))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $c))))))) (else (i32.const 0))))
+                            (local.set $m2 (if (result i32) (i32.gt_u (local.get $members) (i32.const 2)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load offset=0 (local.get $d))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $d))))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $d))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $d))))))) (else (i32.const 0))))
+                            (local.set $m3 (if (result i32) (i32.gt_u (local.get $members) (i32.const 3)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load offset=0 (local.get $e))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $e))))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $e))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $e))))))) (else (i32.const 0)))))
+                          (else
+                            (local.set $m0 (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a0) (local.tee $v (v128.load offset=0 (local.get $b)))) (i8x16.sub_sat_u (local.get $v) (local.get $a0))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a1) (local.tee $v (v128.load offset=16 (local.get $b)))) (i8x16.sub_sat_u (local.get $v) (local.get $a1))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a2) (local.tee $v (v128.load offset=32 (local.get $b)))) (i8x16.sub_sat_u (local.get $v) (local.get $a2))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a3) (local.tee $v (v128.load offset=48 (local.get $b)))) (i8x16.sub_sat_u (local.get $v) (local.get $a3))) (local.get $limit)) (v128.const i32x4 0 0 0 0))))))
+                            (local.set $m1 (if (result i32) (i32.gt_u (local.get $members) (i32.const 1)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a0) (local.tee $v (v128.load offset=0 (local.get $c)))) (i8x16.sub_sat_u (local.get $v) (local.get $a0))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a1) (local.tee $v (v128.load offset=16 (local.get $c)))) (i8x16.sub_sat_u (local.get $v) (local.get $a1))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a2) (local.tee $v (v128.load offset=32 (local.get $c)))) (i8x16.sub_sat_u (local.get $v) (local.get $a2))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a3) (local.tee $v (v128.load offset=48 (local.get $c)))) (i8x16.sub_sat_u (local.get $v) (local.get $a3))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))))) (else (i32.const 0))))
+                            (local.set $m2 (if (result i32) (i32.gt_u (local.get $members) (i32.const 2)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a0) (local.tee $v (v128.load offset=0 (local.get $d)))) (i8x16.sub_sat_u (local.get $v) (local.get $a0))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a1) (local.tee $v (v128.load offset=16 (local.get $d)))) (i8x16.sub_sat_u (local.get $v) (local.get $a1))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a2) (local.tee $v (v128.load offset=32 (local.get $d)))) (i8x16.sub_sat_u (local.get $v) (local.get $a2))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a3) (local.tee $v (v128.load offset=48 (local.get $d)))) (i8x16.sub_sat_u (local.get $v) (local.get $a3))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))))) (else (i32.const 0))))
+                            (local.set $m3 (if (result i32) (i32.gt_u (local.get $members) (i32.const 3)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a0) (local.tee $v (v128.load offset=0 (local.get $e)))) (i8x16.sub_sat_u (local.get $v) (local.get $a0))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a1) (local.tee $v (v128.load offset=16 (local.get $e)))) (i8x16.sub_sat_u (local.get $v) (local.get $a1))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a2) (local.tee $v (v128.load offset=32 (local.get $e)))) (i8x16.sub_sat_u (local.get $v) (local.get $a2))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a3) (local.tee $v (v128.load offset=48 (local.get $e)))) (i8x16.sub_sat_u (local.get $v) (local.get $a3))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))))) (else (i32.const 0))))))
+                        (if (i32.or (i32.or (local.get $m0) (local.get $m1)) (i32.or (local.get $m2) (local.get $m3)))
+                          (then
+                            (local.set $x (i32.sub (local.get $tileStart) (local.get $rowStart)))
+                            (if (local.get $m0)
+                              (then
+                                (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 0)))))
+                                (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m0))))
+                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                                (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m0))))
+                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
+                            (if (local.get $m1)
+                              (then
+                                (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 1)))))
+                                (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m1))))
+                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                                (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m1))))
+                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
+                            (if (local.get $m2)
+                              (then
+                                (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 2)))))
+                                (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m2))))
+                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                                (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m2))))
+                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
+                            (if (local.get $m3)
+                              (then
+                                (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 3)))))
+                                (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m3))))
+                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                                (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m3))))
+                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1))))))))))
+                      (else
+                        (local.set $i
+                          (if (result i32) (local.get $exact)
+                            (then (call $first_any_exact (local.get $first) (local.get $b0) (local.get $c0) (local.get $d0) (local.get $e0) (local.get $tileStart) (local.get $tileEnd)))
+                            (else (call $first_any_tolerant (local.get $first) (local.get $b0) (local.get $c0) (local.get $d0) (local.get $e0) (local.get $tileStart) (local.get $tileEnd) (local.get $limit)))))
+                        (if (i32.lt_u (local.get $i) (local.get $tileEnd))
+                          (then
+                            (local.set $member (i32.const 0))
+                            (block $settled
+                              (loop $each_member
+                                (br_if $settled (i32.ge_u (local.get $member) (local.get $members)))
+                                (local.set $other (i32.add (local.get $group) (local.get $member)))
+                                (call $settle_row
+                                  (local.get $first)
+                                  (i32.load (i32.add (local.get $others) (i32.shl (local.get $other) (i32.const 2))))
+                                  (i32.shl (i32.const 2) (local.get $other))
+                                  (local.get $i) (local.get $tileEnd) (local.get $rowStart) (local.get $y)
+                                  (local.get $cell) (local.get $box) (local.get $exact) (local.get $limit))
+                                (local.set $member (i32.add (local.get $member) (i32.const 1)))
+                                (br $each_member)))))))
+                    (local.set $tileStart (local.get $tileEnd))
+                    (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+                    (br $each_tile)))
+                (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                (br $each_row)))
             (local.set $group (i32.add (local.get $group) (i32.const 4)))
             (br $each_group)))
         (local.set $record (i32.add (local.get $record) (i32.const 20)))
