@@ -153,7 +153,10 @@ export class DivergenceEngine {
   private watched = new Uint8Array(0);
   /** Per tile, the last change on any compared replica, as of its last judgement. */
   private latestChangeMs = new Float64Array(0);
-  private watchList: number[] = [];
+  /** Tiles to look at on the next tick, each once (`watched`); two buffers that take turns. */
+  private watchTiles = new Int32Array(0);
+  private spareWatchTiles = new Int32Array(0);
+  private watchCount = 0;
   /** The earliest time a tick may change a verdict (see nextDecisionMs). */
   private decisionDueMs = Infinity;
 
@@ -174,7 +177,9 @@ export class DivergenceEngine {
   private readonly signatureLengths = new Uint8Array(MAX_REPLICAS);
   private readonly signatures: Uint32Array;
   private readonly box = new Int32Array(4);
-  private readonly batch: number[] = [];
+  /** Settled tiles whose pixels must be compared this tick, and those of them for the fast scan. */
+  private batchTiles = new Int32Array(0);
+  private fastTiles = new Int32Array(0);
   private differing: Uint32Array = new Uint32Array(0);
   /** The compared replicas after the first, SCAN_WIDTH at a time, with their bits. */
   private scanGroups: { readonly others: Uint32Array[]; readonly bits: number[] }[] = [];
@@ -332,17 +337,22 @@ export class DivergenceEngine {
       this.noteChanges(replica);
     }
     this.judgeSizes(nowMs);
-    const list = this.watchList;
-    this.watchList = [];
-    const batch = this.batch;
-    batch.length = 0;
-    for (const tile of list) {
+    // The list is swapped for the empty spare: judging a tile may watch it again, for the next tick.
+    const list = this.watchTiles;
+    const listed = this.watchCount;
+    this.watchTiles = this.spareWatchTiles;
+    this.spareWatchTiles = list;
+    this.watchCount = 0;
+    const batch = this.batchTiles;
+    let batched = 0;
+    for (let index = 0; index < listed; index++) {
+      const tile = list[index]!;
       this.watched[tile] = 0;
       const observation = this.observe(tile, nowMs);
-      if (observation === NEEDS_PIXELS) batch.push(tile);
+      if (observation === NEEDS_PIXELS) batch[batched++] = tile;
       else this.apply(tile, observation, nowMs);
     }
-    if (batch.length > 0) this.comparePixelBatch(batch, nowMs);
+    if (batched > 0) this.comparePixelBatch(batch, batched, nowMs);
     // A held split is looked at again on every tick (its pending tiles may have cleared).
     if (!this.reportChanged && this.held.size === 0) return [];
     this.reportChanged = false;
@@ -421,7 +431,11 @@ export class DivergenceEngine {
     this.cachedObservations = new Array<Observation>(this.tileCount).fill(UNJUDGEABLE);
     this.watched = new Uint8Array(this.tileCount);
     this.latestChangeMs = new Float64Array(this.tileCount);
-    this.watchList = [];
+    this.watchTiles = new Int32Array(this.tileCount);
+    this.spareWatchTiles = new Int32Array(this.tileCount);
+    this.watchCount = 0;
+    this.batchTiles = new Int32Array(this.tileCount);
+    this.fastTiles = new Int32Array(this.tileCount);
     for (let tile = 0; tile < this.tileCount; tile++) this.watch(tile);
     // Same screen geometry: confirmed divergences stay shown (their splits restated over the
     // replicas now compared) until their tiles are judged again, so a replica joining or leaving
@@ -474,7 +488,7 @@ export class DivergenceEngine {
   private watch(tile: number): void {
     if (this.watched[tile] === 1) return;
     this.watched[tile] = 1;
-    this.watchList.push(tile);
+    this.watchTiles[this.watchCount++] = tile;
   }
 
   private noteChanges(replica: ReplicaFramebuffer): void {
@@ -572,7 +586,7 @@ export class DivergenceEngine {
    * for every other replica, the tiles where it differs from the first replica and the box of those
    * differences; only tiles with a difference are then looked at tile by tile.
    */
-  private comparePixelBatch(batch: number[], nowMs: number): void {
+  private comparePixelBatch(batch: Int32Array, batched: number, nowMs: number): void {
     const participants = this.participants;
     const first = participants[0]!;
     const widthPx = first.widthPx;
@@ -590,15 +604,17 @@ export class DivergenceEngine {
     const maxDelta = this.tolerance === null ? -1 : this.tolerance.maxChannelDelta;
     // Sorted tiles make long runs (any order is correct); they mostly come sorted already.
     let sorted = true;
-    for (let index = 1; index < batch.length && sorted; index++) sorted = batch[index - 1]! < batch[index]!;
-    const tiles = sorted ? batch : Int32Array.from(batch).sort();
-    const fast: number[] = [];
-    for (const tile of tiles) {
+    for (let index = 1; index < batched && sorted; index++) sorted = batch[index - 1]! < batch[index]!;
+    if (!sorted) batch.subarray(0, batched).sort();
+    const fast = this.fastTiles;
+    let fastCount = 0;
+    for (let index = 0; index < batched; index++) {
+      const tile = batch[index]!;
       if (kinds !== null && kinds[tile] !== TILE_COMPARED) {
         this.settlePixels(tile, this.comparePixels(tile, ALL_DIFFER), nowMs);
         continue;
       }
-      fast.push(tile);
+      fast[fastCount++] = tile;
       differing[tile] = 0;
       scanBoxes[tile * 4] = scanBoxes[tile * 4 + 1] = 0x7fffffff;
       scanBoxes[tile * 4 + 2] = scanBoxes[tile * 4 + 3] = -1;
@@ -608,10 +624,10 @@ export class DivergenceEngine {
     const runs = this.scanBlocks?.runs.ints() ?? null;
     let runCount = 0;
     let start = 0;
-    while (start < fast.length) {
+    while (start < fastCount) {
       const row = Math.floor(fast[start]! / columns);
       let end = start;
-      while (end + 1 < fast.length && fast[end + 1] === fast[end]! + 1 && Math.floor(fast[end + 1]! / columns) === row) end++;
+      while (end + 1 < fastCount && fast[end + 1] === fast[end]! + 1 && Math.floor(fast[end + 1]! / columns) === row) end++;
       const fromPx = (fast[start]! - row * columns) * size;
       const toPx = Math.min(widthPx, (fast[end]! - row * columns + 1) * size);
       const lastY = Math.min(first.heightPx, (row + 1) * size);
@@ -641,12 +657,13 @@ export class DivergenceEngine {
     // With a tolerance of whole pixels only (no allowance), a set bit means "disagrees": the tile
     // is split like an exact one. An allowance needs counting, tile by tile.
     const counting = this.tolerance !== null && this.tolerance.maxDifferingPixelsPerTile > 0;
-    for (const tile of fast) {
+    for (let index = 0; index < fastCount; index++) {
+      const tile = fast[index]!;
       if (differing[tile] === 0) this.settlePixels(tile, AGREE, nowMs);
       else if (counting) this.settlePixels(tile, this.comparePixels(tile, differing[tile]!), nowMs);
       else this.settlePixels(tile, this.splitDiffering(tile, differing[tile]!), nowMs);
     }
-    this.stats.comparedTiles += tiles.length;
+    this.stats.comparedTiles += batched;
   }
 
   private settlePixels(tile: number, observation: Observation, nowMs: number): void {

@@ -126,7 +126,9 @@ export class ReplicaFramebuffer {
   // Tiles written since their last flush, and when (one write time per tile: one framebuffer update).
   private readonly pendingMs: Float64Array;
   private readonly listed: Uint8Array;
-  private touched: number[] = [];
+  /** Tiles written since the last flush, each once (`listed`), in the order first written. */
+  private readonly touched: Int32Array;
+  private touchedCount = 0;
   private readonly fingerprint = new Uint32Array(2);
   private readonly firstHalf: Uint32Array;
   private readonly secondHalf: Uint32Array;
@@ -157,6 +159,7 @@ export class ReplicaFramebuffer {
     this.entries = new Uint8Array(this.tileCount).fill(1);
     this.pendingMs = new Float64Array(this.tileCount).fill(NaN);
     this.listed = new Uint8Array(this.tileCount);
+    this.touched = new Int32Array(this.tileCount);
     // A new framebuffer counts as just changed: nothing is judged before its first pixels settle.
     for (let tile = 0; tile < this.tileCount; tile++) {
       this.startMs[tile] = nowMs;
@@ -221,7 +224,7 @@ export class ReplicaFramebuffer {
         this.pendingMs[tile] = nowMs;
         if (this.listed[tile] === 0) {
           this.listed[tile] = 1;
-          this.touched.push(tile);
+          this.touched[this.touchedCount++] = tile;
         }
       }
     }
@@ -229,11 +232,29 @@ export class ReplicaFramebuffer {
 
   /** Records every written tile's new state; appends the tiles that changed to `changedTiles`. */
   flush(blinkWindowMs: number, changedTiles: number[]): void {
-    const touched = this.touched;
-    this.touched = [];
-    for (const tile of touched) {
-      this.listed[tile] = 0;
-      if (!Number.isNaN(this.pendingMs[tile]!) && this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
+    const { touched, listed, pendingMs, newest, entries, startMs, flags, tileCount } = this;
+    const count = this.touchedCount;
+    this.touchedCount = 0;
+    for (let index = 0; index < count; index++) {
+      const tile = touched[index]!;
+      listed[tile] = 0;
+      const writtenMs = pendingMs[tile]!;
+      if (Number.isNaN(writtenMs)) continue;
+      const position = newest[tile]!;
+      const slot = position * tileCount + tile;
+      if (flags[slot] !== INITIAL && writtenMs - startMs[slot]! < blinkWindowMs) {
+        // A hot change (it may be part of a blink): fingerprinted, and maybe no change at all.
+        if (this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
+        continue;
+      }
+      // A cold change (the common case: a redraw after a quiet while): a new entry, no fingerprint.
+      pendingMs[tile] = NaN;
+      const next = position + 1 === HISTORY_LENGTH ? 0 : position + 1;
+      newest[tile] = next;
+      if (entries[tile]! < HISTORY_LENGTH) entries[tile] = entries[tile]! + 1;
+      startMs[next * tileCount + tile] = writtenMs;
+      flags[next * tileCount + tile] = UNHASHED;
+      changedTiles.push(tile);
     }
   }
 
