@@ -6,6 +6,8 @@ import { RUN_RECORD_BYTES, type ArenaBlock, type CompareKernels, type KernelAren
 import { MAX_REPLICAS, PartitionRegistry, type Partition } from './partition';
 import { clipToFramebuffer, mergeTiles, type PixelRect } from './pixel-rect';
 import {
+  CLASSIFY_CHANGING,
+  CLASSIFY_MAYBE_CYCLING,
   MaskGrid,
   ReplicaFramebuffer,
   TILE_CHANGING,
@@ -13,6 +15,7 @@ import {
   TILE_CYCLING,
   TILE_IGNORED,
   TILE_SETTLED,
+  TileList,
   type TileTiming,
 } from './replica-framebuffer';
 import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type TileMask, type Tolerance } from './tile-pixels';
@@ -170,7 +173,7 @@ export class DivergenceEngine {
   private nextDivergenceNumber = 1;
 
   // Scratch space reused by every judgement.
-  private readonly changedTiles: number[] = [];
+  private readonly changedTiles = new TileList();
   private readonly labels = new Uint8Array(MAX_REPLICAS);
   private readonly representatives = new Int32Array(MAX_REPLICAS);
   private readonly classes = new Uint8Array(MAX_REPLICAS);
@@ -179,6 +182,9 @@ export class DivergenceEngine {
   private readonly box = new Int32Array(4);
   /** Settled tiles whose pixels must be compared this tick, and those of them for the fast scan. */
   private batchTiles = new Int32Array(0);
+  /** Per watched tile, in list order: what classifyMany found, and the latest change on any replica. */
+  private listStates = new Uint8Array(0);
+  private listLatestMs = new Float64Array(0);
   private fastTiles = new Int32Array(0);
   private differing: Uint32Array = new Uint32Array(0);
   /** The compared replicas after the first, SCAN_WIDTH at a time, with their bits. */
@@ -292,7 +298,7 @@ export class DivergenceEngine {
     if (clipped === null) return;
     const words = pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length / 4) : new Uint32Array(Uint8Array.from(pixels).buffer);
     const offset = (clipped.y - rect.y) * rect.width + (clipped.x - rect.x);
-    this.changedTiles.length = 0;
+    this.changedTiles.clear();
     replica.write(clipped, words, rect.width, offset, nowMs, this.timing.blinkWindowMs, this.changedTiles);
     // Whether the write changed anything is known only at the next tick: assume it did (at worst one tick for nothing).
     this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
@@ -332,7 +338,7 @@ export class DivergenceEngine {
   tick(nowMs: number): DivergenceEvent[] {
     this.decisionDueMs = Infinity;
     for (const replica of this.replicas.values()) {
-      this.changedTiles.length = 0;
+      this.changedTiles.clear();
       replica.flush(this.timing.blinkWindowMs, this.changedTiles);
       this.noteChanges(replica);
     }
@@ -343,12 +349,18 @@ export class DivergenceEngine {
     this.watchTiles = this.spareWatchTiles;
     this.spareWatchTiles = list;
     this.watchCount = 0;
+    // Every listed tile classified on every compared replica first, one tight loop per replica.
+    const states = this.listStates;
+    const latestMs = this.listLatestMs;
+    states.fill(0, 0, listed);
+    latestMs.fill(-Infinity, 0, listed);
+    if (this.participants.length >= 2) for (const replica of this.participants) replica.classifyMany(list, listed, nowMs, this.timing, states, latestMs);
     const batch = this.batchTiles;
     let batched = 0;
     for (let index = 0; index < listed; index++) {
       const tile = list[index]!;
       this.watched[tile] = 0;
-      const observation = this.observe(tile, nowMs);
+      const observation = this.observe(tile, nowMs, states[index]!, latestMs[index]!);
       if (observation === NEEDS_PIXELS) batch[batched++] = tile;
       else this.apply(tile, observation, nowMs);
     }
@@ -435,6 +447,8 @@ export class DivergenceEngine {
     this.spareWatchTiles = new Int32Array(this.tileCount);
     this.watchCount = 0;
     this.batchTiles = new Int32Array(this.tileCount);
+    this.listStates = new Uint8Array(this.tileCount);
+    this.listLatestMs = new Float64Array(this.tileCount);
     this.fastTiles = new Int32Array(this.tileCount);
     for (let tile = 0; tile < this.tileCount; tile++) this.watch(tile);
     // Same screen geometry: confirmed divergences stay shown (their splits restated over the
@@ -492,8 +506,10 @@ export class DivergenceEngine {
   }
 
   private noteChanges(replica: ReplicaFramebuffer): void {
-    if (this.changedTiles.length === 0 || !this.participants.includes(replica)) return;
-    for (const tile of this.changedTiles) {
+    const changed = this.changedTiles;
+    if (changed.count === 0 || !this.participants.includes(replica)) return;
+    for (let index = 0; index < changed.count; index++) {
+      const tile = changed.tiles[index]!;
       this.serials[tile] = this.serials[tile]! + 1;
       this.watch(tile);
     }
@@ -557,10 +573,27 @@ export class DivergenceEngine {
     return latestChangeMs + this.timing.settleMs;
   }
 
-  private observe(tile: number, nowMs: number): Observation {
+  /**
+   * One tile's observation at `nowMs`; `states` and `latestChangeMs` are classifyMany's findings for
+   * it over the compared replicas: only a tile that may be cycling is classified again one by one.
+   */
+  private observe(tile: number, nowMs: number, states: number, latestChangeMs: number): Observation {
     const participants = this.participants;
     const count = participants.length;
     if (count < 2 || this.masks?.kinds[tile] === TILE_IGNORED) return AGREE;
+    if ((states & CLASSIFY_MAYBE_CYCLING) === 0) {
+      if ((states & CLASSIFY_CHANGING) !== 0) return UNJUDGEABLE;
+      this.latestChangeMs[tile] = latestChangeMs;
+      if (this.cachedSerials[tile] === this.serials[tile]) return this.cachedObservations[tile]!;
+      return NEEDS_PIXELS;
+    }
+    return this.observeOneByOne(tile, nowMs);
+  }
+
+  /** `observe` where some replica may be cycling: each replica's tile classified in full. */
+  private observeOneByOne(tile: number, nowMs: number): Observation {
+    const participants = this.participants;
+    const count = participants.length;
     const stride = 2 * this.timing.maxBlinkStates;
     let allSettled = true;
     let latestChangeMs = -Infinity;

@@ -12,6 +12,9 @@ export const HISTORY_LENGTH = 12;
 export const TILE_SETTLED = 0;
 export const TILE_CYCLING = 1;
 export const TILE_CHANGING = 2;
+/** Bits `classifyMany` sets: some replica is changing there; some replica may be cycling (ask `classify`). */
+export const CLASSIFY_CHANGING = 1;
+export const CLASSIFY_MAYBE_CYCLING = 2;
 /** One of TILE_SETTLED, TILE_CYCLING, TILE_CHANGING. */
 export type TileClass = typeof TILE_SETTLED | typeof TILE_CYCLING | typeof TILE_CHANGING;
 
@@ -73,6 +76,30 @@ export class MaskGrid {
   /** The mask of a partly ignored tile; null for a tile compared whole. */
   maskOf(tile: number): TileMask | null {
     return this.kinds[tile] === TILE_PARTLY_IGNORED ? (this.masks.get(tile) ?? null) : null;
+  }
+}
+
+/** Where `write` and `flush` append the tiles that changed: an array, or a reusable TileList. */
+export interface TileSink {
+  push(tile: number): unknown;
+}
+
+/** A list of tile numbers reused from call to call (no allocation once it has grown). */
+export class TileList implements TileSink {
+  tiles = new Int32Array(64);
+  count = 0;
+
+  push(tile: number): void {
+    if (this.count === this.tiles.length) {
+      const grown = new Int32Array(this.tiles.length * 2);
+      grown.set(this.tiles);
+      this.tiles = grown;
+    }
+    this.tiles[this.count++] = tile;
+  }
+
+  clear(): void {
+    this.count = 0;
   }
 }
 
@@ -204,7 +231,7 @@ export class ReplicaFramebuffer {
    * which must lie inside it, as one framebuffer update made at `nowMs`. Tiles whose previous write
    * had another time are flushed first; those that changed are appended to `changedTiles`.
    */
-  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: number[]): void {
+  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: TileSink): void {
     const size = this.tileSizePx;
     const firstColumn = Math.floor(rect.x / size);
     const lastColumn = Math.floor((rect.x + rect.width - 1) / size);
@@ -231,7 +258,7 @@ export class ReplicaFramebuffer {
   }
 
   /** Records every written tile's new state; appends the tiles that changed to `changedTiles`. */
-  flush(blinkWindowMs: number, changedTiles: number[]): void {
+  flush(blinkWindowMs: number, changedTiles: TileSink): void {
     const { touched, listed, pendingMs, newest, entries, startMs, flags, tileCount } = this;
     const count = this.touchedCount;
     this.touchedCount = 0;
@@ -258,7 +285,7 @@ export class ReplicaFramebuffer {
     }
   }
 
-  private beforeWrite(tile: number, nowMs: number, blinkWindowMs: number, changedTiles: number[]): void {
+  private beforeWrite(tile: number, nowMs: number, blinkWindowMs: number, changedTiles: TileSink): void {
     const pending = this.pendingMs[tile]!;
     if (!Number.isNaN(pending) && pending !== nowMs && this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
     if (!Number.isNaN(this.pendingMs[tile]!)) return;
@@ -338,6 +365,27 @@ export class ReplicaFramebuffer {
     // A cycle needs its newest state fingerprinted (cold changes never are): checked inline first.
     if (age < timing.blinkWindowMs / 2 && this.flags[newest] === HASHED && this.findCycle(tile, nowMs, timing, signature, offset)) return TILE_CYCLING;
     return age >= timing.settleMs ? TILE_SETTLED : TILE_CHANGING;
+  }
+
+  /**
+   * The common case of `classify` for many tiles at once (`tiles[0..count)`), in one loop: per list
+   * index, ORs CLASSIFY_CHANGING into `states` when the tile is changing here, CLASSIFY_MAYBE_CYCLING
+   * when its newest state is fingerprinted and recent (then only `classify` can tell), and raises
+   * `latestMs` to the tile's last change here.
+   */
+  classifyMany(tiles: Int32Array, count: number, nowMs: number, timing: TileTiming, states: Uint8Array, latestMs: Float64Array): void {
+    const { newest, startMs, flags, tileCount } = this;
+    const halfWindowMs = timing.blinkWindowMs / 2;
+    const settleMs = timing.settleMs;
+    for (let index = 0; index < count; index++) {
+      const tile = tiles[index]!;
+      const slot = newest[tile]! * tileCount + tile;
+      const changedMs = startMs[slot]!;
+      if (changedMs > latestMs[index]!) latestMs[index] = changedMs;
+      const age = nowMs - changedMs;
+      if (age < halfWindowMs && flags[slot] === HASHED) states[index] = states[index]! | CLASSIFY_MAYBE_CYCLING;
+      else if (age < settleMs) states[index] = states[index]! | CLASSIFY_CHANGING;
+    }
   }
 
   private findCycle(tile: number, nowMs: number, timing: TileTiming, signature: Uint32Array, offset: number): boolean {
