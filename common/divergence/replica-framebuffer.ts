@@ -79,23 +79,22 @@ export class MaskGrid {
   }
 }
 
-/** Where `write` and `flush` append the tiles that changed: an array, or a reusable TileList. */
-export interface TileSink {
-  push(tile: number): unknown;
-}
-
 /** A list of tile numbers reused from call to call (no allocation once it has grown). */
-export class TileList implements TileSink {
+export class TileList {
   tiles = new Int32Array(64);
   count = 0;
 
   push(tile: number): void {
-    if (this.count === this.tiles.length) {
-      const grown = new Int32Array(this.tiles.length * 2);
-      grown.set(this.tiles);
-      this.tiles = grown;
-    }
+    this.reserve(this.count + 1);
     this.tiles[this.count++] = tile;
+  }
+
+  /** Makes room for `length` tiles in all (then `tiles` may be written up to there directly). */
+  reserve(length: number): void {
+    if (length <= this.tiles.length) return;
+    const grown = new Int32Array(Math.max(length, this.tiles.length * 2));
+    grown.set(this.tiles.subarray(0, this.count));
+    this.tiles = grown;
   }
 
   clear(): void {
@@ -231,7 +230,7 @@ export class ReplicaFramebuffer {
    * which must lie inside it, as one framebuffer update made at `nowMs`. Tiles whose previous write
    * had another time are flushed first; those that changed are appended to `changedTiles`.
    */
-  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: TileSink): void {
+  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: TileList): void {
     const size = this.tileSizePx;
     const firstColumn = Math.floor(rect.x / size);
     const lastColumn = Math.floor((rect.x + rect.width - 1) / size);
@@ -258,10 +257,12 @@ export class ReplicaFramebuffer {
   }
 
   /** Records every written tile's new state; appends the tiles that changed to `changedTiles`. */
-  flush(blinkWindowMs: number, changedTiles: TileSink): void {
+  flush(blinkWindowMs: number, changedTiles: TileList): void {
     const { touched, listed, pendingMs, newest, entries, startMs, flags, tileCount } = this;
     const count = this.touchedCount;
     this.touchedCount = 0;
+    changedTiles.reserve(changedTiles.count + count);
+    const changed = changedTiles.tiles;
     for (let index = 0; index < count; index++) {
       const tile = touched[index]!;
       listed[tile] = 0;
@@ -281,11 +282,11 @@ export class ReplicaFramebuffer {
       if (entries[tile]! < HISTORY_LENGTH) entries[tile] = entries[tile]! + 1;
       startMs[next * tileCount + tile] = writtenMs;
       flags[next * tileCount + tile] = UNHASHED;
-      changedTiles.push(tile);
+      changed[changedTiles.count++] = tile;
     }
   }
 
-  private beforeWrite(tile: number, nowMs: number, blinkWindowMs: number, changedTiles: TileSink): void {
+  private beforeWrite(tile: number, nowMs: number, blinkWindowMs: number, changedTiles: TileList): void {
     const pending = this.pendingMs[tile]!;
     if (!Number.isNaN(pending) && pending !== nowMs && this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
     if (!Number.isNaN(this.pendingMs[tile]!)) return;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BLINK_WINDOW_MS, MAX_BLINK_STATES, SETTLE_MS } from '../../../common/divergence';
-import { HISTORY_LENGTH, MaskGrid, ReplicaFramebuffer, TILE_CHANGING, TILE_CYCLING, TILE_SETTLED } from '../../../common/divergence/replica-framebuffer';
+import { HISTORY_LENGTH, MaskGrid, ReplicaFramebuffer, TILE_CHANGING, TILE_CYCLING, TILE_SETTLED, TileList } from '../../../common/divergence/replica-framebuffer';
 
 const TIMING = { settleMs: SETTLE_MS, blinkWindowMs: BLINK_WINDOW_MS, maxBlinkStates: MAX_BLINK_STATES };
 const SIZE = 16;
@@ -16,7 +16,7 @@ function solid(value: number): Uint32Array {
 /** One 16×16 tile, written whole with solid "states" (colours as words). */
 class OneTile {
   readonly framebuffer = new ReplicaFramebuffer('r', SIZE, SIZE, SIZE, new MaskGrid([], SIZE, SIZE, SIZE), 0, MAX_BLINK_STATES);
-  readonly changes: number[] = [];
+  readonly changes = new TileList();
 
   show(state: number, nowMs: number): void {
     this.lastShownMs = nowMs;
