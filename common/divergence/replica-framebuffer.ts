@@ -240,9 +240,14 @@ export class ReplicaFramebuffer {
       for (let column = firstColumn; column <= lastColumn; column++) this.beforeWrite(row * this.columns + column, nowMs, blinkWindowMs, changedTiles);
     }
     const pixels = this.pixels;
-    for (let y = 0; y < rect.height; y++) {
-      const from = sourceOffset + y * sourceStride;
-      pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
+    if (rect.width === this.widthPx && sourceStride === rect.width) {
+      // Whole rows, contiguous on both sides: one copy (no view per row).
+      pixels.set(source.subarray(sourceOffset, sourceOffset + rect.width * rect.height), rect.y * this.widthPx);
+    } else {
+      for (let y = 0; y < rect.height; y++) {
+        const from = sourceOffset + y * sourceStride;
+        pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
+      }
     }
     for (let row = firstRow; row <= lastRow; row++) {
       for (let column = firstColumn; column <= lastColumn; column++) {
