@@ -508,11 +508,18 @@ export class DivergenceEngine {
   private noteChanges(replica: ReplicaFramebuffer): void {
     const changed = this.changedTiles;
     if (changed.count === 0 || !this.participants.includes(replica)) return;
+    // watch() inline, over locals: this runs for every changed tile of every replica.
+    const { serials, watched, watchTiles } = this;
+    const tiles = changed.tiles;
+    let watchCount = this.watchCount;
     for (let index = 0; index < changed.count; index++) {
-      const tile = changed.tiles[index]!;
-      this.serials[tile] = this.serials[tile]! + 1;
-      this.watch(tile);
+      const tile = tiles[index]!;
+      serials[tile] = serials[tile]! + 1;
+      if (watched[tile] === 1) continue;
+      watched[tile] = 1;
+      watchTiles[watchCount++] = tile;
     }
+    this.watchCount = watchCount;
   }
 
   private judgeSizes(nowMs: number): void {
