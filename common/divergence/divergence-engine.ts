@@ -264,7 +264,18 @@ export class DivergenceEngine {
     if (known === undefined && this.replicas.size >= MAX_REPLICAS) throw new RangeError(`at most ${MAX_REPLICAS} replicas`);
     // One copy per replica: the old size's block is given back before the new one is taken.
     if (known !== undefined) this.releasePixels(known);
-    const block = this.arena?.allocate(widthPx * heightPx * 4);
+    let block: ArenaBlock | undefined;
+    try {
+      block = this.arena?.allocate(widthPx * heightPx * 4);
+    } catch (error) {
+      // The memory could not grow (the runtime's limit): the replica, its old block already given
+      // back, is dropped rather than left pointing at freed memory.
+      if (known !== undefined) {
+        this.replicas.delete(replicaId);
+        this.restructure();
+      }
+      throw error;
+    }
     const replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block);
     if (block !== undefined) this.pixelBlocks.set(replica, block);
     this.replicas.set(replicaId, replica);

@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileCompareKernels, type ArenaBlock, type KernelArena } from '../../../common/divergence/compare-kernels';
+import { CONFIRM_MS, DivergenceEngine, SETTLE_MS } from '../../../common/divergence';
+import { KernelArena, compileCompareKernels, type ArenaBlock } from '../../../common/divergence/compare-kernels';
 import { growDifferenceBox, scanRowDifferences, tilesAgree } from '../../../common/divergence/tile-pixels';
 import { compileCompareKernelsWasm } from '../../../scripts/wasm.mjs';
 import { KERNELS } from './engines';
@@ -112,6 +113,26 @@ describe('compare kernels: the arena', { timeout: 30_000 }, () => {
     const capacityAfter = arena.capacityBytes;
     arena.allocate(8 * 1024 * 1024 + 65_536);
     assert.equal(arena.capacityBytes, capacityAfter + 65_536);
+  });
+});
+
+describe('compare kernels: an engine whose memory cannot grow', { timeout: 30_000 }, () => {
+  it('refuses the resize and drops that replica instead of keeping it on freed memory', () => {
+    const engine = new DivergenceEngine({ kernels: KERNELS });
+    const frame = new Uint8ClampedArray(32 * 16 * 4).fill(255);
+    for (const id of ['r1', 'r2', 'r3']) engine.setFrame(id, 32, 16, frame, 0);
+    const allocate = Object.getOwnPropertyDescriptor(KernelArena.prototype, 'allocate')!;
+    try {
+      Object.defineProperty(KernelArena.prototype, 'allocate', { value: () => { throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded'); }, configurable: true, writable: true });
+      assert.throws(() => engine.setReplicaSize('r2', 64, 32, 100), RangeError);
+    } finally {
+      Object.defineProperty(KernelArena.prototype, 'allocate', allocate);
+    }
+    assert.deepEqual(engine.replicaIds, ['r1', 'r3']);
+    engine.update('r3', { x: 0, y: 0, width: 32, height: 16 }, new Uint8ClampedArray(32 * 16 * 4), 200);
+    engine.tick(200 + SETTLE_MS);
+    engine.tick(200 + SETTLE_MS + CONFIRM_MS);
+    assert.deepEqual(engine.state.divergences[0]?.outliers, ['r1', 'r3'], 'the two left are still compared (no majority of two)');
   });
 });
 
