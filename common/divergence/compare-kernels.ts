@@ -1,6 +1,6 @@
 // The comparison engine's WebAssembly SIMD kernels (wasm/compare-kernels.wat) seen from JavaScript:
-// compiling the module, one memory per engine holding its framebuffers (an arena of blocks), and
-// typed calls. Pure: WebAssembly is a JavaScript global in every runtime RetroVisor uses.
+// compiling the module, one memory per engine holding its framebuffers and tile histories (an arena
+// of blocks), and typed calls. Pure: WebAssembly is a JavaScript global in every runtime RetroVisor uses.
 
 /** Module bytes, as `WebAssembly.validate` takes them (BufferSource without the DOM's types). */
 export type KernelBytes = ArrayBuffer | ArrayBufferView;
@@ -27,6 +27,8 @@ interface KernelExports {
   tiles_agree(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, allowed: number): number;
   grow_box(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, box: number): number;
   xor_reduce(pointer: number, bytes: number): number;
+  flush_cold(history: number, tiles: number, count: number, blinkMs: number): bigint;
+  classify_many(history: number, tiles: number, list: number, count: number, nowMs: number, halfWindowMs: number, settleMs: number, states: number, latest: number): void;
 }
 
 const PAGE_BYTES = 65_536;
@@ -54,9 +56,9 @@ export class CompareKernels {
 }
 
 /**
- * Compiles the kernels' module bytes, synchronously (the module is a few KiB: under the 4 KiB that
- * browsers allow to compile synchronously on a page's main thread). Null when the runtime has no
- * WebAssembly, or none with SIMD (the bytes do not validate there): the engine then runs in JavaScript.
+ * Compiles the kernels' module bytes, synchronously (a few KiB; Chromium 156 compiles that even on a
+ * page's main thread, old versions refused more than 4 KiB there). Null when the runtime has no WebAssembly, or none with SIMD (the bytes do
+ * not validate there): the engine then runs in JavaScript.
  */
 export function compileCompareKernels(bytes: KernelBytes): CompareKernels | null {
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
@@ -163,6 +165,17 @@ export class KernelArena {
     return this.kernels.grow_box(a, b, stride, left, top, width, height, maxDelta, box) === 1;
   }
 
+  /** See flush_cold in the .wat: a framebuffer history's cold changes; how many were cold and hot. */
+  flushCold(history: number, tiles: number, count: number, blinkWindowMs: number): { cold: number; hot: number } {
+    const packed = this.kernels.flush_cold(history, tiles, count, blinkWindowMs);
+    return { cold: Number(packed & 0xffffffffn), hot: Number(packed >> 32n) };
+  }
+
+  /** See classify_many in the .wat: many tiles of one framebuffer history classified at once. */
+  classifyMany(history: number, tiles: number, list: number, count: number, nowMs: number, halfWindowMs: number, settleMs: number, states: number, latest: number): void {
+    this.kernels.classify_many(history, tiles, list, count, nowMs, halfWindowMs, settleMs, states, latest);
+  }
+
   /** XOR of every word of the block's first `bytes` bytes (the benchmark's memory floor). */
   xorReduce(block: ArenaBlock, bytes = block.bytes): number {
     return this.kernels.xor_reduce(block.offset, Math.min(bytes, block.bytes) & ~3);
@@ -173,6 +186,8 @@ export class KernelArena {
 export class ArenaBlock {
   private wordView: Uint32Array;
   private intView: Int32Array;
+  private doubleView: Float64Array | null = null;
+  private byteView: Uint8Array | null = null;
 
   constructor(
     readonly arena: KernelArena,
@@ -199,8 +214,15 @@ export class ArenaBlock {
     return this.intView;
   }
 
+  /** The block as 64-bit floats (times). */
+  doubles(): Float64Array {
+    if (this.doubleView === null || this.doubleView.buffer !== this.arena.buffer) this.doubleView = new Float64Array(this.arena.buffer, this.offset, Math.floor(this.bytes / 8));
+    return this.doubleView;
+  }
+
   /** The block as bytes. */
   bytesView(): Uint8Array {
-    return new Uint8Array(this.arena.buffer, this.offset, this.bytes);
+    if (this.byteView === null || this.byteView.buffer !== this.arena.buffer) this.byteView = new Uint8Array(this.arena.buffer, this.offset, this.bytes);
+    return this.byteView;
   }
 }

@@ -197,7 +197,15 @@ export class DivergenceEngine {
   private readonly arena: KernelArena | null;
   private readonly pixelBlocks = new Map<ReplicaFramebuffer, ArenaBlock>();
   /** The scan's inputs and outputs in the kernels' memory (sized by restructure). */
-  private scanBlocks: { readonly differing: ArenaBlock; readonly boxes: ArenaBlock; readonly runs: ArenaBlock } | null = null;
+  private scanBlocks: {
+    readonly differing: ArenaBlock;
+    readonly boxes: ArenaBlock;
+    readonly runs: ArenaBlock;
+    /** The watched tiles, and per list index classify_many's states and latest change times. */
+    readonly list: ArenaBlock;
+    readonly states: ArenaBlock;
+    readonly latestMs: ArenaBlock;
+  } | null = null;
   /** The other replicas' framebuffer pointers, for the scan. */
   private readonly othersBlock: ArenaBlock | null;
   /** One box for grow_box. */
@@ -276,7 +284,7 @@ export class DivergenceEngine {
       }
       throw error;
     }
-    const replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block);
+    const replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block, this.arena);
     if (block !== undefined) this.pixelBlocks.set(replica, block);
     this.replicas.set(replicaId, replica);
     this.lastResizeMs = nowMs;
@@ -361,11 +369,18 @@ export class DivergenceEngine {
     this.spareWatchTiles = list;
     this.watchCount = 0;
     // Every listed tile classified on every compared replica first, one tight loop per replica.
-    const states = this.listStates;
-    const latestMs = this.listLatestMs;
+    // (With the kernels, in their memory: the list copied in, classify_many per replica.)
+    const blocks = this.scanBlocks;
+    const states = blocks?.states.bytesView() ?? this.listStates;
+    const latestMs = blocks?.latestMs.doubles() ?? this.listLatestMs;
     states.fill(0, 0, listed);
     latestMs.fill(-Infinity, 0, listed);
-    if (this.participants.length >= 2) for (const replica of this.participants) replica.classifyMany(list, listed, nowMs, this.timing, states, latestMs);
+    if (this.participants.length >= 2) {
+      if (blocks !== null) {
+        blocks.list.ints().set(list.subarray(0, listed));
+        for (const replica of this.participants) replica.classifyManyInKernel(blocks.list.offset, listed, nowMs, this.timing, blocks.states.offset, blocks.latestMs.offset);
+      } else for (const replica of this.participants) replica.classifyMany(list, listed, nowMs, this.timing, states, latestMs);
+    }
     const batch = this.batchTiles;
     let batched = 0;
     for (let index = 0; index < listed; index++) {
@@ -388,6 +403,7 @@ export class DivergenceEngine {
     if (block === undefined) return;
     this.pixelBlocks.delete(replica);
     this.arena!.release(block);
+    replica.release();
   }
 
   private maskGrid(widthPx: number, heightPx: number): MaskGrid {
@@ -444,6 +460,9 @@ export class DivergenceEngine {
         differing: this.arena.allocate(this.tileCount * 4),
         boxes: this.arena.allocate(this.tileCount * 16),
         runs: this.arena.allocate(this.tileCount * RUN_RECORD_BYTES),
+        list: this.arena.allocate(this.tileCount * 4),
+        states: this.arena.allocate(this.tileCount),
+        latestMs: this.arena.allocate(this.tileCount * 8),
       };
       this.differing = new Uint32Array(0);
       this.scanBoxes = new Int32Array(0);

@@ -2,11 +2,32 @@
 // states: when it last changed (the settle clock) and which states it cycles through (blinking).
 // Pure: typed arrays only; the engine drives it with the times it is given.
 
+import { type ArenaBlock, type KernelArena } from './compare-kernels';
 import { clipToFramebuffer, type PixelRect } from './pixel-rect';
 import { hashTile, type TileMask } from './tile-pixels';
 
 /** How many past states each tile remembers (a 250 ms blink makes ~7 changes in a 1.6 s window). */
 export const HISTORY_LENGTH = 12;
+
+/**
+ * Where each history array starts, in bytes per tile, inside a framebuffer's history buffer (the
+ * kernels' flush_cold and classify_many read the same layout: keep both in step). f64 arrays first,
+ * then 32-bit, then bytes, so every array is aligned.
+ */
+export const HISTORY_LAYOUT = {
+  startMs: 0,
+  pendingMs: 8 * HISTORY_LENGTH,
+  hashLow: 8 * HISTORY_LENGTH + 8,
+  hashHigh: 12 * HISTORY_LENGTH + 8,
+  touched: 16 * HISTORY_LENGTH + 8,
+  flushed: 16 * HISTORY_LENGTH + 12,
+  flags: 16 * HISTORY_LENGTH + 16,
+  newest: 17 * HISTORY_LENGTH + 16,
+  entries: 17 * HISTORY_LENGTH + 17,
+  listed: 17 * HISTORY_LENGTH + 18,
+} as const;
+/** Bytes of history per tile. */
+export const HISTORY_BYTES_PER_TILE = 17 * HISTORY_LENGTH + 19;
 
 /** Tile classification at one instant, per replica (see `ReplicaFramebuffer.classify`). */
 export const TILE_SETTLED = 0;
@@ -142,19 +163,23 @@ export class ReplicaFramebuffer {
   // History ring per tile: HISTORY_LENGTH entries of (fingerprint, start time, flag), stored
   // position-major (entry `position` of `tile` at position × tileCount + tile): a full-screen update
   // moves every tile one position on, and then writes consecutive memory instead of one cache line
-  // per tile.
-  private readonly hashLow: Uint32Array;
-  private readonly hashHigh: Uint32Array;
-  private readonly startMs: Float64Array;
-  private readonly flags: Uint8Array;
-  private readonly newest: Uint8Array;
-  private readonly entries: Uint8Array;
+  // per tile. All of it lives in one buffer (HISTORY_LAYOUT): with the kernels, a block of their
+  // memory, where flush_cold and classify_many work on it; views re-bound after the memory grows.
+  private hashLow!: Uint32Array;
+  private hashHigh!: Uint32Array;
+  private startMs!: Float64Array;
+  private flags!: Uint8Array;
+  private newest!: Uint8Array;
+  private entries!: Uint8Array;
   // Tiles written since their last flush, and when (one write time per tile: one framebuffer update).
-  private readonly pendingMs: Float64Array;
-  private readonly listed: Uint8Array;
+  private pendingMs!: Float64Array;
+  private listed!: Uint8Array;
   /** Tiles written since the last flush, each once (`listed`), in the order first written. */
-  private readonly touched: Int32Array;
+  private touched!: Int32Array;
+  /** The kernel's list of the tiles a flush changed. */
+  private flushed!: Int32Array;
   private touchedCount = 0;
+  private readonly historyBlock: ArenaBlock | null;
   private readonly fingerprint = new Uint32Array(2);
   private readonly firstHalf: Uint32Array;
   private readonly secondHalf: Uint32Array;
@@ -171,21 +196,18 @@ export class ReplicaFramebuffer {
     maxBlinkStates: number,
     /** Zeroed storage of at least widthPx×heightPx words; a plain array when absent. */
     storage?: PixelStorage,
+    /** The kernels' memory: the tile history is kept there (a block `release` gives back). */
+    private readonly arena: KernelArena | null = null,
   ) {
     this.columns = Math.ceil(widthPx / tileSizePx);
     this.rows = Math.ceil(heightPx / tileSizePx);
     this.tileCount = this.columns * this.rows;
     this.storage = storage ?? new HeapPixels(widthPx * heightPx);
-    const slots = this.tileCount * HISTORY_LENGTH;
-    this.hashLow = new Uint32Array(slots);
-    this.hashHigh = new Uint32Array(slots);
-    this.startMs = new Float64Array(slots);
-    this.flags = new Uint8Array(slots);
-    this.newest = new Uint8Array(this.tileCount);
-    this.entries = new Uint8Array(this.tileCount).fill(1);
-    this.pendingMs = new Float64Array(this.tileCount).fill(NaN);
-    this.listed = new Uint8Array(this.tileCount);
-    this.touched = new Int32Array(this.tileCount);
+    const bytes = HISTORY_BYTES_PER_TILE * this.tileCount;
+    this.historyBlock = arena?.allocate(bytes) ?? null;
+    this.makeViews(this.historyBlock?.arena.buffer ?? new ArrayBuffer(bytes), this.historyBlock?.offset ?? 0);
+    this.entries.fill(1);
+    this.pendingMs.fill(NaN);
     // A new framebuffer counts as just changed: nothing is judged before its first pixels settle.
     for (let tile = 0; tile < this.tileCount; tile++) {
       this.startMs[tile] = nowMs;
@@ -193,6 +215,33 @@ export class ReplicaFramebuffer {
     }
     this.firstHalf = new Uint32Array(2 * (maxBlinkStates + 1));
     this.secondHalf = new Uint32Array(2 * (maxBlinkStates + 1));
+  }
+
+  /** Views of the history at `offset` in `buffer` (see HISTORY_LAYOUT). */
+  private makeViews(buffer: ArrayBuffer, offset: number): void {
+    const tiles = this.tileCount;
+    const slots = tiles * HISTORY_LENGTH;
+    this.startMs = new Float64Array(buffer, offset + HISTORY_LAYOUT.startMs * tiles, slots);
+    this.pendingMs = new Float64Array(buffer, offset + HISTORY_LAYOUT.pendingMs * tiles, tiles);
+    this.hashLow = new Uint32Array(buffer, offset + HISTORY_LAYOUT.hashLow * tiles, slots);
+    this.hashHigh = new Uint32Array(buffer, offset + HISTORY_LAYOUT.hashHigh * tiles, slots);
+    this.touched = new Int32Array(buffer, offset + HISTORY_LAYOUT.touched * tiles, tiles);
+    this.flushed = new Int32Array(buffer, offset + HISTORY_LAYOUT.flushed * tiles, tiles);
+    this.flags = new Uint8Array(buffer, offset + HISTORY_LAYOUT.flags * tiles, slots);
+    this.newest = new Uint8Array(buffer, offset + HISTORY_LAYOUT.newest * tiles, tiles);
+    this.entries = new Uint8Array(buffer, offset + HISTORY_LAYOUT.entries * tiles, tiles);
+    this.listed = new Uint8Array(buffer, offset + HISTORY_LAYOUT.listed * tiles, tiles);
+  }
+
+  /** Re-binds the history's views if the kernels' memory grew since (it detaches the old ones). */
+  private bind(): void {
+    const block = this.historyBlock;
+    if (block !== null && this.startMs.buffer !== block.arena.buffer) this.makeViews(block.arena.buffer, block.offset);
+  }
+
+  /** Gives the history's block back to the kernels' memory (the replica is gone). */
+  release(): void {
+    if (this.historyBlock !== null) this.arena!.release(this.historyBlock);
   }
 
   /** The framebuffer, one 32-bit word per RGBA pixel, `widthPx` words per row (a fresh view: do not keep it). */
@@ -222,6 +271,7 @@ export class ReplicaFramebuffer {
 
   /** When the tile last changed (its newest state began). */
   lastChangeMs(tile: number): number {
+    this.bind();
     return this.startMs[this.newest[tile]! * this.tileCount + tile]!;
   }
 
@@ -231,6 +281,7 @@ export class ReplicaFramebuffer {
    * had another time are flushed first; those that changed are appended to `changedTiles`.
    */
   write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: TileList): void {
+    this.bind();
     const size = this.tileSizePx;
     const firstColumn = Math.floor(rect.x / size);
     const lastColumn = Math.floor((rect.x + rect.width - 1) / size);
@@ -263,6 +314,11 @@ export class ReplicaFramebuffer {
 
   /** Records every written tile's new state; appends the tiles that changed to `changedTiles`. */
   flush(blinkWindowMs: number, changedTiles: TileList): void {
+    this.bind();
+    if (this.historyBlock !== null) {
+      this.flushInKernel(blinkWindowMs, changedTiles);
+      return;
+    }
     const { touched, listed, pendingMs, newest, entries, startMs, flags, tileCount } = this;
     const count = this.touchedCount;
     this.touchedCount = 0;
@@ -288,6 +344,25 @@ export class ReplicaFramebuffer {
       startMs[next * tileCount + tile] = writtenMs;
       flags[next * tileCount + tile] = UNHASHED;
       changed[changedTiles.count++] = tile;
+    }
+  }
+
+  /**
+   * `flush` with the kernels: cold changes (the common case) are recorded by flush_cold; the hot
+   * ones it leaves (at the head of `touched`) are fingerprinted here, one by one, as in `flush`.
+   */
+  private flushInKernel(blinkWindowMs: number, changedTiles: TileList): void {
+    const count = this.touchedCount;
+    this.touchedCount = 0;
+    if (count === 0) return;
+    const { cold, hot } = this.arena!.flushCold(this.historyBlock!.offset, this.tileCount, count, blinkWindowMs);
+    this.bind();
+    changedTiles.reserve(changedTiles.count + cold + hot);
+    changedTiles.tiles.set(this.flushed.subarray(0, cold), changedTiles.count);
+    changedTiles.count += cold;
+    for (let index = 0; index < hot; index++) {
+      const tile = this.touched[index]!;
+      if (this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
     }
   }
 
@@ -340,6 +415,7 @@ export class ReplicaFramebuffer {
 
   /** The fingerprint of the tile's current state (computed now if it was a cold change), into `out`. */
   currentFingerprint(tile: number, out: Uint32Array, offset: number): void {
+    this.bind();
     const slot = this.newest[tile]! * this.tileCount + tile;
     if (this.flags[slot] !== HASHED) {
       this.hashInto(tile);
@@ -353,6 +429,7 @@ export class ReplicaFramebuffer {
 
   /** Forgets fingerprints (the ignore regions changed what they cover); the change times stay. */
   forgetFingerprints(): void {
+    this.bind();
     for (let slot = 0; slot < this.flags.length; slot++) if (this.flags[slot] === HASHED) this.flags[slot] = UNHASHED;
   }
 
@@ -366,6 +443,7 @@ export class ReplicaFramebuffer {
    * Cycling is tested first, so a cursor whose on-time exceeds settleMs is not mistaken for settled.
    */
   classify(tile: number, nowMs: number, timing: TileTiming, signature: Uint32Array, offset: number): TileClass {
+    this.bind();
     const newest = this.newest[tile]! * this.tileCount + tile;
     const age = nowMs - this.startMs[newest]!;
     // A cycle needs its newest state fingerprinted (cold changes never are): checked inline first.
@@ -380,6 +458,7 @@ export class ReplicaFramebuffer {
    * `latestMs` to the tile's last change here.
    */
   classifyMany(tiles: Int32Array, count: number, nowMs: number, timing: TileTiming, states: Uint8Array, latestMs: Float64Array): void {
+    this.bind();
     const { newest, startMs, flags, tileCount } = this;
     const halfWindowMs = timing.blinkWindowMs / 2;
     const settleMs = timing.settleMs;
@@ -392,6 +471,14 @@ export class ReplicaFramebuffer {
       if (age < halfWindowMs && flags[slot] === HASHED) states[index] = states[index]! | CLASSIFY_MAYBE_CYCLING;
       else if (age < settleMs) states[index] = states[index]! | CLASSIFY_CHANGING;
     }
+  }
+
+  /**
+   * `classifyMany` in the kernels, on lists in their memory (byte offsets: `tiles` i32, `states` u8,
+   * `latestMs` f64 per list index). Only for a framebuffer whose history is there.
+   */
+  classifyManyInKernel(tiles: number, count: number, nowMs: number, timing: TileTiming, states: number, latestMs: number): void {
+    this.arena!.classifyMany(this.historyBlock!.offset, this.tileCount, tiles, count, nowMs, timing.blinkWindowMs / 2, timing.settleMs, states, latestMs);
   }
 
   private findCycle(tile: number, nowMs: number, timing: TileTiming, signature: Uint32Array, offset: number): boolean {

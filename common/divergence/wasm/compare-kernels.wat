@@ -1,6 +1,7 @@
 ;; The comparison engine's hot loops in WebAssembly with SIMD (v128): the batched scan of settled
-;; tiles against the first replica, tile comparison under a colour tolerance, difference boxes, and
-;; the memory floor (an XOR-reduce). Assembled by scripts/wasm.mjs; driven by compare-kernels.ts.
+;; tiles against the first replica, tile comparison under a colour tolerance, difference boxes, the
+;; tile history's bookkeeping and classification, and the memory floor (an XOR-reduce).
+;; Assembled by scripts/wasm.mjs; driven by compare-kernels.ts.
 ;;
 ;; Framebuffers are RGBA words (one 32-bit little-endian word per pixel, R in the low byte), all
 ;; in the imported memory; pointers are byte offsets, pixel indices count words from a frame's
@@ -472,6 +473,87 @@
         (local.set $row (i32.add (local.get $row) (i32.const 1)))
         (br $each_row)))
     (local.get $found))
+
+;; Tile history (replica-framebuffer.ts, HISTORY_LAYOUT): one block per framebuffer at `history`,
+  ;; `tiles` tiles; byte offsets per tile: startMs f64[12] at 0, pendingMs f64 at 96, touched i32 at
+  ;; 200, flushed i32 at 204, flags u8[12] at 208, newest u8 at 220, entries u8 at 221, listed u8 at
+  ;; 222; entry p of tile t at p × tiles + t. Flags: 0 unhashed, 1 hashed, 2 initial; 12 entries.
+
+  ;; ReplicaFramebuffer.flush's cold path over touched[0..count): a change written at least
+  ;; blinkMs after its tile's newest entry began (or after the initial blank state) becomes a new
+  ;; unhashed entry and is appended to `flushed`; a hot one (it may be part of a blink: JavaScript
+  ;; fingerprints it) is moved to the head of `touched`. Returns hot << 32 | cold.
+  (func (export "flush_cold") (param $history i32) (param $tiles i32) (param $count i32) (param $blinkMs f64) (result i64)
+    (local $index i32) (local $tile i32) (local $writtenMs f64) (local $position i32) (local $slot i32) (local $cold i32) (local $hot i32)
+    (local $pending i32) (local $touched i32) (local $flushed i32) (local $flags i32) (local $newest i32) (local $entries i32)
+    (local.set $pending (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 96))))
+    (local.set $touched (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 200))))
+    (local.set $flushed (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 204))))
+    (local.set $flags (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))))
+    (local.set $newest (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 220))))
+    (local.set $entries (i32.add (local.get $newest) (local.get $tiles)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $index) (local.get $count)))
+        (local.set $tile (i32.load (i32.add (local.get $touched) (i32.shl (local.get $index) (i32.const 2)))))
+        (local.set $index (i32.add (local.get $index) (i32.const 1)))
+        ;; listed[tile] = 0
+        (i32.store8 (i32.add (i32.add (local.get $entries) (local.get $tiles)) (local.get $tile)) (i32.const 0))
+        (local.set $writtenMs (f64.load (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3)))))
+        (br_if $each (f64.ne (local.get $writtenMs) (local.get $writtenMs)))
+        (local.set $position (i32.load8_u (i32.add (local.get $newest) (local.get $tile))))
+        (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
+        (if (i32.and
+              (i32.ne (i32.load8_u (i32.add (local.get $flags) (local.get $slot))) (i32.const 2))
+              (f64.lt (f64.sub (local.get $writtenMs) (f64.load (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))))) (local.get $blinkMs)))
+          (then
+            (i32.store (i32.add (local.get $touched) (i32.shl (local.get $hot) (i32.const 2))) (local.get $tile))
+            (local.set $hot (i32.add (local.get $hot) (i32.const 1)))
+            (br $each)))
+        (f64.store (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3))) (f64.const nan))
+        (local.set $position (i32.add (local.get $position) (i32.const 1)))
+        (if (i32.eq (local.get $position) (i32.const 12)) (then (local.set $position (i32.const 0))))
+        (i32.store8 (i32.add (local.get $newest) (local.get $tile)) (local.get $position))
+        (local.set $slot (i32.load8_u (i32.add (local.get $entries) (local.get $tile))))
+        (if (i32.lt_u (local.get $slot) (i32.const 12))
+          (then (i32.store8 (i32.add (local.get $entries) (local.get $tile)) (i32.add (local.get $slot) (i32.const 1)))))
+        (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
+        (f64.store (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))) (local.get $writtenMs))
+        (i32.store8 (i32.add (local.get $flags) (local.get $slot)) (i32.const 0))
+        (i32.store (i32.add (local.get $flushed) (i32.shl (local.get $cold) (i32.const 2))) (local.get $tile))
+        (local.set $cold (i32.add (local.get $cold) (i32.const 1)))
+        (br $each)))
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $hot)) (i64.const 32)) (i64.extend_i32_u (local.get $cold))))
+
+  ;; ReplicaFramebuffer.classifyMany: for list[0..count) (i32 tiles), ORs into states[i] (u8) 1 when
+  ;; the tile is changing (newest entry younger than settleMs), 2 when it may be cycling (newest entry
+  ;; hashed and younger than halfWindowMs: JavaScript decides), and raises latest[i] (f64) to the
+  ;; newest entry's start.
+  (func (export "classify_many")
+    (param $history i32) (param $tiles i32) (param $list i32) (param $count i32) (param $nowMs f64) (param $halfWindowMs f64) (param $settleMs f64)
+    (param $states i32) (param $latest i32)
+    (local $index i32) (local $tile i32) (local $slot i32) (local $changedMs f64) (local $age f64) (local $at i32)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $index) (local.get $count)))
+        (local.set $tile (i32.load (i32.add (local.get $list) (i32.shl (local.get $index) (i32.const 2)))))
+        (local.set $slot (i32.add
+          (i32.mul (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 220))) (local.get $tile))) (local.get $tiles))
+          (local.get $tile)))
+        (local.set $changedMs (f64.load (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3)))))
+        (local.set $at (i32.add (local.get $latest) (i32.shl (local.get $index) (i32.const 3))))
+        (if (f64.gt (local.get $changedMs) (f64.load (local.get $at))) (then (f64.store (local.get $at) (local.get $changedMs))))
+        (local.set $age (f64.sub (local.get $nowMs) (local.get $changedMs)))
+        (local.set $at (i32.add (local.get $states) (local.get $index)))
+        (if (i32.and
+              (f64.lt (local.get $age) (local.get $halfWindowMs))
+              (i32.eq (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))) (local.get $slot))) (i32.const 1)))
+          (then (i32.store8 (local.get $at) (i32.or (i32.load8_u (local.get $at)) (i32.const 2))))
+          (else
+            (if (f64.lt (local.get $age) (local.get $settleMs))
+              (then (i32.store8 (local.get $at) (i32.or (i32.load8_u (local.get $at)) (i32.const 1)))))))
+        (local.set $index (i32.add (local.get $index) (i32.const 1)))
+        (br $each))))
 
   ;; The memory floor: XOR of every 32-bit word of [pointer, pointer + bytes) (bytes a multiple of
   ;; 4), 64 bytes per step in four independent accumulators: one read of each byte, nothing else.
