@@ -273,18 +273,20 @@ export class DivergenceEngine {
     // One copy per replica: the old size's block is given back before the new one is taken.
     if (known !== undefined) this.releasePixels(known);
     let block: ArenaBlock | undefined;
+    let replica: ReplicaFramebuffer;
     try {
       block = this.arena?.allocate(widthPx * heightPx * 4);
+      replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block, this.arena);
     } catch (error) {
-      // The memory could not grow (the runtime's limit): the replica, its old block already given
-      // back, is dropped rather than left pointing at freed memory.
+      // The memory could not grow (the runtime's limit): nothing is kept half made, and the replica,
+      // its old blocks already given back, is dropped rather than left pointing at freed memory.
+      if (block !== undefined) this.arena!.release(block);
       if (known !== undefined) {
         this.replicas.delete(replicaId);
         this.restructure();
       }
       throw error;
     }
-    const replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block, this.arena);
     if (block !== undefined) this.pixelBlocks.set(replica, block);
     this.replicas.set(replicaId, replica);
     this.lastResizeMs = nowMs;

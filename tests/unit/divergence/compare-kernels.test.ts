@@ -117,7 +117,7 @@ describe('compare kernels: the arena', { timeout: 30_000 }, () => {
 });
 
 describe('compare kernels: an engine whose memory cannot grow', { timeout: 30_000 }, () => {
-  it('refuses the resize and drops that replica instead of keeping it on freed memory', () => {
+  it('refuses the resize and drops that replica instead of keeping it on freed memory; keeps nothing half made', () => {
     const engine = new DivergenceEngine({ kernels: KERNELS });
     const frame = new Uint8ClampedArray(32 * 16 * 4).fill(255);
     for (const id of ['r1', 'r2', 'r3']) engine.setFrame(id, 32, 16, frame, 0);
@@ -128,6 +128,37 @@ describe('compare kernels: an engine whose memory cannot grow', { timeout: 30_00
     } finally {
       Object.defineProperty(KernelArena.prototype, 'allocate', allocate);
     }
+    assert.deepEqual(engine.replicaIds, ['r1', 'r3']);
+    // The pixels' block granted, the history's refused: the pixels' block is given back.
+    const release = Object.getOwnPropertyDescriptor(KernelArena.prototype, 'release')!;
+    const granted: ArenaBlock[] = [];
+    const released: ArenaBlock[] = [];
+    try {
+      Object.defineProperty(KernelArena.prototype, 'allocate', {
+        value(this: KernelArena, bytes: number): ArenaBlock {
+          if (granted.length > 0) throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+          const block = (allocate.value as (bytes: number) => ArenaBlock).call(this, bytes);
+          granted.push(block);
+          return block;
+        },
+        configurable: true,
+        writable: true,
+      });
+      Object.defineProperty(KernelArena.prototype, 'release', {
+        value(this: KernelArena, block: ArenaBlock): void {
+          released.push(block);
+          (release.value as (block: ArenaBlock) => void).call(this, block);
+        },
+        configurable: true,
+        writable: true,
+      });
+      assert.throws(() => engine.setReplicaSize('r4', 32, 16, 150), RangeError);
+    } finally {
+      Object.defineProperty(KernelArena.prototype, 'allocate', allocate);
+      Object.defineProperty(KernelArena.prototype, 'release', release);
+    }
+    assert.equal(granted.length, 1);
+    assert.ok(released.includes(granted[0]!), 'the half-made replica\'s pixels are given back');
     assert.deepEqual(engine.replicaIds, ['r1', 'r3']);
     engine.update('r3', { x: 0, y: 0, width: 32, height: 16 }, new Uint8ClampedArray(32 * 16 * 4), 200);
     engine.tick(200 + SETTLE_MS);
