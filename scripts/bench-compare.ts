@@ -1,6 +1,7 @@
-// Benchmark section "frame comparison": the divergence engine vs pixelmatch 7 vs the
-// memory floor (one pass reading the same bytes), measured side by side in one run, median of
-// several repetitions. Runs in Node: `node --import tsx scripts/bench-compare.ts [--quick] [--repetitions N]`,
+// Benchmark section "frame comparison": the divergence engine (WebAssembly SIMD kernels, and the
+// JavaScript reference) vs pixelmatch 7 vs the memory floor (one SIMD pass reading the same bytes,
+// beside the same pass as a JavaScript loop), measured side by side in one run, median of several
+// repetitions. Runs in Node: `node --import tsx scripts/bench-compare.ts [--quick] [--repetitions N]`,
 // or through `runCompareBenchmark()` from the shared benchmark runner.
 
 import { cpus, totalmem } from 'node:os';
@@ -9,6 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pixelmatch from 'pixelmatch';
 import { DivergenceEngine, SETTLE_MS, type Tolerance } from '../common/divergence';
+import { compileCompareKernels, type ArenaBlock, type CompareKernels, type KernelArena } from '../common/divergence/compare-kernels';
+import { compileCompareKernelsWasm } from './wasm.mjs';
 
 /** One benchmark section, ready to print or to merge into a report. */
 export interface BenchSection {
@@ -43,6 +46,8 @@ const PIXELMATCH_BUDGET_MS = 4000;
 export async function runCompareBenchmark(options: CompareBenchmarkOptions = {}): Promise<BenchSection> {
   const repetitions = options.repetitions ?? 9;
   const log = options.log ?? ((): void => undefined);
+  const kernels = compileCompareKernels(await compileCompareKernelsWasm());
+  if (kernels === null) throw new Error(`Node ${process.versions.node} has no WebAssembly SIMD: the benchmark needs it (Node 20 or newer)`);
   const sizes: (readonly [number, number])[] = options.quick ? [[1920, 1080]] : [[1920, 1080], [3840, 2160]];
   const rows: string[][] = [];
   for (const [widthPx, heightPx] of sizes) {
@@ -51,14 +56,16 @@ export async function runCompareBenchmark(options: CompareBenchmarkOptions = {})
       for (const difference of ['identical', '1% differing', 'all differing'] as const) {
         log(`» ${widthPx}×${heightPx} N=${replicaCount} ${difference}`);
         const frames = replicaFrames(base, replicaCount, difference);
-        const result = measureCase(frames, widthPx, heightPx, difference, repetitions);
+        const result = measureCase(kernels, frames, widthPx, heightPx, difference, repetitions);
         rows.push([
           `${widthPx}×${heightPx}`,
           String(replicaCount),
           difference,
           ms(result.floorMs),
+          ms(result.jsFloorMs),
           ms(result.exactMs),
           ratio(result.exactMs / result.floorMs),
+          ms(result.jsExactMs),
           ms(result.toleranceMs),
           ms(result.pixelmatchMs),
           ratio(result.pixelmatchMs / result.exactMs),
@@ -69,41 +76,50 @@ export async function runCompareBenchmark(options: CompareBenchmarkOptions = {})
       }
     }
   }
-  const damage = measureDamageProportionality(1920, 1080, 3, repetitions * 3);
+  const damage = measureDamageProportionality(kernels, 1920, 1080, 3, repetitions * 3);
   log('» damaged-region cost');
-  const columns = ['frame', 'N', 'case', 'floor ms', 'engine ms', 'engine/floor', 'tolerant ms', 'pixelmatch ms', 'pixelmatch/engine', 'pixelmatch/tolerant', 'copy-in ms'];
+  const columns = ['frame', 'N', 'case', 'floor ms', 'JS floor ms', 'engine ms', 'engine/floor', 'JS engine ms', 'tolerant ms', 'pixelmatch ms', 'pixelmatch/engine', 'pixelmatch/tolerant', 'copy-in ms'];
   const notes = [
     `Each row: N replicas, replicas 1..N-1 identical, replica N differing (1%: random scattered pixels, the worst case for tiles; all: every pixel's colour inverted).`,
-    `floor: one pass reading the N frames' words (XOR-reduce). engine: DivergenceEngine.tick judging every tile of the N frames (exact: classification, batched scan, grouping, difference boxes, verdicts).`,
-    `tolerant: the same with a tolerance (max channel delta ${TOLERANCE.maxChannelDelta}). pixelmatch: pixelmatch 7 (threshold ${PIXELMATCH_OPTIONS.threshold}, no diff output) of replica 1 against each of the N-1 others.`,
-    `copy-in: DivergenceEngine.update copying the N full frames in (the renderer pays it per damaged rectangle; pixelmatch would need the same full frames).`,
+    `floor: the fastest one-pass read of the N frames this runtime offers: a WebAssembly SIMD XOR-reduce of their words, frames in WebAssembly memory (16 bytes per load, four accumulators), i.e. the distance to the machine's memory bandwidth. JS floor: the same pass as a JavaScript loop over 32-bit words.`,
+    `engine: DivergenceEngine.tick with the WebAssembly SIMD kernels, judging every tile of the N frames (exact: classification, batched scan, grouping, difference boxes, verdicts); engine/floor is against the SIMD floor. JS engine: the same tick on the JavaScript loops (the reference, and what runs where WebAssembly SIMD is missing).`,
+    `tolerant: the SIMD engine with a tolerance (max channel delta ${TOLERANCE.maxChannelDelta}). pixelmatch: pixelmatch 7 (threshold ${PIXELMATCH_OPTIONS.threshold}, no diff output) of replica 1 against each of the N-1 others; its ratios are against the SIMD engine.`,
+    `copy-in: DivergenceEngine.update copying the N full frames into the SIMD engine's WebAssembly memory (the renderer pays it per damaged rectangle; pixelmatch would need the same full frames).`,
     `${repetitions} rounds after 2 untimed ones (the divergence confirmed), each timing every method once, caches evicted (128 MiB read) before each timed step; medians; ratios of medians (pixelmatch: at least 1 round, more while under ${PIXELMATCH_BUDGET_MS / 1000} s per case).`,
-    `Damaged-region cost, 1920×1080, N=3, update+tick: 64×64 ${ms(damage.smallMs)} vs full screen ${ms(damage.fullMs)} — ${ratio(damage.fullMs / damage.smallMs)} for ${ratio((1920 * 1080) / (64 * 64))} the area (${damage.smallTiles} vs ${damage.fullTiles} tiles compared).`,
+    `Damaged-region cost, SIMD engine, 1920×1080, N=3, update+tick: 64×64 ${ms(damage.smallMs)} vs full screen ${ms(damage.fullMs)} — ${ratio(damage.fullMs / damage.smallMs)} for ${ratio((1920 * 1080) / (64 * 64))} the area (${damage.smallTiles} vs ${damage.fullTiles} tiles compared).`,
   ];
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
-  const title = 'Frame comparison: divergence engine vs pixelmatch 7 vs memory floor';
+  const title = 'Frame comparison: divergence engine (SIMD, JavaScript) vs pixelmatch 7 vs memory floor';
   return { title, machine, columns, rows, notes, text: formatSection(title, machine, columns, rows, notes) };
 }
 
 interface CaseResult {
   floorMs: number;
+  jsFloorMs: number;
   exactMs: number;
+  jsExactMs: number;
   toleranceMs: number;
   pixelmatchMs: number;
   copyMs: number;
 }
 
-function measureCase(frames: readonly Uint8ClampedArray[], widthPx: number, heightPx: number, difference: DifferenceCase, repetitions: number): CaseResult {
-  const exact = new EngineRun(frames, widthPx, heightPx, null);
-  const tolerant = new EngineRun(frames, widthPx, heightPx, TOLERANCE);
+function measureCase(kernels: CompareKernels, frames: readonly Uint8ClampedArray[], widthPx: number, heightPx: number, difference: DifferenceCase, repetitions: number): CaseResult {
+  const exact = new EngineRun(frames, widthPx, heightPx, null, kernels);
+  const jsExact = new EngineRun(frames, widthPx, heightPx, null, null);
+  const tolerant = new EngineRun(frames, widthPx, heightPx, TOLERANCE, kernels);
+  const simdFloor = new SimdFloor(kernels, frames);
   // Two untimed rounds: compiled code, and a differing case's divergence confirmed (the verdicts and
   // the report are built once per new divergence, not per frame).
   for (let round = 0; round < 2; round++) {
     exact.round();
+    jsExact.round();
     tolerant.round();
+    simdFloor.read();
   }
   const floor: number[] = [];
+  const jsFloor: number[] = [];
   const exactTimes: number[] = [];
+  const jsExactTimes: number[] = [];
   const tolerantTimes: number[] = [];
   const copyTimes: number[] = [];
   const pixelmatchTimes: number[] = [];
@@ -111,10 +127,12 @@ function measureCase(frames: readonly Uint8ClampedArray[], widthPx: number, heig
   // Interleaved: every method runs once per round, so they share the machine's state.
   for (let round = 0; round < repetitions; round++) {
     evictCaches();
-    const floorMs = time(() => readFloor(frames));
+    floor.push(time(() => simdFloor.read()));
+    evictCaches();
+    jsFloor.push(time(() => readFloor(frames)));
     const exactRound = exact.round();
     const tolerantMs = tolerant.round().compareMs;
-    floor.push(floorMs);
+    jsExactTimes.push(jsExact.round().compareMs);
     exactTimes.push(exactRound.compareMs);
     copyTimes.push(exactRound.copyMs);
     tolerantTimes.push(tolerantMs);
@@ -129,15 +147,19 @@ function measureCase(frames: readonly Uint8ClampedArray[], widthPx: number, heig
   }
   // The figures mean something only if every method saw what the frames hold.
   const expected = difference === 'identical' ? [] : [`r${frames.length}`];
-  for (const run of [exact, tolerant]) {
+  for (const run of [exact, jsExact, tolerant]) {
     const outliers = run.engine.state.divergences.flatMap((divergence) => divergence.outliers);
     if (outliers.join() !== expected.join()) throw new Error(`engine reported outliers [${outliers.join()}], expected [${expected.join()}]`);
   }
   const pixelmatchDiffers = pixelmatch(frames[0]!, frames[frames.length - 1]!, undefined, widthPx, heightPx, PIXELMATCH_OPTIONS) > 0;
   if (pixelmatchDiffers !== (difference !== 'identical')) throw new Error('pixelmatch disagrees with the case');
+  if (simdFloor.read() !== readFloor(frames)) throw new Error('the SIMD floor read something else than the JavaScript floor');
+  simdFloor.release();
   return {
     floorMs: median(floor),
+    jsFloorMs: median(jsFloor),
     exactMs: median(exactTimes),
+    jsExactMs: median(jsExactTimes),
     toleranceMs: median(tolerantTimes),
     pixelmatchMs: median(pixelmatchTimes),
     copyMs: median(copyTimes),
@@ -154,8 +176,9 @@ class EngineRun {
     private readonly widthPx: number,
     private readonly heightPx: number,
     tolerance: Tolerance | null,
+    kernels: CompareKernels | null,
   ) {
-    this.engine = new DivergenceEngine({ tolerance });
+    this.engine = new DivergenceEngine({ tolerance, kernels });
     frames.forEach((_, index) => this.engine.setReplicaSize(`r${index + 1}`, widthPx, heightPx, 0));
   }
 
@@ -172,10 +195,10 @@ class EngineRun {
 }
 
 /** Cost of one 64×64 damaged rectangle on every replica vs a full-screen one, update + tick. */
-function measureDamageProportionality(widthPx: number, heightPx: number, replicaCount: number, repetitions: number): { smallMs: number; fullMs: number; smallTiles: number; fullTiles: number } {
+function measureDamageProportionality(kernels: CompareKernels, widthPx: number, heightPx: number, replicaCount: number, repetitions: number): { smallMs: number; fullMs: number; smallTiles: number; fullTiles: number } {
   const base = desktopFrame(widthPx, heightPx);
   const frames = replicaFrames(base, replicaCount, 'identical');
-  const engine = new DivergenceEngine();
+  const engine = new DivergenceEngine({ kernels });
   frames.forEach((frame, index) => engine.setFrame(`r${index + 1}`, widthPx, heightPx, frame, 0));
   let nowMs = 0;
   engine.tick(SETTLE_MS);
@@ -219,7 +242,35 @@ function evictCaches(): number {
   return accumulator;
 }
 
-/** The memory floor: reads every word of every frame once. */
+/**
+ * The memory floor: the N frames in WebAssembly memory (copied in once, outside the timing),
+ * every word read once by the SIMD XOR-reduce kernel.
+ */
+class SimdFloor {
+  private readonly arena: KernelArena;
+  private readonly blocks: ArenaBlock[];
+
+  constructor(kernels: CompareKernels, frames: readonly Uint8ClampedArray[]) {
+    this.arena = kernels.createArena();
+    this.blocks = frames.map((frame) => {
+      const block = this.arena.allocate(frame.length);
+      block.bytesView().set(frame);
+      return block;
+    });
+  }
+
+  read(): number {
+    let accumulator = 0;
+    for (const block of this.blocks) accumulator ^= this.arena.xorReduce(block);
+    return accumulator;
+  }
+
+  release(): void {
+    for (const block of this.blocks) this.arena.release(block);
+  }
+}
+
+/** The JavaScript floor: reads every word of every frame once, in a plain loop. */
 function readFloor(frames: readonly Uint8ClampedArray[]): number {
   let accumulator = 0;
   for (const frame of frames) {

@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wasmModulesEsbuildPlugin } from './wasm.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -25,7 +26,7 @@ function newestMtimeMs(path) {
 function isStale() {
   if (!existsSync(STAMP)) return true;
   const built = statSync(STAMP).mtimeMs;
-  const inputs = [...SOURCE_FOLDERS.map((folder) => join(root, folder)), join(root, 'package.json'), join(root, 'scripts', 'build.mjs')];
+  const inputs = [...SOURCE_FOLDERS.map((folder) => join(root, folder)), join(root, 'package.json'), join(root, 'scripts', 'build.mjs'), join(root, 'scripts', 'wasm.mjs')];
   return inputs.some((input) => existsSync(input) && newestMtimeMs(input) > built);
 }
 
@@ -38,6 +39,10 @@ mkdirSync(join(dist, 'renderer'), { recursive: true });
 // noVNC exports only core/rfb.js; the keyboard and keysym modules need an alias to its core/ folder.
 const novncCore = join(root, 'node_modules', '@novnc', 'novnc', 'core');
 const nodeExternals = ['electron', 'ssh2', 'ws', 'sharp', 'playwright-core', 'cpu-features'];
+
+// The comparison kernels: WebAssembly text assembled now, bundled as bytes wherever
+// `import bytes from 'retrovisor-wasm:compare-kernels'` appears (see scripts/wasm.mjs).
+const wasmModulesPlugin = await wasmModulesEsbuildPlugin();
 
 await Promise.all([
   build({
@@ -52,6 +57,7 @@ await Promise.all([
     minify: false,
     alias: { 'novnc-core': novncCore },
     loader: { '.png': 'file', '.svg': 'file' },
+    plugins: [wasmModulesPlugin],
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
   }),

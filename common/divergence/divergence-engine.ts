@@ -2,9 +2,12 @@
 // tile only where something changed, once the replicas are quiet there; reports where they
 // disagree and who the outliers are. Pure: no DOM, no timers — the caller passes the time.
 
+import { RUN_RECORD_BYTES, type ArenaBlock, type CompareKernels, type KernelArena } from './compare-kernels';
 import { MAX_REPLICAS, PartitionRegistry, type Partition } from './partition';
 import { clipToFramebuffer, mergeTiles, type PixelRect } from './pixel-rect';
 import {
+  CLASSIFY_CHANGING,
+  CLASSIFY_MAYBE_CYCLING,
   MaskGrid,
   ReplicaFramebuffer,
   TILE_CHANGING,
@@ -12,9 +15,10 @@ import {
   TILE_CYCLING,
   TILE_IGNORED,
   TILE_SETTLED,
+  TileList,
   type TileTiming,
 } from './replica-framebuffer';
-import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type Tolerance } from './tile-pixels';
+import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type TileMask, type Tolerance } from './tile-pixels';
 import { AGREE, UNJUDGEABLE, UNJUDGED, nextVerdict, type Observation, type Verdict } from './tile-verdict';
 
 /**
@@ -54,6 +58,12 @@ export interface DivergenceOptions {
   readonly tolerance?: Tolerance | null;
   /** Framebuffer rectangles never compared (a clock, a hostname that differs by design). */
   readonly ignoreRegions?: readonly PixelRect[];
+  /**
+   * The WebAssembly SIMD kernels (see compileCompareKernels): framebuffers then live in the
+   * kernels' memory and the pixel loops run there, with the same results. Absent or null: the
+   * JavaScript loops (the reference, and the path for runtimes without WebAssembly SIMD).
+   */
+  readonly kernels?: CompareKernels | null;
 }
 
 /** One replica's desktop size, as reported in a size divergence. */
@@ -146,7 +156,10 @@ export class DivergenceEngine {
   private watched = new Uint8Array(0);
   /** Per tile, the last change on any compared replica, as of its last judgement. */
   private latestChangeMs = new Float64Array(0);
-  private watchList: number[] = [];
+  /** Tiles to look at on the next tick, each once (`watched`); two buffers that take turns. */
+  private watchTiles = new Int32Array(0);
+  private spareWatchTiles = new Int32Array(0);
+  private watchCount = 0;
   /** The earliest time a tick may change a verdict (see nextDecisionMs). */
   private decisionDueMs = Infinity;
 
@@ -160,20 +173,43 @@ export class DivergenceEngine {
   private nextDivergenceNumber = 1;
 
   // Scratch space reused by every judgement.
-  private readonly changedTiles: number[] = [];
+  private readonly changedTiles = new TileList();
   private readonly labels = new Uint8Array(MAX_REPLICAS);
   private readonly representatives = new Int32Array(MAX_REPLICAS);
   private readonly classes = new Uint8Array(MAX_REPLICAS);
   private readonly signatureLengths = new Uint8Array(MAX_REPLICAS);
   private readonly signatures: Uint32Array;
   private readonly box = new Int32Array(4);
-  private readonly batch: number[] = [];
-  private differing = new Uint32Array(0);
+  /** Settled tiles whose pixels must be compared this tick, and those of them for the fast scan. */
+  private batchTiles = new Int32Array(0);
+  /** Per watched tile, in list order: what classifyMany found, and the latest change on any replica. */
+  private listStates = new Uint8Array(0);
+  private listLatestMs = new Float64Array(0);
+  private fastTiles = new Int32Array(0);
+  private differing: Uint32Array = new Uint32Array(0);
   /** The compared replicas after the first, SCAN_WIDTH at a time, with their bits. */
   private scanGroups: { readonly others: Uint32Array[]; readonly bits: number[] }[] = [];
-  private scanBoxes = new Int32Array(0);
+  private scanBoxes: Int32Array = new Int32Array(0);
   /** Splits where one replica alone differs from the first, by its bit. */
   private loneSplits: Partition[] = [];
+
+  // With kernels: the memory holding every framebuffer and the scan's buffers (null: JavaScript).
+  private readonly arena: KernelArena | null;
+  private readonly pixelBlocks = new Map<ReplicaFramebuffer, ArenaBlock>();
+  /** The scan's inputs and outputs in the kernels' memory (sized by restructure). */
+  private scanBlocks: {
+    readonly differing: ArenaBlock;
+    readonly boxes: ArenaBlock;
+    readonly runs: ArenaBlock;
+    /** The watched tiles, and per list index classify_many's states and latest change times. */
+    readonly list: ArenaBlock;
+    readonly states: ArenaBlock;
+    readonly latestMs: ArenaBlock;
+  } | null = null;
+  /** The other replicas' framebuffer pointers, for the scan. */
+  private readonly othersBlock: ArenaBlock | null;
+  /** One box for grow_box. */
+  private readonly boxBlock: ArenaBlock | null;
 
   constructor(options: DivergenceOptions = {}) {
     this.tileSizePx = options.tileSizePx ?? TILE_SIZE_PX;
@@ -190,6 +226,9 @@ export class DivergenceEngine {
     if (!Number.isInteger(this.timing.maxBlinkStates) || this.timing.maxBlinkStates < 2 || this.timing.maxBlinkStates > 16) throw new RangeError('maxBlinkStates must be an integer from 2 to 16');
     checkTolerance(this.tolerance);
     this.signatures = new Uint32Array(MAX_REPLICAS * 2 * this.timing.maxBlinkStates);
+    this.arena = options.kernels?.createArena() ?? null;
+    this.othersBlock = this.arena?.allocate(MAX_REPLICAS * 4) ?? null;
+    this.boxBlock = this.arena?.allocate(16) ?? null;
   }
 
   /**
@@ -231,7 +270,25 @@ export class DivergenceEngine {
     const known = this.replicas.get(replicaId);
     if (known !== undefined && known.widthPx === widthPx && known.heightPx === heightPx) return;
     if (known === undefined && this.replicas.size >= MAX_REPLICAS) throw new RangeError(`at most ${MAX_REPLICAS} replicas`);
-    this.replicas.set(replicaId, new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates));
+    // One copy per replica: the old size's block is given back before the new one is taken.
+    if (known !== undefined) this.releasePixels(known);
+    let block: ArenaBlock | undefined;
+    let replica: ReplicaFramebuffer;
+    try {
+      block = this.arena?.allocate(widthPx * heightPx * 4);
+      replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block, this.arena);
+    } catch (error) {
+      // The memory could not grow (the runtime's limit): nothing is kept half made, and the replica,
+      // its old blocks already given back, is dropped rather than left pointing at freed memory.
+      if (block !== undefined) this.arena!.release(block);
+      if (known !== undefined) {
+        this.replicas.delete(replicaId);
+        this.restructure();
+      }
+      throw error;
+    }
+    if (block !== undefined) this.pixelBlocks.set(replica, block);
+    this.replicas.set(replicaId, replica);
     this.lastResizeMs = nowMs;
     this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
     this.restructure();
@@ -239,7 +296,10 @@ export class DivergenceEngine {
 
   /** Forgets a replica (disconnected, removed from the profile). */
   removeReplica(replicaId: string, nowMs: number): void {
-    if (!this.replicas.delete(replicaId)) return;
+    const known = this.replicas.get(replicaId);
+    if (known === undefined) return;
+    this.replicas.delete(replicaId);
+    this.releasePixels(known);
     this.lastResizeMs = nowMs;
     this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
     this.restructure();
@@ -259,7 +319,7 @@ export class DivergenceEngine {
     if (clipped === null) return;
     const words = pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length / 4) : new Uint32Array(Uint8Array.from(pixels).buffer);
     const offset = (clipped.y - rect.y) * rect.width + (clipped.x - rect.x);
-    this.changedTiles.length = 0;
+    this.changedTiles.clear();
     replica.write(clipped, words, rect.width, offset, nowMs, this.timing.blinkWindowMs, this.changedTiles);
     // Whether the write changed anything is known only at the next tick: assume it did (at worst one tick for nothing).
     this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
@@ -299,26 +359,53 @@ export class DivergenceEngine {
   tick(nowMs: number): DivergenceEvent[] {
     this.decisionDueMs = Infinity;
     for (const replica of this.replicas.values()) {
-      this.changedTiles.length = 0;
+      this.changedTiles.clear();
       replica.flush(this.timing.blinkWindowMs, this.changedTiles);
       this.noteChanges(replica);
     }
     this.judgeSizes(nowMs);
-    const list = this.watchList;
-    this.watchList = [];
-    const batch = this.batch;
-    batch.length = 0;
-    for (const tile of list) {
+    // The list is swapped for the empty spare: judging a tile may watch it again, for the next tick.
+    const list = this.watchTiles;
+    const listed = this.watchCount;
+    this.watchTiles = this.spareWatchTiles;
+    this.spareWatchTiles = list;
+    this.watchCount = 0;
+    // Every listed tile classified on every compared replica first, one tight loop per replica.
+    // (With the kernels, in their memory: the list copied in, classify_many per replica.)
+    const blocks = this.scanBlocks;
+    const states = blocks?.states.bytesView() ?? this.listStates;
+    const latestMs = blocks?.latestMs.doubles() ?? this.listLatestMs;
+    states.fill(0, 0, listed);
+    latestMs.fill(-Infinity, 0, listed);
+    if (this.participants.length >= 2) {
+      if (blocks !== null) {
+        blocks.list.ints().set(list.subarray(0, listed));
+        for (const replica of this.participants) replica.classifyManyInKernel(blocks.list.offset, listed, nowMs, this.timing, blocks.states.offset, blocks.latestMs.offset);
+      } else for (const replica of this.participants) replica.classifyMany(list, listed, nowMs, this.timing, states, latestMs);
+    }
+    const batch = this.batchTiles;
+    let batched = 0;
+    for (let index = 0; index < listed; index++) {
+      const tile = list[index]!;
       this.watched[tile] = 0;
-      const observation = this.observe(tile, nowMs);
-      if (observation === NEEDS_PIXELS) batch.push(tile);
+      const observation = this.observe(tile, nowMs, states[index]!, latestMs[index]!);
+      if (observation === NEEDS_PIXELS) batch[batched++] = tile;
       else this.apply(tile, observation, nowMs);
     }
-    if (batch.length > 0) this.comparePixelBatch(batch, nowMs);
+    if (batched > 0) this.comparePixelBatch(batch, batched, nowMs);
     // A held split is looked at again on every tick (its pending tiles may have cleared).
     if (!this.reportChanged && this.held.size === 0) return [];
     this.reportChanged = false;
     return this.rebuildReport(nowMs);
+  }
+
+  /** Gives a replica's framebuffer block back to the arena (the replica is gone or replaced). */
+  private releasePixels(replica: ReplicaFramebuffer): void {
+    const block = this.pixelBlocks.get(replica);
+    if (block === undefined) return;
+    this.pixelBlocks.delete(replica);
+    this.arena!.release(block);
+    replica.release();
   }
 
   private maskGrid(widthPx: number, heightPx: number): MaskGrid {
@@ -363,18 +450,38 @@ export class DivergenceEngine {
     this.boxes = new Int32Array(this.tileCount * 4);
     this.differing = new Uint32Array(this.tileCount);
     this.scanGroups = [];
-    for (let index = 1; index < majority.length; index += SCAN_WIDTH) {
+    // (JavaScript only: its framebuffers never move; the kernels' are found by offset at each scan.)
+    for (let index = 1; index < majority.length && this.arena === null; index += SCAN_WIDTH) {
       const members = majority.slice(index, index + SCAN_WIDTH);
       this.scanGroups.push({ others: members.map((replica) => replica.pixels), bits: members.map((_, offset) => 1 << (index + offset)) });
     }
     this.scanBoxes = new Int32Array(this.tileCount * 4);
+    if (this.arena !== null) {
+      if (this.scanBlocks !== null) for (const block of Object.values(this.scanBlocks)) this.arena.release(block);
+      this.scanBlocks = {
+        differing: this.arena.allocate(this.tileCount * 4),
+        boxes: this.arena.allocate(this.tileCount * 16),
+        runs: this.arena.allocate(this.tileCount * RUN_RECORD_BYTES),
+        list: this.arena.allocate(this.tileCount * 4),
+        states: this.arena.allocate(this.tileCount),
+        latestMs: this.arena.allocate(this.tileCount * 8),
+      };
+      this.differing = new Uint32Array(0);
+      this.scanBoxes = new Int32Array(0);
+    }
     this.loneSplits = [];
     this.serials = new Uint32Array(this.tileCount);
     this.cachedSerials = new Float64Array(this.tileCount).fill(-1);
     this.cachedObservations = new Array<Observation>(this.tileCount).fill(UNJUDGEABLE);
     this.watched = new Uint8Array(this.tileCount);
     this.latestChangeMs = new Float64Array(this.tileCount);
-    this.watchList = [];
+    this.watchTiles = new Int32Array(this.tileCount);
+    this.spareWatchTiles = new Int32Array(this.tileCount);
+    this.watchCount = 0;
+    this.batchTiles = new Int32Array(this.tileCount);
+    this.listStates = new Uint8Array(this.tileCount);
+    this.listLatestMs = new Float64Array(this.tileCount);
+    this.fastTiles = new Int32Array(this.tileCount);
     for (let tile = 0; tile < this.tileCount; tile++) this.watch(tile);
     // Same screen geometry: confirmed divergences stay shown (their splits restated over the
     // replicas now compared) until their tiles are judged again, so a replica joining or leaving
@@ -427,15 +534,24 @@ export class DivergenceEngine {
   private watch(tile: number): void {
     if (this.watched[tile] === 1) return;
     this.watched[tile] = 1;
-    this.watchList.push(tile);
+    this.watchTiles[this.watchCount++] = tile;
   }
 
   private noteChanges(replica: ReplicaFramebuffer): void {
-    if (this.changedTiles.length === 0 || !this.participants.includes(replica)) return;
-    for (const tile of this.changedTiles) {
-      this.serials[tile] = this.serials[tile]! + 1;
-      this.watch(tile);
+    const changed = this.changedTiles;
+    if (changed.count === 0 || !this.participants.includes(replica)) return;
+    // watch() inline, over locals: this runs for every changed tile of every replica.
+    const { serials, watched, watchTiles } = this;
+    const tiles = changed.tiles;
+    let watchCount = this.watchCount;
+    for (let index = 0; index < changed.count; index++) {
+      const tile = tiles[index]!;
+      serials[tile] = serials[tile]! + 1;
+      if (watched[tile] === 1) continue;
+      watched[tile] = 1;
+      watchTiles[watchCount++] = tile;
     }
+    this.watchCount = watchCount;
   }
 
   private judgeSizes(nowMs: number): void {
@@ -496,10 +612,27 @@ export class DivergenceEngine {
     return latestChangeMs + this.timing.settleMs;
   }
 
-  private observe(tile: number, nowMs: number): Observation {
+  /**
+   * One tile's observation at `nowMs`; `states` and `latestChangeMs` are classifyMany's findings for
+   * it over the compared replicas: only a tile that may be cycling is classified again one by one.
+   */
+  private observe(tile: number, nowMs: number, states: number, latestChangeMs: number): Observation {
     const participants = this.participants;
     const count = participants.length;
     if (count < 2 || this.masks?.kinds[tile] === TILE_IGNORED) return AGREE;
+    if ((states & CLASSIFY_MAYBE_CYCLING) === 0) {
+      if ((states & CLASSIFY_CHANGING) !== 0) return UNJUDGEABLE;
+      this.latestChangeMs[tile] = latestChangeMs;
+      if (this.cachedSerials[tile] === this.serials[tile]) return this.cachedObservations[tile]!;
+      return NEEDS_PIXELS;
+    }
+    return this.observeOneByOne(tile, nowMs);
+  }
+
+  /** `observe` where some replica may be cycling: each replica's tile classified in full. */
+  private observeOneByOne(tile: number, nowMs: number): Observation {
+    const participants = this.participants;
+    const count = participants.length;
     const stride = 2 * this.timing.maxBlinkStates;
     let allSettled = true;
     let latestChangeMs = -Infinity;
@@ -525,56 +658,84 @@ export class DivergenceEngine {
    * for every other replica, the tiles where it differs from the first replica and the box of those
    * differences; only tiles with a difference are then looked at tile by tile.
    */
-  private comparePixelBatch(batch: number[], nowMs: number): void {
+  private comparePixelBatch(batch: Int32Array, batched: number, nowMs: number): void {
     const participants = this.participants;
     const first = participants[0]!;
     const widthPx = first.widthPx;
     const size = this.tileSizePx;
     const columns = this.columns;
+    // With kernels, the scan's buffers are views of the kernels' memory, bound afresh (the memory
+    // may have grown since); nothing allocated there before the next tick.
+    if (this.scanBlocks !== null) {
+      this.differing = this.scanBlocks.differing.words();
+      this.scanBoxes = this.scanBlocks.boxes.ints();
+    }
     const differing = this.differing;
     const scanBoxes = this.scanBoxes;
     const kinds = this.masks?.kinds ?? null;
     const maxDelta = this.tolerance === null ? -1 : this.tolerance.maxChannelDelta;
     // Sorted tiles make long runs (any order is correct); they mostly come sorted already.
     let sorted = true;
-    for (let index = 1; index < batch.length && sorted; index++) sorted = batch[index - 1]! < batch[index]!;
-    const tiles = sorted ? batch : Int32Array.from(batch).sort();
-    const fast: number[] = [];
-    for (const tile of tiles) {
+    for (let index = 1; index < batched && sorted; index++) sorted = batch[index - 1]! < batch[index]!;
+    if (!sorted) batch.subarray(0, batched).sort();
+    const fast = this.fastTiles;
+    let fastCount = 0;
+    for (let index = 0; index < batched; index++) {
+      const tile = batch[index]!;
       if (kinds !== null && kinds[tile] !== TILE_COMPARED) {
         this.settlePixels(tile, this.comparePixels(tile, ALL_DIFFER), nowMs);
         continue;
       }
-      fast.push(tile);
+      fast[fastCount++] = tile;
       differing[tile] = 0;
       scanBoxes[tile * 4] = scanBoxes[tile * 4 + 1] = 0x7fffffff;
       scanBoxes[tile * 4 + 2] = scanBoxes[tile * 4 + 3] = -1;
     }
     // Runs of adjacent tiles in one tile row, scanned row by row of pixels: each row of the first
     // replica stays in cache while the others' rows stream past it.
+    const runs = this.scanBlocks?.runs.ints() ?? null;
+    let runCount = 0;
     let start = 0;
-    while (start < fast.length) {
+    while (start < fastCount) {
       const row = Math.floor(fast[start]! / columns);
       let end = start;
-      while (end + 1 < fast.length && fast[end + 1] === fast[end]! + 1 && Math.floor(fast[end + 1]! / columns) === row) end++;
+      while (end + 1 < fastCount && fast[end + 1] === fast[end]! + 1 && Math.floor(fast[end + 1]! / columns) === row) end++;
       const fromPx = (fast[start]! - row * columns) * size;
       const toPx = Math.min(widthPx, (fast[end]! - row * columns + 1) * size);
       const lastY = Math.min(first.heightPx, (row + 1) * size);
-      for (let y = row * size; y < lastY; y++) {
-        const rowStart = y * widthPx;
-        for (const group of this.scanGroups) scanRowDifferences(first.pixels, group.others, group.bits, rowStart, y, fromPx, toPx, size, row * columns, maxDelta, differing, scanBoxes);
+      if (runs !== null) {
+        // Recorded for the kernel: one call scans every run of this tick.
+        const at = runCount * (RUN_RECORD_BYTES / 4);
+        runs[at] = fromPx;
+        runs[at + 1] = toPx;
+        runs[at + 2] = row * size;
+        runs[at + 3] = lastY;
+        runs[at + 4] = row * columns;
+        runCount += 1;
+      } else {
+        const pixels = first.pixels;
+        for (let y = row * size; y < lastY; y++) {
+          const rowStart = y * widthPx;
+          for (const group of this.scanGroups) scanRowDifferences(pixels, group.others, group.bits, rowStart, y, fromPx, toPx, size, row * columns, maxDelta, differing, scanBoxes);
+        }
       }
       start = end + 1;
+    }
+    if (runs !== null && runCount > 0) {
+      const others = this.othersBlock!.words();
+      for (let index = 1; index < participants.length; index++) others[index - 1] = this.pixelBlocks.get(participants[index]!)!.offset;
+      this.arena!.scan(this.pixelBlocks.get(first)!.offset, this.othersBlock!.offset, participants.length - 1, this.scanBlocks!.runs.offset, runCount, widthPx, size, maxDelta, this.scanBlocks!.differing.offset, this.scanBlocks!.boxes.offset);
     }
     // With a tolerance of whole pixels only (no allowance), a set bit means "disagrees": the tile
     // is split like an exact one. An allowance needs counting, tile by tile.
     const counting = this.tolerance !== null && this.tolerance.maxDifferingPixelsPerTile > 0;
-    for (const tile of fast) {
+    for (let index = 0; index < fastCount; index++) {
+      const tile = fast[index]!;
       if (differing[tile] === 0) this.settlePixels(tile, AGREE, nowMs);
       else if (counting) this.settlePixels(tile, this.comparePixels(tile, differing[tile]!), nowMs);
       else this.settlePixels(tile, this.splitDiffering(tile, differing[tile]!), nowMs);
     }
-    this.stats.comparedTiles += tiles.length;
+    this.stats.comparedTiles += batched;
   }
 
   private settlePixels(tile: number, observation: Observation, nowMs: number): void {
@@ -617,7 +778,7 @@ export class DivergenceEngine {
       }
       let label = -1;
       for (let group = 1; group < groups && label < 0; group++) {
-        if (tilesAgree(participants[this.representatives[group]!]!.pixels, participants[index]!.pixels, reference.widthPx, left, top, width, height, this.tolerance, null, this.tileSizePx)) label = group;
+        if (this.agree(participants[this.representatives[group]!]!, participants[index]!, left, top, width, height, null)) label = group;
       }
       if (label < 0) {
         label = groups;
@@ -650,10 +811,9 @@ export class DivergenceEngine {
         this.labels[index] = 0;
         continue;
       }
-      const pixels = participants[index]!.pixels;
       let label = -1;
       for (let group = 0; group < groups && label < 0; group++) {
-        if (tilesAgree(participants[this.representatives[group]!]!.pixels, pixels, stride, left, top, width, height, tolerance, mask, this.tileSizePx)) label = group;
+        if (this.agree(participants[this.representatives[group]!]!, participants[index]!, left, top, width, height, mask)) label = group;
       }
       if (label < 0) {
         label = groups;
@@ -672,14 +832,40 @@ export class DivergenceEngine {
     box[2] = left;
     box[3] = top;
     const maxDelta = tolerance === null ? -1 : tolerance.maxChannelDelta;
-    const basePixels = participants[this.representatives[base]!]!.pixels;
-    for (let group = 0; group < groups; group++) {
-      if (group === base) continue;
-      growDifferenceBox(basePixels, participants[this.representatives[group]!]!.pixels, stride, left, top, width, height, maxDelta, mask, this.tileSizePx, box);
+    const baseReplica = participants[this.representatives[base]!]!;
+    if (this.arena !== null && mask === null) {
+      // The kernel grows a box in its own memory: in with the start values, out with the result.
+      const kernelBox = this.boxBlock!.ints();
+      kernelBox.set(box);
+      for (let group = 0; group < groups; group++) {
+        if (group === base) continue;
+        this.arena.growBox(this.pixelBlocks.get(baseReplica)!.offset, this.pixelBlocks.get(participants[this.representatives[group]!]!)!.offset, stride, left, top, width, height, maxDelta, this.boxBlock!.offset);
+      }
+      box.set(this.boxBlock!.ints());
+    } else {
+      const basePixels = baseReplica.pixels;
+      for (let group = 0; group < groups; group++) {
+        if (group === base) continue;
+        growDifferenceBox(basePixels, participants[this.representatives[group]!]!.pixels, stride, left, top, width, height, maxDelta, mask, this.tileSizePx, box);
+      }
     }
     if (box[2] <= box[0]) this.storeBox(tile, left, top, left + width, top + height);
     else this.storeBox(tile, box[0], box[1], box[2], box[3]);
     return partition.disagreement;
+  }
+
+  /**
+   * Whether two replicas agree on a tile (exact, or within the tolerance; with the tile's mask):
+   * the kernel when there is one and no mask (masked tiles are rare: JavaScript, on the same memory).
+   */
+  private agree(first: ReplicaFramebuffer, second: ReplicaFramebuffer, left: number, top: number, width: number, height: number, mask: TileMask | null): boolean {
+    const tolerance = this.tolerance;
+    if (this.arena !== null && mask === null) {
+      const maxDelta = tolerance === null ? -1 : tolerance.maxChannelDelta;
+      const allowed = tolerance === null ? 0 : tolerance.maxDifferingPixelsPerTile;
+      return this.arena.tilesAgree(this.pixelBlocks.get(first)!.offset, this.pixelBlocks.get(second)!.offset, first.widthPx, left, top, width, height, maxDelta, allowed);
+    }
+    return tilesAgree(first.pixels, second.pixels, first.widthPx, left, top, width, height, tolerance, mask, this.tileSizePx);
   }
 
   private majorityLabel(partition: Partition, groups: number): number {

@@ -2,16 +2,40 @@
 // states: when it last changed (the settle clock) and which states it cycles through (blinking).
 // Pure: typed arrays only; the engine drives it with the times it is given.
 
+import { type ArenaBlock, type KernelArena } from './compare-kernels';
 import { clipToFramebuffer, type PixelRect } from './pixel-rect';
 import { hashTile, type TileMask } from './tile-pixels';
 
 /** How many past states each tile remembers (a 250 ms blink makes ~7 changes in a 1.6 s window). */
 export const HISTORY_LENGTH = 12;
 
+/**
+ * Where each history array starts, in bytes per tile, inside a framebuffer's history buffer (the
+ * kernels' flush_cold and classify_many read the same layout: keep both in step). f64 arrays first,
+ * then 32-bit, then bytes, so every array is aligned.
+ */
+export const HISTORY_LAYOUT = {
+  startMs: 0,
+  pendingMs: 8 * HISTORY_LENGTH,
+  hashLow: 8 * HISTORY_LENGTH + 8,
+  hashHigh: 12 * HISTORY_LENGTH + 8,
+  touched: 16 * HISTORY_LENGTH + 8,
+  flushed: 16 * HISTORY_LENGTH + 12,
+  flags: 16 * HISTORY_LENGTH + 16,
+  newest: 17 * HISTORY_LENGTH + 16,
+  entries: 17 * HISTORY_LENGTH + 17,
+  listed: 17 * HISTORY_LENGTH + 18,
+} as const;
+/** Bytes of history per tile. */
+export const HISTORY_BYTES_PER_TILE = 17 * HISTORY_LENGTH + 19;
+
 /** Tile classification at one instant, per replica (see `ReplicaFramebuffer.classify`). */
 export const TILE_SETTLED = 0;
 export const TILE_CYCLING = 1;
 export const TILE_CHANGING = 2;
+/** Bits `classifyMany` sets: some replica is changing there; some replica may be cycling (ask `classify`). */
+export const CLASSIFY_CHANGING = 1;
+export const CLASSIFY_MAYBE_CYCLING = 2;
 /** One of TILE_SETTLED, TILE_CYCLING, TILE_CHANGING. */
 export type TileClass = typeof TILE_SETTLED | typeof TILE_CYCLING | typeof TILE_CHANGING;
 
@@ -76,6 +100,29 @@ export class MaskGrid {
   }
 }
 
+/** A list of tile numbers reused from call to call (no allocation once it has grown). */
+export class TileList {
+  tiles = new Int32Array(64);
+  count = 0;
+
+  push(tile: number): void {
+    this.reserve(this.count + 1);
+    this.tiles[this.count++] = tile;
+  }
+
+  /** Makes room for `length` tiles in all (then `tiles` may be written up to there directly). */
+  reserve(length: number): void {
+    if (length <= this.tiles.length) return;
+    const grown = new Int32Array(Math.max(length, this.tiles.length * 2));
+    grown.set(this.tiles.subarray(0, this.count));
+    this.tiles = grown;
+  }
+
+  clear(): void {
+    this.count = 0;
+  }
+}
+
 /** Times that decide a tile's class; see divergence-engine.ts for the defaults and why. */
 export interface TileTiming {
   readonly settleMs: number;
@@ -83,25 +130,56 @@ export interface TileTiming {
   readonly maxBlinkStates: number;
 }
 
+/**
+ * Where a framebuffer's words live: a plain array, or a block of the WebAssembly kernels' memory
+ * (whose views are replaced when that memory grows: ask again rather than keep the array).
+ */
+export interface PixelStorage {
+  /** The framebuffer, one 32-bit word per RGBA pixel, `widthPx` words per row. */
+  words(): Uint32Array;
+}
+
+/** A framebuffer in an ordinary typed array (the JavaScript engine's storage). */
+class HeapPixels implements PixelStorage {
+  private readonly array: Uint32Array;
+
+  constructor(length: number) {
+    this.array = new Uint32Array(length);
+  }
+
+  words(): Uint32Array {
+    return this.array;
+  }
+}
+
 /** A replica's framebuffer copy and the history of each of its tiles. */
 export class ReplicaFramebuffer {
   readonly columns: number;
   readonly rows: number;
   readonly tileCount: number;
-  /** The framebuffer, one 32-bit word per RGBA pixel, `widthPx` words per row. */
-  readonly pixels: Uint32Array;
+  /** Where the framebuffer's words live (given by the engine, or a plain array). */
+  readonly storage: PixelStorage;
 
-  // History ring per tile: HISTORY_LENGTH entries of (fingerprint, start time, flag).
-  private readonly hashLow: Uint32Array;
-  private readonly hashHigh: Uint32Array;
-  private readonly startMs: Float64Array;
-  private readonly flags: Uint8Array;
-  private readonly newest: Uint8Array;
-  private readonly entries: Uint8Array;
+  // History ring per tile: HISTORY_LENGTH entries of (fingerprint, start time, flag), stored
+  // position-major (entry `position` of `tile` at position × tileCount + tile): a full-screen update
+  // moves every tile one position on, and then writes consecutive memory instead of one cache line
+  // per tile. All of it lives in one buffer (HISTORY_LAYOUT): with the kernels, a block of their
+  // memory, where flush_cold and classify_many work on it; views re-bound after the memory grows.
+  private hashLow!: Uint32Array;
+  private hashHigh!: Uint32Array;
+  private startMs!: Float64Array;
+  private flags!: Uint8Array;
+  private newest!: Uint8Array;
+  private entries!: Uint8Array;
   // Tiles written since their last flush, and when (one write time per tile: one framebuffer update).
-  private readonly pendingMs: Float64Array;
-  private readonly listed: Uint8Array;
-  private touched: number[] = [];
+  private pendingMs!: Float64Array;
+  private listed!: Uint8Array;
+  /** Tiles written since the last flush, each once (`listed`), in the order first written. */
+  private touched!: Int32Array;
+  /** The kernel's list of the tiles a flush changed. */
+  private flushed!: Int32Array;
+  private touchedCount = 0;
+  private readonly historyBlock: ArenaBlock | null;
   private readonly fingerprint = new Uint32Array(2);
   private readonly firstHalf: Uint32Array;
   private readonly secondHalf: Uint32Array;
@@ -116,27 +194,59 @@ export class ReplicaFramebuffer {
     public masks: MaskGrid,
     nowMs: number,
     maxBlinkStates: number,
+    /** Zeroed storage of at least widthPx×heightPx words; a plain array when absent. */
+    storage?: PixelStorage,
+    /** The kernels' memory: the tile history is kept there (a block `release` gives back). */
+    private readonly arena: KernelArena | null = null,
   ) {
     this.columns = Math.ceil(widthPx / tileSizePx);
     this.rows = Math.ceil(heightPx / tileSizePx);
     this.tileCount = this.columns * this.rows;
-    this.pixels = new Uint32Array(widthPx * heightPx);
-    const slots = this.tileCount * HISTORY_LENGTH;
-    this.hashLow = new Uint32Array(slots);
-    this.hashHigh = new Uint32Array(slots);
-    this.startMs = new Float64Array(slots);
-    this.flags = new Uint8Array(slots);
-    this.newest = new Uint8Array(this.tileCount);
-    this.entries = new Uint8Array(this.tileCount).fill(1);
-    this.pendingMs = new Float64Array(this.tileCount).fill(NaN);
-    this.listed = new Uint8Array(this.tileCount);
+    this.storage = storage ?? new HeapPixels(widthPx * heightPx);
+    const bytes = HISTORY_BYTES_PER_TILE * this.tileCount;
+    this.historyBlock = arena?.allocate(bytes) ?? null;
+    this.makeViews(this.historyBlock?.arena.buffer ?? new ArrayBuffer(bytes), this.historyBlock?.offset ?? 0);
+    this.entries.fill(1);
+    this.pendingMs.fill(NaN);
     // A new framebuffer counts as just changed: nothing is judged before its first pixels settle.
     for (let tile = 0; tile < this.tileCount; tile++) {
-      this.startMs[tile * HISTORY_LENGTH] = nowMs;
-      this.flags[tile * HISTORY_LENGTH] = INITIAL;
+      this.startMs[tile] = nowMs;
+      this.flags[tile] = INITIAL;
     }
     this.firstHalf = new Uint32Array(2 * (maxBlinkStates + 1));
     this.secondHalf = new Uint32Array(2 * (maxBlinkStates + 1));
+  }
+
+  /** Views of the history at `offset` in `buffer` (see HISTORY_LAYOUT). */
+  private makeViews(buffer: ArrayBuffer, offset: number): void {
+    const tiles = this.tileCount;
+    const slots = tiles * HISTORY_LENGTH;
+    this.startMs = new Float64Array(buffer, offset + HISTORY_LAYOUT.startMs * tiles, slots);
+    this.pendingMs = new Float64Array(buffer, offset + HISTORY_LAYOUT.pendingMs * tiles, tiles);
+    this.hashLow = new Uint32Array(buffer, offset + HISTORY_LAYOUT.hashLow * tiles, slots);
+    this.hashHigh = new Uint32Array(buffer, offset + HISTORY_LAYOUT.hashHigh * tiles, slots);
+    this.touched = new Int32Array(buffer, offset + HISTORY_LAYOUT.touched * tiles, tiles);
+    this.flushed = new Int32Array(buffer, offset + HISTORY_LAYOUT.flushed * tiles, tiles);
+    this.flags = new Uint8Array(buffer, offset + HISTORY_LAYOUT.flags * tiles, slots);
+    this.newest = new Uint8Array(buffer, offset + HISTORY_LAYOUT.newest * tiles, tiles);
+    this.entries = new Uint8Array(buffer, offset + HISTORY_LAYOUT.entries * tiles, tiles);
+    this.listed = new Uint8Array(buffer, offset + HISTORY_LAYOUT.listed * tiles, tiles);
+  }
+
+  /** Re-binds the history's views if the kernels' memory grew since (it detaches the old ones). */
+  private bind(): void {
+    const block = this.historyBlock;
+    if (block !== null && this.startMs.buffer !== block.arena.buffer) this.makeViews(block.arena.buffer, block.offset);
+  }
+
+  /** Gives the history's block back to the kernels' memory (the replica is gone). */
+  release(): void {
+    if (this.historyBlock !== null) this.arena!.release(this.historyBlock);
+  }
+
+  /** The framebuffer, one 32-bit word per RGBA pixel, `widthPx` words per row (a fresh view: do not keep it). */
+  get pixels(): Uint32Array {
+    return this.storage.words();
   }
 
   /** The tile's left edge, in framebuffer pixels. */
@@ -161,7 +271,8 @@ export class ReplicaFramebuffer {
 
   /** When the tile last changed (its newest state began). */
   lastChangeMs(tile: number): number {
-    return this.startMs[tile * HISTORY_LENGTH + this.newest[tile]!]!;
+    this.bind();
+    return this.startMs[this.newest[tile]! * this.tileCount + tile]!;
   }
 
   /**
@@ -169,7 +280,8 @@ export class ReplicaFramebuffer {
    * which must lie inside it, as one framebuffer update made at `nowMs`. Tiles whose previous write
    * had another time are flushed first; those that changed are appended to `changedTiles`.
    */
-  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: number[]): void {
+  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: TileList): void {
+    this.bind();
     const size = this.tileSizePx;
     const firstColumn = Math.floor(rect.x / size);
     const lastColumn = Math.floor((rect.x + rect.width - 1) / size);
@@ -178,9 +290,15 @@ export class ReplicaFramebuffer {
     for (let row = firstRow; row <= lastRow; row++) {
       for (let column = firstColumn; column <= lastColumn; column++) this.beforeWrite(row * this.columns + column, nowMs, blinkWindowMs, changedTiles);
     }
-    for (let y = 0; y < rect.height; y++) {
-      const from = sourceOffset + y * sourceStride;
-      this.pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
+    const pixels = this.pixels;
+    if (rect.width === this.widthPx && sourceStride === rect.width) {
+      // Whole rows, contiguous on both sides: one copy (no view per row).
+      pixels.set(source.subarray(sourceOffset, sourceOffset + rect.width * rect.height), rect.y * this.widthPx);
+    } else {
+      for (let y = 0; y < rect.height; y++) {
+        const from = sourceOffset + y * sourceStride;
+        pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
+      }
     }
     for (let row = firstRow; row <= lastRow; row++) {
       for (let column = firstColumn; column <= lastColumn; column++) {
@@ -188,29 +306,73 @@ export class ReplicaFramebuffer {
         this.pendingMs[tile] = nowMs;
         if (this.listed[tile] === 0) {
           this.listed[tile] = 1;
-          this.touched.push(tile);
+          this.touched[this.touchedCount++] = tile;
         }
       }
     }
   }
 
   /** Records every written tile's new state; appends the tiles that changed to `changedTiles`. */
-  flush(blinkWindowMs: number, changedTiles: number[]): void {
-    const touched = this.touched;
-    this.touched = [];
-    for (const tile of touched) {
-      this.listed[tile] = 0;
-      if (!Number.isNaN(this.pendingMs[tile]!) && this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
+  flush(blinkWindowMs: number, changedTiles: TileList): void {
+    this.bind();
+    if (this.historyBlock !== null) {
+      this.flushInKernel(blinkWindowMs, changedTiles);
+      return;
+    }
+    const { touched, listed, pendingMs, newest, entries, startMs, flags, tileCount } = this;
+    const count = this.touchedCount;
+    this.touchedCount = 0;
+    changedTiles.reserve(changedTiles.count + count);
+    const changed = changedTiles.tiles;
+    for (let index = 0; index < count; index++) {
+      const tile = touched[index]!;
+      listed[tile] = 0;
+      const writtenMs = pendingMs[tile]!;
+      if (Number.isNaN(writtenMs)) continue;
+      const position = newest[tile]!;
+      const slot = position * tileCount + tile;
+      if (flags[slot] !== INITIAL && writtenMs - startMs[slot]! < blinkWindowMs) {
+        // A hot change (it may be part of a blink): fingerprinted, and maybe no change at all.
+        if (this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
+        continue;
+      }
+      // A cold change (the common case: a redraw after a quiet while): a new entry, no fingerprint.
+      pendingMs[tile] = NaN;
+      const next = position + 1 === HISTORY_LENGTH ? 0 : position + 1;
+      newest[tile] = next;
+      if (entries[tile]! < HISTORY_LENGTH) entries[tile] = entries[tile]! + 1;
+      startMs[next * tileCount + tile] = writtenMs;
+      flags[next * tileCount + tile] = UNHASHED;
+      changed[changedTiles.count++] = tile;
     }
   }
 
-  private beforeWrite(tile: number, nowMs: number, blinkWindowMs: number, changedTiles: number[]): void {
+  /**
+   * `flush` with the kernels: cold changes (the common case) are recorded by flush_cold; the hot
+   * ones it leaves (at the head of `touched`) are fingerprinted here, one by one, as in `flush`.
+   */
+  private flushInKernel(blinkWindowMs: number, changedTiles: TileList): void {
+    const count = this.touchedCount;
+    this.touchedCount = 0;
+    if (count === 0) return;
+    const { cold, hot } = this.arena!.flushCold(this.historyBlock!.offset, this.tileCount, count, blinkWindowMs);
+    this.bind();
+    changedTiles.reserve(changedTiles.count + cold + hot);
+    changedTiles.tiles.set(this.flushed.subarray(0, cold), changedTiles.count);
+    changedTiles.count += cold;
+    for (let index = 0; index < hot; index++) {
+      const tile = this.touched[index]!;
+      if (this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
+    }
+  }
+
+  private beforeWrite(tile: number, nowMs: number, blinkWindowMs: number, changedTiles: TileList): void {
     const pending = this.pendingMs[tile]!;
     if (!Number.isNaN(pending) && pending !== nowMs && this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
     if (!Number.isNaN(this.pendingMs[tile]!)) return;
     // The tile is about to leave a state that began recently: fingerprint it while its pixels are
     // still here, in case the tile turns out to be blinking (cold tiles are never hashed).
-    const slot = tile * HISTORY_LENGTH + this.newest[tile]!;
+    const slot = this.newest[tile]! * this.tileCount + tile;
     if (this.flags[slot] === UNHASHED && nowMs - this.startMs[slot]! < blinkWindowMs) {
       this.hashInto(tile);
       this.hashLow[slot] = this.fingerprint[0]!;
@@ -223,8 +385,7 @@ export class ReplicaFramebuffer {
   private flushTile(tile: number, blinkWindowMs: number): boolean {
     const writtenMs = this.pendingMs[tile]!;
     this.pendingMs[tile] = NaN;
-    const base = tile * HISTORY_LENGTH;
-    const slot = base + this.newest[tile]!;
+    const slot = this.newest[tile]! * this.tileCount + tile;
     const hot = this.flags[slot] !== INITIAL && writtenMs - this.startMs[slot]! < blinkWindowMs;
     let low = 0;
     let high = 0;
@@ -237,10 +398,14 @@ export class ReplicaFramebuffer {
     const next = (this.newest[tile]! + 1) % HISTORY_LENGTH;
     this.newest[tile] = next;
     if (this.entries[tile]! < HISTORY_LENGTH) this.entries[tile] = this.entries[tile]! + 1;
-    this.hashLow[base + next] = low;
-    this.hashHigh[base + next] = high;
-    this.startMs[base + next] = writtenMs;
-    this.flags[base + next] = hot ? HASHED : UNHASHED;
+    const nextSlot = next * this.tileCount + tile;
+    // An unhashed entry's fingerprint is never read: only a hot change writes one.
+    if (hot) {
+      this.hashLow[nextSlot] = low;
+      this.hashHigh[nextSlot] = high;
+    }
+    this.startMs[nextSlot] = writtenMs;
+    this.flags[nextSlot] = hot ? HASHED : UNHASHED;
     return true;
   }
 
@@ -250,7 +415,8 @@ export class ReplicaFramebuffer {
 
   /** The fingerprint of the tile's current state (computed now if it was a cold change), into `out`. */
   currentFingerprint(tile: number, out: Uint32Array, offset: number): void {
-    const slot = tile * HISTORY_LENGTH + this.newest[tile]!;
+    this.bind();
+    const slot = this.newest[tile]! * this.tileCount + tile;
     if (this.flags[slot] !== HASHED) {
       this.hashInto(tile);
       this.hashLow[slot] = this.fingerprint[0]!;
@@ -263,6 +429,7 @@ export class ReplicaFramebuffer {
 
   /** Forgets fingerprints (the ignore regions changed what they cover); the change times stay. */
   forgetFingerprints(): void {
+    this.bind();
     for (let slot = 0; slot < this.flags.length; slot++) if (this.flags[slot] === HASHED) this.flags[slot] = UNHASHED;
   }
 
@@ -276,25 +443,55 @@ export class ReplicaFramebuffer {
    * Cycling is tested first, so a cursor whose on-time exceeds settleMs is not mistaken for settled.
    */
   classify(tile: number, nowMs: number, timing: TileTiming, signature: Uint32Array, offset: number): TileClass {
-    const newest = tile * HISTORY_LENGTH + this.newest[tile]!;
+    this.bind();
+    const newest = this.newest[tile]! * this.tileCount + tile;
     const age = nowMs - this.startMs[newest]!;
     // A cycle needs its newest state fingerprinted (cold changes never are): checked inline first.
     if (age < timing.blinkWindowMs / 2 && this.flags[newest] === HASHED && this.findCycle(tile, nowMs, timing, signature, offset)) return TILE_CYCLING;
     return age >= timing.settleMs ? TILE_SETTLED : TILE_CHANGING;
   }
 
+  /**
+   * The common case of `classify` for many tiles at once (`tiles[0..count)`), in one loop: per list
+   * index, ORs CLASSIFY_CHANGING into `states` when the tile is changing here, CLASSIFY_MAYBE_CYCLING
+   * when its newest state is fingerprinted and recent (then only `classify` can tell), and raises
+   * `latestMs` to the tile's last change here.
+   */
+  classifyMany(tiles: Int32Array, count: number, nowMs: number, timing: TileTiming, states: Uint8Array, latestMs: Float64Array): void {
+    this.bind();
+    const { newest, startMs, flags, tileCount } = this;
+    const halfWindowMs = timing.blinkWindowMs / 2;
+    const settleMs = timing.settleMs;
+    for (let index = 0; index < count; index++) {
+      const tile = tiles[index]!;
+      const slot = newest[tile]! * tileCount + tile;
+      const changedMs = startMs[slot]!;
+      if (changedMs > latestMs[index]!) latestMs[index] = changedMs;
+      const age = nowMs - changedMs;
+      if (age < halfWindowMs && flags[slot] === HASHED) states[index] = states[index]! | CLASSIFY_MAYBE_CYCLING;
+      else if (age < settleMs) states[index] = states[index]! | CLASSIFY_CHANGING;
+    }
+  }
+
+  /**
+   * `classifyMany` in the kernels, on lists in their memory (byte offsets: `tiles` i32, `states` u8,
+   * `latestMs` f64 per list index). Only for a framebuffer whose history is there.
+   */
+  classifyManyInKernel(tiles: number, count: number, nowMs: number, timing: TileTiming, states: number, latestMs: number): void {
+    this.arena!.classifyMany(this.historyBlock!.offset, this.tileCount, tiles, count, nowMs, timing.blinkWindowMs / 2, timing.settleMs, states, latestMs);
+  }
+
   private findCycle(tile: number, nowMs: number, timing: TileTiming, signature: Uint32Array, offset: number): boolean {
     const windowStartMs = nowMs - timing.blinkWindowMs;
     const splitMs = nowMs - timing.blinkWindowMs / 2;
     const limit = timing.maxBlinkStates;
-    const base = tile * HISTORY_LENGTH;
     let firstCount = 0;
     let secondCount = 0;
     let position = this.newest[tile]!;
     let endMs = nowMs;
     let covered = false;
     for (let step = this.entries[tile]!; step > 0; step--) {
-      const slot = base + position;
+      const slot = position * this.tileCount + tile;
       if (this.flags[slot] !== HASHED) return false;
       const startMs = this.startMs[slot]!;
       const low = this.hashLow[slot]!;

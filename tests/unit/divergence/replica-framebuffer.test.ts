@@ -1,10 +1,13 @@
 // A replica's tile history: the settle clock, what counts as a change, and the cycle (blink)
-// rule — both halves of the blink window must show the same set of fingerprinted states.
+// rule — both halves of the blink window must show the same set of fingerprinted states. Twice: the
+// history in JavaScript, and in the WebAssembly kernels' memory (flush and classification there).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BLINK_WINDOW_MS, MAX_BLINK_STATES, SETTLE_MS } from '../../../common/divergence';
-import { HISTORY_LENGTH, MaskGrid, ReplicaFramebuffer, TILE_CHANGING, TILE_CYCLING, TILE_SETTLED } from '../../../common/divergence/replica-framebuffer';
+import { type KernelArena } from '../../../common/divergence/compare-kernels';
+import { HISTORY_LENGTH, MaskGrid, ReplicaFramebuffer, TILE_CHANGING, TILE_CYCLING, TILE_SETTLED, TileList } from '../../../common/divergence/replica-framebuffer';
+import { KERNELS } from './engines';
 
 const TIMING = { settleMs: SETTLE_MS, blinkWindowMs: BLINK_WINDOW_MS, maxBlinkStates: MAX_BLINK_STATES };
 const SIZE = 16;
@@ -15,8 +18,14 @@ function solid(value: number): Uint32Array {
 
 /** One 16×16 tile, written whole with solid "states" (colours as words). */
 class OneTile {
-  readonly framebuffer = new ReplicaFramebuffer('r', SIZE, SIZE, SIZE, new MaskGrid([], SIZE, SIZE, SIZE), 0, MAX_BLINK_STATES);
-  readonly changes: number[] = [];
+  readonly framebuffer: ReplicaFramebuffer;
+
+  /** With `arena`, the history lives in the kernels' memory and flush/classify run there. */
+  constructor(private readonly arena: KernelArena | null) {
+    this.framebuffer = new ReplicaFramebuffer('r', SIZE, SIZE, SIZE, new MaskGrid([], SIZE, SIZE, SIZE), 0, MAX_BLINK_STATES, undefined, arena);
+  }
+
+  readonly changes = new TileList();
 
   show(state: number, nowMs: number): void {
     this.lastShownMs = nowMs;
@@ -34,6 +43,17 @@ class OneTile {
   }
 
   classify(nowMs: number, signature = new Uint32Array(2 * MAX_BLINK_STATES)): number {
+    if (this.arena !== null) {
+      // The kernel's classify_many must find what the JavaScript classifyMany finds.
+      const [list, states, latest] = [this.arena.allocate(4), this.arena.allocate(1), this.arena.allocate(8)];
+      latest.doubles()[0] = -Infinity;
+      this.framebuffer.classifyManyInKernel(list.offset, 1, nowMs, TIMING, states.offset, latest.offset);
+      const expectedStates = new Uint8Array(1);
+      const expectedLatest = new Float64Array([-Infinity]);
+      this.framebuffer.classifyMany(new Int32Array(1), 1, nowMs, TIMING, expectedStates, expectedLatest);
+      assert.deepEqual([states.bytesView()[0], latest.doubles()[0]], [expectedStates[0], expectedLatest[0]]);
+      for (const block of [list, states, latest]) this.arena.release(block);
+    }
     return this.framebuffer.classify(0, nowMs, TIMING, signature, 0);
   }
 
@@ -44,79 +64,87 @@ class OneTile {
   }
 }
 
-describe('tile history', { timeout: 60_000 }, () => {
-  it('a new framebuffer is unsettled for the settle window', () => {
-    const tile = new OneTile();
-    assert.equal(tile.classify(SETTLE_MS - 1), TILE_CHANGING);
-    assert.equal(tile.classify(SETTLE_MS), TILE_SETTLED);
-  });
+/** The suite below on a framebuffer whose history is in a JavaScript buffer, or in the kernels' memory. */
+function historySuites(variant: 'js' | 'simd'): void {
+  const newTile = (): OneTile => new OneTile(variant === 'simd' ? KERNELS.createArena() : null);
 
-  it('one change restarts the settle clock and is never taken for a cycle', () => {
-    const tile = new OneTile();
-    tile.show(1, 1000);
-    tile.show(2, 1100);
-    assert.equal(tile.classify(1100 + SETTLE_MS - 1), TILE_CHANGING);
-    for (const nowMs of [1100 + SETTLE_MS, 2000, 2700, 3000, 5000]) assert.equal(tile.classify(nowMs), TILE_SETTLED, `at ${nowMs}`);
-  });
+  describe(`tile history [${variant}]`, { timeout: 60_000 }, () => {
+    it('a new framebuffer is unsettled for the settle window', () => {
+      const tile = newTile();
+      assert.equal(tile.classify(SETTLE_MS - 1), TILE_CHANGING);
+      assert.equal(tile.classify(SETTLE_MS), TILE_SETTLED);
+    });
 
-  it('a redraw with the same pixels is no change once the tile is hot', () => {
-    const tile = new OneTile();
-    tile.show(1, 1000);
-    tile.show(2, 1100);
-    tile.show(2, 1300);
-    assert.equal(tile.framebuffer.lastChangeMs(0), 1100);
-  });
+    it('one change restarts the settle clock and is never taken for a cycle', () => {
+      const tile = newTile();
+      tile.show(1, 1000);
+      tile.show(2, 1100);
+      assert.equal(tile.classify(1100 + SETTLE_MS - 1), TILE_CHANGING);
+      for (const nowMs of [1100 + SETTLE_MS, 2000, 2700, 3000, 5000]) assert.equal(tile.classify(nowMs), TILE_SETTLED, `at ${nowMs}`);
+    });
 
-  it('a blink is seen as a cycle after one blink window, whatever its phase', () => {
-    const early = new OneTile();
-    const late = new OneTile();
-    early.cycle([1, 2], 1000, 2300);
-    late.cycle([2, 1], 1130, 2300);
-    assert.notEqual(early.classify(2300), TILE_CYCLING, 'not before the window has seen it');
-    for (const nowMs of [3000, 4020, 5980]) {
-      early.cycle([1, 2], 1000, nowMs + 1);
-      late.cycle([2, 1], 1130, nowMs + 1);
-      assert.equal(early.signature(nowMs), late.signature(nowMs), `at ${nowMs}`);
-    }
-  });
+    it('a redraw with the same pixels is no change once the tile is hot', () => {
+      const tile = newTile();
+      tile.show(1, 1000);
+      tile.show(2, 1100);
+      tile.show(2, 1300);
+      assert.equal(tile.framebuffer.lastChangeMs(0), 1100);
+    });
 
-  it('a cycle through new states is not a cycle until the old states are out of both halves', () => {
-    const tile = new OneTile();
-    const reference = new OneTile();
-    tile.cycle([1, 2], 1000, 4000);
-    // Exactly one half-window after the switch: first half {1, 2}, second half {3, 4}.
-    const split = 4000 + BLINK_WINDOW_MS / 2;
-    tile.cycle([3, 4], 4000, split + 1);
-    assert.notEqual(tile.classify(split), TILE_CYCLING);
-    tile.cycle([3, 4], 4000, 4000 + BLINK_WINDOW_MS - 49);
-    assert.notEqual(tile.classify(4000 + BLINK_WINDOW_MS - 50), TILE_CYCLING);
-    const later = 4000 + BLINK_WINDOW_MS + 10;
-    tile.cycle([3, 4], 4000, later + 1);
-    reference.cycle([3, 4], 0, later + 1);
-    assert.equal(tile.signature(later), reference.signature(later));
-  });
+    it('a blink is seen as a cycle after one blink window, whatever its phase', () => {
+      const early = newTile();
+      const late = newTile();
+      early.cycle([1, 2], 1000, 2300);
+      late.cycle([2, 1], 1130, 2300);
+      assert.notEqual(early.classify(2300), TILE_CYCLING, 'not before the window has seen it');
+      for (const nowMs of [3000, 4020, 5980]) {
+        early.cycle([1, 2], 1000, nowMs + 1);
+        late.cycle([2, 1], 1130, nowMs + 1);
+        assert.equal(early.signature(nowMs), late.signature(nowMs), `at ${nowMs}`);
+      }
+    });
 
-  it('more states than MAX_BLINK_STATES is no cycle', () => {
-    const tile = new OneTile();
-    tile.cycle([1, 2, 3, 4, 5], 1000, 5001, 150);
-    assert.equal(tile.classify(5000), TILE_CHANGING);
-    const spinner = new OneTile();
-    spinner.cycle([1, 2, 3, 4], 1000, 5001, 150);
-    assert.equal(spinner.classify(5000), TILE_CYCLING);
-  });
+    it('a cycle through new states is not a cycle until the old states are out of both halves', () => {
+      const tile = newTile();
+      const reference = newTile();
+      tile.cycle([1, 2], 1000, 4000);
+      // Exactly one half-window after the switch: first half {1, 2}, second half {3, 4}.
+      const split = 4000 + BLINK_WINDOW_MS / 2;
+      tile.cycle([3, 4], 4000, split + 1);
+      assert.notEqual(tile.classify(split), TILE_CYCLING);
+      tile.cycle([3, 4], 4000, 4000 + BLINK_WINDOW_MS - 49);
+      assert.notEqual(tile.classify(4000 + BLINK_WINDOW_MS - 50), TILE_CYCLING);
+      const later = 4000 + BLINK_WINDOW_MS + 10;
+      tile.cycle([3, 4], 4000, later + 1);
+      reference.cycle([3, 4], 0, later + 1);
+      assert.equal(tile.signature(later), reference.signature(later));
+    });
 
-  it('a cycle faster than the history can hold over a blink window is not judged', () => {
-    // 13 changes per window, HISTORY_LENGTH remembered: the start of the window is unknown.
-    const tile = new OneTile();
-    tile.cycle([1, 2, 3, 4], 1000, 5001, 120);
-    assert.equal(HISTORY_LENGTH < BLINK_WINDOW_MS / 120, true);
-    assert.equal(tile.classify(5000), TILE_CHANGING);
-  });
+    it('more states than MAX_BLINK_STATES is no cycle', () => {
+      const tile = newTile();
+      tile.cycle([1, 2, 3, 4, 5], 1000, 5001, 150);
+      assert.equal(tile.classify(5000), TILE_CHANGING);
+      const spinner = newTile();
+      spinner.cycle([1, 2, 3, 4], 1000, 5001, 150);
+      assert.equal(spinner.classify(5000), TILE_CYCLING);
+    });
 
-  it('a blink that stops is settled one half-window later', () => {
-    const tile = new OneTile();
-    tile.cycle([1, 2], 1000, 4000);
-    assert.equal(tile.classify(4000), TILE_CYCLING);
-    assert.equal(tile.classify(3750 + BLINK_WINDOW_MS / 2 + 1), TILE_SETTLED);
+    it('a cycle faster than the history can hold over a blink window is not judged', () => {
+      // 13 changes per window, HISTORY_LENGTH remembered: the start of the window is unknown.
+      const tile = newTile();
+      tile.cycle([1, 2, 3, 4], 1000, 5001, 120);
+      assert.equal(HISTORY_LENGTH < BLINK_WINDOW_MS / 120, true);
+      assert.equal(tile.classify(5000), TILE_CHANGING);
+    });
+
+    it('a blink that stops is settled one half-window later', () => {
+      const tile = newTile();
+      tile.cycle([1, 2], 1000, 4000);
+      assert.equal(tile.classify(4000), TILE_CYCLING);
+      assert.equal(tile.classify(3750 + BLINK_WINDOW_MS / 2 + 1), TILE_SETTLED);
+    });
   });
-});
+}
+
+historySuites('js');
+historySuites('simd');

@@ -1,0 +1,584 @@
+;; The comparison engine's hot loops in WebAssembly with SIMD (v128): the batched scan of settled
+;; tiles against the first replica, tile comparison under a colour tolerance, difference boxes, the
+;; tile history's bookkeeping and classification, and the memory floor (an XOR-reduce).
+;; Assembled by scripts/wasm.mjs; driven by compare-kernels.ts.
+;;
+;; Framebuffers are RGBA words (one 32-bit little-endian word per pixel, R in the low byte), all
+;; in the imported memory; pointers are byte offsets, pixel indices count words from a frame's
+;; start. `maxDelta` -1 means exact (bit for bit, alpha included); 0–255 means a pixel differs when
+;; |ΔR|, |ΔG| or |ΔB| exceeds it (alpha ignored), as tile-pixels.ts's pixelsDiffer says.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; Bits 0–3: which of the 4 pixels at byte addresses a and b differ bit for bit.
+  (func $differ4_exact (param $a i32) (param $b i32) (result i32)
+    (i32x4.bitmask (i32x4.ne (v128.load (local.get $a)) (v128.load (local.get $b)))))
+
+  ;; Bits 0–3: which of the 4 pixels differ beyond the limit. |Δ| per byte is the OR of the two
+  ;; saturating differences (one of them is 0); the limit's alpha byte is 255, so alpha never counts.
+  (func $differ4_tolerant (param $a i32) (param $b i32) (param $limit v128) (result i32)
+    (local $x v128) (local $y v128)
+    (local.set $x (v128.load (local.get $a)))
+    (local.set $y (v128.load (local.get $b)))
+    (i32x4.bitmask
+      (i32x4.ne
+        (i8x16.gt_u
+          (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))
+          (local.get $limit))
+        (v128.const i32x4 0 0 0 0))))
+
+  ;; 1 when the one pixel at a and b differs beyond the limit (lanes 1–3 load as zeros: equal).
+  (func $differ1_tolerant (param $a i32) (param $b i32) (param $limit v128) (result i32)
+    (local $x v128) (local $y v128)
+    (local.set $x (v128.load32_zero (local.get $a)))
+    (local.set $y (v128.load32_zero (local.get $b)))
+    (v128.any_true
+      (i8x16.gt_u
+        (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))
+        (local.get $limit))))
+
+;; The limit vector for a tolerance: maxDelta in R, G, B, 255 in alpha.
+  (func $limit_of (param $maxDelta i32) (result v128)
+    (i32x4.splat
+      (i32.or
+        (i32.mul (i32.and (local.get $maxDelta) (i32.const 255)) (i32.const 0x00010101))
+        (i32.const 0xff000000))))
+
+  ;; The first pixel index in [i, end) where frames a and b differ bit for bit, or end.
+  ;; 16 pixels per step (one branch), then 4, then one by one.
+  (func $first_exact (param $a i32) (param $b i32) (param $i i32) (param $end i32) (result i32)
+    (local $p i32) (local $q i32) (local $m i32)
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+        (local.set $m
+          (call $differ4_exact
+            (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))
+            (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (if (i32.ne
+              (i32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+              (i32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $end))
+
+  ;; The first pixel index in [i, end) where a and b differ beyond the limit, or end.
+  (func $first_tolerant (param $a i32) (param $b i32) (param $i i32) (param $end i32) (param $limit v128) (result i32)
+    (local $p i32) (local $q i32) (local $m i32) (local $x v128) (local $y v128) (local $any v128)
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+        (local.set $m
+          (call $differ4_tolerant
+            (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))
+            (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))
+            (local.get $limit)))
+        (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (if (call $differ1_tolerant
+              (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))
+              (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2)))
+              (local.get $limit))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $end))
+
+  ;; The last pixel index in [lo, hi) where a and b differ bit for bit (one must), scanning back.
+  (func $last_exact (param $a i32) (param $b i32) (param $lo i32) (param $hi i32) (result i32)
+    (local $m i32)
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.lt_u (i32.sub (local.get $hi) (local.get $lo)) (i32.const 4)))
+        (local.set $hi (i32.sub (local.get $hi) (i32.const 4)))
+        (local.set $m
+          (call $differ4_exact
+            (i32.add (local.get $a) (i32.shl (local.get $hi) (i32.const 2)))
+            (i32.add (local.get $b) (i32.shl (local.get $hi) (i32.const 2)))))
+        (if (local.get $m) (then (return (i32.add (local.get $hi) (i32.sub (i32.const 31) (i32.clz (local.get $m)))))))
+        (br $wide)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.le_u (local.get $hi) (local.get $lo)))
+        (local.set $hi (i32.sub (local.get $hi) (i32.const 1)))
+        (if (i32.ne
+              (i32.load (i32.add (local.get $a) (i32.shl (local.get $hi) (i32.const 2))))
+              (i32.load (i32.add (local.get $b) (i32.shl (local.get $hi) (i32.const 2)))))
+          (then (return (local.get $hi))))
+        (br $tail)))
+    (local.get $lo))
+
+  ;; The last pixel index in [lo, hi) where a and b differ beyond the limit (one must).
+  (func $last_tolerant (param $a i32) (param $b i32) (param $lo i32) (param $hi i32) (param $limit v128) (result i32)
+    (local $m i32)
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.lt_u (i32.sub (local.get $hi) (local.get $lo)) (i32.const 4)))
+        (local.set $hi (i32.sub (local.get $hi) (i32.const 4)))
+        (local.set $m
+          (call $differ4_tolerant
+            (i32.add (local.get $a) (i32.shl (local.get $hi) (i32.const 2)))
+            (i32.add (local.get $b) (i32.shl (local.get $hi) (i32.const 2)))
+            (local.get $limit)))
+        (if (local.get $m) (then (return (i32.add (local.get $hi) (i32.sub (i32.const 31) (i32.clz (local.get $m)))))))
+        (br $wide)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.le_u (local.get $hi) (local.get $lo)))
+        (local.set $hi (i32.sub (local.get $hi) (i32.const 1)))
+        (if (call $differ1_tolerant
+              (i32.add (local.get $a) (i32.shl (local.get $hi) (i32.const 2)))
+              (i32.add (local.get $b) (i32.shl (local.get $hi) (i32.const 2)))
+              (local.get $limit))
+          (then (return (local.get $hi))))
+        (br $tail)))
+    (local.get $lo))
+
+  ;; Records a difference of one replica in one tile's row: its bit in the tile's cell, and the box
+  ;; (four i32 at `box`) grown to pixels [x0, x1) of row y.
+  (func $record (param $cell i32) (param $bit i32) (param $box i32) (param $x0 i32) (param $x1 i32) (param $y i32)
+    (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (local.get $bit)))
+    (if (i32.lt_s (local.get $x0) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $x0))))
+    (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+    (if (i32.gt_s (local.get $x1) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $x1))))
+    (if (i32.gt_s (i32.add (local.get $y) (i32.const 1)) (i32.load offset=12 (local.get $box)))
+      (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1))))))
+
+  ;; The first pixel index in [i, end) where any of frames b, c, d, e differs from a bit for bit, or
+  ;; end (an unused slot passes a itself). a is read once for all four: the scan's fast path.
+  (func $first_any_exact (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $e i32) (param $i i32) (param $end i32) (result i32)
+    (local $offset i32) (local $x v128) (local $m i32)
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $offset))))
+        (local.set $m (i32x4.bitmask (i32x4.ne
+          (v128.or
+            (v128.or (v128.xor (local.get $x) (v128.load (i32.add (local.get $b) (local.get $offset))))
+                     (v128.xor (local.get $x) (v128.load (i32.add (local.get $c) (local.get $offset)))))
+            (v128.or (v128.xor (local.get $x) (v128.load (i32.add (local.get $d) (local.get $offset))))
+                     (v128.xor (local.get $x) (v128.load (i32.add (local.get $e) (local.get $offset))))))
+          (v128.const i32x4 0 0 0 0))))
+        (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $m (i32.load (i32.add (local.get $a) (local.get $offset))))
+        (if (i32.or
+              (i32.or (i32.ne (local.get $m) (i32.load (i32.add (local.get $b) (local.get $offset))))
+                      (i32.ne (local.get $m) (i32.load (i32.add (local.get $c) (local.get $offset)))))
+              (i32.or (i32.ne (local.get $m) (i32.load (i32.add (local.get $d) (local.get $offset))))
+                      (i32.ne (local.get $m) (i32.load (i32.add (local.get $e) (local.get $offset))))))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $end))
+
+  ;; The first pixel index in [i, end) where any of b, c, d, e differs from a beyond the limit, or end.
+  (func $first_any_tolerant (param $a i32) (param $b i32) (param $c i32) (param $d i32) (param $e i32) (param $i i32) (param $end i32) (param $limit v128) (result i32)
+    (local $offset i32) (local $m i32)
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $m
+          (i32.or
+            (i32.or (call $differ4_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $b) (local.get $offset)) (local.get $limit))
+                    (call $differ4_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $c) (local.get $offset)) (local.get $limit)))
+            (i32.or (call $differ4_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $d) (local.get $offset)) (local.get $limit))
+                    (call $differ4_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $e) (local.get $offset)) (local.get $limit)))))
+        (if (local.get $m) (then (return (i32.add (local.get $i) (i32.ctz (local.get $m))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+        (if (i32.or
+              (i32.or (call $differ1_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $b) (local.get $offset)) (local.get $limit))
+                      (call $differ1_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $c) (local.get $offset)) (local.get $limit)))
+              (i32.or (call $differ1_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $d) (local.get $offset)) (local.get $limit))
+                      (call $differ1_tolerant (i32.add (local.get $a) (local.get $offset)) (i32.add (local.get $e) (local.get $offset)) (local.get $limit))))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail)))
+    (local.get $end))
+
+;; Within one tile's row [i, tileEnd) (no difference before i): where frame o differs from a,
+  ;; records it (the replica's bit, the row's first and last difference).
+  (func $settle_row (param $a i32) (param $o i32) (param $bit i32) (param $i i32) (param $tileEnd i32) (param $rowStart i32) (param $y i32)
+    (param $cell i32) (param $box i32) (param $exact i32) (param $limit v128)
+    (local $first i32)
+    (local.set $first (call $first (local.get $a) (local.get $o) (local.get $i) (local.get $tileEnd) (local.get $exact) (local.get $limit)))
+    (if (i32.ge_u (local.get $first) (local.get $tileEnd)) (then (return)))
+    (call $record (local.get $cell) (local.get $bit) (local.get $box)
+      (i32.sub (local.get $first) (local.get $rowStart))
+      (i32.add (i32.sub (call $last (local.get $a) (local.get $o) (local.get $first) (local.get $tileEnd) (local.get $exact) (local.get $limit)) (local.get $rowStart)) (i32.const 1))
+      (local.get $y)))
+
+  ;; First difference under either rule (exact when $exact is 1).
+  (func $first (param $a i32) (param $b i32) (param $i i32) (param $end i32) (param $exact i32) (param $limit v128) (result i32)
+    (if (result i32) (local.get $exact)
+      (then (call $first_exact (local.get $a) (local.get $b) (local.get $i) (local.get $end)))
+      (else (call $first_tolerant (local.get $a) (local.get $b) (local.get $i) (local.get $end) (local.get $limit)))))
+
+  ;; Last difference under either rule.
+  (func $last (param $a i32) (param $b i32) (param $lo i32) (param $hi i32) (param $exact i32) (param $limit v128) (result i32)
+    (if (result i32) (local.get $exact)
+      (then (call $last_exact (local.get $a) (local.get $b) (local.get $lo) (local.get $hi)))
+      (else (call $last_tolerant (local.get $a) (local.get $b) (local.get $lo) (local.get $hi) (local.get $limit)))))
+
+;; The batched scan (DivergenceEngine.comparePixelBatch's fast path), every run of one tick in one
+  ;; call. `others`: otherCount frame pointers (i32); other k carries bit 1 << (k + 1). `runs`:
+  ;; runCount records of five i32 (fromPx, toPx, firstY, endY, the first tile of that tile row):
+  ;; adjacent tiles of one tile row, fromPx on a tile's left edge. For every tile of a run and every
+  ;; other replica differing from `first` in it, sets the replica's bit in differing[tile] (u32 per
+  ;; tile) and grows the tile's box in `boxes` (four i32 per tile: left, top, right, bottom) to each
+  ;; row's first and last difference. Four other frames at a time against one read of `first`, row
+  ;; by row, tile by tile (a frame-wide run reads each frame as one sequential stream). A 16-pixel
+  ;; tile row is one step: one test for all four, then, only where something differs, a 16-bit mask
+  ;; per replica gives its first and last difference at once. Other widths: find, then settle.
+  (func (export "scan")
+    (param $first i32) (param $others i32) (param $otherCount i32) (param $runs i32) (param $runCount i32)
+    (param $widthPx i32) (param $tileSize i32) (param $maxDelta i32) (param $differing i32) (param $boxes i32)
+    (local $exact i32) (local $limit v128) (local $record i32) (local $recordsEnd i32)
+    (local $fromPx i32) (local $toPx i32) (local $firstY i32) (local $endY i32) (local $tileBase i32)
+    (local $group i32) (local $members i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32)
+    (local $y i32) (local $rowStart i32) (local $rowEnd i32) (local $tileStart i32) (local $tileEnd i32) (local $tile i32)
+    (local $i i32) (local $cell i32) (local $box i32) (local $member i32) (local $other i32) (local $x i32)
+    (local $b0 i32) (local $c0 i32) (local $d0 i32) (local $e0 i32) (local $p i32)
+    (local $v v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $m0 i32) (local $m1 i32) (local $m2 i32) (local $m3 i32)
+    (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
+    (local.set $limit (call $limit_of (local.get $maxDelta)))
+    (local.set $record (local.get $runs))
+    (local.set $recordsEnd (i32.add (local.get $runs) (i32.mul (local.get $runCount) (i32.const 20))))
+    (block $runs_done
+      (loop $each_run
+        (br_if $runs_done (i32.ge_u (local.get $record) (local.get $recordsEnd)))
+        (local.set $fromPx (i32.load (local.get $record)))
+        (local.set $toPx (i32.load offset=4 (local.get $record)))
+        (local.set $firstY (i32.load offset=8 (local.get $record)))
+        (local.set $endY (i32.load offset=12 (local.get $record)))
+        (local.set $tileBase (i32.add (i32.load offset=16 (local.get $record)) (i32.div_u (local.get $fromPx) (local.get $tileSize))))
+        (local.set $group (i32.const 0))
+        (block $groups_done
+          (loop $each_group
+            (br_if $groups_done (i32.ge_u (local.get $group) (local.get $otherCount)))
+            ;; Up to four others; an empty slot reads `first` itself (never differs).
+            (local.set $members (i32.sub (local.get $otherCount) (local.get $group)))
+            (if (i32.gt_u (local.get $members) (i32.const 4)) (then (local.set $members (i32.const 4))))
+            (local.set $b0 (call $member_or (local.get $others) (local.get $group) (i32.const 0) (local.get $members) (local.get $first)))
+            (local.set $c0 (call $member_or (local.get $others) (local.get $group) (i32.const 1) (local.get $members) (local.get $first)))
+            (local.set $d0 (call $member_or (local.get $others) (local.get $group) (i32.const 2) (local.get $members) (local.get $first)))
+            (local.set $e0 (call $member_or (local.get $others) (local.get $group) (i32.const 3) (local.get $members) (local.get $first)))
+            (local.set $y (local.get $firstY))
+            (block $rows_done
+              (loop $each_row
+                (br_if $rows_done (i32.ge_s (local.get $y) (local.get $endY)))
+                (local.set $rowStart (i32.mul (local.get $y) (local.get $widthPx)))
+                (local.set $rowEnd (i32.add (local.get $rowStart) (local.get $toPx)))
+                (local.set $tileStart (i32.add (local.get $rowStart) (local.get $fromPx)))
+                (local.set $tile (local.get $tileBase))
+                (block $tiles_done
+                  (loop $each_tile
+                    (br_if $tiles_done (i32.ge_u (local.get $tileStart) (local.get $rowEnd)))
+                    (local.set $tileEnd (i32.add (local.get $tileStart) (local.get $tileSize)))
+                    (if (i32.gt_u (local.get $tileEnd) (local.get $rowEnd)) (then (local.set $tileEnd (local.get $rowEnd))))
+                    (local.set $cell (i32.add (local.get $differing) (i32.shl (local.get $tile) (i32.const 2))))
+                    (local.set $box (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))))
+                    (if (i32.eq (i32.sub (local.get $tileEnd) (local.get $tileStart)) (i32.const 16))
+                      (then
+                        ;; One 16-pixel tile row: a 16-bit mask per replica (bit k: pixel k differs),
+                        ;; all inline (calls are not inlined by every engine), `first` loaded once.
+                        (local.set $p (i32.add (local.get $first) (i32.shl (local.get $tileStart) (i32.const 2))))
+                        (local.set $a0 (v128.load (local.get $p)))
+                        (local.set $a1 (v128.load offset=16 (local.get $p)))
+                        (local.set $a2 (v128.load offset=32 (local.get $p)))
+                        (local.set $a3 (v128.load offset=48 (local.get $p)))
+                        (local.set $p (i32.shl (local.get $tileStart) (i32.const 2)))
+                        (local.set $b (i32.add (local.get $b0) (local.get $p)))
+                        (local.set $c (i32.add (local.get $c0) (local.get $p)))
+                        (local.set $d (i32.add (local.get $d0) (local.get $p)))
+                        (local.set $e (i32.add (local.get $e0) (local.get $p)))
+                        (if (local.get $exact)
+                          (then
+                            (local.set $m0 (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load offset=0 (local.get $b))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $b))))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $b))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $b)))))))
+                            (local.set $m1 (if (result i32) (i32.gt_u (local.get $members) (i32.const 1)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load offset=0 (local.get $c))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $c))))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $c))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $c))))))) (else (i32.const 0))))
+                            (local.set $m2 (if (result i32) (i32.gt_u (local.get $members) (i32.const 2)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load offset=0 (local.get $d))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $d))))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $d))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $d))))))) (else (i32.const 0))))
+                            (local.set $m3 (if (result i32) (i32.gt_u (local.get $members) (i32.const 3)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load offset=0 (local.get $e))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $e))))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $e))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $e))))))) (else (i32.const 0)))))
+                          (else
+                            (local.set $m0 (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a0) (local.tee $v (v128.load offset=0 (local.get $b)))) (i8x16.sub_sat_u (local.get $v) (local.get $a0))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a1) (local.tee $v (v128.load offset=16 (local.get $b)))) (i8x16.sub_sat_u (local.get $v) (local.get $a1))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a2) (local.tee $v (v128.load offset=32 (local.get $b)))) (i8x16.sub_sat_u (local.get $v) (local.get $a2))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a3) (local.tee $v (v128.load offset=48 (local.get $b)))) (i8x16.sub_sat_u (local.get $v) (local.get $a3))) (local.get $limit)) (v128.const i32x4 0 0 0 0))))))
+                            (local.set $m1 (if (result i32) (i32.gt_u (local.get $members) (i32.const 1)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a0) (local.tee $v (v128.load offset=0 (local.get $c)))) (i8x16.sub_sat_u (local.get $v) (local.get $a0))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a1) (local.tee $v (v128.load offset=16 (local.get $c)))) (i8x16.sub_sat_u (local.get $v) (local.get $a1))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a2) (local.tee $v (v128.load offset=32 (local.get $c)))) (i8x16.sub_sat_u (local.get $v) (local.get $a2))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a3) (local.tee $v (v128.load offset=48 (local.get $c)))) (i8x16.sub_sat_u (local.get $v) (local.get $a3))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))))) (else (i32.const 0))))
+                            (local.set $m2 (if (result i32) (i32.gt_u (local.get $members) (i32.const 2)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a0) (local.tee $v (v128.load offset=0 (local.get $d)))) (i8x16.sub_sat_u (local.get $v) (local.get $a0))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a1) (local.tee $v (v128.load offset=16 (local.get $d)))) (i8x16.sub_sat_u (local.get $v) (local.get $a1))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a2) (local.tee $v (v128.load offset=32 (local.get $d)))) (i8x16.sub_sat_u (local.get $v) (local.get $a2))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a3) (local.tee $v (v128.load offset=48 (local.get $d)))) (i8x16.sub_sat_u (local.get $v) (local.get $a3))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))))) (else (i32.const 0))))
+                            (local.set $m3 (if (result i32) (i32.gt_u (local.get $members) (i32.const 3)) (then (i8x16.bitmask (i8x16.narrow_i16x8_s
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a0) (local.tee $v (v128.load offset=0 (local.get $e)))) (i8x16.sub_sat_u (local.get $v) (local.get $a0))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a1) (local.tee $v (v128.load offset=16 (local.get $e)))) (i8x16.sub_sat_u (local.get $v) (local.get $a1))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))
+                                (i16x8.narrow_i32x4_s (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a2) (local.tee $v (v128.load offset=32 (local.get $e)))) (i8x16.sub_sat_u (local.get $v) (local.get $a2))) (local.get $limit)) (v128.const i32x4 0 0 0 0)) (i32x4.ne (i8x16.gt_u (v128.or (i8x16.sub_sat_u (local.get $a3) (local.tee $v (v128.load offset=48 (local.get $e)))) (i8x16.sub_sat_u (local.get $v) (local.get $a3))) (local.get $limit)) (v128.const i32x4 0 0 0 0)))))) (else (i32.const 0))))))
+                        (if (i32.or (i32.or (local.get $m0) (local.get $m1)) (i32.or (local.get $m2) (local.get $m3)))
+                          (then
+                            (local.set $x (i32.sub (local.get $tileStart) (local.get $rowStart)))
+                            (if (local.get $m0)
+                              (then
+                                (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 0)))))
+                                (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m0))))
+                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                                (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m0))))
+                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
+                            (if (local.get $m1)
+                              (then
+                                (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 1)))))
+                                (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m1))))
+                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                                (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m1))))
+                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
+                            (if (local.get $m2)
+                              (then
+                                (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 2)))))
+                                (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m2))))
+                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                                (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m2))))
+                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
+                            (if (local.get $m3)
+                              (then
+                                (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 3)))))
+                                (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m3))))
+                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+                                (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m3))))
+                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1))))))))))
+                      (else
+                        (local.set $i
+                          (if (result i32) (local.get $exact)
+                            (then (call $first_any_exact (local.get $first) (local.get $b0) (local.get $c0) (local.get $d0) (local.get $e0) (local.get $tileStart) (local.get $tileEnd)))
+                            (else (call $first_any_tolerant (local.get $first) (local.get $b0) (local.get $c0) (local.get $d0) (local.get $e0) (local.get $tileStart) (local.get $tileEnd) (local.get $limit)))))
+                        (if (i32.lt_u (local.get $i) (local.get $tileEnd))
+                          (then
+                            (local.set $member (i32.const 0))
+                            (block $settled
+                              (loop $each_member
+                                (br_if $settled (i32.ge_u (local.get $member) (local.get $members)))
+                                (local.set $other (i32.add (local.get $group) (local.get $member)))
+                                (call $settle_row
+                                  (local.get $first)
+                                  (i32.load (i32.add (local.get $others) (i32.shl (local.get $other) (i32.const 2))))
+                                  (i32.shl (i32.const 2) (local.get $other))
+                                  (local.get $i) (local.get $tileEnd) (local.get $rowStart) (local.get $y)
+                                  (local.get $cell) (local.get $box) (local.get $exact) (local.get $limit))
+                                (local.set $member (i32.add (local.get $member) (i32.const 1)))
+                                (br $each_member)))))))
+                    (local.set $tileStart (local.get $tileEnd))
+                    (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+                    (br $each_tile)))
+                (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                (br $each_row)))
+            (local.set $group (i32.add (local.get $group) (i32.const 4)))
+            (br $each_group)))
+        (local.set $record (i32.add (local.get $record) (i32.const 20)))
+        (br $each_run))))
+
+  ;; others[group + slot] when slot < members, else `fallback`.
+  (func $member_or (param $others i32) (param $group i32) (param $slot i32) (param $members i32) (param $fallback i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $slot) (local.get $members))
+      (then (i32.load (i32.add (local.get $others) (i32.shl (i32.add (local.get $group) (local.get $slot)) (i32.const 2)))))
+      (else (local.get $fallback))))
+
+  ;; 1 when the tile (left, top, width, height) of frames a and b (stride in pixels) agrees: at most
+  ;; `allowed` pixels differ (exact, or beyond the tolerance); 0 as soon as one more does.
+  (func (export "tiles_agree")
+    (param $a i32) (param $b i32) (param $stride i32) (param $left i32) (param $top i32) (param $width i32) (param $height i32)
+    (param $maxDelta i32) (param $allowed i32) (result i32)
+    (local $exact i32) (local $limit v128) (local $row i32) (local $i i32) (local $end i32) (local $count i32)
+    (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
+    (local.set $limit (call $limit_of (local.get $maxDelta)))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $row) (local.get $height)))
+        (local.set $i (i32.add (i32.mul (i32.add (local.get $top) (local.get $row)) (local.get $stride)) (local.get $left)))
+        (local.set $end (i32.add (local.get $i) (local.get $width)))
+        (block $row_done
+          (loop $each_difference
+            (local.set $i (call $first (local.get $a) (local.get $b) (local.get $i) (local.get $end) (local.get $exact) (local.get $limit)))
+            (br_if $row_done (i32.ge_u (local.get $i) (local.get $end)))
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))
+            (if (i32.gt_u (local.get $count) (local.get $allowed)) (then (return (i32.const 0))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $each_difference)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $each_row)))
+    (i32.const 1))
+
+  ;; Grows the box at `box` (four i32: left, top, right, bottom, framebuffer pixels) to hold every
+  ;; pixel of the tile where a and b differ; per row, the first difference from the left and the last
+  ;; from the right. Returns 1 when any pixel differs.
+  (func (export "grow_box")
+    (param $a i32) (param $b i32) (param $stride i32) (param $left i32) (param $top i32) (param $width i32) (param $height i32)
+    (param $maxDelta i32) (param $box i32) (result i32)
+    (local $exact i32) (local $limit v128) (local $row i32) (local $y i32) (local $rowStart i32) (local $i i32) (local $end i32)
+    (local $last i32) (local $x i32) (local $found i32)
+    (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
+    (local.set $limit (call $limit_of (local.get $maxDelta)))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $row) (local.get $height)))
+        (local.set $y (i32.add (local.get $top) (local.get $row)))
+        (local.set $rowStart (i32.mul (local.get $y) (local.get $stride)))
+        (local.set $end (i32.add (i32.add (local.get $rowStart) (local.get $left)) (local.get $width)))
+        (local.set $i (call $first (local.get $a) (local.get $b) (i32.add (local.get $rowStart) (local.get $left)) (local.get $end) (local.get $exact) (local.get $limit)))
+        (if (i32.lt_u (local.get $i) (local.get $end))
+          (then
+            (local.set $last (call $last (local.get $a) (local.get $b) (local.get $i) (local.get $end) (local.get $exact) (local.get $limit)))
+            (local.set $found (i32.const 1))
+            (local.set $x (i32.sub (local.get $i) (local.get $rowStart)))
+            (if (i32.lt_s (local.get $x) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $x))))
+            (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
+            (local.set $x (i32.add (i32.sub (local.get $last) (local.get $rowStart)) (i32.const 1)))
+            (if (i32.gt_s (local.get $x) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $x))))
+            (if (i32.gt_s (i32.add (local.get $y) (i32.const 1)) (i32.load offset=12 (local.get $box)))
+              (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $each_row)))
+    (local.get $found))
+
+;; Tile history (replica-framebuffer.ts, HISTORY_LAYOUT): one block per framebuffer at `history`,
+  ;; `tiles` tiles; byte offsets per tile: startMs f64[12] at 0, pendingMs f64 at 96, touched i32 at
+  ;; 200, flushed i32 at 204, flags u8[12] at 208, newest u8 at 220, entries u8 at 221, listed u8 at
+  ;; 222; entry p of tile t at p × tiles + t. Flags: 0 unhashed, 1 hashed, 2 initial; 12 entries.
+
+  ;; ReplicaFramebuffer.flush's cold path over touched[0..count): a change written at least
+  ;; blinkMs after its tile's newest entry began (or after the initial blank state) becomes a new
+  ;; unhashed entry and is appended to `flushed`; a hot one (it may be part of a blink: JavaScript
+  ;; fingerprints it) is moved to the head of `touched`. Returns hot << 32 | cold.
+  (func (export "flush_cold") (param $history i32) (param $tiles i32) (param $count i32) (param $blinkMs f64) (result i64)
+    (local $index i32) (local $tile i32) (local $writtenMs f64) (local $position i32) (local $slot i32) (local $cold i32) (local $hot i32)
+    (local $pending i32) (local $touched i32) (local $flushed i32) (local $flags i32) (local $newest i32) (local $entries i32)
+    (local.set $pending (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 96))))
+    (local.set $touched (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 200))))
+    (local.set $flushed (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 204))))
+    (local.set $flags (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))))
+    (local.set $newest (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 220))))
+    (local.set $entries (i32.add (local.get $newest) (local.get $tiles)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $index) (local.get $count)))
+        (local.set $tile (i32.load (i32.add (local.get $touched) (i32.shl (local.get $index) (i32.const 2)))))
+        (local.set $index (i32.add (local.get $index) (i32.const 1)))
+        ;; listed[tile] = 0
+        (i32.store8 (i32.add (i32.add (local.get $entries) (local.get $tiles)) (local.get $tile)) (i32.const 0))
+        (local.set $writtenMs (f64.load (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3)))))
+        (br_if $each (f64.ne (local.get $writtenMs) (local.get $writtenMs)))
+        (local.set $position (i32.load8_u (i32.add (local.get $newest) (local.get $tile))))
+        (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
+        (if (i32.and
+              (i32.ne (i32.load8_u (i32.add (local.get $flags) (local.get $slot))) (i32.const 2))
+              (f64.lt (f64.sub (local.get $writtenMs) (f64.load (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))))) (local.get $blinkMs)))
+          (then
+            (i32.store (i32.add (local.get $touched) (i32.shl (local.get $hot) (i32.const 2))) (local.get $tile))
+            (local.set $hot (i32.add (local.get $hot) (i32.const 1)))
+            (br $each)))
+        (f64.store (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3))) (f64.const nan))
+        (local.set $position (i32.add (local.get $position) (i32.const 1)))
+        (if (i32.eq (local.get $position) (i32.const 12)) (then (local.set $position (i32.const 0))))
+        (i32.store8 (i32.add (local.get $newest) (local.get $tile)) (local.get $position))
+        (local.set $slot (i32.load8_u (i32.add (local.get $entries) (local.get $tile))))
+        (if (i32.lt_u (local.get $slot) (i32.const 12))
+          (then (i32.store8 (i32.add (local.get $entries) (local.get $tile)) (i32.add (local.get $slot) (i32.const 1)))))
+        (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
+        (f64.store (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))) (local.get $writtenMs))
+        (i32.store8 (i32.add (local.get $flags) (local.get $slot)) (i32.const 0))
+        (i32.store (i32.add (local.get $flushed) (i32.shl (local.get $cold) (i32.const 2))) (local.get $tile))
+        (local.set $cold (i32.add (local.get $cold) (i32.const 1)))
+        (br $each)))
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $hot)) (i64.const 32)) (i64.extend_i32_u (local.get $cold))))
+
+  ;; ReplicaFramebuffer.classifyMany: for list[0..count) (i32 tiles), ORs into states[i] (u8) 1 when
+  ;; the tile is changing (newest entry younger than settleMs), 2 when it may be cycling (newest entry
+  ;; hashed and younger than halfWindowMs: JavaScript decides), and raises latest[i] (f64) to the
+  ;; newest entry's start.
+  (func (export "classify_many")
+    (param $history i32) (param $tiles i32) (param $list i32) (param $count i32) (param $nowMs f64) (param $halfWindowMs f64) (param $settleMs f64)
+    (param $states i32) (param $latest i32)
+    (local $index i32) (local $tile i32) (local $slot i32) (local $changedMs f64) (local $age f64) (local $at i32)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $index) (local.get $count)))
+        (local.set $tile (i32.load (i32.add (local.get $list) (i32.shl (local.get $index) (i32.const 2)))))
+        (local.set $slot (i32.add
+          (i32.mul (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 220))) (local.get $tile))) (local.get $tiles))
+          (local.get $tile)))
+        (local.set $changedMs (f64.load (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3)))))
+        (local.set $at (i32.add (local.get $latest) (i32.shl (local.get $index) (i32.const 3))))
+        (if (f64.gt (local.get $changedMs) (f64.load (local.get $at))) (then (f64.store (local.get $at) (local.get $changedMs))))
+        (local.set $age (f64.sub (local.get $nowMs) (local.get $changedMs)))
+        (local.set $at (i32.add (local.get $states) (local.get $index)))
+        (if (i32.and
+              (f64.lt (local.get $age) (local.get $halfWindowMs))
+              (i32.eq (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))) (local.get $slot))) (i32.const 1)))
+          (then (i32.store8 (local.get $at) (i32.or (i32.load8_u (local.get $at)) (i32.const 2))))
+          (else
+            (if (f64.lt (local.get $age) (local.get $settleMs))
+              (then (i32.store8 (local.get $at) (i32.or (i32.load8_u (local.get $at)) (i32.const 1)))))))
+        (local.set $index (i32.add (local.get $index) (i32.const 1)))
+        (br $each))))
+
+  ;; The memory floor: XOR of every 32-bit word of [pointer, pointer + bytes) (bytes a multiple of
+  ;; 4), 64 bytes per step in four independent accumulators: one read of each byte, nothing else.
+  (func (export "xor_reduce") (param $pointer i32) (param $bytes i32) (result i32)
+    (local $end i32) (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $word i32)
+    (local.set $end (i32.add (local.get $pointer) (local.get $bytes)))
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.gt_u (i32.add (local.get $pointer) (i32.const 64)) (local.get $end)))
+        (local.set $a (v128.xor (local.get $a) (v128.load (local.get $pointer))))
+        (local.set $b (v128.xor (local.get $b) (v128.load offset=16 (local.get $pointer))))
+        (local.set $c (v128.xor (local.get $c) (v128.load offset=32 (local.get $pointer))))
+        (local.set $d (v128.xor (local.get $d) (v128.load offset=48 (local.get $pointer))))
+        (local.set $pointer (i32.add (local.get $pointer) (i32.const 64)))
+        (br $wide)))
+    (local.set $a (v128.xor (v128.xor (local.get $a) (local.get $b)) (v128.xor (local.get $c) (local.get $d))))
+    (local.set $word
+      (i32.xor
+        (i32.xor (i32x4.extract_lane 0 (local.get $a)) (i32x4.extract_lane 1 (local.get $a)))
+        (i32.xor (i32x4.extract_lane 2 (local.get $a)) (i32x4.extract_lane 3 (local.get $a)))))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $pointer) (local.get $end)))
+        (local.set $word (i32.xor (local.get $word) (i32.load (local.get $pointer))))
+        (local.set $pointer (i32.add (local.get $pointer) (i32.const 4)))
+        (br $tail)))
+    (local.get $word))
+)
