@@ -300,7 +300,13 @@ export class DivergenceMonitor {
   private failOver(reason: string): void {
     if (this.disposed) return;
     this.options.warn?.(`[divergence] ${reason}; comparing in the page instead`);
+    const failed = this.link;
     this.link = null;
+    try {
+      failed?.close();
+    } catch (error) {
+      this.options.warn?.(`[divergence] cannot close the failed comparison: ${error instanceof Error ? error.message : String(error)}`);
+    }
     this.open(null);
     if (this.started) this.send({ type: 'start' });
     const now = this.clock.now();

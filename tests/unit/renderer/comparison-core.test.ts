@@ -8,52 +8,12 @@ import { describe, it } from 'node:test';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { parseComparisonReport, type ComparisonReport, type ComparisonRequest } from '../../../common/comparison-protocol';
 import { CONFIRM_MS, SETTLE_MS, type PixelRect } from '../../../common/divergence';
-import { ComparisonCore, onPageTimeline, type ComparisonClock } from '../../../renderer/divergence/comparison-core';
+import { ComparisonCore, onPageTimeline } from '../../../renderer/divergence/comparison-core';
+import { IntervalClock } from '../support/fake-clocks';
 
 const WIDTH = 64;
 const HEIGHT = 48;
 const PAGE_TIME_ORIGIN_MS = 1_700_000_000_000;
-
-/** A clock moved by the test; timers run on advance(), in time order. */
-class FakeClock implements ComparisonClock {
-  nowMs = 0;
-  private readonly timers = new Map<number, { atMs: number; everyMs: number | null; callback: () => void }>();
-  private nextId = 1;
-  now(): number {
-    return this.nowMs;
-  }
-  setInterval(callback: () => void, everyMs: number): unknown {
-    this.timers.set(this.nextId, { atMs: this.nowMs + everyMs, everyMs, callback });
-    return this.nextId++;
-  }
-  clearInterval(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  setTimeout(callback: () => void, delayMs: number): unknown {
-    this.timers.set(this.nextId, { atMs: this.nowMs + delayMs, everyMs: null, callback });
-    return this.nextId++;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    const end = this.nowMs + ms;
-    for (;;) {
-      let next: [number, { atMs: number; everyMs: number | null; callback: () => void }] | null = null;
-      for (const entry of this.timers) if (entry[1].atMs <= end && (next === null || entry[1].atMs < next[1].atMs)) next = entry;
-      if (next === null) break;
-      const [id, timer] = next;
-      this.nowMs = timer.atMs;
-      if (timer.everyMs === null) this.timers.delete(id);
-      else timer.atMs += timer.everyMs;
-      timer.callback();
-    }
-    this.nowMs = end;
-  }
-}
 
 /** The page's end of the channel: posts requests (with transfers) and collects the worker's reports. */
 class PageEnd {
@@ -84,7 +44,7 @@ class PageEnd {
 /** A core on one end of a MessageChannel, the page on the other; time origins as in a browser. */
 function connect() {
   const { port1, port2 } = new MessageChannel();
-  const clock = new FakeClock();
+  const clock = new IntervalClock();
   const warnings: string[] = [];
   const origins: number[] = [];
   /** Every report as the core posted it (synchronously, before the channel carries it). */
