@@ -13,6 +13,19 @@ export const MAX_LIST_ITEMS = 65_536;
 /** Largest framebuffer side accepted, in pixels (VNC's own limit is 65535). */
 export const MAX_SIDE_PX = 65_535;
 
+/**
+ * A snapshot of a canvas region handed to the worker (the DOM's ImageBitmap; common/ names only what
+ * it uses). The worker reads its pixels back off the page's main thread, then closes it.
+ */
+export interface TransferredBitmap {
+  readonly width: number;
+  readonly height: number;
+  close(): void;
+}
+
+/** What the parser of requests accepts as a bitmap (in the worker: `value instanceof ImageBitmap`). */
+export type BitmapCheck = (value: unknown) => value is TransferredBitmap;
+
 /** The engine settings as posted: DivergenceOptions with plain rectangles (no labels). */
 export type ComparisonOptions = DivergenceOptions;
 
@@ -26,6 +39,8 @@ export type ComparisonRequest =
   | { readonly type: 'size'; readonly replicaId: string; readonly width: number; readonly height: number; readonly atMs: number }
   /** Damaged rectangles of one framebuffer update, each with its RGBA pixels (transferred, not copied). */
   | { readonly type: 'update'; readonly replicaId: string; readonly rects: readonly PixelRect[]; readonly pixels: readonly Uint8ClampedArray[]; readonly atMs: number }
+  /** Damaged rectangles of one framebuffer update as snapshots (transferred), read back by the worker. */
+  | { readonly type: 'frame'; readonly replicaId: string; readonly rects: readonly PixelRect[]; readonly bitmaps: readonly TransferredBitmap[]; readonly atMs: number }
   /** Forget a replica (DivergenceEngine.removeReplica). */
   | { readonly type: 'remove'; readonly replicaId: string; readonly atMs: number }
   /** Tick once now (on top of the worker's own ticks). */
@@ -219,12 +234,15 @@ function parseWith<T>(input: unknown, parse: (input: unknown) => T): ComparisonP
   }
 }
 
-const REQUEST_TYPES = ['configure', 'start', 'size', 'update', 'remove', 'tick', 'dispose'];
+const REQUEST_TYPES = ['configure', 'start', 'size', 'update', 'frame', 'remove', 'tick', 'dispose'];
 
-/** Parses what the page posted to the worker; refuses anything but a well-formed ComparisonRequest. */
-export function parseComparisonRequest(input: unknown): ComparisonParse<ComparisonRequest> {
+/**
+ * Parses what the page posted to the worker; refuses anything but a well-formed ComparisonRequest.
+ * 'frame' requests are accepted only where bitmaps can be read (`isBitmap` given).
+ */
+export function parseComparisonRequest(input: unknown, isBitmap: BitmapCheck | null = null): ComparisonParse<ComparisonRequest> {
   return parseWith(input, (value): ComparisonRequest => {
-    const type = record(value, '$', ['type'], ['options', 'tickMs', 'pageTimeOriginMs', 'replicaId', 'width', 'height', 'atMs', 'rects', 'pixels']).type;
+    const type = record(value, '$', ['type'], ['options', 'tickMs', 'pageTimeOriginMs', 'replicaId', 'width', 'height', 'atMs', 'rects', 'pixels', 'bitmaps']).type;
     if (typeof type !== 'string' || !REQUEST_TYPES.includes(type)) return refuse('$.type', `unexpected message type ${describeValue(type)}`);
     switch (type) {
       case 'configure': {
@@ -250,6 +268,21 @@ export function parseComparisonRequest(input: unknown): ComparisonParse<Comparis
           if (pixels[index]?.length !== expected) refuse(`$.pixels[${index}]`, `expected ${expected} bytes for a ${damage.width}×${damage.height} rectangle, found ${pixels[index]?.length}`);
         });
         return { type, replicaId: id(fields.replicaId, '$.replicaId'), rects: damaged, pixels, atMs: finite(fields.atMs, '$.atMs') };
+      }
+      case 'frame': {
+        if (isBitmap === null) return refuse('$.type', 'bitmaps cannot be read here');
+        const fields = record(value, '$', ['type', 'replicaId', 'rects', 'bitmaps', 'atMs']);
+        const damaged = rects(fields.rects, '$.rects', MAX_UPDATE_RECTS);
+        const bitmaps = list(fields.bitmaps, '$.bitmaps', MAX_UPDATE_RECTS).map((item, index) => {
+          if (!isBitmap(item)) return refuse(`$.bitmaps[${index}]`, `expected an ImageBitmap, found ${describeValue(item)}`);
+          return item;
+        });
+        if (bitmaps.length !== damaged.length) refuse('$.bitmaps', `${bitmaps.length} bitmaps for ${damaged.length} rectangles`);
+        damaged.forEach((damage, index) => {
+          const bitmap = bitmaps[index];
+          if (bitmap?.width !== damage.width || bitmap.height !== damage.height) refuse(`$.bitmaps[${index}]`, `a ${bitmap?.width}×${bitmap?.height} bitmap for a ${damage.width}×${damage.height} rectangle`);
+        });
+        return { type, replicaId: id(fields.replicaId, '$.replicaId'), rects: damaged, bitmaps, atMs: finite(fields.atMs, '$.atMs') };
       }
       case 'remove': {
         const fields = record(value, '$', ['type', 'replicaId', 'atMs']);

@@ -135,8 +135,8 @@ async function typeFor(page: Page, source: TypingSource, durationMs: number): Pr
   return keys;
 }
 
-/** `retrovisor serve` on a profile, as its own process. */
-async function startServe(profile: unknown): Promise<{ url: string; stop(): Promise<void> }> {
+/** `retrovisor serve` on a profile, as its own process (also used by scripts/bench-main-thread.ts). */
+export async function startServe(profile: unknown): Promise<{ url: string; stop(): Promise<void> }> {
   const profilePath = join(mkdtempSync(join(os.tmpdir(), 'retrovisor-bench-divergence-')), 'profile.json');
   writeFileSync(profilePath, JSON.stringify(profile));
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'retrovisor.mjs'), 'serve', '--profile', profilePath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

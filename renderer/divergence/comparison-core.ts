@@ -3,7 +3,7 @@
 // DOM-free, clock passed in: runs in the dedicated worker, in the page as a fallback, and in plain Node tests.
 
 import { DivergenceEngine, type DivergenceOptions } from '../../common/divergence';
-import { parseComparisonRequest, type ComparisonReport, type ComparisonRequest } from '../../common/comparison-protocol';
+import { parseComparisonRequest, type BitmapCheck, type ComparisonReport, type ComparisonRequest, type TransferredBitmap } from '../../common/comparison-protocol';
 
 /** Time, an interval timer and one-shot timers, passed in so tests control them. */
 export interface ComparisonClock {
@@ -37,6 +37,11 @@ export interface ComparisonCoreOptions {
   /** The clock on the page's time line: `pageTimeOriginMs` is the page's performance.timeOrigin. */
   readonly clockFor: (pageTimeOriginMs: number) => ComparisonClock;
   readonly warn?: (message: string) => void;
+  /**
+   * Where snapshots ('frame' requests) can be read back (the worker: an OffscreenCanvas): the check
+   * that a value is one, and its RGBA pixels. Absent: 'frame' requests are refused.
+   */
+  readonly bitmaps?: { readonly isBitmap: BitmapCheck; read(bitmap: TransferredBitmap): Uint8ClampedArray };
 }
 
 interface Running {
@@ -62,8 +67,9 @@ export class ComparisonCore {
 
   /** One posted message: parsed, then carried out; a malformed one is dropped with a logged and reported reason. */
   handle(input: unknown): void {
-    const parsed = parseComparisonRequest(input);
+    const parsed = parseComparisonRequest(input, this.options.bitmaps?.isBitmap ?? null);
     if (!parsed.ok) {
+      this.closeBitmaps(input);
       this.problem(`dropped a malformed request: ${parsed.problem}`);
       return;
     }
@@ -71,7 +77,17 @@ export class ComparisonCore {
       this.apply(parsed.message);
     } catch (error) {
       this.problem(`cannot carry out "${parsed.message.type}": ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      if (parsed.message.type === 'frame') for (const bitmap of parsed.message.bitmaps) bitmap.close();
     }
+  }
+
+  // A refused 'frame' still holds snapshots: release what looks like one.
+  private closeBitmaps(input: unknown): void {
+    const isBitmap = this.options.bitmaps?.isBitmap;
+    const bitmaps = typeof input === 'object' && input !== null ? (input as { bitmaps?: unknown }).bitmaps : undefined;
+    if (isBitmap === undefined || !Array.isArray(bitmaps)) return;
+    for (const item of bitmaps as unknown[]) if (isBitmap(item)) item.close();
   }
 
   private apply(request: ComparisonRequest): void {
@@ -101,6 +117,16 @@ export class ComparisonCore {
         const nowMs = this.engineTime(request.atMs);
         const startMs = running.clock.now();
         request.rects.forEach((rect, index) => running.engine.update(request.replicaId, rect, request.pixels[index] as Uint8ClampedArray, nowMs));
+        this.updateMs += running.clock.now() - startMs;
+        this.updates++;
+        break;
+      }
+      case 'frame': {
+        const reader = this.options.bitmaps;
+        if (reader === undefined) throw new Error('bitmaps cannot be read here');
+        const nowMs = this.engineTime(request.atMs);
+        const startMs = running.clock.now();
+        request.rects.forEach((rect, index) => running.engine.update(request.replicaId, rect, reader.read(request.bitmaps[index] as TransferredBitmap), nowMs));
         this.updateMs += running.clock.now() - startMs;
         this.updates++;
         break;

@@ -51,7 +51,8 @@ export function workerComparison(url: URL = new URL(COMPARISON_WORKER_FILE, impo
     };
     worker.onmessageerror = () => receive({ type: 'problem', problem: 'a message from the comparison worker could not be deserialized' });
     return {
-      send: (request: ComparisonRequest, transfer: readonly ArrayBuffer[]) => {
+      readsBitmaps: true,
+      send: (request: ComparisonRequest, transfer: readonly Transferable[]) => {
         if (failed) return;
         if (request.type === 'start') {
           started = true;

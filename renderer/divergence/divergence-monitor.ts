@@ -5,7 +5,7 @@
 // the vote and wait for listed replicas to agree. Runs in the renderer's page, but DOM-free (pixels
 // through PixelSource, timers through the clock, the worker through a ComparisonLink): tested in plain Node.
 
-import { parseComparisonReport, comparisonOptionsOf, type ComparisonReport, type ComparisonRequest } from '../../common/comparison-protocol';
+import { parseComparisonReport, comparisonOptionsOf, type ComparisonReport, type ComparisonRequest, type TransferredBitmap } from '../../common/comparison-protocol';
 import { CONFIRM_MS, SETTLE_MS, clipToFramebuffer, type Divergence, type DivergenceEvent, type DivergenceOptions, type DivergenceState, type PixelRect } from '../../common/divergence';
 import type { DivergenceSettings } from '../../common/profile';
 import { benchProbe, type BenchProbe } from './bench-probe';
@@ -28,6 +28,11 @@ export interface PixelSource {
    * is handed over to the comparison (its buffer transferred when it owns all of it): keep no reference.
    */
   read(rect: PixelRect): Uint8ClampedArray;
+  /**
+   * Optional: a snapshot of `rect` taken now, resolved later (createImageBitmap), for a comparison
+   * that reads it back itself (the worker): the page's thread then copies nothing.
+   */
+  snapshot?(rect: PixelRect): Promise<TransferredBitmap>;
 }
 
 /** Time, an interval timer and one-shot timers, passed in so tests control them. */
@@ -35,8 +40,10 @@ export type MonitorClock = ComparisonClock;
 
 /** One open connection to a comparison (a worker, or a ComparisonCore in the page). */
 export interface ComparisonLink {
-  /** Posts a request; `transfer` lists the buffers handed over with it (moved, not copied). */
-  send(request: ComparisonRequest, transfer: readonly ArrayBuffer[]): void;
+  /** Whether it takes snapshots ('frame' requests) and reads them back itself. */
+  readonly readsBitmaps?: boolean;
+  /** Posts a request; `transfer` lists the buffers and bitmaps handed over with it (moved, not copied). */
+  send(request: ComparisonRequest, transfer: readonly Transferable[]): void;
   /** Ends the comparison (the worker is terminated). */
   close(): void;
 }
@@ -134,6 +141,12 @@ export class DivergenceMonitor {
   private readonly judgeMs: number;
   /** Bench only (off in normal use): records the reports' tick timings. */
   private readonly probe: BenchProbe | null;
+  /**
+   * Requests wait here, in order, behind a snapshot not resolved yet (createImageBitmap is
+   * asynchronous): the comparison gets every request in the order the page made it.
+   */
+  private outbox: Promise<void> = Promise.resolve();
+  private waitingInOutbox = 0;
 
   constructor(private readonly options: DivergenceMonitorOptions) {
     this.clock = options.clock ?? PAGE_CLOCK;
@@ -343,8 +356,29 @@ export class DivergenceMonitor {
     this.checkAgreement();
   }
 
-  private send(request: ComparisonRequest, transfer: readonly ArrayBuffer[] = []): void {
-    this.link?.send(request, transfer);
+  private send(request: ComparisonRequest, transfer: readonly Transferable[] = []): void {
+    if (this.waitingInOutbox === 0) {
+      this.link?.send(request, transfer);
+      return;
+    }
+    this.sendWhenReady(Promise.resolve({ request, transfer }));
+  }
+
+  /** Queues a request still being made (snapshots); it goes after everything queued before it, and before anything after. */
+  private sendWhenReady(pending: Promise<{ request: ComparisonRequest; transfer: readonly Transferable[] } | null>): void {
+    const link = this.link;
+    this.waitingInOutbox++;
+    this.outbox = Promise.all([this.outbox, pending]).then(
+      ([, item]) => {
+        this.waitingInOutbox--;
+        // A comparison replaced meanwhile got every screen whole: what was queued for the old one is dropped.
+        if (item !== null && link !== null && this.link === link && !this.disposed) link.send(item.request, item.transfer);
+      },
+      (error: unknown) => {
+        this.waitingInOutbox--;
+        this.options.warn?.(`[divergence] cannot snapshot a screen: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
   }
 
   /** Registers a tracked replica with the engine and reads its whole screen. */
@@ -390,25 +424,38 @@ export class DivergenceMonitor {
     // A resize not yet announced to us: the canvas no longer matches what the engine holds.
     if (tracked.source.width !== tracked.width || tracked.source.height !== tracked.height) return;
     const damaged: PixelRect[] = [];
-    const pixels: Uint8ClampedArray[] = [];
-    const transfer: ArrayBuffer[] = [];
     for (const rect of rects) {
       const clipped = clipToFramebuffer(rect, tracked.width, tracked.height);
-      if (clipped === null) continue;
-      let read: Uint8ClampedArray;
+      if (clipped !== null) damaged.push(clipped);
+    }
+    if (damaged.length === 0) return;
+    const snapshot = tracked.source.snapshot?.bind(tracked.source);
+    if (this.link.readsBitmaps === true && snapshot !== undefined) {
+      // The snapshots are taken now (the canvas as it is); the worker reads them back.
+      const bitmaps = damaged.map((rect) => snapshot(rect));
+      this.sendWhenReady(
+        Promise.all(bitmaps).then((taken) => ({ request: { type: 'frame', replicaId, rects: damaged, bitmaps: taken, atMs: nowMs }, transfer: taken as unknown as Transferable[] })),
+      );
+      return;
+    }
+    const read: PixelRect[] = [];
+    const pixels: Uint8ClampedArray[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const clipped of damaged) {
+      let rgba: Uint8ClampedArray;
       try {
-        read = tracked.source.read(clipped);
+        rgba = tracked.source.read(clipped);
       } catch (error) {
         this.options.warn?.(`[divergence] cannot read ${replicaId}'s screen: ${error instanceof Error ? error.message : String(error)}`);
         continue;
       }
       // getImageData's array owns its whole buffer: moved as is. A view into a larger buffer is copied (never detach what is not ours).
-      const owned = read.buffer instanceof ArrayBuffer && read.byteOffset === 0 && read.byteLength === read.buffer.byteLength ? read : read.slice();
-      damaged.push(clipped);
+      const owned = rgba.buffer instanceof ArrayBuffer && rgba.byteOffset === 0 && rgba.byteLength === rgba.buffer.byteLength ? rgba : rgba.slice();
+      read.push(clipped);
       pixels.push(owned);
       transfer.push(owned.buffer as ArrayBuffer);
     }
-    if (damaged.length > 0) this.send({ type: 'update', replicaId, rects: damaged, pixels, atMs: nowMs }, transfer);
+    if (read.length > 0) this.send({ type: 'update', replicaId, rects: read, pixels, atMs: nowMs }, transfer);
   }
 }
 
@@ -432,5 +479,7 @@ export function canvasPixelSource(canvas: HTMLCanvasElement): PixelSource {
       if (context === null) throw new Error('the canvas has no 2d context');
       return context.getImageData(rect.x, rect.y, rect.width, rect.height).data;
     },
+    // A snapshot costs the page's thread next to nothing (no pixel copy into JavaScript); the worker reads it back.
+    snapshot: (rect) => createImageBitmap(canvas, rect.x, rect.y, rect.width, rect.height, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' }),
   };
 }

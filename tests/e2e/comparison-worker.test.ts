@@ -25,7 +25,7 @@ const OVERLAY = '[data-testid="divergence-overlay"]';
 const FLAGGED = `${OVERLAY}:not([data-regions="[]"])`;
 const CLEAR = `${OVERLAY}[data-regions="[]"]`;
 
-/** What the counter installed in the worker has seen: requests by type, pixel bytes per replica, reports with events. */
+/** What the counter installed in the worker has seen: requests by type, pixel bytes (or snapshot area × 4) per replica, reported divergences. */
 interface WorkerTraffic {
   readonly requests: Record<string, number>;
   readonly pixelBytes: Record<string, number>;
@@ -44,12 +44,12 @@ async function countWorkerTraffic(worker: Worker): Promise<void> {
     scope.__traffic = traffic;
     const handle = scope.onmessage;
     scope.onmessage = (event) => {
-      const data = event.data as { type?: string; replicaId?: string; pixels?: Uint8ClampedArray[] };
+      const data = event.data as { type?: string; replicaId?: string; pixels?: Uint8ClampedArray[]; bitmaps?: ImageBitmap[] };
       const type = String(data.type);
       traffic.requests[type] = (traffic.requests[type] ?? 0) + 1;
-      if (type === 'update' && data.replicaId !== undefined) {
-        for (const pixels of data.pixels ?? []) traffic.pixelBytes[data.replicaId] = (traffic.pixelBytes[data.replicaId] ?? 0) + pixels.byteLength;
-      }
+      // Pixels arrive read back ('update') or as canvas snapshots the worker reads back itself ('frame').
+      const bytes = (data.pixels ?? []).reduce((sum, pixels) => sum + pixels.byteLength, 0) + (data.bitmaps ?? []).reduce((sum, bitmap) => sum + bitmap.width * bitmap.height * 4, 0);
+      if (data.replicaId !== undefined) traffic.pixelBytes[data.replicaId] = (traffic.pixelBytes[data.replicaId] ?? 0) + bytes;
       handle?.(event);
     };
     const post = scope.postMessage.bind(scope);
@@ -148,7 +148,7 @@ describe('comparison in the dedicated worker', { timeout: 300_000 }, () => {
     });
     const traffic = await readTraffic(worker);
     assert.ok(traffic.divergenceOutliers.some((outliers) => outliers.length === 1 && outliers[0] === 'r2'), JSON.stringify(traffic));
-    assert.ok((traffic.requests.update ?? 0) > 0, JSON.stringify(traffic.requests));
+    assert.ok((traffic.requests.frame ?? 0) > 0, `the page sends snapshots, the worker reads them back: ${JSON.stringify(traffic.requests)}`);
     const engineOnPage = ENGINE_FUNCTIONS.filter((name) => ran.has(name));
     assert.deepEqual(engineOnPage, [], 'the page thread ran engine code');
     assert.deepEqual(warnings.filter((text) => text.includes('[divergence]') || text.includes('[comparison]')), [], 'no fallback, no dropped message');

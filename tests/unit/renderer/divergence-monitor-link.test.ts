@@ -36,7 +36,7 @@ class FakeScreen implements PixelSource {
 
 /** What a link was sent, and the hooks to make it misbehave. */
 interface Recorder {
-  readonly sent: { request: ComparisonRequest; transfer: readonly ArrayBuffer[] }[];
+  readonly sent: { request: ComparisonRequest; transfer: readonly Transferable[] }[];
   /** Posts `message` to the monitor as if the comparison had sent it. */
   inject(message: unknown): void;
   /** Reports the comparison dead. */
