@@ -31,7 +31,7 @@ let readback: { canvas: OffscreenCanvas; context: OffscreenCanvasRenderingContex
 
 /** The RGBA pixels of a snapshot (drawn at the origin of the read-back canvas, then read). */
 function readBitmap(bitmap: TransferredBitmap): Uint8ClampedArray {
-  const image = bitmap as ImageBitmap;
+  const image: ImageBitmap = bitmap;
   if (readback === null || readback.canvas.width < image.width || readback.canvas.height < image.height) {
     const canvas = new OffscreenCanvas(Math.max(image.width, readback?.canvas.width ?? 0), Math.max(image.height, readback?.canvas.height ?? 0));
     const context = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
