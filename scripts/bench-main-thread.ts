@@ -43,14 +43,17 @@ interface TraceEvent {
   readonly tid: number;
   readonly ts: number;
   readonly dur?: number;
+  /** The thread's CPU time in the event (absent when the platform gives no thread clock). */
+  readonly tdur?: number;
   readonly args?: { readonly name?: string };
 }
 
 /** One phase's figures. */
 interface Phase {
   readonly fullUpdates: number;
-  /** Sum of the page main thread's top-level tasks over the phase, ms. */
+  /** Sum of the page main thread's top-level tasks over the phase, ms: wall time, and the thread's CPU time in them. */
   readonly mainMs: number;
+  readonly mainCpuMs: number;
   readonly longestTaskMs: number;
   readonly tasksOverFrame: number;
   /** The page's share of the comparison (read back + post) per full-screen update, ms, from the probe. */
@@ -77,22 +80,24 @@ function loadText(): string {
  * The renderer main thread's top-level tasks in a trace: the CrRendererMain thread that was busiest
  * (the page under test; other renderers, if any, idle).
  */
-function mainThreadTasks(traceJson: string): { durationsMs: number[] } {
+function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpuMs: number } {
   const parsed = JSON.parse(traceJson) as { traceEvents?: TraceEvent[] } | TraceEvent[];
   const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
   const mainThreads = new Set(events.filter((event) => event.ph === 'M' && event.name === 'thread_name' && event.args?.name === 'CrRendererMain').map((event) => `${event.pid}:${event.tid}`));
-  const byThread = new Map<string, number[]>();
+  const byThread = new Map<string, { durationsMs: number[]; cpuMs: number }>();
   for (const event of events) {
     if (event.name !== 'RunTask' || event.ph !== 'X' || event.dur === undefined) continue;
     const key = `${event.pid}:${event.tid}`;
     if (!mainThreads.has(key)) continue;
-    const list = byThread.get(key) ?? [];
-    list.push(event.dur / 1000);
-    byThread.set(key, list);
+    const thread = byThread.get(key) ?? { durationsMs: [], cpuMs: 0 };
+    thread.durationsMs.push(event.dur / 1000);
+    thread.cpuMs += (event.tdur ?? Number.NaN) / 1000;
+    byThread.set(key, thread);
   }
-  let busiest: number[] = [];
-  for (const list of byThread.values()) if (list.reduce((a, b) => a + b, 0) > busiest.reduce((a, b) => a + b, 0)) busiest = list;
-  return { durationsMs: busiest };
+  const total = (thread: { durationsMs: number[] }): number => thread.durationsMs.reduce((a, b) => a + b, 0);
+  let busiest = { durationsMs: [] as number[], cpuMs: Number.NaN };
+  for (const thread of byThread.values()) if (total(thread) > total(busiest)) busiest = thread;
+  return busiest;
 }
 
 async function takeRecords(page: Page): Promise<ProbeRecords> {
@@ -124,10 +129,11 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
     const trace = (await browser.stopTracing()).toString('utf8');
     const records = await takeRecords(page);
     const full = records.updates.filter((update) => update.areaPx >= FULL_MIN_PX);
-    const { durationsMs } = mainThreadTasks(trace);
+    const { durationsMs, cpuMs } = mainThreadTasks(trace);
     return {
       fullUpdates: full.length,
       mainMs: durationsMs.reduce((a, b) => a + b, 0),
+      mainCpuMs: cpuMs,
       longestTaskMs: durationsMs.length === 0 ? Number.NaN : Math.max(...durationsMs),
       tasksOverFrame: durationsMs.filter((duration) => duration > FRAME_MS).length,
       monitorMs: full.filter((update) => update.replicaId !== null).map((update) => update.monitorMs),
@@ -152,7 +158,7 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
   const lab = await startDemoLab({ replicas, size: { width: WIDTH_PX, height: HEIGHT_PX }, cursorBlinkMs: 0 });
   const on = await startServe(profileOf(lab, `bench main thread on ${replicas}`, true));
   const off = await startServe(profileOf(lab, `bench main thread off ${replicas}`, false));
-  const totals = { on: { mainMs: 0, updates: 0, longest: 0, over: 0 }, off: { mainMs: 0, updates: 0, longest: 0, over: 0 } };
+  const totals = { on: { mainMs: 0, cpuMs: 0, updates: 0, longest: 0, over: 0 }, off: { mainMs: 0, cpuMs: 0, updates: 0, longest: 0, over: 0 } };
   const monitorMs: number[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
@@ -161,12 +167,13 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
         const result = await phase(browser, mode === 'on' ? on.url : off.url, lab, seconds);
         const total = totals[mode];
         total.mainMs += result.mainMs;
+        total.cpuMs += result.mainCpuMs;
         total.updates += result.fullUpdates;
         total.longest = Math.max(total.longest, result.longestTaskMs);
         total.over += result.tasksOverFrame;
         if (mode === 'on') monitorMs.push(...result.monitorMs);
         console.log(
-          `round ${round} comparison ${mode.padEnd(3)}: ${result.fullUpdates} full-screen updates, main thread ${ms(result.mainMs / result.fullUpdates)} per update, ` +
+          `round ${round} comparison ${mode.padEnd(3)}: ${result.fullUpdates} full-screen updates, main thread ${ms(result.mainMs / result.fullUpdates)} per update (CPU ${ms(result.mainCpuMs / result.fullUpdates)}), ` +
             `longest task ${ms(result.longestTaskMs)}, ${result.tasksOverFrame} tasks > ${FRAME_MS} ms (load ${loadText()})`,
         );
       }
@@ -177,11 +184,14 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
   }
   const perOn = totals.on.mainMs / totals.on.updates;
   const perOff = totals.off.mainMs / totals.off.updates;
+  const cpuOn = totals.on.cpuMs / totals.on.updates;
+  const cpuOff = totals.off.cpuMs / totals.off.updates;
   console.log(
     `N = ${replicas}: main thread per full-screen update on ${ms(perOn)} / off ${ms(perOff)} = ${times(perOn / perOff)} (goal ≤ 1.1×); ` +
+      `its CPU time on ${ms(cpuOn)} / off ${ms(cpuOff)} = ${times(cpuOn / cpuOff)}; ` +
       `longest main-thread task on ${ms(totals.on.longest)} / off ${ms(totals.off.longest)} (goal < ${FRAME_MS} ms); tasks > ${FRAME_MS} ms on ${totals.on.over} / off ${totals.off.over}`,
   );
-  console.log(`    the comparison's share on the main thread (read back + post) per full-screen update: p50 ${ms(percentile(monitorMs, 0.5))}, p90 ${ms(percentile(monitorMs, 0.9))}, max ${ms(Math.max(...monitorMs))}`);
+  console.log(`    the comparison's share on the main thread (snapshots + post) per full-screen update: p50 ${ms(percentile(monitorMs, 0.5))}, p90 ${ms(percentile(monitorMs, 0.9))}, max ${ms(Math.max(...monitorMs))}`);
 }
 
 /** Runs the section on `browser` and prints it. */

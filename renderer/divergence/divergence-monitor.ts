@@ -10,6 +10,7 @@ import { CONFIRM_MS, SETTLE_MS, clipToFramebuffer, type Divergence, type Diverge
 import type { DivergenceSettings } from '../../common/profile';
 import { benchProbe, type BenchProbe } from './bench-probe';
 import { ComparisonCore, type ComparisonClock } from './comparison-core';
+import { mergeDamage } from './damage-merge';
 
 /**
  * How often the engine is ticked regularly (blink cycles are judged on these). Verdicts that fall due
@@ -423,12 +424,14 @@ export class DivergenceMonitor {
     if (tracked === undefined || this.link === null || this.nonVoting.has(replicaId)) return;
     // A resize not yet announced to us: the canvas no longer matches what the engine holds.
     if (tracked.source.width !== tracked.width || tracked.source.height !== tracked.height) return;
-    const damaged: PixelRect[] = [];
+    const clippedRects: PixelRect[] = [];
     for (const rect of rects) {
       const clipped = clipToFramebuffer(rect, tracked.width, tracked.height);
-      if (clipped !== null) damaged.push(clipped);
+      if (clipped !== null) clippedRects.push(clipped);
     }
-    if (damaged.length === 0) return;
+    if (clippedRects.length === 0) return;
+    // One read or snapshot per joined rectangle, not per 64×64 tile of a full-screen update.
+    const damaged = mergeDamage(clippedRects);
     const snapshot = tracked.source.snapshot?.bind(tracked.source);
     if (this.link.readsBitmaps === true && snapshot !== undefined) {
       // The snapshots are taken now (the canvas as it is); the worker reads them back.
@@ -479,7 +482,8 @@ export function canvasPixelSource(canvas: HTMLCanvasElement): PixelSource {
       if (context === null) throw new Error('the canvas has no 2d context');
       return context.getImageData(rect.x, rect.y, rect.width, rect.height).data;
     },
-    // A snapshot costs the page's thread next to nothing (no pixel copy into JavaScript); the worker reads it back.
-    snapshot: (rect) => createImageBitmap(canvas, rect.x, rect.y, rect.width, rect.height, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' }),
+    // A snapshot copies no pixels into JavaScript; the worker reads it back. The defaults keep it cheap:
+    // the canvas is opaque, so no premultiplication change is needed, and the whole canvas needs no crop.
+    snapshot: (rect) => (rect.x === 0 && rect.y === 0 && rect.width === canvas.width && rect.height === canvas.height ? createImageBitmap(canvas) : createImageBitmap(canvas, rect.x, rect.y, rect.width, rect.height)),
   };
 }
