@@ -52,7 +52,8 @@ export type ComparisonRequest =
 export type ComparisonReport =
   /**
    * After every tick: what changed (events, possibly none), the report, the held-back divergences,
-   * and how long the tick and the updates since the last report took in the worker (for the bench).
+   * how many 'update' and 'frame' requests were carried out (or failed) since the last report (the
+   * page paces its frames by it), and how long the tick and those took in the worker (for the bench).
    */
   | {
       readonly type: 'report';

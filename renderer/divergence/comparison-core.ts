@@ -70,6 +70,9 @@ export class ComparisonCore {
     const parsed = parseComparisonRequest(input, this.options.bitmaps?.isBitmap ?? null);
     if (!parsed.ok) {
       this.closeBitmaps(input);
+      // A refused frame is done with too, as far as the page's pacing goes.
+      const type = typeof input === 'object' && input !== null ? (input as { type?: unknown }).type : undefined;
+      if (type === 'update' || type === 'frame') this.updates++;
       this.problem(`dropped a malformed request: ${parsed.problem}`);
       return;
     }
@@ -78,6 +81,8 @@ export class ComparisonCore {
     } catch (error) {
       this.problem(`cannot carry out "${parsed.message.type}": ${error instanceof Error ? error.message : String(error)}`);
     } finally {
+      // Counted done even when it failed: the page paces what it sends by this count.
+      if (parsed.message.type === 'update' || parsed.message.type === 'frame') this.updates++;
       if (parsed.message.type === 'frame') for (const bitmap of parsed.message.bitmaps) bitmap.close();
     }
   }
@@ -118,7 +123,6 @@ export class ComparisonCore {
         const startMs = running.clock.now();
         request.rects.forEach((rect, index) => running.engine.update(request.replicaId, rect, request.pixels[index] as Uint8ClampedArray, nowMs));
         this.updateMs += running.clock.now() - startMs;
-        this.updates++;
         break;
       }
       case 'frame': {
@@ -128,7 +132,6 @@ export class ComparisonCore {
         const startMs = running.clock.now();
         request.rects.forEach((rect, index) => running.engine.update(request.replicaId, rect, reader.read(request.bitmaps[index] as TransferredBitmap), nowMs));
         this.updateMs += running.clock.now() - startMs;
-        this.updates++;
         break;
       }
       case 'tick':

@@ -19,6 +19,14 @@ import { mergeDamage } from './damage-merge';
  */
 export const DIVERGENCE_TICK_MS = 100;
 
+/**
+ * At most this many bytes of snapshots on their way to the worker and not yet carried out (8 full
+ * 1920×1080 frames). Past it, a replica's damage waits (joined with what follows) until the worker
+ * has caught up, then its screen is taken as it is then: a worker that falls behind costs latency,
+ * never an unbounded queue of frames.
+ */
+export const MAX_BYTES_IN_FLIGHT = 8 * 1920 * 1080 * 4;
+
 /** Where a replica's pixels are read: its noVNC canvas (see canvasPixelSource). */
 export interface PixelSource {
   /** The current framebuffer size. */
@@ -87,6 +95,8 @@ export interface DivergenceMonitorOptions {
    * monitor falls back to the in-page comparison and registers every screen with it again.
    */
   readonly comparison?: ComparisonLinkFactory;
+  /** Bytes of frames in flight to a worker before damage waits (default MAX_BYTES_IN_FLIGHT). */
+  readonly maxBytesInFlight?: number;
   /** Where problems are reported: a canvas that cannot be read (skipped, not fatal), a malformed message, a worker failing. */
   readonly warn?: (message: string) => void;
 }
@@ -148,6 +158,11 @@ export class DivergenceMonitor {
    */
   private outbox: Promise<void> = Promise.resolve();
   private waitingInOutbox = 0;
+  /** Bytes of each frame sent to a worker and not yet reported carried out, oldest first; and their sum. */
+  private readonly inFlight: number[] = [];
+  private inFlightBytes = 0;
+  /** Damage waiting for the worker to catch up, per replica. */
+  private readonly deferred = new Map<string, PixelRect[]>();
 
   constructor(private readonly options: DivergenceMonitorOptions) {
     this.clock = options.clock ?? PAGE_CLOCK;
@@ -196,6 +211,7 @@ export class DivergenceMonitor {
 
   /** A replica left (disconnected, closed): it is no longer compared. */
   disconnect(replicaId: string): void {
+    this.deferred.delete(replicaId);
     if (!this.replicas.delete(replicaId) || this.disposed) return;
     this.send({ type: 'remove', replicaId, atMs: this.clock.now() });
     this.checkAgreement();
@@ -216,6 +232,7 @@ export class DivergenceMonitor {
     if (!voting) {
       if (this.nonVoting.has(replicaId)) return;
       this.nonVoting.add(replicaId);
+      this.deferred.delete(replicaId);
       const tracked = this.replicas.get(replicaId);
       if (tracked !== undefined) tracked.comparedSinceMs = Infinity;
       this.send({ type: 'remove', replicaId, atMs: this.clock.now() });
@@ -316,6 +333,9 @@ export class DivergenceMonitor {
     this.options.warn?.(`[divergence] ${reason}; comparing in the page instead`);
     const failed = this.link;
     this.link = null;
+    this.inFlight.length = 0;
+    this.inFlightBytes = 0;
+    this.deferred.clear();
     try {
       failed?.close();
     } catch (error) {
@@ -352,9 +372,20 @@ export class DivergenceMonitor {
     }
     this.mirror = report.state;
     this.held = report.held;
+    this.caughtUp(report.updates);
     this.probe?.recordTick(report.tickStartMs, report.tickMs, report.events);
     if (report.events.length > 0) this.options.onEvents(report.events, report.state);
     this.checkAgreement();
+  }
+
+  /** The worker carried out `count` more frames: their bytes leave the budget, and waiting damage goes out. */
+  private caughtUp(count: number): void {
+    for (let done = 0; done < count && this.inFlight.length > 0; done++) this.inFlightBytes -= this.inFlight.shift() ?? 0;
+    if (this.deferred.size === 0) return;
+    const waiting = [...this.deferred];
+    this.deferred.clear();
+    const now = this.clock.now();
+    for (const [replicaId, rects] of waiting) this.feed(replicaId, rects, now);
   }
 
   private send(request: ComparisonRequest, transfer: readonly Transferable[] = []): void {
@@ -388,6 +419,8 @@ export class DivergenceMonitor {
     if (tracked === undefined || this.link === null) return;
     const now = this.clock.now();
     tracked.comparedSinceMs = now;
+    // The whole screen is read below: damage waiting from before is part of it.
+    this.deferred.delete(replicaId);
     this.send({ type: 'size', replicaId, width: tracked.width, height: tracked.height, atMs: now });
     this.feed(replicaId, [{ x: 0, y: 0, width: tracked.width, height: tracked.height }], now);
   }
@@ -432,6 +465,17 @@ export class DivergenceMonitor {
     if (clippedRects.length === 0) return;
     // One read or snapshot per joined rectangle, not per 64×64 tile of a full-screen update.
     const damaged = mergeDamage(clippedRects);
+    if (this.link.readsBitmaps === true) {
+      // Paced by what the worker has carried out: past the budget the damage waits, joined with what follows.
+      const bytes = damaged.reduce((sum, rect) => sum + rect.width * rect.height * 4, 0);
+      const waiting = this.deferred.get(replicaId);
+      if (waiting !== undefined || (this.inFlight.length > 0 && this.inFlightBytes + bytes > (this.options.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT))) {
+        this.deferred.set(replicaId, mergeDamage([...(waiting ?? []), ...damaged]));
+        return;
+      }
+      this.inFlight.push(bytes);
+      this.inFlightBytes += bytes;
+    }
     const snapshot = tracked.source.snapshot?.bind(tracked.source);
     if (this.link.readsBitmaps === true && snapshot !== undefined) {
       // The snapshots are taken now (the canvas as it is); the worker reads them back.

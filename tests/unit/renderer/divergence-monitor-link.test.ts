@@ -1,14 +1,15 @@
 // The divergence monitor's side of the comparison protocol in plain Node: damage is posted with its
-// buffers in the transfer list (a view into a larger buffer is copied, never detached), a malformed
-// message from the comparison is dropped with a logged reason, and a comparison that dies or cannot
-// start is replaced by one in the page that gets every screen again and still flags divergences.
+// buffers in the transfer list (a view into a larger buffer is copied, never detached), snapshots go
+// to a worker in order and paced by what it has carried out, a malformed message from the comparison
+// is dropped with a logged reason, and a comparison that dies or cannot start is replaced by one in
+// the page that gets every screen again and still flags divergences.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ComparisonRequest } from '../../../common/comparison-protocol';
 import { CONFIRM_MS, SETTLE_MS, type DivergenceEvent, type PixelRect } from '../../../common/divergence';
 import { DivergenceMonitor, inPageComparison, type ComparisonLinkFactory, type PixelSource } from '../../../renderer/divergence/divergence-monitor';
-import { IntervalClock } from '../support/fake-clocks';
+import { IntervalClock, settlePromises } from '../support/fake-clocks';
 
 const WIDTH = 64;
 const HEIGHT = 48;
@@ -149,6 +150,37 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
     monitor.damage('r3', [screen('r3').paint(CELL)]);
     clock.advance(JUDGE_MS + 100);
     assert.deepEqual(outliers(), [['r3']]);
+    monitor.dispose();
+  });
+
+  it('sends snapshots in order, and holds damage back past the bytes in flight until the worker reports it caught up', async () => {
+    const clock = new IntervalClock(1000);
+    const sent: ComparisonRequest[] = [];
+    let receive: (message: unknown) => void = () => undefined;
+    // A worker-like link: takes snapshots; carries nothing out until the test posts its report.
+    const worker: ComparisonLinkFactory = (onMessage) => {
+      receive = onMessage;
+      return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
+    };
+    const snapshot = (rect: PixelRect) => Promise.resolve({ width: rect.width, height: rect.height, close: () => undefined });
+    const monitor = new DivergenceMonitor({ clock, onEvents: () => undefined, comparison: worker, maxBytesInFlight: WIDTH * HEIGHT * 4 });
+    const screens = ['r1', 'r2'].map((id) => ({ id, source: Object.assign(new FakeScreen(), { snapshot }) }));
+    for (const { id, source } of screens) monitor.connect(id, source, WIDTH, HEIGHT);
+    monitor.disconnect('r2');
+    await settlePromises();
+    const kinds = (): string[] => sent.map((request) => (request.type === 'frame' || request.type === 'size' || request.type === 'remove' ? `${request.type} ${request.replicaId}` : request.type));
+    // r2's whole screen waited (r1's filled the budget); its removal is not overtaken by anything.
+    assert.deepEqual(kinds(), ['configure', 'size r1', 'frame r1', 'size r2', 'remove r2']);
+    const r1 = screens[0]?.source as FakeScreen;
+    monitor.damage('r1', [r1.paint({ x: 0, y: 0, width: 8, height: 8 })]);
+    monitor.damage('r1', [r1.paint({ x: 8, y: 0, width: 8, height: 8 })]);
+    await settlePromises();
+    assert.equal(sent.length, 5, 'nothing more while the budget is spent');
+    receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, tickMs: 0, updateMs: 0, updates: 1 });
+    await settlePromises();
+    const last = sent.at(-1);
+    assert.ok(last?.type === 'frame' && last.replicaId === 'r1', kinds().join(', '));
+    assert.deepEqual(last.rects, [{ x: 0, y: 0, width: 16, height: 8 }], 'the waiting damage, joined, in one frame');
     monitor.dispose();
   });
 });
