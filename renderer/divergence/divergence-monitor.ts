@@ -159,7 +159,7 @@ export class DivergenceMonitor {
   private outbox: Promise<void> = Promise.resolve();
   private waitingInOutbox = 0;
   /** Bytes of each frame sent to a worker and not yet reported carried out, oldest first; and their sum. */
-  private readonly inFlight: number[] = [];
+  private readonly inFlight: { readonly bytes: number }[] = [];
   private inFlightBytes = 0;
   /** Damage waiting for the worker to catch up, per replica. */
   private readonly deferred = new Map<string, PixelRect[]>();
@@ -380,12 +380,26 @@ export class DivergenceMonitor {
 
   /** The worker carried out `count` more frames: their bytes leave the budget, and waiting damage goes out. */
   private caughtUp(count: number): void {
-    for (let done = 0; done < count && this.inFlight.length > 0; done++) this.inFlightBytes -= this.inFlight.shift() ?? 0;
-    if (this.deferred.size === 0) return;
+    for (let done = 0; done < count && this.inFlight.length > 0; done++) this.inFlightBytes -= this.inFlight.shift()?.bytes ?? 0;
+    this.sendDeferred();
+  }
+
+  /** Damage that waited for room in the budget goes out now, as the screens are now (it may wait again). */
+  private sendDeferred(): void {
+    if (this.deferred.size === 0 || this.disposed) return;
     const waiting = [...this.deferred];
     this.deferred.clear();
     const now = this.clock.now();
     for (const [replicaId, rects] of waiting) this.feed(replicaId, rects, now);
+  }
+
+  /** A frame that will never reach the worker: out of the bytes in flight. */
+  private forgetInFlight(entry: { readonly bytes: number }): void {
+    const index = this.inFlight.indexOf(entry);
+    if (index < 0) return;
+    this.inFlight.splice(index, 1);
+    this.inFlightBytes -= entry.bytes;
+    this.sendDeferred();
   }
 
   private send(request: ComparisonRequest, transfer: readonly Transferable[] = []): void {
@@ -403,8 +417,10 @@ export class DivergenceMonitor {
     this.outbox = Promise.all([this.outbox, pending]).then(
       ([, item]) => {
         this.waitingInOutbox--;
-        // A comparison replaced meanwhile got every screen whole: what was queued for the old one is dropped.
-        if (item !== null && link !== null && this.link === link && !this.disposed) link.send(item.request, item.transfer);
+        if (item === null) return;
+        // A comparison replaced meanwhile got every screen whole: what was queued for the old one is dropped (its snapshots released).
+        if (link !== null && this.link === link && !this.disposed) link.send(item.request, item.transfer);
+        else if (item.request.type === 'frame') for (const bitmap of item.request.bitmaps) bitmap.close();
       },
       (error: unknown) => {
         this.waitingInOutbox--;
@@ -465,6 +481,7 @@ export class DivergenceMonitor {
     if (clippedRects.length === 0) return;
     // One read or snapshot per joined rectangle, not per 64×64 tile of a full-screen update.
     const damaged = mergeDamage(clippedRects);
+    let inFlight: { readonly bytes: number } | null = null;
     if (this.link.readsBitmaps === true) {
       // Paced by what the worker has carried out: past the budget the damage waits, joined with what follows.
       const bytes = damaged.reduce((sum, rect) => sum + rect.width * rect.height * 4, 0);
@@ -473,16 +490,26 @@ export class DivergenceMonitor {
         this.deferred.set(replicaId, mergeDamage([...(waiting ?? []), ...damaged]));
         return;
       }
-      this.inFlight.push(bytes);
+      inFlight = { bytes };
+      this.inFlight.push(inFlight);
       this.inFlightBytes += bytes;
     }
     const snapshot = tracked.source.snapshot?.bind(tracked.source);
     if (this.link.readsBitmaps === true && snapshot !== undefined) {
       // The snapshots are taken now (the canvas as it is); the worker reads them back.
-      const bitmaps = damaged.map((rect) => snapshot(rect));
-      this.sendWhenReady(
-        Promise.all(bitmaps).then((taken) => ({ request: { type: 'frame', replicaId, rects: damaged, bitmaps: taken, atMs: nowMs }, transfer: taken as unknown as Transferable[] })),
-      );
+      const sent = inFlight;
+      const pending = Promise.allSettled(damaged.map((rect) => snapshot(rect))).then((results) => {
+        const taken = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+        const failed = results.find((result) => result.status === 'rejected');
+        if (failed !== undefined) {
+          // Nothing goes: release what was taken, and give the frame's bytes back to the budget.
+          for (const bitmap of taken) bitmap.close();
+          if (sent !== null) this.forgetInFlight(sent);
+          throw failed.reason;
+        }
+        return { request: { type: 'frame', replicaId, rects: damaged, bitmaps: taken, atMs: nowMs } satisfies ComparisonRequest, transfer: taken as unknown as Transferable[] };
+      });
+      this.sendWhenReady(pending);
       return;
     }
     const read: PixelRect[] = [];

@@ -183,4 +183,38 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
     assert.deepEqual(last.rects, [{ x: 0, y: 0, width: 16, height: 8 }], 'the waiting damage, joined, in one frame');
     monitor.dispose();
   });
+
+  it('gives a failed snapshot back to the budget and releases the others of its update', async () => {
+    const clock = new IntervalClock(1000);
+    const sent: ComparisonRequest[] = [];
+    const warnings: string[] = [];
+    let receive: (message: unknown) => void = () => undefined;
+    const worker: ComparisonLinkFactory = (onMessage) => {
+      receive = onMessage;
+      return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
+    };
+    const caughtUp = (updates: number) => receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, tickMs: 0, updateMs: 0, updates });
+    const closed: PixelRect[] = [];
+    const snapshot = (rect: PixelRect) => (rect.x === 32 ? Promise.reject(new Error('the canvas is gone')) : Promise.resolve({ width: rect.width, height: rect.height, close: () => void closed.push(rect) }));
+    const frames = (): number => sent.filter((request) => request.type === 'frame').length;
+    const monitor = new DivergenceMonitor({ clock, onEvents: () => undefined, comparison: worker, maxBytesInFlight: WIDTH * HEIGHT * 4, warn: (message) => void warnings.push(message) });
+    // r1's whole screen cannot be taken: its frame never goes, and r2's, which waited behind it, does.
+    monitor.connect('r1', Object.assign(new FakeScreen(), { snapshot: () => Promise.reject(new Error('no canvas')) }), WIDTH, HEIGHT);
+    const source = Object.assign(new FakeScreen(), { snapshot });
+    monitor.connect('r2', source, WIDTH, HEIGHT);
+    await settlePromises();
+    assert.match(warnings.join('\n'), /cannot snapshot a screen: no canvas/);
+    assert.equal(frames(), 1, "r2's whole screen went once r1's failed frame left the budget");
+    caughtUp(1);
+    // Two pieces, one of which cannot be taken: nothing of the update goes, the piece taken is released.
+    monitor.damage('r2', [source.paint({ x: 0, y: 0, width: 4, height: 4 }), source.paint({ x: 32, y: 32, width: 4, height: 4 })]);
+    await settlePromises();
+    assert.equal(frames(), 1);
+    assert.deepEqual(closed, [{ x: 0, y: 0, width: 4, height: 4 }]);
+    // Its bytes were given back: a full screen's worth still goes at once.
+    monitor.damage('r2', [source.paint({ x: 0, y: 0, width: WIDTH, height: HEIGHT })]);
+    await settlePromises();
+    assert.equal(frames(), 2);
+    monitor.dispose();
+  });
 });
