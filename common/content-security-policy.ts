@@ -1,10 +1,12 @@
-// The Content-Security-Policy of the renderer, the same in both shells: scripts, styles and sockets
-// come from the app's own origin only. Pure data.
+// The Content-Security-Policy of the renderer, the same in both shells: scripts (the comparison
+// worker's too), styles and sockets come from the app's own origin only. Pure data.
 
 /** CSP header value for every page the app serves. */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
+  // The comparison worker (dist/renderer/comparison-worker.js); never a blob: or data: worker.
+  "worker-src 'self'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "connect-src 'self'",

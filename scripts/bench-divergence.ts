@@ -2,8 +2,8 @@
 // Chromium on 3 demo replicas at 1920×1080 (served by `retrovisor serve`, its own process), timed by
 // the renderer's bench probe (renderer/divergence/bench-probe.ts, on only when this page asks):
 //   1. per framebuffer update: noVNC's receive + decode + draw time against the comparison's
-//      (getImageData of the damaged rectangles + engine.update, and the ticks' share), typed
-//      characters and full-screen repaints;
+//      (on the page: snapshots of the damaged rectangles + the post to the comparison worker; in the
+//      worker: the ticks' share), typed characters and full-screen repaints;
 //   2. renderer CPU under continuous typing, comparison on vs off (the profile's divergence.enabled),
 //      alternating in one run;
 //   3. detection latency: a banner painted on one replica → the divergence in the store and the overlay,
@@ -135,7 +135,7 @@ async function typeFor(page: Page, source: TypingSource, durationMs: number): Pr
   return keys;
 }
 
-/** `retrovisor serve` on a profile, as its own process (the memory section measures it). */
+/** `retrovisor serve` on a profile, as its own process (also used by the memory and main-thread sections). */
 export async function startServe(profile: unknown): Promise<{ url: string; stop(): Promise<void> }> {
   const profilePath = join(mkdtempSync(join(os.tmpdir(), 'retrovisor-bench-divergence-')), 'profile.json');
   writeFileSync(profilePath, JSON.stringify(profile));
@@ -219,10 +219,10 @@ function describeUpdates(label: string, updates: readonly UpdateTiming[], ticks:
   return [
     `${label}: ${compared.length} updates (${REPLICAS} replicas), median area ${percentile(compared.map((update) => update.areaPx), 0.5)} px`,
     `    noVNC receive+decode+draw  p50 ${ms(percentile(noVnc, 0.5))}  p90 ${ms(percentile(noVnc, 0.9))}  max ${ms(Math.max(...noVnc))}  mean ${ms(sum(noVnc) / compared.length)}`,
-    `    getImageData (damaged)     p50 ${ms(percentile(read, 0.5))}  p90 ${ms(percentile(read, 0.9))}`,
-    `    engine.update              p50 ${ms(percentile(engine, 0.5))}  p90 ${ms(percentile(engine, 0.9))}`,
-    `    read + update              p50 ${ms(percentile(monitor, 0.5))}  p90 ${ms(percentile(monitor, 0.9))}  max ${ms(Math.max(...monitor))}  mean ${ms(sum(monitor) / compared.length)}`,
-    `    ticks meanwhile            ${ticks.length} ticks, ${ms(sum(ticks.map((tick) => tick.durationMs)))} in all, p50 ${ms(percentile(ticks.map((tick) => tick.durationMs), 0.5))}, max ${ms(Math.max(...ticks.map((tick) => tick.durationMs)))} → share per update ${ms(tickShare)}`,
+    `    snapshot/read + post       p50 ${ms(percentile(read, 0.5))}  p90 ${ms(percentile(read, 0.9))}`,
+    `    engine.update on the page  p50 ${ms(percentile(engine, 0.5))}  p90 ${ms(percentile(engine, 0.9))}`,
+    `    page's share in all       p50 ${ms(percentile(monitor, 0.5))}  p90 ${ms(percentile(monitor, 0.9))}  max ${ms(Math.max(...monitor))}  mean ${ms(sum(monitor) / compared.length)}`,
+    `    ticks meanwhile (worker)   ${ticks.length} ticks, ${ms(sum(ticks.map((tick) => tick.durationMs)))} in all, p50 ${ms(percentile(ticks.map((tick) => tick.durationMs), 0.5))}, max ${ms(Math.max(...ticks.map((tick) => tick.durationMs)))} → share per update ${ms(tickShare)}`,
     `    comparison ÷ noVNC         (read + update + tick share) ÷ noVNC: p50 ${times(percentile(perUpdateRatios, 0.5))}  p90 ${times(percentile(perUpdateRatios, 0.9))}; ratio of means ${times((sum(monitor) / compared.length + tickShare) / (sum(noVnc) / compared.length))}`,
   ];
 }

@@ -9,6 +9,7 @@
 //        [-- --only divergence] [-- --soak-minutes M (default 10; 0: no soak)] [-- --cpu-seconds S (default 20)]
 //        [-- --only remediation] [-- --rounds N (default 5)] [-- --targets demo,libvirt]
 //        [-- --only memory] [-- --memory-minutes M (default 10)]
+//        [-- --only main-thread] [-- --stream-seconds S (default 10)] [-- --replicas 3,8]
 // Runs in Node (through tsx).
 
 import os from 'node:os';
@@ -20,11 +21,12 @@ import { runCompareBenchmark } from './bench-compare';
 import { DEFAULT_BURST_BLOCKS, DEFAULT_SPACED_BLOCKS, fanoutSection, type ApparatusPolicy, type Delivery, type Receiver } from './bench-fanout';
 import { divergenceBenchOptions, runDivergenceBenchmark } from './bench-divergence';
 import { memoryBenchOptions, runMemoryBenchmark } from './bench-memory';
+import { mainThreadBenchOptions, runMainThreadBenchmark } from './bench-main-thread';
 import { remediationBenchOptions, runRemediationBenchmark } from './bench-remediation';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { only: { type: 'string' }, blocks: { type: 'string' }, spaced: { type: 'string' }, delivery: { type: 'string' }, receiver: { type: 'string' }, apparatus: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' }, rounds: { type: 'string' }, targets: { type: 'string' }, 'memory-minutes': { type: 'string' } },
+  options: { only: { type: 'string' }, blocks: { type: 'string' }, spaced: { type: 'string' }, delivery: { type: 'string' }, receiver: { type: 'string' }, apparatus: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' }, rounds: { type: 'string' }, targets: { type: 'string' }, 'memory-minutes': { type: 'string' }, 'stream-seconds': { type: 'string' }, replicas: { type: 'string' } },
 });
 
 const DELIVERIES: readonly Delivery[] =
@@ -47,6 +49,8 @@ const SECTIONS: Record<string, (browser: Browser) => Promise<void>> = {
   compare: async () => console.log((await runCompareBenchmark({ log: (line) => console.error(line) })).text),
   // Divergence detection end to end in the real renderer: per-update cost, CPU on/off, latency, false-alarm soak.
   divergence: (browser) => runDivergenceBenchmark(browser, divergenceBenchOptions(values)),
+  // What detection costs the renderer's main thread: full-screen repaints of 3 and 8 replicas, comparison on vs off.
+  'main-thread': (browser) => runMainThreadBenchmark(browser, mainThreadBenchOptions(values)),
   // The remediation manager: divergence → first L0 command → agreement again beside its floors, and checkpoint cost.
   remediation: (browser) => runRemediationBenchmark(browser, remediationBenchOptions(values)),
   // RetroVisor's whole process tree (PSS, RSS) over a drawing-and-typing soak of 8 replicas at 1080p.

@@ -62,6 +62,19 @@ await Promise.all([
     logLevel: 'warning',
   }),
   build({
+    entryPoints: { 'comparison-worker': join(root, 'renderer', 'divergence', 'comparison-worker.ts') },
+    outdir: join(dist, 'renderer'),
+    bundle: true,
+    // The comparison worker, its own bundle (dist/renderer/comparison-worker.js) loaded by the page
+    // with new Worker(): the engine runs off the page's main thread. A classic script (no module worker needed).
+    format: 'iife',
+    target: 'es2022',
+    platform: 'browser',
+    sourcemap: true,
+    minify: false,
+    logLevel: 'warning',
+  }),
+  build({
     entryPoints: { cli: join(root, 'main', 'cli.ts') },
     outdir: join(dist, 'main'),
     bundle: true,

@@ -1,7 +1,7 @@
 // Bench-only timing probe for divergence detection end to end (the benchmark `npm run bench
 // -- --only divergence`): per framebuffer update, the time noVNC spent receiving, decoding and drawing
-// it, then what reading its damaged rectangles and `engine.update` cost after the damage tap, and
-// each `engine.tick`. Off unless the bench page set BENCH_PROBE_GLOBAL before the app loaded; then it
+// it, then what reading its damaged rectangles and posting them to the comparison cost on the page's
+// thread after the damage tap, and each engine tick (timed where the engine runs, reported back). Off unless the bench page set BENCH_PROBE_GLOBAL before the app loaded; then it
 // is installed once per RFB and per monitor (when off, nothing of it runs per update). Runs in the
 // renderer; DOM-free (the clock is passed in), tested in plain Node.
 
@@ -33,9 +33,12 @@ export interface UpdateTiming {
   /** Damaged pixels and rectangles, as the tap reported them. */
   readonly areaPx: number;
   readonly rectCount: number;
-  /** DivergenceMonitor.damage: getImageData of each damaged rectangle + engine.update (0 when not compared). */
+  /**
+   * DivergenceMonitor.damage on the page's thread: getImageData of each damaged rectangle + posting
+   * them (+ engine.update when the comparison runs in the page; 0 when not compared).
+   */
   monitorMs: number;
-  /** The engine.update part of monitorMs. */
+  /** Always 0: engine.update runs in the comparison worker, its time is in the ticks' reports (kept for the bench's columns). */
   engineUpdateMs: number;
 }
 
@@ -60,11 +63,6 @@ export interface ProbedMonitor {
   damage(replicaId: string, rects: readonly PixelRect[]): void;
 }
 
-/** The parts of a DivergenceEngine the probe wraps. */
-export interface ProbedEngine {
-  update(replicaId: string, rect: PixelRect, pixels: Uint8ClampedArray, nowMs: number): void;
-  tick(nowMs: number): DivergenceEvent[];
-}
 
 const PAGE_PROBE_CLOCK: ProbeClock = {
   now: () => performance.now(),
@@ -94,7 +92,6 @@ export class BenchProbe {
   private ticks: TickTiming[] = [];
   /** The update whose tap callback is running (the monitor's damage happens inside it). */
   private current: UpdateTiming | null = null;
-  private engineUpdateMs = 0;
 
   constructor(private readonly clock: ProbeClock) {}
 
@@ -111,45 +108,32 @@ export class BenchProbe {
     return new ClientProbe(this, this.clock);
   }
 
-  /** Replaces the monitor's damage and the engine's update and tick on these instances with timed ones. */
-  instrumentMonitor(monitor: ProbedMonitor, engine: ProbedEngine): void {
+  /** Replaces the monitor's damage on this instance with a timed one (the page-thread cost of each update). */
+  instrumentMonitor(monitor: ProbedMonitor): void {
     const damage = monitor.damage.bind(monitor);
-    const update = engine.update.bind(engine);
-    const engineTick = engine.tick.bind(engine);
     const clock = this.clock;
     monitor.damage = (replicaId, rects) => {
       const record = this.current;
-      this.engineUpdateMs = 0;
       const startMs = clock.now();
       damage(replicaId, rects);
       if (record === null) return;
       record.replicaId = replicaId;
       record.monitorMs += clock.now() - startMs;
-      record.engineUpdateMs += this.engineUpdateMs;
     };
-    engine.update = (replicaId, rect, pixels, nowMs) => {
-      const startMs = clock.now();
-      update(replicaId, rect, pixels, nowMs);
-      this.engineUpdateMs += clock.now() - startMs;
-    };
-    engine.tick = (nowMs) => {
-      const startMs = clock.now();
-      const events = engineTick(nowMs);
-      const durationMs = clock.now() - startMs;
-      const divergences = [];
-      for (const event of events) {
-        if (event.type === 'divergence') {
-          divergences.push({ id: event.divergence.id, outliers: event.divergence.outliers, regions: event.divergence.regions });
-        }
-      }
-      this.ticks.push({
-        startEpochMs: clock.originEpochMs + startMs,
-        durationMs,
-        events: events.map((event) => (event.type === 'divergence' ? `divergence:${event.change}` : event.type)),
-        divergences,
-      });
-      return events;
-    };
+  }
+
+  /** One engine tick, as its report told it: when it started (page clock), how long it took, what it returned. */
+  recordTick(startMs: number, durationMs: number, events: readonly DivergenceEvent[]): void {
+    const divergences = [];
+    for (const event of events) {
+      if (event.type === 'divergence') divergences.push({ id: event.divergence.id, outliers: event.divergence.outliers, regions: event.divergence.regions });
+    }
+    this.ticks.push({
+      startEpochMs: this.clock.originEpochMs + startMs,
+      durationMs,
+      events: events.map((event) => (event.type === 'divergence' ? `divergence:${event.change}` : event.type)),
+      divergences,
+    });
   }
 
   /** The damage tap fired: a new update record, current while its callback runs. */

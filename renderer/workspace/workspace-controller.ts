@@ -7,6 +7,7 @@
 import type { ManagerCommandAnswer, ManagerCommandEvent, SessionInfo } from '../../common/contract';
 import type { ReplicaState } from '../../common/replica-state';
 import { DEFAULT_DIVERGENCE_SETTINGS } from '../../common/profile';
+import { workerComparison } from '../divergence/comparison-worker-link';
 import { DivergenceMonitor, canvasPixelSource, engineOptionsOf, type PixelSource } from '../divergence/divergence-monitor';
 import { DivergenceReporter, canvasToPngBlob } from '../divergence/divergence-reporter';
 import { ScreenUpdateHub } from '../divergence/diff-refresh';
@@ -112,6 +113,8 @@ export class WorkspaceController {
         this.store.getState().setDivergenceState(state);
         this.timeline.record(this.divergenceReporter.handle(events));
       },
+      // The engine runs in a dedicated worker; if that fails, the monitor compares in the page.
+      comparison: workerComparison(),
       warn: (message) => console.warn(message),
     });
     for (const replica of info.replicas) {

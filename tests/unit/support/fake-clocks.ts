@@ -72,3 +72,53 @@ export class AsyncFakeClock extends TimerList {
     await settlePromises();
   }
 }
+
+/** now, intervals and one-shot timers; advance(ms) runs every timer due, interval runs included, in time order. */
+export class IntervalClock {
+  private readonly timers = new Map<number, { atMs: number; everyMs: number | null; callback: () => void }>();
+  private nextId = 1;
+
+  constructor(public nowMs = 0) {}
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  setInterval(callback: () => void, everyMs: number): unknown {
+    this.timers.set(this.nextId, { atMs: this.nowMs + everyMs, everyMs, callback });
+    return this.nextId++;
+  }
+
+  clearInterval(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  setTimeout(callback: () => void, delayMs: number): unknown {
+    this.timers.set(this.nextId, { atMs: this.nowMs + delayMs, everyMs: null, callback });
+    return this.nextId++;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Timers (intervals included) not cleared. */
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  advance(ms: number): void {
+    const end = this.nowMs + ms;
+    for (;;) {
+      let next: [number, { atMs: number; everyMs: number | null; callback: () => void }] | null = null;
+      for (const entry of this.timers) if (entry[1].atMs <= end && (next === null || entry[1].atMs < next[1].atMs)) next = entry;
+      if (next === null) break;
+      const [id, timer] = next;
+      this.nowMs = timer.atMs;
+      if (timer.everyMs === null) this.timers.delete(id);
+      else timer.atMs += timer.everyMs;
+      timer.callback();
+    }
+    this.nowMs = end;
+  }
+}

@@ -1,0 +1,53 @@
+// The comparison worker's entry point (built as its own bundle, dist/renderer/comparison-worker.js):
+// runs in a dedicated Web Worker, off the page's main thread, and hands every posted message to a
+// ComparisonCore whose clock is converted to the page's time line with performance.timeOrigin;
+// snapshots of the page's canvases are read back here, on an OffscreenCanvas.
+
+import type { TransferredBitmap } from '../../common/comparison-protocol';
+import { ComparisonCore, onPageTimeline, type ComparisonClock } from './comparison-core';
+
+/** The part of a dedicated worker's global scope used here (the renderer is typed with the DOM lib). */
+interface WorkerScope {
+  onmessage: ((event: MessageEvent) => void) | null;
+  onmessageerror: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+
+/** The worker's timers, its time read on the page's clock (the two performance.now() start at different origins). */
+function pageClock(pageTimeOriginMs: number): ComparisonClock {
+  return {
+    now: onPageTimeline(() => performance.now(), performance.timeOrigin, pageTimeOriginMs),
+    setInterval: (callback, intervalMs) => setInterval(callback, intervalMs),
+    clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+    setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  };
+}
+
+/** One canvas to read snapshots back on, grown to the largest seen (read often: kept in CPU memory). */
+let readback: { canvas: OffscreenCanvas; context: OffscreenCanvasRenderingContext2D } | null = null;
+
+/** The RGBA pixels of a snapshot (drawn at the origin of the read-back canvas, then read). */
+function readBitmap(bitmap: TransferredBitmap): Uint8ClampedArray {
+  const image: ImageBitmap = bitmap;
+  if (readback === null || readback.canvas.width < image.width || readback.canvas.height < image.height) {
+    const canvas = new OffscreenCanvas(Math.max(image.width, readback?.canvas.width ?? 0), Math.max(image.height, readback?.canvas.height ?? 0));
+    const context = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
+    if (context === null) throw new Error('no 2d context on an OffscreenCanvas');
+    readback = { canvas, context };
+  }
+  readback.context.drawImage(image, 0, 0);
+  return readback.context.getImageData(0, 0, image.width, image.height).data;
+}
+
+const core = new ComparisonCore({
+  bitmaps: { isBitmap: (value): value is TransferredBitmap => value instanceof ImageBitmap, read: readBitmap },
+  post: (report) => scope.postMessage(report),
+  // Problems are posted to the page, which logs them.
+  clockFor: pageClock,
+});
+
+scope.onmessage = (event) => core.handle(event.data);
+scope.onmessageerror = () => core.handle({ type: 'unreadable message' });
