@@ -4,7 +4,9 @@
 /** CSP header value for every page the app serves. */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  "script-src 'self'",
+  // 'wasm-unsafe-eval' lets the page and the worker compile WebAssembly (the comparison's SIMD
+  // kernels, bundled with the app's own scripts); it allows no JavaScript eval.
+  "script-src 'self' 'wasm-unsafe-eval'",
   // The comparison worker (dist/renderer/comparison-worker.js); never a blob: or data: worker.
   "worker-src 'self'",
   "style-src 'self'",

@@ -1,6 +1,7 @@
 // The renderer's entry point (bundled to app.js): connects to the back end of whichever shell
 // loaded the page, then renders the UI. Runs in the renderer (Electron or a browser).
 
+import compareKernelsWasm from 'retrovisor-wasm:compare-kernels';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AppControllerContext } from './app-context';
@@ -9,8 +10,13 @@ import { BACKEND_LOST_MESSAGE } from './backend/backend-connection';
 import { connectBackend } from './backend/connect-backend';
 import { App } from './components/app';
 import { BackendLostBanner } from './components/backend-lost-banner';
+import { provideComparisonKernels } from './divergence/comparison-core';
 import { appStore } from './store';
 import { captureNoVncKeyboard, createNoVncClient } from './vnc/novnc-client';
+
+// The comparison runs in its worker; the page compiles the same kernels only if it has to compare
+// itself (the worker could not start), on first use.
+provideComparisonKernels(compareKernelsWasm);
 
 async function main(): Promise<void> {
   const container = document.getElementById('root');

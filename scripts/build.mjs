@@ -72,6 +72,7 @@ await Promise.all([
     platform: 'browser',
     sourcemap: true,
     minify: false,
+    plugins: [wasmModulesPlugin],
     logLevel: 'warning',
   }),
   build({

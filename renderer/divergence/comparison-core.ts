@@ -3,6 +3,7 @@
 // DOM-free, clock passed in: runs in the dedicated worker, in the page as a fallback, and in plain Node tests.
 
 import { DivergenceEngine, type DivergenceOptions } from '../../common/divergence';
+import { compileCompareKernels, type CompareKernels, type KernelBytes } from '../../common/divergence/compare-kernels';
 import { parseComparisonRequest, type BitmapCheck, type ComparisonReport, type ComparisonRequest, type TransferredBitmap } from '../../common/comparison-protocol';
 
 /** Time, an interval timer and one-shot timers, passed in so tests control them. */
@@ -23,12 +24,38 @@ export function onPageTimeline(ownNow: () => number, ownTimeOriginMs: number, pa
   return () => ownNow() + offsetMs;
 }
 
+/** The SIMD kernels' module bytes, given by the bundle's entry point (none: the JavaScript loops). */
+let kernelBytes: KernelBytes | null = null;
+/** The kernels compiled from them (undefined: not tried yet; null: no WebAssembly SIMD here). */
+let compiledKernels: CompareKernels | null | undefined;
+
+/**
+ * Gives the runtime's entry point's kernel bytes (the worker and the page import them from the build:
+ * `retrovisor-wasm:compare-kernels`); every engine built afterwards uses them. Plain Node code that
+ * never calls this (unit tests of the worker's protocol) gets the JavaScript loops.
+ */
+export function provideComparisonKernels(bytes: KernelBytes): void {
+  kernelBytes = bytes;
+  compiledKernels = undefined;
+}
+
+/**
+ * The comparison's WebAssembly SIMD kernels, compiled on first use; null where no bytes were given or
+ * the runtime has no WebAssembly SIMD (the engine then runs its JavaScript loops, same results).
+ */
+export function comparisonKernels(): CompareKernels | null {
+  if (kernelBytes === null) return null;
+  compiledKernels ??= compileCompareKernels(kernelBytes);
+  return compiledKernels;
+}
+
 /**
  * Builds the engine: the ONE place a comparison engine is constructed for a session (in the worker,
- * or in the page when the worker is unavailable), so engine-wide choices (kernels) are made here.
+ * or in the page when the worker is unavailable), so engine-wide choices are made here: the SIMD
+ * kernels whenever the runtime has them (options.kernels, when given, wins: tests pick a path).
  */
 export function createDivergenceEngine(options: DivergenceOptions): DivergenceEngine {
-  return new DivergenceEngine(options);
+  return new DivergenceEngine({ kernels: comparisonKernels(), ...options });
 }
 
 /** What the core needs: where its reports go, its clock (given the page's clock origin), and where problems are logged. */

@@ -3,8 +3,9 @@
 // ComparisonCore whose clock is converted to the page's time line with performance.timeOrigin;
 // snapshots of the page's canvases are read back here, on an OffscreenCanvas.
 
+import compareKernelsWasm from 'retrovisor-wasm:compare-kernels';
 import type { TransferredBitmap } from '../../common/comparison-protocol';
-import { ComparisonCore, onPageTimeline, type ComparisonClock } from './comparison-core';
+import { ComparisonCore, comparisonKernels, onPageTimeline, provideComparisonKernels, type ComparisonClock } from './comparison-core';
 
 /** The part of a dedicated worker's global scope used here (the renderer is typed with the DOM lib). */
 interface WorkerScope {
@@ -14,6 +15,13 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
+
+provideComparisonKernels(compareKernelsWasm);
+// Which loops this worker compares with, for anyone inspecting it (devtools, the e2e tests): the
+// WebAssembly SIMD kernels, or the JavaScript loops where the runtime has no SIMD.
+(globalThis as unknown as { retrovisorComparison: { readonly kernels: string } }).retrovisorComparison = Object.freeze({
+  kernels: comparisonKernels() === null ? 'javascript' : 'webassembly-simd',
+});
 
 /** The worker's timers, its time read on the page's clock (the two performance.now() start at different origins). */
 function pageClock(pageTimeOriginMs: number): ComparisonClock {

@@ -132,6 +132,8 @@ describe('comparison in the dedicated worker', { timeout: 300_000 }, () => {
     const { page, warnings } = await openSession(browser, app, false);
     const worker = page.workers().find((candidate) => candidate.url().endsWith(`/${WORKER_FILE}`)) ?? (await page.waitForEvent('worker', { timeout: 10_000 }));
     assert.ok(worker.url().endsWith(`/${WORKER_FILE}`), worker.url());
+    // Chromium has WebAssembly SIMD: the worker compares with the kernels, not the JavaScript loops.
+    assert.equal(await worker.evaluate(() => (globalThis as unknown as { retrovisorComparison?: { kernels: string } }).retrovisorComparison?.kernels), 'webassembly-simd');
     await countWorkerTraffic(worker);
 
     const ran = await pageFunctionsDuring(page, async () => {
