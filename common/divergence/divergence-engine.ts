@@ -19,7 +19,7 @@ import {
   type TileTiming,
 } from './replica-framebuffer';
 import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type TileMask, type Tolerance } from './tile-pixels';
-import { AGREE, UNJUDGEABLE, UNJUDGED, nextVerdict, type Observation, type Verdict } from './tile-verdict';
+import { AGREE, AGREED, UNJUDGEABLE, UNJUDGED, nextVerdict, type Observation, type Verdict } from './tile-verdict';
 
 /**
  * Tile edge. 16 px: about two text cells (8–9 px wide), so a blinking cursor shares its tile with
@@ -729,11 +729,45 @@ export class DivergenceEngine {
     // With a tolerance of whole pixels only (no allowance), a set bit means "disagrees": the tile
     // is split like an exact one. An allowance needs counting, tile by tile.
     const counting = this.tolerance !== null && this.tolerance.maxDifferingPixelsPerTile > 0;
+    // The common outcomes, inline over locals: a tile that agrees again, and a tile where the same
+    // lone replica still differs from an already confirmed divergence. Their verdicts cannot change
+    // (nextVerdict returns them as they are), so only the cache, the box and the watch are updated;
+    // anything else goes through settlePixels.
+    const { verdicts, serials, cachedSerials, cachedObservations, latestChangeMs, loneSplits, boxes } = this;
+    const blinkWindowMs = this.timing.blinkWindowMs;
     for (let index = 0; index < fastCount; index++) {
       const tile = fast[index]!;
-      if (differing[tile] === 0) this.settlePixels(tile, AGREE, nowMs);
-      else if (counting) this.settlePixels(tile, this.comparePixels(tile, differing[tile]!), nowMs);
-      else this.settlePixels(tile, this.splitDiffering(tile, differing[tile]!), nowMs);
+      const bits = differing[tile]!;
+      const verdict = verdicts[tile]!;
+      if (bits === 0) {
+        if (verdict !== AGREED) {
+          this.settlePixels(tile, AGREE, nowMs);
+          continue;
+        }
+        cachedSerials[tile] = serials[tile]!;
+        cachedObservations[tile] = AGREE;
+      } else if (counting) {
+        this.settlePixels(tile, this.comparePixels(tile, bits), nowMs);
+        continue;
+      } else {
+        const lone = (bits & (bits - 1)) === 0 ? loneSplits[bits] : undefined;
+        if (lone === undefined || verdict.name !== 'diverged' || verdict.partition !== lone || verdict.next !== null) {
+          this.settlePixels(tile, this.splitDiffering(tile, bits), nowMs);
+          continue;
+        }
+        cachedSerials[tile] = serials[tile]!;
+        cachedObservations[tile] = lone.disagreement;
+        const at = tile * 4;
+        if (boxes[at] !== scanBoxes[at] || boxes[at + 1] !== scanBoxes[at + 1] || boxes[at + 2] !== scanBoxes[at + 2] || boxes[at + 3] !== scanBoxes[at + 3]) {
+          boxes[at] = scanBoxes[at]!;
+          boxes[at + 1] = scanBoxes[at + 1]!;
+          boxes[at + 2] = scanBoxes[at + 2]!;
+          boxes[at + 3] = scanBoxes[at + 3]!;
+          this.reportChanged = true;
+        }
+      }
+      // As in apply: recently changed somewhere, so it may yet turn out to blink.
+      if (nowMs - latestChangeMs[tile]! < blinkWindowMs) this.watch(tile);
     }
     this.stats.comparedTiles += batched;
   }
