@@ -672,24 +672,33 @@ export class DivergenceEngine {
     }
     const differing = this.differing;
     const scanBoxes = this.scanBoxes;
-    const kinds = this.masks?.kinds ?? null;
+    // Tile kinds only matter where some ignore region covers a tile.
+    const kinds = this.masks === null || this.masks.allCompared ? null : this.masks.kinds;
     const maxDelta = this.tolerance === null ? -1 : this.tolerance.maxChannelDelta;
     // Sorted tiles make long runs (any order is correct); they mostly come sorted already.
     let sorted = true;
     for (let index = 1; index < batched && sorted; index++) sorted = batch[index - 1]! < batch[index]!;
     if (!sorted) batch.subarray(0, batched).sort();
-    const fast = this.fastTiles;
-    let fastCount = 0;
-    for (let index = 0; index < batched; index++) {
-      const tile = batch[index]!;
-      if (kinds !== null && kinds[tile] !== TILE_COMPARED) {
-        this.settlePixels(tile, this.comparePixels(tile, ALL_DIFFER), nowMs);
-        continue;
+    // Without ignore regions every tile takes the fast path: the batch is the list as it is.
+    let fast = batch;
+    let fastCount = batched;
+    if (kinds !== null) {
+      fast = this.fastTiles;
+      fastCount = 0;
+      for (let index = 0; index < batched; index++) {
+        const tile = batch[index]!;
+        if (kinds[tile] !== TILE_COMPARED) this.settlePixels(tile, this.comparePixels(tile, ALL_DIFFER), nowMs);
+        else fast[fastCount++] = tile;
       }
-      fast[fastCount++] = tile;
-      differing[tile] = 0;
-      scanBoxes[tile * 4] = scanBoxes[tile * 4 + 1] = 0x7fffffff;
-      scanBoxes[tile * 4 + 2] = scanBoxes[tile * 4 + 3] = -1;
+    }
+    // (The kernel's scan clears its tiles' bits and boxes itself.)
+    if (this.scanBlocks === null) {
+      for (let index = 0; index < fastCount; index++) {
+        const tile = fast[index]!;
+        differing[tile] = 0;
+        scanBoxes[tile * 4] = scanBoxes[tile * 4 + 1] = 0x7fffffff;
+        scanBoxes[tile * 4 + 2] = scanBoxes[tile * 4 + 3] = -1;
+      }
     }
     // Runs of adjacent tiles in one tile row, scanned row by row of pixels: each row of the first
     // replica stays in cache while the others' rows stream past it.

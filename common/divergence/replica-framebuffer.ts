@@ -54,6 +54,8 @@ export const TILE_IGNORED = 2;
 export class MaskGrid {
   /** TILE_COMPARED, TILE_PARTLY_IGNORED or TILE_IGNORED per tile. */
   readonly kinds: Uint8Array;
+  /** No ignore region covers any tile: every tile is TILE_COMPARED. */
+  readonly allCompared: boolean;
   private readonly masks = new Map<number, TileMask>();
 
   constructor(ignoreRegions: readonly PixelRect[], widthPx: number, heightPx: number, tileSizePx: number) {
@@ -92,6 +94,7 @@ export class MaskGrid {
       for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) compared += mask[y * tileSizePx + x]!;
       this.kinds[tile] = compared === 0 ? TILE_IGNORED : TILE_PARTLY_IGNORED;
     }
+    this.allCompared = this.masks.size === 0;
   }
 
   /** The mask of a partly ignored tile; null for a tile compared whole. */

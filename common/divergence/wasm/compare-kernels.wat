@@ -249,7 +249,7 @@
   ;; adjacent tiles of one tile row, fromPx on a tile's left edge. For every tile of a run and every
   ;; other replica differing from `first` in it, sets the replica's bit in differing[tile] (u32 per
   ;; tile) and grows the tile's box in `boxes` (four i32 per tile: left, top, right, bottom) to each
-  ;; row's first and last difference. Four other frames at a time against one read of `first`, row
+  ;; row's first and last difference; both are cleared first for every tile of the runs. Four other frames at a time against one read of `first`, row
   ;; by row, tile by tile (a frame-wide run reads each frame as one sequential stream). A 16-pixel
   ;; tile row is one step: one test for all four, then, only where something differs, a 16-bit mask
   ;; per replica gives its first and last difference at once. Other widths: find, then settle.
@@ -275,6 +275,18 @@
         (local.set $firstY (i32.load offset=8 (local.get $record)))
         (local.set $endY (i32.load offset=12 (local.get $record)))
         (local.set $tileBase (i32.add (i32.load offset=16 (local.get $record)) (i32.div_u (local.get $fromPx) (local.get $tileSize))))
+        ;; The run's tiles start clean: no replica differing, an empty box (left and top at the
+        ;; largest i32, right and bottom at -1).
+        (local.set $tile (local.get $tileBase))
+        (local.set $x (local.get $fromPx))
+        (block $cleared
+          (loop $clear
+            (br_if $cleared (i32.ge_u (local.get $x) (local.get $toPx)))
+            (i32.store (i32.add (local.get $differing) (i32.shl (local.get $tile) (i32.const 2))) (i32.const 0))
+            (v128.store (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))) (v128.const i32x4 0x7fffffff 0x7fffffff -1 -1))
+            (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+            (local.set $x (i32.add (local.get $x) (local.get $tileSize)))
+            (br $clear)))
         (local.set $group (i32.const 0))
         (block $groups_done
           (loop $each_group
