@@ -385,9 +385,21 @@ export class DivergenceEngine {
     }
     const batch = this.batchTiles;
     let batched = 0;
+    // observe's common case inline (every replica settled, the tile compared whole): a tile whose
+    // pixels changed since its last comparison goes to the batch, any other keeps its observation.
+    const { watched, serials, cachedSerials, cachedObservations } = this;
+    const latestChangeMs = this.latestChangeMs;
+    const judging = this.participants.length >= 2;
+    const kinds = this.masks === null || this.masks.allCompared ? null : this.masks.kinds;
     for (let index = 0; index < listed; index++) {
       const tile = list[index]!;
-      this.watched[tile] = 0;
+      watched[tile] = 0;
+      if (judging && states[index] === 0 && (kinds === null || kinds[tile] !== TILE_IGNORED)) {
+        latestChangeMs[tile] = latestMs[index]!;
+        if (cachedSerials[tile] !== serials[tile]) batch[batched++] = tile;
+        else this.apply(tile, cachedObservations[tile]!, nowMs);
+        continue;
+      }
       const observation = this.observe(tile, nowMs, states[index]!, latestMs[index]!);
       if (observation === NEEDS_PIXELS) batch[batched++] = tile;
       else this.apply(tile, observation, nowMs);
