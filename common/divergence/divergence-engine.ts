@@ -16,6 +16,7 @@ import {
   TILE_IGNORED,
   TILE_SETTLED,
   TileList,
+  type KernelNoting,
   type TileTiming,
 } from './replica-framebuffer';
 import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type TileMask, type Tolerance } from './tile-pixels';
@@ -150,10 +151,10 @@ export class DivergenceEngine {
   private masks: MaskGrid | null = null;
   private verdicts: Verdict[] = [];
   private boxes = new Int32Array(0);
-  private serials = new Uint32Array(0);
+  private serials: Uint32Array = new Uint32Array(0);
   private cachedSerials = new Float64Array(0);
   private cachedObservations: Observation[] = [];
-  private watched = new Uint8Array(0);
+  private watched: Uint8Array = new Uint8Array(0);
   /** Per tile, the last change on any compared replica, as of its last judgement. */
   private latestChangeMs = new Float64Array(0);
   /** Tiles to look at on the next tick, each once (`watched`); two buffers that take turns. */
@@ -210,6 +211,11 @@ export class DivergenceEngine {
   private readonly othersBlock: ArenaBlock | null;
   /** One box for grow_box. */
   private readonly boxBlock: ArenaBlock | null;
+  /**
+   * With kernels, `serials` and `watched` live in their memory (views re-bound by bindViews), so
+   * that flush_cold notes each replica's cold changes itself (sized by restructure).
+   */
+  private notingBlocks: { readonly serials: ArenaBlock; readonly watched: ArenaBlock; readonly noting: KernelNoting } | null = null;
 
   constructor(options: DivergenceOptions = {}) {
     this.tileSizePx = options.tileSizePx ?? TILE_SIZE_PX;
@@ -317,6 +323,7 @@ export class DivergenceEngine {
     if (pixels.length !== rect.width * rect.height * 4) throw new RangeError(`expected ${rect.width * rect.height * 4} bytes for a ${rect.width}×${rect.height} rectangle, got ${pixels.length}`);
     const clipped = clipToFramebuffer(rect, replica.widthPx, replica.heightPx);
     if (clipped === null) return;
+    this.bindViews();
     const words = pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length / 4) : new Uint32Array(Uint8Array.from(pixels).buffer);
     const offset = (clipped.y - rect.y) * rect.width + (clipped.x - rect.x);
     this.changedTiles.clear();
@@ -341,6 +348,7 @@ export class DivergenceEngine {
       replica.forgetFingerprints();
     }
     this.masks = this.participants[0]?.masks ?? null;
+    this.bindViews();
     this.rejudgeAll();
   }
 
@@ -348,6 +356,7 @@ export class DivergenceEngine {
   setTolerance(tolerance: Tolerance | null): void {
     checkTolerance(tolerance);
     this.tolerance = tolerance;
+    this.bindViews();
     this.rejudgeAll();
   }
 
@@ -358,9 +367,17 @@ export class DivergenceEngine {
    */
   tick(nowMs: number): DivergenceEvent[] {
     this.decisionDueMs = Infinity;
+    this.bindViews();
+    const noting = this.notingBlocks?.noting ?? null;
     for (const replica of this.replicas.values()) {
       this.changedTiles.clear();
-      replica.flush(this.timing.blinkWindowMs, this.changedTiles);
+      if (noting !== null && this.participants.includes(replica)) {
+        // The kernel noted the cold changes; the tiles it newly watched join the list here.
+        noting.newlyWatched.clear();
+        replica.flush(this.timing.blinkWindowMs, this.changedTiles, noting);
+        this.watchTiles.set(noting.newlyWatched.tiles.subarray(0, noting.newlyWatched.count), this.watchCount);
+        this.watchCount += noting.newlyWatched.count;
+      } else replica.flush(this.timing.blinkWindowMs, this.changedTiles);
       this.noteChanges(replica);
     }
     this.judgeSizes(nowMs);
@@ -411,6 +428,14 @@ export class DivergenceEngine {
     return this.rebuildReport(nowMs);
   }
 
+  /** With kernels, points `serials` and `watched` at their blocks again (the memory may have grown). */
+  private bindViews(): void {
+    const blocks = this.notingBlocks;
+    if (blocks === null) return;
+    this.serials = blocks.serials.words();
+    this.watched = blocks.watched.bytesView();
+  }
+
   /** Gives a replica's framebuffer block back to the arena (the replica is gone or replaced). */
   private releasePixels(replica: ReplicaFramebuffer): void {
     const block = this.pixelBlocks.get(replica);
@@ -445,7 +470,11 @@ export class DivergenceEngine {
     this.sizeSplit = all.length >= 2 ? { registry: new PartitionRegistry(order, all.length), order } : null;
     this.sizeVerdict = this.sizeVerdict.name === 'diverged' ? { ...this.sizeVerdict, next: null } : UNJUDGED;
     const sameParticipants = majority.length === this.participants.length && majority.every((replica, index) => this.participants[index] === replica);
-    if (sameParticipants && this.replicaCountCompared === all.length) return;
+    if (sameParticipants && this.replicaCountCompared === all.length) {
+      // The memory may have grown for a new block: the views are re-bound all the same.
+      this.bindViews();
+      return;
+    }
     const reference = majority[0];
     const sameGrid = reference !== undefined && reference.columns === this.columns && reference.tileCount === this.tileCount;
     const previous = { verdicts: this.verdicts, boxes: this.boxes };
@@ -482,10 +511,21 @@ export class DivergenceEngine {
       this.scanBoxes = new Int32Array(0);
     }
     this.loneSplits = [];
-    this.serials = new Uint32Array(this.tileCount);
+    if (this.arena !== null) {
+      if (this.notingBlocks !== null) {
+        this.arena.release(this.notingBlocks.serials);
+        this.arena.release(this.notingBlocks.watched);
+      }
+      const serials = this.arena.allocate(this.tileCount * 4);
+      const watched = this.arena.allocate(this.tileCount);
+      this.notingBlocks = { serials, watched, noting: { serials: serials.offset, watched: watched.offset, newlyWatched: new TileList() } };
+      this.bindViews();
+    } else {
+      this.serials = new Uint32Array(this.tileCount);
+      this.watched = new Uint8Array(this.tileCount);
+    }
     this.cachedSerials = new Float64Array(this.tileCount).fill(-1);
     this.cachedObservations = new Array<Observation>(this.tileCount).fill(UNJUDGEABLE);
-    this.watched = new Uint8Array(this.tileCount);
     this.latestChangeMs = new Float64Array(this.tileCount);
     this.watchTiles = new Int32Array(this.tileCount);
     this.spareWatchTiles = new Int32Array(this.tileCount);

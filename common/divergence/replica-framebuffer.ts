@@ -126,6 +126,17 @@ export class TileList {
   }
 }
 
+/**
+ * The engine's per-tile bookkeeping, in the kernels' memory, that flush_cold may do while it
+ * records cold changes (byte offsets): each changed tile's serial goes up by one; tiles not yet
+ * watched are marked and appended to `newlyWatched`.
+ */
+export interface KernelNoting {
+  readonly serials: number;
+  readonly watched: number;
+  readonly newlyWatched: TileList;
+}
+
 /** Times that decide a tile's class; see divergence-engine.ts for the defaults and why. */
 export interface TileTiming {
   readonly settleMs: number;
@@ -315,11 +326,15 @@ export class ReplicaFramebuffer {
     }
   }
 
-  /** Records every written tile's new state; appends the tiles that changed to `changedTiles`. */
-  flush(blinkWindowMs: number, changedTiles: TileList): void {
+  /**
+   * Records every written tile's new state; appends the tiles that changed to `changedTiles`. With
+   * the kernels and `noting`, the cold changes are noted there instead (see KernelNoting) and only
+   * the hot ones are appended.
+   */
+  flush(blinkWindowMs: number, changedTiles: TileList, noting: KernelNoting | null = null): void {
     this.bind();
     if (this.historyBlock !== null) {
-      this.flushInKernel(blinkWindowMs, changedTiles);
+      this.flushInKernel(blinkWindowMs, changedTiles, noting);
       return;
     }
     const { touched, listed, pendingMs, newest, entries, startMs, flags, tileCount } = this;
@@ -354,15 +369,17 @@ export class ReplicaFramebuffer {
    * `flush` with the kernels: cold changes (the common case) are recorded by flush_cold; the hot
    * ones it leaves (at the head of `touched`) are fingerprinted here, one by one, as in `flush`.
    */
-  private flushInKernel(blinkWindowMs: number, changedTiles: TileList): void {
+  private flushInKernel(blinkWindowMs: number, changedTiles: TileList, noting: KernelNoting | null): void {
     const count = this.touchedCount;
     this.touchedCount = 0;
     if (count === 0) return;
-    const { cold, hot } = this.arena!.flushCold(this.historyBlock!.offset, this.tileCount, count, blinkWindowMs);
+    const { cold, hot } = this.arena!.flushCold(this.historyBlock!.offset, this.tileCount, count, blinkWindowMs, noting?.serials ?? 0, noting?.watched ?? 0);
     this.bind();
-    changedTiles.reserve(changedTiles.count + cold + hot);
-    changedTiles.tiles.set(this.flushed.subarray(0, cold), changedTiles.count);
-    changedTiles.count += cold;
+    const coldList = noting?.newlyWatched ?? changedTiles;
+    coldList.reserve(coldList.count + cold);
+    coldList.tiles.set(this.flushed.subarray(0, cold), coldList.count);
+    coldList.count += cold;
+    changedTiles.reserve(changedTiles.count + hot);
     for (let index = 0; index < hot; index++) {
       const tile = this.touched[index]!;
       if (this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);

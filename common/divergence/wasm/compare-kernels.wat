@@ -495,8 +495,11 @@
   ;; blinkMs after its tile's newest entry began (or after the initial blank state) becomes a new
   ;; unhashed entry and is appended to `flushed`; a hot one (it may be part of a blink: JavaScript
   ;; fingerprints it) is moved to the head of `touched`. Returns hot << 32 | cold.
-  (func (export "flush_cold") (param $history i32) (param $tiles i32) (param $count i32) (param $blinkMs f64) (result i64)
-    (local $index i32) (local $tile i32) (local $writtenMs f64) (local $position i32) (local $slot i32) (local $cold i32) (local $hot i32)
+  ;; With `serials` (not 0; u32 per tile) and `watched` (u8 per tile), the engine's bookkeeping is
+  ;; done here too: each cold tile's serial goes up by one, and only the tiles not watched yet are
+  ;; marked watched and appended to `flushed` (then counted in place of the cold ones).
+  (func (export "flush_cold") (param $history i32) (param $tiles i32) (param $count i32) (param $blinkMs f64) (param $serials i32) (param $watched i32) (result i64)
+    (local $index i32) (local $tile i32) (local $writtenMs f64) (local $position i32) (local $slot i32) (local $cold i32) (local $hot i32) (local $at i32)
     (local $pending i32) (local $touched i32) (local $flushed i32) (local $flags i32) (local $newest i32) (local $entries i32)
     (local.set $pending (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 96))))
     (local.set $touched (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 200))))
@@ -532,6 +535,13 @@
         (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
         (f64.store (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))) (local.get $writtenMs))
         (i32.store8 (i32.add (local.get $flags) (local.get $slot)) (i32.const 0))
+        (if (local.get $serials)
+          (then
+            (local.set $at (i32.add (local.get $serials) (i32.shl (local.get $tile) (i32.const 2))))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.add (local.get $watched) (local.get $tile)))
+            (br_if $each (i32.load8_u (local.get $at)))
+            (i32.store8 (local.get $at) (i32.const 1))))
         (i32.store (i32.add (local.get $flushed) (i32.shl (local.get $cold) (i32.const 2))) (local.get $tile))
         (local.set $cold (i32.add (local.get $cold) (i32.const 1)))
         (br $each)))
