@@ -150,6 +150,12 @@ export class DivergenceEngine {
   private tileCount = 0;
   private masks: MaskGrid | null = null;
   private verdicts: Verdict[] = [];
+  /**
+   * Per tile, the partition of its verdict when that is a confirmed divergence with nothing
+   * replacing it (`diverged`, `next` null), else null: the settle loop checks it without reading
+   * the verdict object. Kept in step wherever `verdicts` changes.
+   */
+  private steadyPartitions: (Partition | null)[] = [];
   private boxes = new Int32Array(0);
   private serials: Uint32Array = new Uint32Array(0);
   private cachedSerials = new Float64Array(0);
@@ -488,6 +494,7 @@ export class DivergenceEngine {
     this.tileCount = reference?.tileCount ?? 0;
     this.masks = reference?.masks ?? null;
     this.verdicts = new Array<Verdict>(this.tileCount).fill(UNJUDGED);
+    this.steadyPartitions = new Array<Partition | null>(this.tileCount).fill(null);
     this.boxes = new Int32Array(this.tileCount * 4);
     this.differing = new Uint32Array(this.tileCount);
     this.scanGroups = [];
@@ -556,6 +563,7 @@ export class DivergenceEngine {
       }
       if (partition === null) continue;
       this.verdicts[tile] = { name: 'diverged', partition, sinceMs: verdict.sinceMs, next: null };
+      this.steadyPartitions[tile] = partition;
       this.boxes.set(boxes.subarray(tile * 4, tile * 4 + 4), tile * 4);
     }
   }
@@ -634,6 +642,7 @@ export class DivergenceEngine {
     const after = nextVerdict(before, observation, nowMs, this.confirmMs);
     if (after !== before) {
       this.verdicts[tile] = after;
+      this.steadyPartitions[tile] = after.name === 'diverged' && after.next === null ? after.partition : null;
       if (after.name === 'diverged' || before.name === 'diverged') this.reportChanged = true;
     }
     if (observation === UNJUDGEABLE || after.name === 'pending' || (after.name === 'diverged' && after.next !== null)) {
@@ -794,14 +803,13 @@ export class DivergenceEngine {
     // lone replica still differs from an already confirmed divergence. Their verdicts cannot change
     // (nextVerdict returns them as they are), so only the cache, the box and the watch are updated;
     // anything else goes through settlePixels.
-    const { verdicts, serials, cachedSerials, cachedObservations, latestChangeMs, loneSplits, boxes } = this;
+    const { verdicts, steadyPartitions, serials, cachedSerials, cachedObservations, latestChangeMs, loneSplits, boxes } = this;
     const blinkWindowMs = this.timing.blinkWindowMs;
     for (let index = 0; index < fastCount; index++) {
       const tile = fast[index]!;
       const bits = differing[tile]!;
-      const verdict = verdicts[tile]!;
       if (bits === 0) {
-        if (verdict !== AGREED) {
+        if (verdicts[tile] !== AGREED) {
           this.settlePixels(tile, AGREE, nowMs);
           continue;
         }
@@ -812,7 +820,7 @@ export class DivergenceEngine {
         continue;
       } else {
         const lone = (bits & (bits - 1)) === 0 ? loneSplits[bits] : undefined;
-        if (lone === undefined || verdict.name !== 'diverged' || verdict.partition !== lone || verdict.next !== null) {
+        if (lone === undefined || steadyPartitions[tile] !== lone) {
           this.settlePixels(tile, this.splitDiffering(tile, bits), nowMs);
           continue;
         }
