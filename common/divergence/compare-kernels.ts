@@ -27,7 +27,7 @@ interface KernelExports {
   tiles_agree(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, allowed: number): number;
   grow_box(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, box: number): number;
   xor_reduce(pointer: number, bytes: number): number;
-  flush_cold(history: number, tiles: number, count: number, blinkMs: number): bigint;
+  flush_cold(history: number, tiles: number, count: number, blinkMs: number, serials: number, watched: number): bigint;
   classify_many(history: number, tiles: number, list: number, count: number, nowMs: number, halfWindowMs: number, settleMs: number, states: number, latest: number): void;
 }
 
@@ -165,9 +165,12 @@ export class KernelArena {
     return this.kernels.grow_box(a, b, stride, left, top, width, height, maxDelta, box) === 1;
   }
 
-  /** See flush_cold in the .wat: a framebuffer history's cold changes; how many were cold and hot. */
-  flushCold(history: number, tiles: number, count: number, blinkWindowMs: number): { cold: number; hot: number } {
-    const packed = this.kernels.flush_cold(history, tiles, count, blinkWindowMs);
+  /**
+   * See flush_cold in the .wat: a framebuffer history's cold changes; how many were cold (with
+   * `serials` and `watched`, not 0: how many cold ones were newly watched) and hot.
+   */
+  flushCold(history: number, tiles: number, count: number, blinkWindowMs: number, serials = 0, watched = 0): { cold: number; hot: number } {
+    const packed = this.kernels.flush_cold(history, tiles, count, blinkWindowMs, serials, watched);
     return { cold: Number(packed & 0xffffffffn), hot: Number(packed >> 32n) };
   }
 

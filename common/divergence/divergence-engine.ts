@@ -16,10 +16,11 @@ import {
   TILE_IGNORED,
   TILE_SETTLED,
   TileList,
+  type KernelNoting,
   type TileTiming,
 } from './replica-framebuffer';
 import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type TileMask, type Tolerance } from './tile-pixels';
-import { AGREE, UNJUDGEABLE, UNJUDGED, nextVerdict, type Observation, type Verdict } from './tile-verdict';
+import { AGREE, AGREED, UNJUDGEABLE, UNJUDGED, nextVerdict, type Observation, type Verdict } from './tile-verdict';
 
 /**
  * Tile edge. 16 px: about two text cells (8–9 px wide), so a blinking cursor shares its tile with
@@ -149,11 +150,17 @@ export class DivergenceEngine {
   private tileCount = 0;
   private masks: MaskGrid | null = null;
   private verdicts: Verdict[] = [];
+  /**
+   * Per tile, the partition of its verdict when that is a confirmed divergence with nothing
+   * replacing it (`diverged`, `next` null), else null: the settle loop checks it without reading
+   * the verdict object. Kept in step wherever `verdicts` changes.
+   */
+  private steadyPartitions: (Partition | null)[] = [];
   private boxes = new Int32Array(0);
-  private serials = new Uint32Array(0);
+  private serials: Uint32Array = new Uint32Array(0);
   private cachedSerials = new Float64Array(0);
   private cachedObservations: Observation[] = [];
-  private watched = new Uint8Array(0);
+  private watched: Uint8Array = new Uint8Array(0);
   /** Per tile, the last change on any compared replica, as of its last judgement. */
   private latestChangeMs = new Float64Array(0);
   /** Tiles to look at on the next tick, each once (`watched`); two buffers that take turns. */
@@ -210,6 +217,11 @@ export class DivergenceEngine {
   private readonly othersBlock: ArenaBlock | null;
   /** One box for grow_box. */
   private readonly boxBlock: ArenaBlock | null;
+  /**
+   * With kernels, `serials` and `watched` live in their memory (views re-bound by bindViews), so
+   * that flush_cold notes each replica's cold changes itself (sized by restructure).
+   */
+  private notingBlocks: { readonly serials: ArenaBlock; readonly watched: ArenaBlock; readonly noting: KernelNoting } | null = null;
 
   constructor(options: DivergenceOptions = {}) {
     this.tileSizePx = options.tileSizePx ?? TILE_SIZE_PX;
@@ -317,6 +329,7 @@ export class DivergenceEngine {
     if (pixels.length !== rect.width * rect.height * 4) throw new RangeError(`expected ${rect.width * rect.height * 4} bytes for a ${rect.width}×${rect.height} rectangle, got ${pixels.length}`);
     const clipped = clipToFramebuffer(rect, replica.widthPx, replica.heightPx);
     if (clipped === null) return;
+    this.bindViews();
     const words = pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length / 4) : new Uint32Array(Uint8Array.from(pixels).buffer);
     const offset = (clipped.y - rect.y) * rect.width + (clipped.x - rect.x);
     this.changedTiles.clear();
@@ -341,6 +354,7 @@ export class DivergenceEngine {
       replica.forgetFingerprints();
     }
     this.masks = this.participants[0]?.masks ?? null;
+    this.bindViews();
     this.rejudgeAll();
   }
 
@@ -348,6 +362,7 @@ export class DivergenceEngine {
   setTolerance(tolerance: Tolerance | null): void {
     checkTolerance(tolerance);
     this.tolerance = tolerance;
+    this.bindViews();
     this.rejudgeAll();
   }
 
@@ -358,9 +373,17 @@ export class DivergenceEngine {
    */
   tick(nowMs: number): DivergenceEvent[] {
     this.decisionDueMs = Infinity;
+    this.bindViews();
+    const noting = this.notingBlocks?.noting ?? null;
     for (const replica of this.replicas.values()) {
       this.changedTiles.clear();
-      replica.flush(this.timing.blinkWindowMs, this.changedTiles);
+      if (noting !== null && this.participants.includes(replica)) {
+        // The kernel noted the cold changes; the tiles it newly watched join the list here.
+        noting.newlyWatched.clear();
+        replica.flush(this.timing.blinkWindowMs, this.changedTiles, noting);
+        this.watchTiles.set(noting.newlyWatched.tiles.subarray(0, noting.newlyWatched.count), this.watchCount);
+        this.watchCount += noting.newlyWatched.count;
+      } else replica.flush(this.timing.blinkWindowMs, this.changedTiles);
       this.noteChanges(replica);
     }
     this.judgeSizes(nowMs);
@@ -385,9 +408,21 @@ export class DivergenceEngine {
     }
     const batch = this.batchTiles;
     let batched = 0;
+    // observe's common case inline (every replica settled, the tile compared whole): a tile whose
+    // pixels changed since its last comparison goes to the batch, any other keeps its observation.
+    const { watched, serials, cachedSerials, cachedObservations } = this;
+    const latestChangeMs = this.latestChangeMs;
+    const judging = this.participants.length >= 2;
+    const kinds = this.masks === null || this.masks.allCompared ? null : this.masks.kinds;
     for (let index = 0; index < listed; index++) {
       const tile = list[index]!;
-      this.watched[tile] = 0;
+      watched[tile] = 0;
+      if (judging && states[index] === 0 && (kinds === null || kinds[tile] !== TILE_IGNORED)) {
+        latestChangeMs[tile] = latestMs[index]!;
+        if (cachedSerials[tile] !== serials[tile]) batch[batched++] = tile;
+        else this.apply(tile, cachedObservations[tile]!, nowMs);
+        continue;
+      }
       const observation = this.observe(tile, nowMs, states[index]!, latestMs[index]!);
       if (observation === NEEDS_PIXELS) batch[batched++] = tile;
       else this.apply(tile, observation, nowMs);
@@ -397,6 +432,14 @@ export class DivergenceEngine {
     if (!this.reportChanged && this.held.size === 0) return [];
     this.reportChanged = false;
     return this.rebuildReport(nowMs);
+  }
+
+  /** With kernels, points `serials` and `watched` at their blocks again (the memory may have grown). */
+  private bindViews(): void {
+    const blocks = this.notingBlocks;
+    if (blocks === null) return;
+    this.serials = blocks.serials.words();
+    this.watched = blocks.watched.bytesView();
   }
 
   /** Gives a replica's framebuffer block back to the arena (the replica is gone or replaced). */
@@ -433,7 +476,11 @@ export class DivergenceEngine {
     this.sizeSplit = all.length >= 2 ? { registry: new PartitionRegistry(order, all.length), order } : null;
     this.sizeVerdict = this.sizeVerdict.name === 'diverged' ? { ...this.sizeVerdict, next: null } : UNJUDGED;
     const sameParticipants = majority.length === this.participants.length && majority.every((replica, index) => this.participants[index] === replica);
-    if (sameParticipants && this.replicaCountCompared === all.length) return;
+    if (sameParticipants && this.replicaCountCompared === all.length) {
+      // The memory may have grown for a new block: the views are re-bound all the same.
+      this.bindViews();
+      return;
+    }
     const reference = majority[0];
     const sameGrid = reference !== undefined && reference.columns === this.columns && reference.tileCount === this.tileCount;
     const previous = { verdicts: this.verdicts, boxes: this.boxes };
@@ -447,6 +494,7 @@ export class DivergenceEngine {
     this.tileCount = reference?.tileCount ?? 0;
     this.masks = reference?.masks ?? null;
     this.verdicts = new Array<Verdict>(this.tileCount).fill(UNJUDGED);
+    this.steadyPartitions = new Array<Partition | null>(this.tileCount).fill(null);
     this.boxes = new Int32Array(this.tileCount * 4);
     this.differing = new Uint32Array(this.tileCount);
     this.scanGroups = [];
@@ -470,10 +518,21 @@ export class DivergenceEngine {
       this.scanBoxes = new Int32Array(0);
     }
     this.loneSplits = [];
-    this.serials = new Uint32Array(this.tileCount);
+    if (this.arena !== null) {
+      if (this.notingBlocks !== null) {
+        this.arena.release(this.notingBlocks.serials);
+        this.arena.release(this.notingBlocks.watched);
+      }
+      const serials = this.arena.allocate(this.tileCount * 4);
+      const watched = this.arena.allocate(this.tileCount);
+      this.notingBlocks = { serials, watched, noting: { serials: serials.offset, watched: watched.offset, newlyWatched: new TileList() } };
+      this.bindViews();
+    } else {
+      this.serials = new Uint32Array(this.tileCount);
+      this.watched = new Uint8Array(this.tileCount);
+    }
     this.cachedSerials = new Float64Array(this.tileCount).fill(-1);
     this.cachedObservations = new Array<Observation>(this.tileCount).fill(UNJUDGEABLE);
-    this.watched = new Uint8Array(this.tileCount);
     this.latestChangeMs = new Float64Array(this.tileCount);
     this.watchTiles = new Int32Array(this.tileCount);
     this.spareWatchTiles = new Int32Array(this.tileCount);
@@ -504,6 +563,7 @@ export class DivergenceEngine {
       }
       if (partition === null) continue;
       this.verdicts[tile] = { name: 'diverged', partition, sinceMs: verdict.sinceMs, next: null };
+      this.steadyPartitions[tile] = partition;
       this.boxes.set(boxes.subarray(tile * 4, tile * 4 + 4), tile * 4);
     }
   }
@@ -582,6 +642,7 @@ export class DivergenceEngine {
     const after = nextVerdict(before, observation, nowMs, this.confirmMs);
     if (after !== before) {
       this.verdicts[tile] = after;
+      this.steadyPartitions[tile] = after.name === 'diverged' && after.next === null ? after.partition : null;
       if (after.name === 'diverged' || before.name === 'diverged') this.reportChanged = true;
     }
     if (observation === UNJUDGEABLE || after.name === 'pending' || (after.name === 'diverged' && after.next !== null)) {
@@ -672,24 +733,33 @@ export class DivergenceEngine {
     }
     const differing = this.differing;
     const scanBoxes = this.scanBoxes;
-    const kinds = this.masks?.kinds ?? null;
+    // Tile kinds only matter where some ignore region covers a tile.
+    const kinds = this.masks === null || this.masks.allCompared ? null : this.masks.kinds;
     const maxDelta = this.tolerance === null ? -1 : this.tolerance.maxChannelDelta;
     // Sorted tiles make long runs (any order is correct); they mostly come sorted already.
     let sorted = true;
     for (let index = 1; index < batched && sorted; index++) sorted = batch[index - 1]! < batch[index]!;
     if (!sorted) batch.subarray(0, batched).sort();
-    const fast = this.fastTiles;
-    let fastCount = 0;
-    for (let index = 0; index < batched; index++) {
-      const tile = batch[index]!;
-      if (kinds !== null && kinds[tile] !== TILE_COMPARED) {
-        this.settlePixels(tile, this.comparePixels(tile, ALL_DIFFER), nowMs);
-        continue;
+    // Without ignore regions every tile takes the fast path: the batch is the list as it is.
+    let fast = batch;
+    let fastCount = batched;
+    if (kinds !== null) {
+      fast = this.fastTiles;
+      fastCount = 0;
+      for (let index = 0; index < batched; index++) {
+        const tile = batch[index]!;
+        if (kinds[tile] !== TILE_COMPARED) this.settlePixels(tile, this.comparePixels(tile, ALL_DIFFER), nowMs);
+        else fast[fastCount++] = tile;
       }
-      fast[fastCount++] = tile;
-      differing[tile] = 0;
-      scanBoxes[tile * 4] = scanBoxes[tile * 4 + 1] = 0x7fffffff;
-      scanBoxes[tile * 4 + 2] = scanBoxes[tile * 4 + 3] = -1;
+    }
+    // (The kernel's scan clears its tiles' bits and boxes itself.)
+    if (this.scanBlocks === null) {
+      for (let index = 0; index < fastCount; index++) {
+        const tile = fast[index]!;
+        differing[tile] = 0;
+        scanBoxes[tile * 4] = scanBoxes[tile * 4 + 1] = 0x7fffffff;
+        scanBoxes[tile * 4 + 2] = scanBoxes[tile * 4 + 3] = -1;
+      }
     }
     // Runs of adjacent tiles in one tile row, scanned row by row of pixels: each row of the first
     // replica stays in cache while the others' rows stream past it.
@@ -729,11 +799,44 @@ export class DivergenceEngine {
     // With a tolerance of whole pixels only (no allowance), a set bit means "disagrees": the tile
     // is split like an exact one. An allowance needs counting, tile by tile.
     const counting = this.tolerance !== null && this.tolerance.maxDifferingPixelsPerTile > 0;
+    // The common outcomes, inline over locals: a tile that agrees again, and a tile where the same
+    // lone replica still differs from an already confirmed divergence. Their verdicts cannot change
+    // (nextVerdict returns them as they are), so only the cache, the box and the watch are updated;
+    // anything else goes through settlePixels.
+    const { verdicts, steadyPartitions, serials, cachedSerials, cachedObservations, latestChangeMs, loneSplits, boxes } = this;
+    const blinkWindowMs = this.timing.blinkWindowMs;
     for (let index = 0; index < fastCount; index++) {
       const tile = fast[index]!;
-      if (differing[tile] === 0) this.settlePixels(tile, AGREE, nowMs);
-      else if (counting) this.settlePixels(tile, this.comparePixels(tile, differing[tile]!), nowMs);
-      else this.settlePixels(tile, this.splitDiffering(tile, differing[tile]!), nowMs);
+      const bits = differing[tile]!;
+      if (bits === 0) {
+        if (verdicts[tile] !== AGREED) {
+          this.settlePixels(tile, AGREE, nowMs);
+          continue;
+        }
+        cachedSerials[tile] = serials[tile]!;
+        cachedObservations[tile] = AGREE;
+      } else if (counting) {
+        this.settlePixels(tile, this.comparePixels(tile, bits), nowMs);
+        continue;
+      } else {
+        const lone = (bits & (bits - 1)) === 0 ? loneSplits[bits] : undefined;
+        if (lone === undefined || steadyPartitions[tile] !== lone) {
+          this.settlePixels(tile, this.splitDiffering(tile, bits), nowMs);
+          continue;
+        }
+        cachedSerials[tile] = serials[tile]!;
+        cachedObservations[tile] = lone.disagreement;
+        const at = tile * 4;
+        if (boxes[at] !== scanBoxes[at] || boxes[at + 1] !== scanBoxes[at + 1] || boxes[at + 2] !== scanBoxes[at + 2] || boxes[at + 3] !== scanBoxes[at + 3]) {
+          boxes[at] = scanBoxes[at]!;
+          boxes[at + 1] = scanBoxes[at + 1]!;
+          boxes[at + 2] = scanBoxes[at + 2]!;
+          boxes[at + 3] = scanBoxes[at + 3]!;
+          this.reportChanged = true;
+        }
+      }
+      // As in apply: recently changed somewhere, so it may yet turn out to blink.
+      if (nowMs - latestChangeMs[tile]! < blinkWindowMs) this.watch(tile);
     }
     this.stats.comparedTiles += batched;
   }

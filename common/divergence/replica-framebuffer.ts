@@ -54,6 +54,8 @@ export const TILE_IGNORED = 2;
 export class MaskGrid {
   /** TILE_COMPARED, TILE_PARTLY_IGNORED or TILE_IGNORED per tile. */
   readonly kinds: Uint8Array;
+  /** No ignore region covers any tile: every tile is TILE_COMPARED. */
+  readonly allCompared: boolean;
   private readonly masks = new Map<number, TileMask>();
 
   constructor(ignoreRegions: readonly PixelRect[], widthPx: number, heightPx: number, tileSizePx: number) {
@@ -92,6 +94,7 @@ export class MaskGrid {
       for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) compared += mask[y * tileSizePx + x]!;
       this.kinds[tile] = compared === 0 ? TILE_IGNORED : TILE_PARTLY_IGNORED;
     }
+    this.allCompared = this.masks.size === 0;
   }
 
   /** The mask of a partly ignored tile; null for a tile compared whole. */
@@ -121,6 +124,17 @@ export class TileList {
   clear(): void {
     this.count = 0;
   }
+}
+
+/**
+ * The engine's per-tile bookkeeping, in the kernels' memory, that flush_cold may do while it
+ * records cold changes (byte offsets): each changed tile's serial goes up by one; tiles not yet
+ * watched are marked and appended to `newlyWatched`.
+ */
+export interface KernelNoting {
+  readonly serials: number;
+  readonly watched: number;
+  readonly newlyWatched: TileList;
 }
 
 /** Times that decide a tile's class; see divergence-engine.ts for the defaults and why. */
@@ -312,11 +326,15 @@ export class ReplicaFramebuffer {
     }
   }
 
-  /** Records every written tile's new state; appends the tiles that changed to `changedTiles`. */
-  flush(blinkWindowMs: number, changedTiles: TileList): void {
+  /**
+   * Records every written tile's new state; appends the tiles that changed to `changedTiles`. With
+   * the kernels and `noting`, the cold changes are noted there instead (see KernelNoting) and only
+   * the hot ones are appended.
+   */
+  flush(blinkWindowMs: number, changedTiles: TileList, noting: KernelNoting | null = null): void {
     this.bind();
     if (this.historyBlock !== null) {
-      this.flushInKernel(blinkWindowMs, changedTiles);
+      this.flushInKernel(blinkWindowMs, changedTiles, noting);
       return;
     }
     const { touched, listed, pendingMs, newest, entries, startMs, flags, tileCount } = this;
@@ -351,15 +369,17 @@ export class ReplicaFramebuffer {
    * `flush` with the kernels: cold changes (the common case) are recorded by flush_cold; the hot
    * ones it leaves (at the head of `touched`) are fingerprinted here, one by one, as in `flush`.
    */
-  private flushInKernel(blinkWindowMs: number, changedTiles: TileList): void {
+  private flushInKernel(blinkWindowMs: number, changedTiles: TileList, noting: KernelNoting | null): void {
     const count = this.touchedCount;
     this.touchedCount = 0;
     if (count === 0) return;
-    const { cold, hot } = this.arena!.flushCold(this.historyBlock!.offset, this.tileCount, count, blinkWindowMs);
+    const { cold, hot } = this.arena!.flushCold(this.historyBlock!.offset, this.tileCount, count, blinkWindowMs, noting?.serials ?? 0, noting?.watched ?? 0);
     this.bind();
-    changedTiles.reserve(changedTiles.count + cold + hot);
-    changedTiles.tiles.set(this.flushed.subarray(0, cold), changedTiles.count);
-    changedTiles.count += cold;
+    const coldList = noting?.newlyWatched ?? changedTiles;
+    coldList.reserve(coldList.count + cold);
+    coldList.tiles.set(this.flushed.subarray(0, cold), coldList.count);
+    coldList.count += cold;
+    changedTiles.reserve(changedTiles.count + hot);
     for (let index = 0; index < hot; index++) {
       const tile = this.touched[index]!;
       if (this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);

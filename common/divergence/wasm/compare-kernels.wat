@@ -249,7 +249,7 @@
   ;; adjacent tiles of one tile row, fromPx on a tile's left edge. For every tile of a run and every
   ;; other replica differing from `first` in it, sets the replica's bit in differing[tile] (u32 per
   ;; tile) and grows the tile's box in `boxes` (four i32 per tile: left, top, right, bottom) to each
-  ;; row's first and last difference. Four other frames at a time against one read of `first`, row
+  ;; row's first and last difference; both are cleared first for every tile of the runs. Four other frames at a time against one read of `first`, row
   ;; by row, tile by tile (a frame-wide run reads each frame as one sequential stream). A 16-pixel
   ;; tile row is one step: one test for all four, then, only where something differs, a 16-bit mask
   ;; per replica gives its first and last difference at once. Other widths: find, then settle.
@@ -263,6 +263,8 @@
     (local $i i32) (local $cell i32) (local $box i32) (local $member i32) (local $other i32) (local $x i32)
     (local $b0 i32) (local $c0 i32) (local $d0 i32) (local $e0 i32) (local $p i32)
     (local $v v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $m0 i32) (local $m1 i32) (local $m2 i32) (local $m3 i32)
+    ;; A box edge read and written back without a branch (a difference's column is unpredictable).
+    (local $old i32)
     (local.set $exact (i32.lt_s (local.get $maxDelta) (i32.const 0)))
     (local.set $limit (call $limit_of (local.get $maxDelta)))
     (local.set $record (local.get $runs))
@@ -275,6 +277,18 @@
         (local.set $firstY (i32.load offset=8 (local.get $record)))
         (local.set $endY (i32.load offset=12 (local.get $record)))
         (local.set $tileBase (i32.add (i32.load offset=16 (local.get $record)) (i32.div_u (local.get $fromPx) (local.get $tileSize))))
+        ;; The run's tiles start clean: no replica differing, an empty box (left and top at the
+        ;; largest i32, right and bottom at -1).
+        (local.set $tile (local.get $tileBase))
+        (local.set $x (local.get $fromPx))
+        (block $cleared
+          (loop $clear
+            (br_if $cleared (i32.ge_u (local.get $x) (local.get $toPx)))
+            (i32.store (i32.add (local.get $differing) (i32.shl (local.get $tile) (i32.const 2))) (i32.const 0))
+            (v128.store (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))) (v128.const i32x4 0x7fffffff 0x7fffffff -1 -1))
+            (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+            (local.set $x (i32.add (local.get $x) (local.get $tileSize)))
+            (br $clear)))
         (local.set $group (i32.const 0))
         (block $groups_done
           (loop $each_group
@@ -349,37 +363,37 @@
                               (then
                                 (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 0)))))
                                 (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m0))))
-                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (i32.store (local.get $box) (select (local.get $i) (local.tee $old (i32.load (local.get $box))) (i32.lt_s (local.get $i) (local.get $old))))
                                 (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
                                 (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m0))))
-                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (i32.store offset=8 (local.get $box) (select (local.get $i) (local.tee $old (i32.load offset=8 (local.get $box))) (i32.gt_s (local.get $i) (local.get $old))))
                                 (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
                             (if (local.get $m1)
                               (then
                                 (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 1)))))
                                 (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m1))))
-                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (i32.store (local.get $box) (select (local.get $i) (local.tee $old (i32.load (local.get $box))) (i32.lt_s (local.get $i) (local.get $old))))
                                 (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
                                 (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m1))))
-                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (i32.store offset=8 (local.get $box) (select (local.get $i) (local.tee $old (i32.load offset=8 (local.get $box))) (i32.gt_s (local.get $i) (local.get $old))))
                                 (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
                             (if (local.get $m2)
                               (then
                                 (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 2)))))
                                 (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m2))))
-                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (i32.store (local.get $box) (select (local.get $i) (local.tee $old (i32.load (local.get $box))) (i32.lt_s (local.get $i) (local.get $old))))
                                 (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
                                 (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m2))))
-                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (i32.store offset=8 (local.get $box) (select (local.get $i) (local.tee $old (i32.load offset=8 (local.get $box))) (i32.gt_s (local.get $i) (local.get $old))))
                                 (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1)))))))
                             (if (local.get $m3)
                               (then
                                 (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (i32.shl (i32.const 2) (i32.add (local.get $group) (i32.const 3)))))
                                 (local.set $i (i32.add (local.get $x) (i32.ctz (local.get $m3))))
-                                (if (i32.lt_s (local.get $i) (i32.load (local.get $box))) (then (i32.store (local.get $box) (local.get $i))))
+                                (i32.store (local.get $box) (select (local.get $i) (local.tee $old (i32.load (local.get $box))) (i32.lt_s (local.get $i) (local.get $old))))
                                 (if (i32.lt_s (local.get $y) (i32.load offset=4 (local.get $box))) (then (i32.store offset=4 (local.get $box) (local.get $y))))
                                 (local.set $i (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $m3))))
-                                (if (i32.gt_s (local.get $i) (i32.load offset=8 (local.get $box))) (then (i32.store offset=8 (local.get $box) (local.get $i))))
+                                (i32.store offset=8 (local.get $box) (select (local.get $i) (local.tee $old (i32.load offset=8 (local.get $box))) (i32.gt_s (local.get $i) (local.get $old))))
                                 (if (i32.ge_s (local.get $y) (i32.load offset=12 (local.get $box))) (then (i32.store offset=12 (local.get $box) (i32.add (local.get $y) (i32.const 1))))))))))
                       (else
                         (local.set $i
@@ -483,8 +497,11 @@
   ;; blinkMs after its tile's newest entry began (or after the initial blank state) becomes a new
   ;; unhashed entry and is appended to `flushed`; a hot one (it may be part of a blink: JavaScript
   ;; fingerprints it) is moved to the head of `touched`. Returns hot << 32 | cold.
-  (func (export "flush_cold") (param $history i32) (param $tiles i32) (param $count i32) (param $blinkMs f64) (result i64)
-    (local $index i32) (local $tile i32) (local $writtenMs f64) (local $position i32) (local $slot i32) (local $cold i32) (local $hot i32)
+  ;; With `serials` (not 0; u32 per tile) and `watched` (u8 per tile), the engine's bookkeeping is
+  ;; done here too: each cold tile's serial goes up by one, and only the tiles not watched yet are
+  ;; marked watched and appended to `flushed` (then counted in place of the cold ones).
+  (func (export "flush_cold") (param $history i32) (param $tiles i32) (param $count i32) (param $blinkMs f64) (param $serials i32) (param $watched i32) (result i64)
+    (local $index i32) (local $tile i32) (local $writtenMs f64) (local $position i32) (local $slot i32) (local $cold i32) (local $hot i32) (local $at i32)
     (local $pending i32) (local $touched i32) (local $flushed i32) (local $flags i32) (local $newest i32) (local $entries i32)
     (local.set $pending (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 96))))
     (local.set $touched (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 200))))
@@ -520,6 +537,13 @@
         (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
         (f64.store (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))) (local.get $writtenMs))
         (i32.store8 (i32.add (local.get $flags) (local.get $slot)) (i32.const 0))
+        (if (local.get $serials)
+          (then
+            (local.set $at (i32.add (local.get $serials) (i32.shl (local.get $tile) (i32.const 2))))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+            (local.set $at (i32.add (local.get $watched) (local.get $tile)))
+            (br_if $each (i32.load8_u (local.get $at)))
+            (i32.store8 (local.get $at) (i32.const 1))))
         (i32.store (i32.add (local.get $flushed) (i32.shl (local.get $cold) (i32.const 2))) (local.get $tile))
         (local.set $cold (i32.add (local.get $cold) (i32.const 1)))
         (br $each)))

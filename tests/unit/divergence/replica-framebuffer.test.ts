@@ -148,3 +148,33 @@ function historySuites(variant: 'js' | 'simd'): void {
 
 historySuites('js');
 historySuites('simd');
+
+describe('tile history [simd]: the engine noted by flush_cold', { timeout: 30_000 }, () => {
+  it('counts every cold change in the serials and lists only tiles not watched yet; hot changes stay for JavaScript', () => {
+    const arena = KERNELS.createArena();
+    // Two tiles side by side; tile 1 is already on the engine's list.
+    const framebuffer = new ReplicaFramebuffer('r', 2 * SIZE, SIZE, SIZE, new MaskGrid([], 2 * SIZE, SIZE, SIZE), 0, MAX_BLINK_STATES, undefined, arena);
+    const serials = arena.allocate(2 * 4);
+    const watched = arena.allocate(2);
+    watched.bytesView()[1] = 1;
+    const noting = { serials: serials.offset, watched: watched.offset, newlyWatched: new TileList() };
+    const changes = new TileList();
+    const writeBoth = (state: number, nowMs: number): void => {
+      framebuffer.write({ x: 0, y: 0, width: 2 * SIZE, height: SIZE }, new Uint32Array(2 * SIZE * SIZE).fill(state), 2 * SIZE, 0, nowMs, BLINK_WINDOW_MS, changes);
+      framebuffer.flush(BLINK_WINDOW_MS, changes, noting);
+    };
+    writeBoth(1, 10_000);
+    assert.deepEqual([...serials.words()], [1, 1]);
+    assert.deepEqual([...noting.newlyWatched.tiles.subarray(0, noting.newlyWatched.count)], [0]);
+    assert.deepEqual([...watched.bytesView().subarray(0, 2)], [1, 1]);
+    assert.equal(changes.count, 0);
+    noting.newlyWatched.clear();
+    writeBoth(2, 20_000);
+    assert.deepEqual([...serials.words()], [2, 2]);
+    assert.equal(noting.newlyWatched.count, 0);
+    // Soon after: a hot change, fingerprinted in JavaScript and handed back as a change, not noted.
+    writeBoth(3, 20_100);
+    assert.deepEqual([...serials.words()], [2, 2]);
+    assert.deepEqual([...changes.tiles.subarray(0, changes.count)].sort(), [0, 1]);
+  });
+});
