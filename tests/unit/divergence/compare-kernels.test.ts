@@ -8,18 +8,8 @@ import { CONFIRM_MS, DivergenceEngine, SETTLE_MS } from '../../../common/diverge
 import { KernelArena, compileCompareKernels, type ArenaBlock } from '../../../common/divergence/compare-kernels';
 import { growDifferenceBox, scanRowDifferences, tilesAgree } from '../../../common/divergence/tile-pixels';
 import { compileCompareKernelsWasm } from '../../../scripts/wasm.mjs';
+import { seededRandom as random } from '../../fuzz/rfb-mutators';
 import { KERNELS } from './engines';
-
-/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function word(red: number, green: number, blue: number, alpha: number): number {
   return new Uint32Array(new Uint8Array([red, green, blue, alpha]).buffer)[0]!;

@@ -7,18 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DivergenceEngine, type DivergenceOptions, type Tolerance } from '../../../common/divergence';
 import { type PixelRect } from '../../../common/divergence/pixel-rect';
+import { seededRandom as random } from '../../fuzz/rfb-mutators';
 import { KERNELS } from './engines';
-
-/** A small deterministic generator (mulberry32): a failing session is replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** A few colours, and variants of the first one at and just past a tolerance's edge (and alpha-only). */
 function palette(maxDelta: number): number[][] {
