@@ -31,6 +31,18 @@ let echoConnections = 0;
 const echoSockets = new Set<net.Socket>();
 const pools: SshL0Pool[] = [];
 
+// ssh2's key generator writes, about once in 170 Ed25519 keys, a private key that neither ssh2 nor
+// OpenSSH (`ssh-keygen -y`) can load ("Malformed OpenSSH private key"). A test that needs a good key
+// generates until ssh2 reads back what it wrote, so the failure it checks is the one it means.
+function generateReadableEd25519(options: ssh2.utils.KeyPairOptions = {}): ssh2.utils.KeyPairReturn {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', options);
+    const passphrase = 'passphrase' in options ? options.passphrase : undefined;
+    if (!(ssh2.utils.parseKey(pair.private, passphrase) instanceof Error)) return pair;
+  }
+  throw new Error('ssh2 generated 100 Ed25519 keys in a row that it cannot read back');
+}
+
 before(async () => {
   if (findExecutable('sshd') === undefined) throw new Error(SSHD_MISSING);
   folder = await mkdtemp(path.join(os.tmpdir(), 'retrovisor-ssh-'));
@@ -198,7 +210,7 @@ describe('SSH to an L0 (real sshd on 127.0.0.1)', { timeout: 60_000 }, () => {
   });
 
   it('says the key was not accepted for the user when sshd refuses it', async () => {
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    const stranger = generateReadableEd25519();
     const strangerPath = path.join(folder, 'stranger_ed25519');
     await writeFile(strangerPath, stranger.private, { mode: 0o600 });
     await rejectsWith(
@@ -231,7 +243,7 @@ describe('SSH to an L0 (real sshd on 127.0.0.1)', { timeout: 60_000 }, () => {
     await chmod(unreadable, 0o600);
     await rejectsWith(newPool().openTunnel(labTarget({ identityFile: unreadable }), '127.0.0.1', echoPort), 'identity', /is not a private key RetroVisor can read/);
 
-    const encrypted = ssh2.utils.generateKeyPairSync('ed25519', { passphrase: 'right horse battery', cipher: 'aes256-ctr', rounds: 4 });
+    const encrypted = generateReadableEd25519({ passphrase: 'right horse battery', cipher: 'aes256-ctr', rounds: 4 });
     await writeFile(path.join(folder, 'encrypted_ed25519'), encrypted.private, { mode: 0o600 });
     await rejectsWith(
       newPool().openTunnel(labTarget({ identityFile: 'encrypted_ed25519' }), '127.0.0.1', echoPort),
