@@ -146,3 +146,27 @@ export class Region {
     return taken;
   }
 }
+
+/** The largest rectangle a FramebufferUpdate carries, in pixels, as in TigerVNC's encoder (SubRectMaxArea). */
+export const SUBRECT_MAX_AREA_PX = 65536;
+/** The widest rectangle a FramebufferUpdate carries, as in TigerVNC's encoder (SubRectMaxWidth). */
+export const SUBRECT_MAX_WIDTH_PX = 2048;
+
+/**
+ * `rect` cut into row-major subrectangles of at most SUBRECT_MAX_WIDTH_PX columns and
+ * SUBRECT_MAX_AREA_PX pixels, the way TigerVNC sends a large change. A viewer decodes a rectangle
+ * whole once its last byte is in (noVNC inflates a ZRLE rectangle in one go), so a full-screen
+ * 1920×1080 change sent as one rectangle is one 20–30 ms decode on the viewer's UI thread; as bands of
+ * 34 rows it is 32 decodes of under a millisecond each, and the viewer can take input between them.
+ */
+export function splitIntoSubrects(rect: Rect): Rect[] {
+  if (isEmptyRect(rect)) return [];
+  const width = Math.min(rect.width, SUBRECT_MAX_WIDTH_PX);
+  const bandHeight = Math.max(1, Math.floor(SUBRECT_MAX_AREA_PX / width));
+  const parts: Rect[] = [];
+  for (let y = rect.y; y < rect.y + rect.height; y += bandHeight) {
+    const height = Math.min(bandHeight, rect.y + rect.height - y);
+    for (let x = rect.x; x < rect.x + rect.width; x += width) parts.push({ x, y, width: Math.min(width, rect.x + rect.width - x), height });
+  }
+  return parts;
+}

@@ -4,7 +4,7 @@
 
 import { constants as zlibConstants } from 'node:zlib';
 import { type FramebufferEvent, type FramebufferSource } from './framebuffer';
-import { intersectRects, Region, type Rect } from './region';
+import { intersectRects, Region, splitIntoSubrects, type Rect } from './region';
 import { DeflateStream, PixelTranslator, encodeRaw, encodeZrleTiles } from './rfb-encodings';
 import {
   DEFAULT_PIXEL_FORMAT,
@@ -184,7 +184,7 @@ export class UpdateState {
       parts.push(encodeRectHeader(copy.target.x, copy.target.y, copy.target.width, copy.target.height, ENCODING.CopyRect), sourcePosition);
       rectangles++;
     }
-    const rects = this.requestArea === null ? [] : this.damage.takeWithin(this.requestArea);
+    const rects = this.requestArea === null ? [] : this.damage.takeWithin(this.requestArea).flatMap(splitIntoSubrects);
     const encoding = this.encodings.pixelEncoding;
     const translator = this.translator;
     const payloads = rects.map((rect) =>

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { splitIntoSubrects, SUBRECT_MAX_AREA_PX, SUBRECT_MAX_WIDTH_PX } from '../../../main/demo/region';
 import {
   assertSamePixels,
   ENC,
@@ -36,6 +37,31 @@ async function readyClient(port: number, encodings: readonly number[]): Promise<
   await client.update(false);
   return client;
 }
+
+describe('splitIntoSubrects', { timeout: 10_000 }, () => {
+  it('cuts a large rectangle into row-major bands within the area and width limits that tile it exactly', () => {
+    for (const rect of [
+      { x: 0, y: 0, width: 1920, height: 1080 },
+      { x: 7, y: 3, width: 4000, height: 50 },
+      { x: 5, y: 5, width: 1, height: 70_000 },
+      { x: 100, y: 200, width: 33, height: 17 },
+    ]) {
+      const parts = splitIntoSubrects(rect);
+      const covered = new Set<string>();
+      for (const part of parts) {
+        assert.ok(part.width * part.height <= SUBRECT_MAX_AREA_PX && part.width <= SUBRECT_MAX_WIDTH_PX && part.width > 0 && part.height > 0, JSON.stringify(part));
+        assert.ok(part.x >= rect.x && part.y >= rect.y && part.x + part.width <= rect.x + rect.width && part.y + part.height <= rect.y + rect.height);
+        covered.add(`${part.x},${part.y}`);
+      }
+      assert.equal(covered.size, parts.length, 'no two parts start at the same pixel');
+      assert.equal(parts.reduce((sum, part) => sum + part.width * part.height, 0), rect.width * rect.height);
+      const rowMajor = parts.every((part, index) => index === 0 || part.y > parts[index - 1]!.y || (part.y === parts[index - 1]!.y && part.x > parts[index - 1]!.x));
+      assert.ok(rowMajor, 'row-major order');
+    }
+    assert.deepEqual(splitIntoSubrects({ x: 0, y: 0, width: 33, height: 17 }), [{ x: 0, y: 0, width: 33, height: 17 }]);
+    assert.deepEqual(splitIntoSubrects({ x: 0, y: 0, width: 0, height: 17 }), []);
+  });
+});
 
 describe('RFB server: framebuffer fidelity', { timeout: 20_000 }, () => {
   for (const [name, encodings] of [
@@ -132,6 +158,24 @@ describe('RFB server: framebuffer fidelity', { timeout: 20_000 }, () => {
 });
 
 describe('RFB server: incremental updates', { timeout: 20_000 }, () => {
+  for (const [name, encoding] of [
+    ['Raw', ENC.Raw],
+    ['ZRLE', ENC.Zrle],
+  ] as const) {
+    it(`sends a full-screen change as subrectangles of at most ${SUBRECT_MAX_AREA_PX} pixels tiling the screen (${name})`, async () => {
+      const { guest, port } = await served({ width: 1920, height: 1080 });
+      const client = await RfbTestClient.connect({ port });
+      client.setPixelFormat(NOVNC_PIXEL_FORMAT);
+      client.setEncodings([encoding]);
+      const rects = await client.update(false);
+      assert.ok(rects.length >= Math.ceil((1920 * 1080) / SUBRECT_MAX_AREA_PX), `${rects.length} rectangles`);
+      assert.ok(rects.every((rect) => rect.width * rect.height <= SUBRECT_MAX_AREA_PX && rect.encoding === encoding), JSON.stringify(rects.slice(0, 3)));
+      assert.equal(rects.reduce((sum, rect) => sum + rect.width * rect.height, 0), 1920 * 1080);
+      assertSamePixels(client.fb, guest.pixels, guest.width, 'the screen from its bands');
+      client.close();
+    });
+  }
+
   it('sends only the damaged region after a keystroke', async () => {
     const { guest, port } = await served();
     const client = await readyClient(port, [ENC.Raw]);
