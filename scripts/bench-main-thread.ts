@@ -7,8 +7,10 @@
 // full-screen updates and times the page's own share of the comparison (reading the damage back and
 // posting it). Figures only, never pass/fail. Runs in Node: `npm run bench -- --only main-thread`.
 
-import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { startDemoLab, type DemoLab } from '../main/demo/demo-lab';
 import type { ProbeRecords } from '../renderer/divergence/bench-probe';
@@ -127,6 +129,9 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
     // The last repaints decoded and compared.
     await sleep(1500);
     const trace = (await browser.stopTracing()).toString('utf8');
+    // To see what the long tasks are: the phase's trace, for chrome://tracing or Perfetto.
+    const traceDir = process.env.RETROVISOR_BENCH_TRACE_DIR;
+    if (traceDir !== undefined && traceDir !== '') writeFileSync(join(traceDir, `main-thread-${Date.now()}.json`), trace);
     const records = await takeRecords(page);
     const full = records.updates.filter((update) => update.areaPx >= FULL_MIN_PX);
     const { durationsMs, cpuMs } = mainThreadTasks(trace);

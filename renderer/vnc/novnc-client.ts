@@ -9,6 +9,7 @@ import XtScancode from 'novnc-core/input/xtscancodes.js';
 import { initLogging } from 'novnc-core/util/logging.js';
 import { benchProbe } from '../divergence/bench-probe';
 import { DamageCollector } from './damage';
+import { paceDecoding } from './decode-pacer';
 import { desktopSizeProblem, rectangleBoundsProblem } from './desktop-size-limit';
 import { losslessEncodings, unacceptedEncodingProblem, UNOFFERED_DECODER_ENCODINGS } from './encoding-policy';
 import type { BroadcastInput } from '../../common/input/input-events';
@@ -83,6 +84,9 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
   const refuse = reportFailures(rfb, events, () => live);
   guardDesktopSize(rfb, events, refuse, () => live);
   guardRectangles(rfb, refuse);
+  // A burst of screen data is decoded over several tasks, with the user's input and the composite's
+  // frames between them; the channel holds further bytes meanwhile.
+  paceDecoding(rfb, channel);
   // RA2ne asks the application to verify the server's key; RetroVisor has no such check, so the
   // handshake waits there until the session's handshake timeout ends it (the reason says so).
   let serverVerificationPending = false;

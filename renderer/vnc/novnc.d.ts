@@ -164,6 +164,13 @@ declare module '@novnc/novnc' {
      * noVNC handles itself); false while it waits for more bytes (called again with the same header).
      */
     _handleDataRect(): boolean;
+    /**
+     * Handles the current rectangle of a FramebufferUpdate, pseudo-encodings included (header parsed);
+     * false while it must wait (more bytes, or a flush), called again with the same header.
+     */
+    _handleRect(): boolean;
+    /** While true, the message loop stops before the next message; noVNC sets it around a display flush. */
+    _flushing: boolean;
 
     static messages: RfbMessages;
   }

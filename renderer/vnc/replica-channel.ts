@@ -1,6 +1,8 @@
 // A WebSocket look-alike over a back-end byte stream, handed to noVNC instead of a URL. It copies what
-// noVNC sends (noVNC reuses its send buffer), sends what one task wrote as one frame, and acknowledges
-// each delivery for flow control. Runs in the renderer; DOM-free so it is tested in plain Node.
+// noVNC sends (noVNC reuses its send buffer), sends what one task wrote as one frame, acknowledges
+// each delivery for flow control, and holds deliveries back while noVNC has paused its decoding to
+// give the page's thread back (decode-pacer.ts). Runs in the renderer; DOM-free so it is tested in
+// plain Node.
 
 import type { ByteStream, ByteStreamHandlers } from '../../common/contract';
 
@@ -52,6 +54,10 @@ export class ReplicaChannel {
   private closeEventSent: boolean;
   /** What noVNC sent in the current task, sent as one frame at its end. */
   private pending: Uint8Array[];
+  /** Received bytes held back (not delivered, not acknowledged) while noVNC's decoding is paused. */
+  private held: Uint8Array[] | null;
+  /** The back end closed the stream while bytes were held: the close follows their delivery. */
+  private closeAfterHeld: string | null;
 
   constructor(openStream: StreamOpener, streamId = '') {
     this.binaryType = 'arraybuffer';
@@ -68,6 +74,8 @@ export class ReplicaChannel {
     this.openStream = openStream;
     this.closeEventSent = false;
     this.pending = [];
+    this.held = null;
+    this.closeAfterHeld = null;
   }
 
   /**
@@ -80,7 +88,7 @@ export class ReplicaChannel {
       this.stream = this.openStream({
         onOpen: () => this.handleOpen(),
         onData: (bytes) => this.handleData(bytes),
-        onClose: (reason) => this.finish(reason),
+        onClose: (reason) => this.handleClose(reason),
       });
     } catch (error) {
       this.finish(`could not open the stream to the VNC server: ${errorMessage(error)}`);
@@ -128,6 +136,8 @@ export class ReplicaChannel {
     this.sendPending();
     this.readyState = 'closing';
     this.closeReason ??= reason;
+    // RetroVisor is ending the session: what noVNC has not been given is no longer wanted.
+    this.held = null;
     const stream = this.stream;
     this.stream = null;
     try {
@@ -144,10 +154,53 @@ export class ReplicaChannel {
     this.onopen?.({ type: 'open' });
   }
 
+  /**
+   * Holds what arrives from now on until release(): noVNC has paused its decoding with bytes still in
+   * its receive queue. Held bytes are not acknowledged, so the back end's flow control stops the
+   * server instead of noVNC's queue growing while the page catches up.
+   */
+  hold(): void {
+    if (this.readyState === 'open') this.held ??= [];
+  }
+
+  /** Delivers what was held, in order, unless noVNC pauses again while taking it. */
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    if (held === null) return;
+    for (const [index, bytes] of held.entries()) {
+      if (this.readyState !== 'open') return;
+      this.deliver(bytes);
+      // noVNC may have paused again while taking these bytes (deliver runs its decoding).
+      const heldAgain = this.held as Uint8Array[] | null;
+      if (heldAgain !== null) {
+        heldAgain.push(...held.slice(index + 1));
+        return;
+      }
+    }
+    if (this.closeAfterHeld !== null) this.finish(this.closeAfterHeld);
+  }
+
   private handleData(bytes: Uint8Array): void {
     // The back end announces 'open' before any data; data first still means the server is there.
     if (this.readyState === 'connecting') this.handleOpen();
     if (this.readyState !== 'open' || bytes.byteLength === 0) return;
+    if (this.held !== null) this.held.push(bytes);
+    else this.deliver(bytes);
+  }
+
+  /** The back end closed the stream: as with a WebSocket, every byte received reaches noVNC first. */
+  private handleClose(reason: string): void {
+    // Paused noVNC still has bytes in its queue, and perhaps some are held here: the close waits for them.
+    if (this.held !== null && this.readyState === 'open') {
+      this.closeAfterHeld = reason;
+      this.stream = null;
+      return;
+    }
+    this.finish(reason);
+  }
+
+  private deliver(bytes: Uint8Array): void {
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
     const data = whole ? bytes.buffer : bytes.slice().buffer;
     try {
@@ -157,13 +210,15 @@ export class ReplicaChannel {
       this.closeWithReason(`the VNC session failed: ${errorMessage(error)}`);
       return;
     }
-    // noVNC parses synchronously (RetroVisor asks for no image-based encodings that would queue),
-    // so the bytes are consumed once onmessage returns: acknowledge them now.
+    // noVNC parses synchronously (RetroVisor asks for no image-based encodings that would queue), so
+    // the bytes are consumed once onmessage returns, or kept in noVNC's queue while it pauses (then
+    // the channel holds what follows): acknowledge them now.
     this.bytesReceived += bytes.byteLength;
     this.stream?.ack(bytes.byteLength);
   }
 
   private finish(reason: string): void {
+    this.held = null;
     this.closeReason ??= reason;
     this.stream = null;
     this.readyState = 'closed';

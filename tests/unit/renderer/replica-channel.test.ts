@@ -1,5 +1,6 @@
-// The replica channel noVNC talks through: its shape, copy-on-send, ArrayBuffer delivery and the
-// flow-control acknowledgements, over a fake byte stream. Plain Node.
+// The replica channel noVNC talks through: its shape, copy-on-send, ArrayBuffer delivery, the
+// flow-control acknowledgements and holding bytes while noVNC's decoding is paused, over a fake byte
+// stream. Plain Node.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -98,6 +99,74 @@ describe('ReplicaChannel', { timeout: 60_000 }, () => {
     assert.equal(stream.acks.length, 40);
     assert.ok(stream.acks.every((bytes) => bytes <= STREAM_ACK_EVERY_BYTES));
     assert.equal(stream.acks.reduce((sum, bytes) => sum + bytes, 0), 40 * 64 * 1024);
+  });
+
+  it('holds bytes while noVNC is paused (undelivered, unacknowledged), then delivers them in order', () => {
+    const log: string[] = [];
+    const { channel, stream } = openChannel(log);
+    channel.onmessage = (event) => log.push(`message ${Array.from(new Uint8Array(event.data)).join(',')}`);
+    stream.handlers?.onOpen();
+    stream.handlers?.onData(new Uint8Array([1]));
+    channel.hold();
+    stream.handlers?.onData(new Uint8Array([2]));
+    stream.handlers?.onData(new Uint8Array([3, 4]));
+    assert.deepEqual(log, ['message 1', 'ack 1'], 'held: the back end waits for the acknowledgement');
+    channel.release();
+    stream.handlers?.onData(new Uint8Array([5]));
+    assert.deepEqual(log, ['message 1', 'ack 1', 'message 2', 'ack 1', 'message 3,4', 'ack 2', 'message 5', 'ack 1']);
+    assert.equal(channel.bytesReceived, 5);
+  });
+
+  it('keeps the rest held when noVNC pauses again while taking held bytes', () => {
+    const { channel, stream } = openChannel();
+    const received: number[] = [];
+    channel.onmessage = (event) => {
+      const first = new Uint8Array(event.data)[0]!;
+      received.push(first);
+      // noVNC runs out of budget while decoding message 2.
+      if (first === 2) channel.hold();
+    };
+    stream.handlers?.onOpen();
+    channel.hold();
+    for (const byte of [1, 2, 3, 4]) stream.handlers?.onData(new Uint8Array([byte]));
+    channel.release();
+    assert.deepEqual(received, [1, 2]);
+    stream.handlers?.onData(new Uint8Array([5]));
+    assert.deepEqual(received, [1, 2], 'new bytes wait behind the held ones');
+    channel.release();
+    assert.deepEqual(received, [1, 2, 3, 4, 5]);
+    assert.deepEqual(stream.acks, [1, 1, 1, 1, 1]);
+  });
+
+  it('reports a back-end close that comes while noVNC is paused only after the held bytes', () => {
+    const { channel, stream } = openChannel();
+    const events: string[] = [];
+    channel.onmessage = (event) => events.push(`message ${new Uint8Array(event.data)[0]}`);
+    channel.onclose = (event) => events.push(`close ${event.reason}`);
+    stream.handlers?.onOpen();
+    channel.hold();
+    stream.handlers?.onData(new Uint8Array([7]));
+    stream.handlers?.onClose('the VNC server closed the connection');
+    assert.deepEqual(events, []);
+    assert.equal(channel.readyState, 'open');
+    channel.release();
+    assert.deepEqual(events, ['message 7', 'close the VNC server closed the connection']);
+    assert.equal(channel.readyState, 'closed');
+  });
+
+  it('drops held bytes when RetroVisor closes the channel', async () => {
+    const { channel, stream } = openChannel();
+    let messages = 0;
+    channel.onmessage = () => (messages += 1);
+    stream.handlers?.onOpen();
+    channel.hold();
+    stream.handlers?.onData(new Uint8Array([1]));
+    channel.close();
+    channel.release();
+    await flush();
+    assert.equal(messages, 0);
+    assert.equal(channel.readyState, 'closed');
+    assert.deepEqual(stream.acks, []);
   });
 
   it('treats data before the open message as an open stream', () => {
