@@ -50,7 +50,7 @@ export default tseslint.config(
         [NODE_BUILTINS, 'common/ is pure: no Node built-ins (put it in main/).'],
         [ELECTRON, 'common/ never imports Electron.'],
         [NODE_PACKAGES, 'common/ is pure: no Node-only packages.'],
-        [['react', 'react-dom', 'zustand', '@novnc/*', 'novnc-core/*'], 'common/ has no UI code.'],
+        [['react', 'react-dom', 'zustand', '@novnc/*', 'novnc-core/*', 'novnc-pako-inflate'], 'common/ has no UI code.'],
         [['**/main/**', '**/renderer/**', '**/electron/**', '../main/*', '../renderer/*', '../electron/*'], 'common/ imports only common/.'],
       ]),
     },

@@ -273,6 +273,19 @@ async function drive(page: Page, lab: DemoLab, endAt: number, sent: InputCounts,
   }
 }
 
+/** The page's V8 heap (used of allocated) and the array buffers' backing stores, the worker not included. */
+async function pageHeap(page: Page): Promise<string> {
+  const session = await page.context().newCDPSession(page);
+  try {
+    const heap = await session.send('Runtime.getHeapUsage');
+    return `JS heap ${(heap.usedSize / MIB).toFixed(0)} of ${(heap.totalSize / MIB).toFixed(0)} MiB, array buffers ${(heap.backingStorageSize / MIB).toFixed(0)} MiB`;
+  } catch (error) {
+    return `heap unknown (${error instanceof Error ? error.message : String(error)})`;
+  } finally {
+    await session.detach().catch(() => undefined);
+  }
+}
+
 /** The renderer's view of itself: JS heap, DOM canvases and their bitmap bytes. */
 async function rendererView(page: Page): Promise<string> {
   const session = await page.context().newCDPSession(page);
@@ -318,6 +331,10 @@ export async function runMemoryBenchmark(browser: Browser, options: MemoryBenchO
         samples.push(sample);
         if (Math.floor(sample.atS / 60) !== Math.floor((sample.atS - sampleMs / 1000) / 60)) {
           console.error(`  memory: ${sample.atS.toFixed(0)} s, PSS ${mib(sample.pssKiB)} (without file pages ${mib(sample.memoryPssKiB)}), RSS ${mib(sample.rssKiB)} (load ${loadText()})`);
+          // Which process moves: every process over 20 MiB, without file pages (what other programs do not move).
+          const big = sample.processes.filter((entry) => entry.memoryPssKiB > 20 * 1024).sort((a, b) => b.memoryPssKiB - a.memoryPssKiB);
+          console.error(`    ${big.map((entry) => `${entry.kind} ${entry.pid}: ${mib(entry.memoryPssKiB)}`).join(', ')}`);
+          void pageHeap(page).then((line) => console.error(`    page: ${line}`));
         }
       }, sampleMs);
       try {

@@ -38,6 +38,8 @@ mkdirSync(join(dist, 'renderer'), { recursive: true });
 
 // noVNC exports only core/rfb.js; the keyboard and keysym modules need an alias to its core/ folder.
 const novncCore = join(root, 'node_modules', '@novnc', 'novnc', 'core');
+// noVNC's bundled pako inflate (the ZRLE inflator drives it directly: renderer/vnc/zrle-inflator.ts).
+const novncPakoInflate = join(root, 'node_modules', '@novnc', 'novnc', 'vendor', 'pako', 'lib', 'zlib', 'inflate.js');
 const nodeExternals = ['electron', 'ssh2', 'ws', 'sharp', 'playwright-core', 'cpu-features'];
 
 // The comparison kernels: WebAssembly text assembled now, bundled as bytes wherever
@@ -55,7 +57,7 @@ await Promise.all([
     platform: 'browser',
     sourcemap: true,
     minify: false,
-    alias: { 'novnc-core': novncCore },
+    alias: { 'novnc-core': novncCore, 'novnc-pako-inflate': novncPakoInflate },
     loader: { '.png': 'file', '.svg': 'file' },
     plugins: [wasmModulesPlugin],
     define: { 'process.env.NODE_ENV': '"production"' },

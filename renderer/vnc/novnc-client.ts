@@ -7,9 +7,11 @@ import RFB, { type NovncDisplay, type NovncWebsock } from '@novnc/novnc';
 import Keyboard from 'novnc-core/input/keyboard.js';
 import XtScancode from 'novnc-core/input/xtscancodes.js';
 import { initLogging } from 'novnc-core/util/logging.js';
+import { inflate as pakoInflate } from 'novnc-pako-inflate';
 import { benchProbe } from '../divergence/bench-probe';
 import { DamageCollector } from './damage';
 import { paceDecoding } from './decode-pacer';
+import { bufferZrleInflation, type ZrleDecoderLike } from './zrle-inflator';
 import { desktopSizeProblem, rectangleBoundsProblem } from './desktop-size-limit';
 import { losslessEncodings, unacceptedEncodingProblem, UNOFFERED_DECODER_ENCODINGS } from './encoding-policy';
 import type { BroadcastInput } from '../../common/input/input-events';
@@ -27,6 +29,9 @@ const capture = new RfbMessageCapture();
  * 512 KiB instead of 4 MiB.
  */
 const RECEIVE_QUEUE_BYTES = 512 * 1024;
+
+/** The ZRLE encoding number (RFC 6143). */
+const ZRLE_ENCODING = 16;
 
 /** Extended clipboard: the text format bit and the "notify" action bit (core/rfb.js). */
 const EXTENDED_CLIPBOARD_TEXT = 1;
@@ -84,6 +89,9 @@ export const createNoVncClient: VncClientFactory = (host, channel, events) => {
   const refuse = reportFailures(rfb, events, () => live);
   guardDesktopSize(rfb, events, refuse, () => live);
   guardRectangles(rfb, refuse);
+  // ZRLE (what RetroVisor asks for first) inflates ahead instead of one pako call per byte.
+  const zrle = rfb._decoders[ZRLE_ENCODING] as ZrleDecoderLike | undefined;
+  if (zrle !== undefined) bufferZrleInflation(zrle, pakoInflate);
   // A burst of screen data is decoded over several tasks, with the user's input and the composite's
   // frames between them; the channel holds further bytes meanwhile.
   paceDecoding(rfb, channel);

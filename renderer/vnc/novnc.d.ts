@@ -176,6 +176,11 @@ declare module '@novnc/novnc' {
   }
 }
 
+declare module 'novnc-pako-inflate' {
+  /** pako's inflate on a z_stream (noVNC's vendor/pako/lib/zlib/inflate.js): a zlib status, negative on an error. */
+  export function inflate(strm: { input: Uint8Array | null; next_in: number; avail_in: number; output: Uint8Array | null; next_out: number; avail_out: number }, flush: number): number;
+}
+
 declare module 'novnc-core/util/logging.js' {
   /** 'debug' | 'info' | 'warn' | 'error' | 'none'. */
   export function initLogging(level: 'debug' | 'info' | 'warn' | 'error' | 'none'): void;

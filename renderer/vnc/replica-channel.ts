@@ -28,6 +28,14 @@ export type StreamOpener = (handlers: ByteStreamHandlers) => ByteStream;
 const NORMAL_CLOSURE = 1000;
 /** The reason recorded when RetroVisor itself closes the channel. */
 export const CLOSED_BY_RETROVISOR = 'closed by RetroVisor';
+/**
+ * The most bytes handed to noVNC in one message event. noVNC grows its receive queue to 8× what is
+ * pending plus the incoming message whenever that does not fit, and never shrinks it: one 1 MiB frame
+ * from the back end (what it sends when a replica's data piles up) left an 8 MiB queue in every
+ * replica for the rest of the session. In pieces of 64 KiB the queue stays near 8× the largest
+ * rectangle still waiting for its bytes.
+ */
+export const MAX_DELIVERY_BYTES = 64 * 1024;
 
 /**
  * The object given to `new RFB(target, channel)`. noVNC checks that `send`, `close`, `binaryType`,
@@ -200,7 +208,23 @@ export class ReplicaChannel {
     this.finish(reason);
   }
 
+  /**
+   * Hands `bytes` to noVNC in pieces of at most MAX_DELIVERY_BYTES. If noVNC pauses its decoding
+   * while taking a piece, the rest waits at the head of the held bytes.
+   */
   private deliver(bytes: Uint8Array): void {
+    for (let offset = 0; offset < bytes.byteLength; offset += MAX_DELIVERY_BYTES) {
+      if (!this.deliverPiece(bytes.subarray(offset, Math.min(bytes.byteLength, offset + MAX_DELIVERY_BYTES)))) return;
+      const held = this.held;
+      if (held !== null && offset + MAX_DELIVERY_BYTES < bytes.byteLength) {
+        held.unshift(bytes.subarray(offset + MAX_DELIVERY_BYTES));
+        return;
+      }
+    }
+  }
+
+  /** One message event; false when noVNC failed on it (the channel is then closing). */
+  private deliverPiece(bytes: Uint8Array): boolean {
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
     const data = whole ? bytes.buffer : bytes.slice().buffer;
     try {
@@ -208,13 +232,14 @@ export class ReplicaChannel {
     } catch (error) {
       // noVNC throws only on a broken stream (e.g. a message beyond its 40 MiB receive queue).
       this.closeWithReason(`the VNC session failed: ${errorMessage(error)}`);
-      return;
+      return false;
     }
     // noVNC parses synchronously (RetroVisor asks for no image-based encodings that would queue), so
     // the bytes are consumed once onmessage returns, or kept in noVNC's queue while it pauses (then
     // the channel holds what follows): acknowledge them now.
     this.bytesReceived += bytes.byteLength;
     this.stream?.ack(bytes.byteLength);
+    return true;
   }
 
   private finish(reason: string): void {

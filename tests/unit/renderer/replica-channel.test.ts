@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { STREAM_ACK_EVERY_BYTES, type ByteStream, type ByteStreamHandlers } from '../../../common/contract';
-import { CLOSED_BY_RETROVISOR, ReplicaChannel } from '../../../renderer/vnc/replica-channel';
+import { CLOSED_BY_RETROVISOR, MAX_DELIVERY_BYTES, ReplicaChannel } from '../../../renderer/vnc/replica-channel';
 
 /** noVNC 1.7's check (core/websock.js attach): own properties or the direct prototype's. */
 const NOVNC_RAW_CHANNEL_PROPS = ['send', 'close', 'binaryType', 'onerror', 'onmessage', 'onopen', 'protocol', 'readyState'];
@@ -115,6 +115,41 @@ describe('ReplicaChannel', { timeout: 60_000 }, () => {
     stream.handlers?.onData(new Uint8Array([5]));
     assert.deepEqual(log, ['message 1', 'ack 1', 'message 2', 'ack 1', 'message 3,4', 'ack 2', 'message 5', 'ack 1']);
     assert.equal(channel.bytesReceived, 5);
+  });
+
+  it(`hands noVNC a large frame in pieces of at most ${MAX_DELIVERY_BYTES} bytes (its queue grows to 8× a message), in order`, () => {
+    const { channel, stream } = openChannel();
+    const pieces: number[] = [];
+    const received: number[] = [];
+    channel.onmessage = (event) => {
+      pieces.push(event.data.byteLength);
+      received.push(...new Uint8Array(event.data));
+    };
+    stream.handlers?.onOpen();
+    const frame = Uint8Array.from({ length: 3 * MAX_DELIVERY_BYTES + 10 }, (_, index) => index % 253);
+    stream.handlers?.onData(frame);
+    assert.deepEqual(pieces, [MAX_DELIVERY_BYTES, MAX_DELIVERY_BYTES, MAX_DELIVERY_BYTES, 10]);
+    assert.deepEqual(stream.acks, pieces);
+    assert.deepEqual(received, Array.from(frame));
+  });
+
+  it('holds the rest of a large frame, ahead of later bytes, when noVNC pauses on one of its pieces', () => {
+    const { channel, stream } = openChannel();
+    const received: number[] = [];
+    let pieces = 0;
+    channel.onmessage = (event) => {
+      received.push(...new Uint8Array(event.data));
+      pieces += 1;
+      if (pieces === 2) channel.hold();
+    };
+    stream.handlers?.onOpen();
+    const frame = Uint8Array.from({ length: 3 * MAX_DELIVERY_BYTES }, (_, index) => index % 251);
+    stream.handlers?.onData(frame);
+    stream.handlers?.onData(new Uint8Array([7, 7]));
+    assert.equal(received.length, 2 * MAX_DELIVERY_BYTES);
+    assert.deepEqual(stream.acks, [MAX_DELIVERY_BYTES, MAX_DELIVERY_BYTES], 'what is held is not acknowledged');
+    channel.release();
+    assert.deepEqual(received, [...Array.from(frame), 7, 7]);
   });
 
   it('keeps the rest held when noVNC pauses again while taking held bytes', () => {
