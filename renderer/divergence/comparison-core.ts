@@ -68,7 +68,12 @@ export interface ComparisonCoreOptions {
    * Where snapshots ('frame' requests) can be read back (the worker: an OffscreenCanvas): the check
    * that a value is one, and its RGBA pixels. Absent: 'frame' requests are refused.
    */
-  readonly bitmaps?: { readonly isBitmap: BitmapCheck; read(bitmap: TransferredBitmap): Uint8ClampedArray };
+  readonly bitmaps?: {
+    readonly isBitmap: BitmapCheck;
+    read(bitmap: TransferredBitmap): Uint8ClampedArray;
+    /** Called with what `read` returned once the engine has copied it (the worker frees it at once). */
+    release?(pixels: Uint8ClampedArray): void;
+  };
 }
 
 interface Running {
@@ -157,7 +162,11 @@ export class ComparisonCore {
         if (reader === undefined) throw new Error('bitmaps cannot be read here');
         const nowMs = this.engineTime(request.atMs);
         const startMs = running.clock.now();
-        request.rects.forEach((rect, index) => running.engine.update(request.replicaId, rect, reader.read(request.bitmaps[index] as TransferredBitmap), nowMs));
+        request.rects.forEach((rect, index) => {
+          const pixels = reader.read(request.bitmaps[index] as TransferredBitmap);
+          running.engine.update(request.replicaId, rect, pixels, nowMs);
+          reader.release?.(pixels);
+        });
         this.updateMs += running.clock.now() - startMs;
         break;
       }

@@ -149,6 +149,64 @@ describe('ComparisonCore over a MessageChannel', { timeout: 30_000 }, () => {
   });
 });
 
+describe("ComparisonCore reading snapshots back ('frame')", { timeout: 30_000 }, () => {
+  it('reads each snapshot, gives the engine its pixels, then releases them, in that order', () => {
+    /** A stand-in snapshot: the pixels a read-back would give. */
+    class FakeBitmap {
+      closed = false;
+      readonly width = WIDTH;
+      readonly height = HEIGHT;
+      constructor(readonly pixels: Uint8ClampedArray) {}
+      close(): void {
+        this.closed = true;
+      }
+    }
+    const clock = new IntervalClock();
+    const reports: ComparisonReport[] = [];
+    const calls: string[] = [];
+    const released: Uint8ClampedArray[] = [];
+    const core = new ComparisonCore({
+      post: (report) => reports.push(report),
+      clockFor: () => clock,
+      warn: (message) => calls.push(`warn ${message}`),
+      bitmaps: {
+        isBitmap: (value): value is never => value instanceof FakeBitmap,
+        read: (bitmap) => {
+          calls.push('read');
+          return (bitmap as unknown as FakeBitmap).pixels;
+        },
+        release: (pixels) => {
+          calls.push('release');
+          released.push(pixels);
+          // What the worker does: the memory is gone once released.
+          pixels.fill(0);
+        },
+      },
+    });
+    try {
+      core.handle({ type: 'configure', options: {}, tickMs: 100, pageTimeOriginMs: PAGE_TIME_ORIGIN_MS });
+      core.handle({ type: 'start' });
+      const read: Uint8ClampedArray[] = [];
+      for (const id of ['r1', 'r2', 'r3']) {
+        const pixels = screen(255, id === 'r2' ? CELL : null);
+        read.push(pixels);
+        core.handle({ type: 'size', replicaId: id, width: WIDTH, height: HEIGHT, atMs: 0 });
+        core.handle({ type: 'frame', replicaId: id, rects: [WHOLE], bitmaps: [new FakeBitmap(pixels)], atMs: 0 });
+      }
+      assert.deepEqual(calls, ['read', 'release', 'read', 'release', 'read', 'release']);
+      assert.deepEqual(released, read, 'each read-back released once');
+      clock.advance(SETTLE_MS + CONFIRM_MS);
+      core.handle({ type: 'tick' });
+      const flagged = reports.flatMap((report) => (report.type === 'report' ? report.events : [])).find((event) => event.type === 'divergence');
+      assert.ok(flagged?.type === 'divergence', `the engine had copied the pixels before they were released: ${JSON.stringify(reports)}`);
+      assert.deepEqual(flagged.divergence.outliers, ['r2']);
+      assert.deepEqual(flagged.divergence.regions, [CELL]);
+    } finally {
+      core.dispose();
+    }
+  });
+});
+
 describe('onPageTimeline', { timeout: 10_000 }, () => {
   it("reads another context's clock on the page's time line", () => {
     let workerNowMs = 5;
