@@ -288,24 +288,16 @@ async function pageHeap(page: Page): Promise<string> {
 
 /** The renderer's view of itself: JS heap, DOM canvases and their bitmap bytes. */
 async function rendererView(page: Page): Promise<string> {
-  const session = await page.context().newCDPSession(page);
-  try {
-    const heap = await session.send('Runtime.getHeapUsage');
-    const canvases = await page.$$eval('canvas', (elements) =>
-      elements.map((element) => {
-        const canvas = element as unknown as { width: number; height: number; checkVisibility(options: { visibilityProperty: boolean }): boolean };
-        return { width: canvas.width, height: canvas.height, shown: canvas.checkVisibility({ visibilityProperty: true }) };
-      }),
-    );
-    const bytes = canvases.reduce((total, canvas) => total + canvas.width * canvas.height * 4, 0);
-    const full = canvases.filter((canvas) => canvas.width * canvas.height >= WIDTH_PX * HEIGHT_PX);
-    return (
-      `JS heap ${(heap.usedSize / MIB).toFixed(0)} MiB used of ${(heap.totalSize / MIB).toFixed(0)} MiB; ` +
-      `${canvases.length} canvases in the DOM (${(bytes / MIB).toFixed(0)} MiB at their sizes), ${full.length} framebuffer-sized, ${full.filter((canvas) => canvas.shown).length} of them displayed`
-    );
-  } finally {
-    await session.detach();
-  }
+  const heap = await pageHeap(page);
+  const canvases = await page.$$eval('canvas', (elements) =>
+    elements.map((element) => {
+      const canvas = element as unknown as { width: number; height: number; checkVisibility(options: { visibilityProperty: boolean }): boolean };
+      return { width: canvas.width, height: canvas.height, shown: canvas.checkVisibility({ visibilityProperty: true }) };
+    }),
+  );
+  const bytes = canvases.reduce((total, canvas) => total + canvas.width * canvas.height * 4, 0);
+  const full = canvases.filter((canvas) => canvas.width * canvas.height >= WIDTH_PX * HEIGHT_PX);
+  return `${heap}; ${canvases.length} canvases in the DOM (${(bytes / MIB).toFixed(0)} MiB at their sizes), ${full.length} framebuffer-sized, ${full.filter((canvas) => canvas.shown).length} of them displayed`;
 }
 
 /** Runs the section on `browser` and prints it. */
