@@ -243,16 +243,117 @@
       (then (call $last_exact (local.get $a) (local.get $b) (local.get $lo) (local.get $hi)))
       (else (call $last_tolerant (local.get $a) (local.get $b) (local.get $lo) (local.get $hi) (local.get $limit)))))
 
+;; One run of the batched scan under the exact rule, every other frame in one pass: per 16-pixel
+  ;; tile row, `first`'s four vectors are loaded once and XORed with each other frame's (one
+  ;; any-true per frame gives the replicas that differ), and only for those is the 16-bit mask formed. The tile's box
+  ;; grows once per row, to the union of the differing replicas' masks (one box per tile for all
+  ;; replicas), with one vector min and max. Narrower tiles (a frame's right edge): each other frame
+  ;; found, then settled, as the tolerant path does.
+  (func $scan_exact_run
+    (param $first i32) (param $others i32) (param $otherCount i32) (param $fromPx i32) (param $toPx i32)
+    (param $firstY i32) (param $endY i32) (param $tileBase i32) (param $widthPx i32) (param $tileSize i32)
+    (param $differing i32) (param $boxes i32) (param $limit v128)
+    (local $y i32) (local $rowStart i32) (local $rowEnd i32) (local $tileStart i32) (local $tileEnd i32) (local $tile i32)
+    (local $cell i32) (local $box i32) (local $p i32) (local $q i32) (local $k i32) (local $othersEnd i32)
+    (local $m i32) (local $union i32) (local $bits i32) (local $x i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $edges v128) (local $old v128)
+    (local.set $othersEnd (i32.add (local.get $others) (i32.shl (local.get $otherCount) (i32.const 2))))
+    (local.set $y (local.get $firstY))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_s (local.get $y) (local.get $endY)))
+        (local.set $rowStart (i32.mul (local.get $y) (local.get $widthPx)))
+        (local.set $rowEnd (i32.add (local.get $rowStart) (local.get $toPx)))
+        (local.set $tileStart (i32.add (local.get $rowStart) (local.get $fromPx)))
+        (local.set $tile (local.get $tileBase))
+        (block $tiles_done
+          (loop $each_tile
+            (br_if $tiles_done (i32.ge_u (local.get $tileStart) (local.get $rowEnd)))
+            (local.set $tileEnd (i32.add (local.get $tileStart) (local.get $tileSize)))
+            (if (i32.gt_u (local.get $tileEnd) (local.get $rowEnd)) (then (local.set $tileEnd (local.get $rowEnd))))
+            (local.set $cell (i32.add (local.get $differing) (i32.shl (local.get $tile) (i32.const 2))))
+            (local.set $box (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))))
+            (local.set $p (i32.shl (local.get $tileStart) (i32.const 2)))
+            (if (i32.eq (i32.sub (local.get $tileEnd) (local.get $tileStart)) (i32.const 16))
+              (then
+                (local.set $q (i32.add (local.get $first) (local.get $p)))
+                (local.set $a0 (v128.load (local.get $q)))
+                (local.set $a1 (v128.load offset=16 (local.get $q)))
+                (local.set $a2 (v128.load offset=32 (local.get $q)))
+                (local.set $a3 (v128.load offset=48 (local.get $q)))
+                (local.set $bits (i32.const 0))
+                (local.set $k (local.get $others))
+                (local.set $x (i32.const 2))
+                (loop $each_other
+                  (local.set $q (i32.add (i32.load (local.get $k)) (local.get $p)))
+                  (local.set $bits (i32.or (local.get $bits)
+                    (select (local.get $x) (i32.const 0)
+                      (v128.any_true
+                        (v128.or
+                          (v128.or (v128.xor (local.get $a0) (v128.load (local.get $q))) (v128.xor (local.get $a1) (v128.load offset=16 (local.get $q))))
+                          (v128.or (v128.xor (local.get $a2) (v128.load offset=32 (local.get $q))) (v128.xor (local.get $a3) (v128.load offset=48 (local.get $q)))))))))
+                  (local.set $x (i32.shl (local.get $x) (i32.const 1)))
+                  (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                  (br_if $each_other (i32.lt_u (local.get $k) (local.get $othersEnd))))
+                (if (local.get $bits)
+                  (then
+                    ;; Something differs in this tile row: where, for each replica that differs.
+                    (local.set $union (i32.const 0))
+                    (local.set $m (local.get $bits))
+                    (loop $each_mask
+                      (local.set $k (i32.sub (i32.ctz (local.get $m)) (i32.const 1)))
+                      (local.set $q (i32.add (i32.load (i32.add (local.get $others) (i32.shl (local.get $k) (i32.const 2)))) (local.get $p)))
+                      (local.set $union (i32.or (local.get $union) (i8x16.bitmask (i8x16.narrow_i16x8_s
+                        (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load (local.get $q))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $q))))
+                        (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $q))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $q))))))))
+                      (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
+                      (br_if $each_mask (local.get $m)))
+                    (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (local.get $bits)))
+                    ;; (left, top, right, bottom) = min, min, max, max of the box and this row's edges.
+                    (local.set $x (i32.sub (local.get $tileStart) (local.get $rowStart)))
+                    (local.set $edges
+                      (i32x4.replace_lane 3
+                        (i32x4.replace_lane 2
+                          (i32x4.replace_lane 1
+                            (i32x4.splat (i32.add (local.get $x) (i32.ctz (local.get $union))))
+                            (local.get $y))
+                          (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $union))))
+                        (i32.add (local.get $y) (i32.const 1))))
+                    (local.set $old (v128.load (local.get $box)))
+                    (v128.store (local.get $box)
+                      (v128.bitselect
+                        (i32x4.min_s (local.get $old) (local.get $edges))
+                        (i32x4.max_s (local.get $old) (local.get $edges))
+                        (v128.const i32x4 -1 -1 0 0))))))
+              (else
+                (local.set $k (i32.const 0))
+                (loop $each_settled
+                  (call $settle_row
+                    (local.get $first)
+                    (i32.load (i32.add (local.get $others) (i32.shl (local.get $k) (i32.const 2))))
+                    (i32.shl (i32.const 2) (local.get $k))
+                    (local.get $tileStart) (local.get $tileEnd) (local.get $rowStart) (local.get $y)
+                    (local.get $cell) (local.get $box) (i32.const 1) (local.get $limit))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br_if $each_settled (i32.lt_u (local.get $k) (local.get $otherCount))))))
+            (local.set $tileStart (local.get $tileEnd))
+            (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+            (br $each_tile)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $each_row))))
+
 ;; The batched scan (DivergenceEngine.comparePixelBatch's fast path), every run of one tick in one
   ;; call. `others`: otherCount frame pointers (i32); other k carries bit 1 << (k + 1). `runs`:
   ;; runCount records of five i32 (fromPx, toPx, firstY, endY, the first tile of that tile row):
   ;; adjacent tiles of one tile row, fromPx on a tile's left edge. For every tile of a run and every
   ;; other replica differing from `first` in it, sets the replica's bit in differing[tile] (u32 per
   ;; tile) and grows the tile's box in `boxes` (four i32 per tile: left, top, right, bottom) to each
-  ;; row's first and last difference; both are cleared first for every tile of the runs. Four other frames at a time against one read of `first`, row
-  ;; by row, tile by tile (a frame-wide run reads each frame as one sequential stream). A 16-pixel
-  ;; tile row is one step: one test for all four, then, only where something differs, a 16-bit mask
-  ;; per replica gives its first and last difference at once. Other widths: find, then settle.
+  ;; row's first and last difference; both are cleared first for every tile of the runs. Exact:
+  ;; every other frame in one pass ($scan_exact_run). Under a tolerance: four other frames at a time
+  ;; against one read of `first`, row by row, tile by tile (a frame-wide run reads each frame as one
+  ;; sequential stream). A 16-pixel tile row is one step: one test for all four, then, only where
+  ;; something differs, a 16-bit mask per replica gives its first and last difference at once.
+  ;; Other widths: find, then settle.
   (func (export "scan")
     (param $first i32) (param $others i32) (param $otherCount i32) (param $runs i32) (param $runCount i32)
     (param $widthPx i32) (param $tileSize i32) (param $maxDelta i32) (param $differing i32) (param $boxes i32)
@@ -289,7 +390,14 @@
             (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
             (local.set $x (i32.add (local.get $x) (local.get $tileSize)))
             (br $clear)))
-        (local.set $group (i32.const 0))
+        ;; Exact: every other frame in one pass ($scan_exact_run); the groups of four below are the
+        ;; tolerant rule's.
+        (local.set $group (select (local.get $otherCount) (i32.const 0) (local.get $exact)))
+        (if (i32.and (local.get $exact) (i32.gt_u (local.get $otherCount) (i32.const 0)))
+          (then
+            (call $scan_exact_run (local.get $first) (local.get $others) (local.get $otherCount)
+              (local.get $fromPx) (local.get $toPx) (local.get $firstY) (local.get $endY) (local.get $tileBase)
+              (local.get $widthPx) (local.get $tileSize) (local.get $differing) (local.get $boxes) (local.get $limit))))
         (block $groups_done
           (loop $each_group
             (br_if $groups_done (i32.ge_u (local.get $group) (local.get $otherCount)))
