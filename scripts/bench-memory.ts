@@ -18,6 +18,7 @@ import { CHROMIUM_INSTALL_HINT, findChromium, headlessChromiumFlags } from '../m
 import { startDemoLab, type DemoLab } from '../main/demo/demo-lab';
 import { launchYieldingToBackend } from '../main/process-priority';
 import { TypingSource, profileOf, startServe } from './bench-divergence';
+import { describeAllocators, dumpChromiumMemory, dumpPath, type ProcessAllocators } from './memory-dump';
 
 /** How the section is run; every field has a default. */
 export interface MemoryBenchOptions {
@@ -286,6 +287,31 @@ async function pageHeap(page: Page): Promise<string> {
   }
 }
 
+/**
+ * The page's live ArrayBuffers of at least 1 MiB (the worker's not included), by size: what holds
+ * the renderer's array-buffer partition (noVNC's receive queues, read-backs…).
+ */
+async function largeArrayBuffers(page: Page): Promise<string> {
+  const session = await page.context().newCDPSession(page);
+  try {
+    const prototype = await session.send('Runtime.evaluate', { expression: 'ArrayBuffer.prototype' });
+    const queried = await session.send('Runtime.queryObjects', { prototypeObjectId: prototype.result.objectId! });
+    const sizes = await session.send('Runtime.callFunctionOn', {
+      objectId: queried.objects.objectId!,
+      functionDeclaration: 'function () { return this.map((buffer) => buffer.byteLength).filter((bytes) => bytes >= 1048576); }',
+      returnByValue: true,
+    });
+    const bytes = (sizes.result.value as number[]).sort((a, b) => b - a);
+    const counts = new Map<string, number>();
+    for (const size of bytes) counts.set((size / MIB).toFixed(2), (counts.get((size / MIB).toFixed(2)) ?? 0) + 1);
+    return `${bytes.length} array buffers ≥ 1 MiB: ${[...counts].map(([size, count]) => `${count} × ${size} MiB`).join(', ') || 'none'}`;
+  } catch (error) {
+    return `array buffers unknown (${error instanceof Error ? error.message : String(error)})`;
+  } finally {
+    await session.detach().catch(() => undefined);
+  }
+}
+
 /** The renderer's view of itself: JS heap, DOM canvases and their bitmap bytes. */
 async function rendererView(page: Page): Promise<string> {
   const heap = await pageHeap(page);
@@ -298,6 +324,25 @@ async function rendererView(page: Page): Promise<string> {
   const bytes = canvases.reduce((total, canvas) => total + canvas.width * canvas.height * 4, 0);
   const full = canvases.filter((canvas) => canvas.width * canvas.height >= WIDTH_PX * HEIGHT_PX);
   return `${heap}; ${canvases.length} canvases in the DOM (${(bytes / MIB).toFixed(0)} MiB at their sizes), ${full.length} framebuffer-sized, ${full.filter((canvas) => canvas.shown).length} of them displayed`;
+}
+
+/**
+ * Chromium's allocators in its processes over 20 MiB (memory-infra), on stderr: what each of them
+ * holds, and the change since `before` (the first dump of the run). Returns the dumps.
+ */
+async function printChromiumAllocators(browser: Browser, atS: number, before: readonly ProcessAllocators[] | undefined): Promise<ProcessAllocators[]> {
+  try {
+    const dumps = await dumpChromiumMemory(browser, dumpPath(process.env.RETROVISOR_BENCH_TRACE_DIR, `memory-${atS}s.json`));
+    for (const dump of dumps) {
+      const total = dump.bytesByDump.get('malloc') ?? 0;
+      const text = describeAllocators(dump, { before: before?.find((entry) => entry.pid === dump.pid) });
+      if (text !== '' && [...dump.bytesByDump.values()].some((bytes) => bytes > 20 * MIB)) console.error(`    chromium ${dump.label} ${dump.pid} (malloc ${(total / MIB).toFixed(0)} MiB): ${text}`);
+    }
+    return dumps;
+  } catch (error) {
+    console.error(`    chromium memory dump failed: ${error instanceof Error ? error.message : String(error)}`);
+    return [];
+  }
 }
 
 /** Runs the section on `browser` and prints it. */
@@ -318,6 +363,8 @@ export async function runMemoryBenchmark(browser: Browser, options: MemoryBenchO
       const source = new TypingSource();
       const startedAt = performance.now();
       samples.push(sampleTree(startedAt));
+      const dumpEveryMinute = (process.env.RETROVISOR_BENCH_MEMORY_DUMPS ?? '') !== '';
+      let firstDumps: ProcessAllocators[] | undefined;
       const timer = setInterval(() => {
         const sample = sampleTree(startedAt);
         samples.push(sample);
@@ -327,6 +374,8 @@ export async function runMemoryBenchmark(browser: Browser, options: MemoryBenchO
           const big = sample.processes.filter((entry) => entry.memoryPssKiB > 20 * 1024).sort((a, b) => b.memoryPssKiB - a.memoryPssKiB);
           console.error(`    ${big.map((entry) => `${entry.kind} ${entry.pid}: ${mib(entry.memoryPssKiB)}`).join(', ')}`);
           void pageHeap(page).then((line) => console.error(`    page: ${line}`));
+          if (dumpEveryMinute) void largeArrayBuffers(page).then((line) => console.error(`    page: ${line}`));
+          if (dumpEveryMinute) void printChromiumAllocators(browser, Math.round(sample.atS), firstDumps).then((dumps) => (firstDumps ??= dumps));
         }
       }, sampleMs);
       try {
