@@ -230,7 +230,8 @@ export class ComparisonCore {
     }, Math.max(0, dueMs - running.clock.now()));
   }
 
-  private problem(message: string): void {
+  /** Logs a problem and posts it to the page (which logs it there). */
+  problem(message: string): void {
     this.options.warn?.(`[comparison] ${message}`);
     this.options.post({ type: 'problem', problem: message });
   }

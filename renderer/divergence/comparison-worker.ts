@@ -1,11 +1,13 @@
 // The comparison worker's entry point (built as its own bundle, dist/renderer/comparison-worker.js):
 // runs in a dedicated Web Worker, off the page's main thread, and hands every posted message to a
 // ComparisonCore whose clock is converted to the page's time line with performance.timeOrigin;
-// snapshots of the page's canvases are read back here, on an OffscreenCanvas.
+// snapshots of the page's canvases are read back here (snapshot-reader.ts: VideoFrame.copyTo into
+// kept buffers, or an OffscreenCanvas where WebCodecs is missing), one message at a time, in order.
 
 import compareKernelsWasm from 'retrovisor-wasm:compare-kernels';
 import type { TransferredBitmap } from '../../common/comparison-protocol';
 import { ComparisonCore, comparisonKernels, onPageTimeline, provideComparisonKernels, type ComparisonClock } from './comparison-core';
+import { SnapshotReader, type SnapshotBitmap, type SnapshotFrame } from './snapshot-reader';
 
 /** The part of a dedicated worker's global scope used here (the renderer is typed with the DOM lib). */
 interface WorkerScope {
@@ -17,11 +19,6 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 provideComparisonKernels(compareKernelsWasm);
-// Which loops this worker compares with, for anyone inspecting it (devtools, the e2e tests): the
-// WebAssembly SIMD kernels, or the JavaScript loops where the runtime has no SIMD.
-(globalThis as unknown as { retrovisorComparison: { readonly kernels: string } }).retrovisorComparison = Object.freeze({
-  kernels: comparisonKernels() === null ? 'javascript' : 'webassembly-simd',
-});
 
 /** The worker's timers, its time read on the page's clock (the two performance.now() start at different origins). */
 function pageClock(pageTimeOriginMs: number): ComparisonClock {
@@ -38,8 +35,8 @@ function pageClock(pageTimeOriginMs: number): ComparisonClock {
 let readback: { canvas: OffscreenCanvas; context: OffscreenCanvasRenderingContext2D } | null = null;
 
 /** The RGBA pixels of a snapshot (drawn at the origin of the read-back canvas, then read). */
-function readBitmap(bitmap: TransferredBitmap): Uint8ClampedArray {
-  const image: ImageBitmap = bitmap;
+function readBitmap(bitmap: SnapshotBitmap): Uint8ClampedArray {
+  const image = bitmap as ImageBitmap;
   if (readback === null || readback.canvas.width < image.width || readback.canvas.height < image.height) {
     const canvas = new OffscreenCanvas(Math.max(image.width, readback?.canvas.width ?? 0), Math.max(image.height, readback?.canvas.height ?? 0));
     const context = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
@@ -61,12 +58,45 @@ function releasePixels(pixels: Uint8ClampedArray): void {
   if (typeof buffer.transfer === 'function' && pixels.byteOffset === 0 && pixels.byteLength === buffer.byteLength) buffer.transfer(0);
 }
 
+const isBitmap = (value: unknown): value is TransferredBitmap => value instanceof ImageBitmap;
+
+/** VideoFrame.copyTo with a pixel format: WebCodecs where the runtime has it. */
+const frameOf =
+  typeof VideoFrame === 'function' ? (bitmap: SnapshotBitmap): SnapshotFrame => new VideoFrame(bitmap as ImageBitmap, { timestamp: 0 }) : null;
+
 const core = new ComparisonCore({
-  bitmaps: { isBitmap: (value): value is TransferredBitmap => value instanceof ImageBitmap, read: readBitmap, release: releasePixels },
+  bitmaps: {
+    isBitmap,
+    read: (bitmap) => reader.read(bitmap),
+    release: (pixels) => {
+      if (!reader.owns(pixels)) releasePixels(pixels);
+    },
+  },
   post: (report) => scope.postMessage(report),
   // Problems are posted to the page, which logs them.
   clockFor: pageClock,
 });
 
-scope.onmessage = (event) => core.handle(event.data);
-scope.onmessageerror = () => core.handle({ type: 'unreadable message' });
+const reader = new SnapshotReader({ isBitmap, frameOf, readByCanvas: readBitmap, warn: (message) => core.problem(message) });
+
+// What this worker compares with, for anyone inspecting it (devtools, the e2e tests): the
+// WebAssembly SIMD kernels, or the JavaScript loops where the runtime has no SIMD; and how it reads
+// snapshots back (VideoFrame.copyTo, or getImageData where WebCodecs is missing or failed).
+(globalThis as unknown as { retrovisorComparison: { readonly kernels: string; readonly readback: string } }).retrovisorComparison = Object.freeze({
+  kernels: comparisonKernels() === null ? 'javascript' : 'webassembly-simd',
+  get readback(): string {
+    return reader.readback;
+  },
+});
+
+/** Messages are carried out one at a time, in arrival order: a frame's snapshots are copied first. */
+let previous: Promise<void> = Promise.resolve();
+function enqueue(message: unknown): void {
+  previous = previous
+    .then(() => reader.prepare(message))
+    .then(() => core.handle(message))
+    .catch(() => undefined);
+}
+
+scope.onmessage = (event) => enqueue(event.data);
+scope.onmessageerror = () => enqueue({ type: 'unreadable message' });

@@ -1,8 +1,8 @@
 // End to end in headless Chromium through the browser shell, on demo replicas at 1920×1080: the
 // divergence comparison runs in the dedicated comparison worker — the damaged pixels reach the
-// worker, the worker posts the verdict, and the page's main thread runs no engine code (a CPU
-// profile of the page) — while full-screen repaints of every replica are compared, typed text still
-// reaches every replica. With the worker script blocked, the session compares in the page instead
+// worker, which reads the snapshots back with VideoFrame and posts the verdict, and the page's main
+// thread runs no engine code (a CPU profile of the page) — while full-screen repaints of every
+// replica are compared, typed text still reaches every replica. With the worker script blocked, the session compares in the page instead
 // (and the same profile then shows the engine: the first check can fail). Real processes, no VMs.
 
 import assert from 'node:assert/strict';
@@ -154,6 +154,8 @@ describe('comparison in the dedicated worker', { timeout: 300_000 }, () => {
     const engineOnPage = ENGINE_FUNCTIONS.filter((name) => ran.has(name));
     assert.deepEqual(engineOnPage, [], 'the page thread ran engine code');
     assert.deepEqual(warnings.filter((text) => text.includes('[divergence]') || text.includes('[comparison]')), [], 'no fallback, no dropped message');
+    // Chromium has WebCodecs: the snapshots were copied by VideoFrame into kept buffers, not read by canvas.
+    assert.equal(await worker.evaluate(() => (globalThis as unknown as { retrovisorComparison?: { readback: string } }).retrovisorComparison?.readback), 'videoframe');
 
     // Typed text reaches every replica while their full-screen repaints are compared.
     await page.focus('#composite');

@@ -1,0 +1,96 @@
+// Reads the page's snapshots (ImageBitmaps of damaged regions) back as RGBA pixels in the comparison
+// worker. Where the runtime has WebCodecs, each snapshot is copied by `VideoFrame.copyTo` into a
+// buffer kept for the next snapshot: no allocation per read. The fallback draws the snapshot on an
+// OffscreenCanvas and calls getImageData, which allocates a new array per read; a worker's garbage
+// collector frees those only after tens of MiB have piled up (a scrolling screen on 8 replicas kept
+// 50–70 MiB of dead read-backs alive).
+//
+// copyTo is asynchronous: `prepare(message)` copies a 'frame' message's snapshots before the message
+// is handed to the comparison core, whose `read` then returns the copies synchronously. The caller
+// runs prepare and the core one message at a time, in order.
+
+/** The part of an ImageBitmap this module uses. */
+export interface SnapshotBitmap {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A VideoFrame made from a snapshot: copied into `destination` as RGBA, then closed. */
+export interface SnapshotFrame {
+  copyTo(destination: Uint8ClampedArray, options: { readonly format: 'RGBA'; readonly colorSpace: 'srgb' }): Promise<unknown>;
+  close(): void;
+}
+
+export interface SnapshotReaderOptions {
+  /** Whether a value is a snapshot (the worker: `instanceof ImageBitmap`). */
+  readonly isBitmap: (value: unknown) => value is SnapshotBitmap;
+  /** A VideoFrame of the snapshot, or null where the runtime has no WebCodecs. */
+  readonly frameOf: ((bitmap: SnapshotBitmap) => SnapshotFrame) | null;
+  /** The fallback: the snapshot drawn and read with getImageData (a new array). */
+  readonly readByCanvas: (bitmap: SnapshotBitmap) => Uint8ClampedArray;
+  /** Told once when copyTo fails and the reader falls back to the canvas for good. */
+  readonly warn?: (message: string) => void;
+}
+
+/** How snapshots are being read: by VideoFrame.copyTo into kept buffers, or by getImageData. */
+export type SnapshotReadback = 'videoframe' | 'canvas';
+
+export class SnapshotReader {
+  /** One kept buffer per snapshot position in a message, grown to the largest seen. */
+  private readonly buffers: Uint8ClampedArray[] = [];
+  /** The copies made by `prepare` for the message being handled. */
+  private readonly copies = new Map<SnapshotBitmap, Uint8ClampedArray>();
+  private frameOf: ((bitmap: SnapshotBitmap) => SnapshotFrame) | null;
+
+  constructor(private readonly options: SnapshotReaderOptions) {
+    this.frameOf = options.frameOf;
+  }
+
+  get readback(): SnapshotReadback {
+    return this.frameOf === null ? 'canvas' : 'videoframe';
+  }
+
+  /** Copies the snapshots of a 'frame' message (anything else: nothing to do). Never throws. */
+  async prepare(message: unknown): Promise<void> {
+    this.copies.clear();
+    if (this.frameOf === null || typeof message !== 'object' || message === null) return;
+    const { type, bitmaps } = message as { type?: unknown; bitmaps?: unknown };
+    if (type !== 'frame' || !Array.isArray(bitmaps)) return;
+    for (const [index, item] of (bitmaps as unknown[]).entries()) {
+      if (!this.options.isBitmap(item) || this.frameOf === null) continue;
+      const bytes = item.width * item.height * 4;
+      if (!(bytes > 0)) continue;
+      let buffer = this.buffers[index];
+      if (buffer === undefined || buffer.length < bytes) {
+        buffer = new Uint8ClampedArray(bytes);
+        this.buffers[index] = buffer;
+      }
+      const target = buffer.subarray(0, bytes);
+      let frame: SnapshotFrame | null = null;
+      try {
+        frame = this.frameOf(item);
+        await frame.copyTo(target, { format: 'RGBA', colorSpace: 'srgb' });
+        this.copies.set(item, target);
+      } catch (error) {
+        // A runtime whose copyTo cannot convert to RGBA fails every time: read by canvas from now on.
+        this.frameOf = null;
+        this.options.warn?.(`snapshots are read with getImageData from now on: VideoFrame.copyTo failed (${error instanceof Error ? error.message : String(error)})`);
+      } finally {
+        frame?.close();
+      }
+    }
+  }
+
+  /** The RGBA pixels of a snapshot: the copy `prepare` made, or a new array read by canvas. */
+  read(bitmap: SnapshotBitmap): Uint8ClampedArray {
+    const copy = this.copies.get(bitmap);
+    if (copy === undefined) return this.options.readByCanvas(bitmap);
+    this.copies.delete(bitmap);
+    return copy;
+  }
+
+  /** Whether `pixels` is one of the kept buffers (never to be freed or detached). */
+  owns(pixels: Uint8ClampedArray): boolean {
+    return this.buffers.some((buffer) => buffer.buffer === pixels.buffer);
+  }
+}

@@ -1,0 +1,100 @@
+// The comparison worker's snapshot reader, with stand-ins for ImageBitmap and VideoFrame: copies made
+// before the message is handled are what `read` returns, into buffers kept from one message to the
+// next; a runtime whose copyTo fails falls back to the canvas for good, saying so once. The real
+// VideoFrame's pixels against getImageData's are checked in Chromium (tests/e2e/snapshot-readback.test.ts).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SnapshotReader, type SnapshotBitmap, type SnapshotFrame } from '../../../renderer/divergence/snapshot-reader';
+
+class FakeBitmap implements SnapshotBitmap {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly fill: number,
+  ) {}
+}
+
+const isBitmap = (value: unknown): value is FakeBitmap => value instanceof FakeBitmap;
+
+function frames(log: string[], fail = false): (bitmap: SnapshotBitmap) => SnapshotFrame {
+  return (bitmap) => {
+    const fake = bitmap as FakeBitmap;
+    return {
+      copyTo: async (destination, options) => {
+        log.push(`copy ${fake.width}x${fake.height} ${options.format} ${options.colorSpace}`);
+        if (fail) throw new Error('format not supported');
+        destination.fill(fake.fill);
+      },
+      close: () => log.push('close'),
+    };
+  };
+}
+
+const byCanvas = (log: string[]) => (bitmap: SnapshotBitmap): Uint8ClampedArray => {
+  log.push('canvas');
+  return new Uint8ClampedArray(bitmap.width * bitmap.height * 4).fill((bitmap as FakeBitmap).fill);
+};
+
+describe('the comparison worker reads snapshots back', { timeout: 5000 }, () => {
+  it('copies a frame message\'s snapshots before it is handled, into buffers kept for the next message', async () => {
+    const log: string[] = [];
+    const reader = new SnapshotReader({ isBitmap, frameOf: frames(log), readByCanvas: byCanvas(log) });
+    assert.equal(reader.readback, 'videoframe');
+    const big = new FakeBitmap(4, 3, 7);
+    const small = new FakeBitmap(2, 2, 9);
+    await reader.prepare({ type: 'frame', bitmaps: [big, small] });
+    const first = reader.read(big);
+    assert.equal(first.length, 4 * 3 * 4);
+    assert.ok(first.every((value) => value === 7));
+    assert.ok(reader.read(small).every((value) => value === 9));
+    assert.ok(reader.owns(first), 'the copy is a kept buffer, never to be detached');
+    assert.deepEqual(log, ['copy 4x3 RGBA srgb', 'close', 'copy 2x2 RGBA srgb', 'close']);
+    // The next message reuses the same memory, sized to the snapshot.
+    const next = new FakeBitmap(3, 3, 1);
+    await reader.prepare({ type: 'frame', bitmaps: [next] });
+    const second = reader.read(next);
+    assert.equal(second.buffer, first.buffer);
+    assert.equal(second.length, 3 * 3 * 4);
+    assert.ok(second.every((value) => value === 1));
+    assert.ok(!reader.owns(new Uint8ClampedArray(4)));
+  });
+
+  it('reads by canvas what it did not copy: other messages, stale bitmaps, no WebCodecs', async () => {
+    const log: string[] = [];
+    const reader = new SnapshotReader({ isBitmap, frameOf: frames(log), readByCanvas: byCanvas(log) });
+    const bitmap = new FakeBitmap(1, 1, 3);
+    await reader.prepare({ type: 'update', bitmaps: [bitmap] });
+    await reader.prepare(null);
+    await reader.prepare({ type: 'frame', bitmaps: 'not a list' });
+    assert.deepEqual(log, []);
+    assert.deepEqual([...reader.read(bitmap)], [3, 3, 3, 3]);
+    assert.deepEqual(log, ['canvas']);
+    // A copy is read once: a second read of the same bitmap goes to the canvas.
+    await reader.prepare({ type: 'frame', bitmaps: [bitmap] });
+    reader.read(bitmap);
+    reader.read(bitmap);
+    assert.deepEqual(log, ['canvas', 'copy 1x1 RGBA srgb', 'close', 'canvas']);
+
+    const without = new SnapshotReader({ isBitmap, frameOf: null, readByCanvas: byCanvas(log) });
+    assert.equal(without.readback, 'canvas');
+    await without.prepare({ type: 'frame', bitmaps: [bitmap] });
+    assert.deepEqual([...without.read(bitmap)], [3, 3, 3, 3]);
+  });
+
+  it('falls back to the canvas for good when copyTo fails, and says so once', async () => {
+    const log: string[] = [];
+    const warnings: string[] = [];
+    const reader = new SnapshotReader({ isBitmap, frameOf: frames(log, true), readByCanvas: byCanvas(log), warn: (message) => warnings.push(message) });
+    const a = new FakeBitmap(1, 1, 5);
+    const b = new FakeBitmap(1, 1, 6);
+    await reader.prepare({ type: 'frame', bitmaps: [a, b] });
+    assert.equal(reader.readback, 'canvas');
+    assert.deepEqual([...reader.read(a)], [5, 5, 5, 5]);
+    assert.deepEqual([...reader.read(b)], [6, 6, 6, 6]);
+    await reader.prepare({ type: 'frame', bitmaps: [a] });
+    assert.deepEqual(log, ['copy 1x1 RGBA srgb', 'close', 'canvas', 'canvas']);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /getImageData.*format not supported/);
+  });
+});
