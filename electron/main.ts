@@ -9,6 +9,7 @@ import packageJson from '../package.json';
 import type { Notice } from '../common/contract';
 import { escapeControlKeepingLines } from '../common/terminal-text';
 import { createBackend, type Backend } from '../main/backend';
+import { RENDERER_JS_FLAGS } from '../main/chromium';
 import { dataRoot } from '../main/divergence-evidence';
 import { createLogger, errorMessage, parseLogLevel } from '../main/logger';
 import { parseOpenArguments, resolveOpenRequest, windowKeyOf, type OpenRequest, type OpenTarget } from '../main/open-request';
@@ -29,6 +30,8 @@ import { createMainWindow, denyAllPermissions } from './window';
 // Before ready: app:// behaves like https (standard, secure) so module scripts and fetch work.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 app.enableSandbox();
+// The renderer's V8 young generation capped, as the browser shell's Chromium (main/chromium.ts).
+app.commandLine.appendSwitch('js-flags', RENDERER_JS_FLAGS);
 
 const logger = createLogger({ level: parseLogLevel(process.env.RETROVISOR_LOG) ?? 'warn', format: 'text' });
 const rendererRoot = normalize(join(__dirname, '..', 'renderer'));

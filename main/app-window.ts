@@ -9,7 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { clipText, escapeControl } from '../common/terminal-text';
 import type { BrowserShell } from './browser-shell';
-import { QUIET_CHROMIUM_FLAGS, sandboxFailureAdvice, sandboxFlags, type NoSandboxReason } from './chromium';
+import { MEMORY_CHROMIUM_FLAGS, QUIET_CHROMIUM_FLAGS, sandboxFailureAdvice, sandboxFlags, type NoSandboxReason } from './chromium';
 import type { Logger } from './logger';
 import { launchYieldingToBackend } from './process-priority';
 
@@ -156,7 +156,7 @@ export async function openAppWindow(options: AppWindowOptions): Promise<AppWindo
 
   // The renderer yields to the back end's input fan-out loop (main/process-priority.ts).
   const child = await launchYieldingToBackend(() =>
-    spawn(options.executable, [`--app=${handoff.pageUrl}`, `--user-data-dir=${handoff.profileFolder}`, ...sandboxFlags(options.noSandbox), ...QUIET_CHROMIUM_FLAGS], {
+    spawn(options.executable, [`--app=${handoff.pageUrl}`, `--user-data-dir=${handoff.profileFolder}`, ...sandboxFlags(options.noSandbox), ...QUIET_CHROMIUM_FLAGS, ...MEMORY_CHROMIUM_FLAGS], {
       stdio: ['ignore', 'ignore', 'pipe'],
     }),
   );

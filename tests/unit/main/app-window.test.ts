@@ -114,6 +114,7 @@ describe('openAppWindow with a fake Chromium', { timeout: 20_000 }, () => {
       assert.ok(app.startsWith('--app=file://'), `argv: ${argv.join(' ')}`);
       assert.ok(!argv.join(' ').includes(SECRET), 'the secret is not in argv');
       assert.ok(!argv.includes('--no-sandbox'), 'no --no-sandbox without a reason');
+      assert.ok(argv.includes('--js-flags=--max-semi-space-size=4'), `the renderer's young generation is capped: ${argv.join(' ')}`);
       assert.ok(!readFileSync(fake.environFile, 'utf8').includes(SECRET), 'the secret is not in the environment');
       const page = fileURLToPath(app.slice('--app='.length));
       assert.ok(readFileSync(page, 'utf8').includes(SHELL_URL), 'the page hands the URL over');

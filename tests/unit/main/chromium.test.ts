@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NO_SANDBOX_VARIABLE, headlessChromiumFlags, noSandboxNotice, noSandboxReason, sandboxFailureAdvice, sandboxFlags } from '../../../main/chromium';
+import { MEMORY_CHROMIUM_FLAGS, NO_SANDBOX_VARIABLE, RENDERER_JS_FLAGS, headlessChromiumFlags, noSandboxNotice, noSandboxReason, sandboxFailureAdvice, sandboxFlags } from '../../../main/chromium';
 
 describe('the no-sandbox decision', { timeout: 10_000 }, () => {
   it('drops the sandbox for root only, whatever the environment says', () => {
@@ -24,6 +24,12 @@ describe('the no-sandbox decision', { timeout: 10_000 }, () => {
     assert.ok(!headlessChromiumFlags(null).includes('--no-sandbox'));
     assert.ok(headlessChromiumFlags('asked').includes('--no-sandbox'));
     assert.ok(headlessChromiumFlags(null).includes('--disable-gpu'));
+  });
+
+  it('caps the renderer\'s V8 young generation in headless runs, as the app window and Electron do', () => {
+    assert.equal(RENDERER_JS_FLAGS, '--max-semi-space-size=4');
+    assert.deepEqual(MEMORY_CHROMIUM_FLAGS, ['--js-flags=--max-semi-space-size=4']);
+    for (const reason of [null, 'root', 'asked'] as const) assert.ok(headlessChromiumFlags(reason).includes('--js-flags=--max-semi-space-size=4'), String(reason));
   });
 
   it('says why the sandbox is off and how to keep it', () => {
