@@ -17,6 +17,7 @@ import { losslessEncodings, unacceptedEncodingProblem, UNOFFERED_DECODER_ENCODIN
 import type { BroadcastInput } from '../../common/input/input-events';
 import { RfbMessageCapture } from './rfb-message-capture';
 import type { KeyboardCaptureFactory, VncClient, VncClientEvents, VncClientFactory, VncCredentials } from './vnc-client';
+import { copyWithinCanvas } from './canvas-copy';
 
 let noVncPrepared = false;
 /** Where every client's input is encoded (synchronously, then taken): one buffer for the page. */
@@ -312,7 +313,8 @@ function shrinkReceiveQueue(sock: NovncWebsock): void {
  * the viewport (the canvas is always the whole framebuffer) and never paints noVNC's canvas on screen
  * itself: what the user sees is copied from it on damage (composite, thumbnail) after a flip, and the
  * comparison reads it at the flip. `flip` keeps its place in the render queue and still ends an update
- * for the damage tap; a resize keeps the pixels and reports the whole screen as damaged, as noVNC does.
+ * for the damage tap; a resize keeps the pixels and reports the whole screen as damaged, as noVNC does;
+ * a CopyRect copies within the canvas without drawing it onto itself (copyWithinCanvas).
  * Must run before tapDamage (which wraps the `flip` installed here).
  */
 function drawIntoOneCanvas(display: NovncDisplay): void {
@@ -329,6 +331,14 @@ function drawIntoOneCanvas(display: NovncDisplay): void {
     const bounds = display._damageBounds;
     bounds.left = bounds.top = 65535;
     bounds.right = bounds.bottom = 0;
+  };
+  display.copyImage = (oldX: number, oldY: number, newX: number, newY: number, width: number, height: number, fromQueue?: boolean): void => {
+    if (display._renderQ.length !== 0 && fromQueue !== true) {
+      display._renderQPush({ type: 'copy', oldX, oldY, x: newX, y: newY, width, height });
+      return;
+    }
+    copyWithinCanvas(context, { x: oldX, y: oldY, width, height }, newX, newY);
+    display._damage(newX, newY, width, height);
   };
   display.resize = (width: number, height: number): void => {
     display._prevDrawStyle = '';

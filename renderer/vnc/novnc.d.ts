@@ -54,8 +54,12 @@ declare module '@novnc/novnc' {
     readonly _scale: number;
     /** Sets the target's CSS size to the viewport times `factor`. */
     _rescale(factor: number): void;
+    /** CopyRect: copies a rectangle of the framebuffer to another place (queued behind decoding images). */
+    copyImage(oldX: number, oldY: number, newX: number, newY: number, width: number, height: number, fromQueue?: boolean): void;
     /** Queues a drawing action behind an image still decoding. */
-    _renderQPush(action: { readonly type: 'flip' }): void;
+    _renderQPush(
+      action: { readonly type: 'flip' } | { readonly type: 'copy'; readonly oldX: number; readonly oldY: number; readonly x: number; readonly y: number; readonly width: number; readonly height: number },
+    ): void;
   }
 
   export interface RfbCredentials {

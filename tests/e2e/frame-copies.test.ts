@@ -1,8 +1,8 @@
 // End to end on the built-in demo lab (three replicas): each replica's frame exists once in the page at
 // full size — noVNC draws straight into its one canvas (no hidden backbuffer), the thumbnails are
 // small canvases the size they are shown at, and the only framebuffer-sized canvas on screen is the
-// composite (the divergence overlay only while it paints a region); a desktop resize keeps that one
-// canvas right. Counts the canvases the page creates, not bytes: deterministic. Runs in Node with real
+// composite (the divergence overlay only while it paints a region); a scroll (CopyRect) is copied
+// within that one canvas without drawing it onto itself, and a desktop resize keeps it right. Counts the canvases the page creates, not bytes: deterministic. Runs in Node with real
 // processes and headless Chromium.
 
 import assert from 'node:assert/strict';
@@ -25,6 +25,25 @@ const CANVAS_RECORDER = `
     const element = createElement.call(this, name, options);
     if (String(name).toLowerCase() === 'canvas') globalThis.__createdCanvases.push(element);
     return element;
+  };
+`;
+
+/**
+ * Set before the app loads: counts the draws of a canvas onto itself (what noVNC does for a CopyRect,
+ * which makes Chromium snapshot and copy the whole canvas) and the putImageData calls (RetroVisor's
+ * copy of just the rectangle).
+ */
+const SELF_COPY_RECORDER = `
+  globalThis.__canvasCopies = { selfDraws: 0, puts: 0 };
+  const drawImage = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (image, ...rest) {
+    if (image === this.canvas) globalThis.__canvasCopies.selfDraws++;
+    return drawImage.call(this, image, ...rest);
+  };
+  const putImageData = CanvasRenderingContext2D.prototype.putImageData;
+  CanvasRenderingContext2D.prototype.putImageData = function (...args) {
+    globalThis.__canvasCopies.puts++;
+    return putImageData.apply(this, args);
   };
 `;
 
@@ -176,7 +195,7 @@ describe('one full-size copy of each replica frame in the page', { timeout: 3 * 
   });
 });
 
-describe('a desktop resize with one canvas per replica', { timeout: 2 * 60_000 }, () => {
+describe('a scroll and a desktop resize with one canvas per replica', { timeout: 2 * 60_000 }, () => {
   let lab: DemoLab;
   let app: RunningApp;
   let browser: Browser;
@@ -193,6 +212,7 @@ describe('a desktop resize with one canvas per replica', { timeout: 2 * 60_000 }
     // A high-density screen: the thumbnails' bitmaps follow the device pixels, not the CSS pixels.
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 2 });
     page.on('pageerror', (error) => console.error('page error:', error.message));
+    await page.addInitScript(SELF_COPY_RECORDER);
     await page.goto(app.url);
     for (const replica of lab.replicas) await waitForReplicaState(page, replica.id, 'connected', 30_000);
   });
@@ -202,6 +222,22 @@ describe('a desktop resize with one canvas per replica', { timeout: 2 * 60_000 }
     await app?.stop();
     await lab?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('copies the lines of a scrolling text area within the one canvas, pixel for pixel, never drawing the canvas onto itself', async () => {
+    const [r1, r2] = lab.replicas;
+    assert.ok(r1 && r2);
+    await assertCanvasShowsServer(page, thumbnailCanvas(r1.id), r1, 'r1 before the scroll');
+    const puts = await page.evaluate(() => (globalThis as unknown as { __canvasCopies: { puts: number } }).__canvasCopies.puts);
+    // Forty lines scroll the guest's text area (a dozen rows at 640×400) by CopyRect rectangles.
+    const text = Array.from({ length: 40 }, (_, line) => `line ${line} of the scroll\n`).join('');
+    for (const replica of [r1, r2]) await lab.setFault(replica.id, { kind: 'inject', text });
+    await assertCanvasShowsServer(page, thumbnailCanvas(r1.id), r1, 'r1 after the scroll');
+    await assertCanvasShowsServer(page, thumbnailCanvas(r2.id), r2, 'r2 after the scroll');
+    await assertCanvasShowsServer(page, '#composite', r1, 'the composite (r1 is the reference) after the scroll');
+    const copies = await page.evaluate(() => (globalThis as unknown as { __canvasCopies: { selfDraws: number; puts: number } }).__canvasCopies);
+    assert.ok(copies.puts - puts >= 2, `the scroll's CopyRect rectangles were copied with putImageData (${copies.puts - puts} calls)`);
+    assert.equal(copies.selfDraws, 0, 'no canvas was drawn onto itself');
   });
 
   it('draws thumbnails at the screen density, then follows a resize on the canvas noVNC draws into, the composite and the thumbnail', async () => {
