@@ -28,6 +28,11 @@ export interface DeliveryGate {
   hold(): void;
   /** Hand over what was held. */
   release(): void;
+  /**
+   * noVNC threw while decoding in a resumed task, outside the message event the transport guards:
+   * end the session with this error, as a throw in that event does.
+   */
+  fail(error: unknown): void;
 }
 
 /** How the pacer tells time and yields the thread; replaceable for tests. */
@@ -54,7 +59,14 @@ export function paceDecoding(rfb: PacedRfb, gate: DeliveryGate, timing: PacerTim
   const resume = (): void => {
     paused = false;
     rfb._flushing = false;
-    if (rfb._rfbConnectionState === 'connected' && rfb._sock._rQlen > rfb._sock._rQi) rfb._sock._eventHandlers.message();
+    try {
+      if (rfb._rfbConnectionState === 'connected' && rfb._sock._rQlen > rfb._sock._rQi) rfb._sock._eventHandlers.message();
+    } catch (error) {
+      // A broken stream (a hostile server's) fails here as it would in a message event; left
+      // uncaught, the gate would stay held and the session would never see its server close.
+      gate.fail(error);
+      return;
+    }
     // Paused again within the resumed work: the gate stays held and a later task goes on.
     if (!paused) gate.release();
   };

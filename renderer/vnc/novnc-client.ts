@@ -346,7 +346,10 @@ function drawIntoOneCanvas(display: NovncDisplay): void {
     display._fbHeight = height;
     if (canvas.width === width && canvas.height === height) return;
     // Changing a canvas's size clears it: the pixels that still fit are put back, as noVNC does.
-    const saved = canvas.width > 0 && canvas.height > 0 ? context.getImageData(0, 0, Math.min(canvas.width, width), Math.min(canvas.height, height)) : null;
+    // (A server may announce a zero width or height: nothing is kept then, and getImageData would throw.)
+    const keptWidth = Math.min(canvas.width, width);
+    const keptHeight = Math.min(canvas.height, height);
+    const saved = keptWidth > 0 && keptHeight > 0 ? context.getImageData(0, 0, keptWidth, keptHeight) : null;
     canvas.width = width;
     canvas.height = height;
     if (saved !== null) context.putImageData(saved, 0, 0);

@@ -171,6 +171,11 @@ export class ReplicaChannel {
     if (this.readyState === 'open') this.held ??= [];
   }
 
+  /** noVNC failed while decoding held-back bytes in a later task: the session ends, as in deliverPiece. */
+  fail(error: unknown): void {
+    this.closeWithReason(`the VNC session failed: ${errorMessage(error)}`);
+  }
+
   /** Delivers what was held, in order, unless noVNC pauses again while taking it. */
   release(): void {
     const held = this.held;

@@ -37,6 +37,8 @@ class FakeRfb implements PacedRfb {
     this.clock.nowMs += rect.costMs;
     this.decoded.push(rect.name);
     this._sock._rQi += 1;
+    // noVNC throwing on a hostile rectangle (e.g. a canvas call refusing a zero width).
+    if (rect.name === 'broken') throw new Error('The source width is 0.');
     return true;
   }
 
@@ -60,6 +62,9 @@ class RecordingGate implements DeliveryGate {
   }
   release(): void {
     this.log.push('release');
+  }
+  fail(error: unknown): void {
+    this.log.push(`fail: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -117,6 +122,18 @@ describe('decode pacer', { timeout: 30_000 }, () => {
     assert.equal(handled, false, 'nothing queued: the stand-in waits for bytes');
     assert.deepEqual(gate.log, []);
     assert.equal(timing.tasks.length, 0);
+  });
+
+  it('fails the session through the transport when a rectangle decoded in a resumed task throws, and does not release', async () => {
+    const { rfb, gate, timing } = paced();
+    rfb.receive(...rects(4, 2), ['broken', 1], ['after', 1]);
+    assert.deepEqual(rfb.decoded, ['r0', 'r1']);
+    // The first later task decodes r2 and r3, the second reaches the rectangle noVNC throws on.
+    await timing.runNext();
+    await timing.runNext();
+    assert.deepEqual(rfb.decoded, ['r0', 'r1', 'r2', 'r3', 'broken']);
+    assert.deepEqual(gate.log, ['hold', 'hold', 'fail: The source width is 0.']);
+    assert.equal(timing.tasks.length, 0, 'nothing more is scheduled');
   });
 
   it('releases the transport without decoding when the session ended while paused', async () => {

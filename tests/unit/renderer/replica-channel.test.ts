@@ -189,6 +189,23 @@ describe('ReplicaChannel', { timeout: 60_000 }, () => {
     assert.equal(channel.readyState, 'closed');
   });
 
+  it('closes with a reason when noVNC fails while decoding in a later task, the back end having closed meanwhile', async () => {
+    const { channel, stream } = openChannel();
+    const events: string[] = [];
+    channel.onmessage = (event) => events.push(`message ${new Uint8Array(event.data)[0]}`);
+    channel.onclose = (event) => events.push(`close ${event.reason}`);
+    stream.handlers?.onOpen();
+    channel.hold();
+    stream.handlers?.onData(new Uint8Array([7]));
+    stream.handlers?.onClose('the VNC server closed the connection');
+    // The pacer's resumed task: noVNC threw on what it had queued.
+    channel.fail(new Error('The source width is 0.'));
+    await flush();
+    assert.deepEqual(events, ['close the VNC session failed: The source width is 0.'], 'held bytes dropped, one close with the failure');
+    assert.equal(channel.readyState, 'closed');
+    assert.deepEqual(stream.acks, []);
+  });
+
   it('drops held bytes when RetroVisor closes the channel', async () => {
     const { channel, stream } = openChannel();
     let messages = 0;
