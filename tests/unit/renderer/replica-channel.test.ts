@@ -173,7 +173,8 @@ describe('ReplicaChannel', { timeout: 60_000 }, () => {
     assert.deepEqual(stream.acks, [1, 1, 1, 1, 1]);
   });
 
-  it('reports a back-end close that comes while noVNC is paused only after the held bytes', () => {
+  /** An open channel on which noVNC paused, a byte (7) arrived and was held, then the back end closed; what the channel told noVNC. */
+  function closedWhilePaused(): { channel: ReplicaChannel; stream: FakeStream; events: string[] } {
     const { channel, stream } = openChannel();
     const events: string[] = [];
     channel.onmessage = (event) => events.push(`message ${new Uint8Array(event.data)[0]}`);
@@ -182,6 +183,11 @@ describe('ReplicaChannel', { timeout: 60_000 }, () => {
     channel.hold();
     stream.handlers?.onData(new Uint8Array([7]));
     stream.handlers?.onClose('the VNC server closed the connection');
+    return { channel, stream, events };
+  }
+
+  it('reports a back-end close that comes while noVNC is paused only after the held bytes', () => {
+    const { channel, events } = closedWhilePaused();
     assert.deepEqual(events, []);
     assert.equal(channel.readyState, 'open');
     channel.release();
@@ -190,14 +196,7 @@ describe('ReplicaChannel', { timeout: 60_000 }, () => {
   });
 
   it('closes with a reason when noVNC fails while decoding in a later task, the back end having closed meanwhile', async () => {
-    const { channel, stream } = openChannel();
-    const events: string[] = [];
-    channel.onmessage = (event) => events.push(`message ${new Uint8Array(event.data)[0]}`);
-    channel.onclose = (event) => events.push(`close ${event.reason}`);
-    stream.handlers?.onOpen();
-    channel.hold();
-    stream.handlers?.onData(new Uint8Array([7]));
-    stream.handlers?.onClose('the VNC server closed the connection');
+    const { channel, stream, events } = closedWhilePaused();
     // The pacer's resumed task: noVNC threw on what it had queued.
     channel.fail(new Error('The source width is 0.'));
     await flush();
