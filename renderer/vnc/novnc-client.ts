@@ -9,6 +9,7 @@ import XtScancode from 'novnc-core/input/xtscancodes.js';
 import { initLogging } from 'novnc-core/util/logging.js';
 import { inflate as pakoInflate } from 'novnc-pako-inflate';
 import { benchProbe } from '../divergence/bench-probe';
+import { copyWithinCanvas } from './canvas-copy';
 import { DamageCollector } from './damage';
 import { paceDecoding } from './decode-pacer';
 import { bufferZrleInflation, type ZrleDecoderLike } from './zrle-inflator';
@@ -17,7 +18,6 @@ import { losslessEncodings, unacceptedEncodingProblem, UNOFFERED_DECODER_ENCODIN
 import type { BroadcastInput } from '../../common/input/input-events';
 import { RfbMessageCapture } from './rfb-message-capture';
 import type { KeyboardCaptureFactory, VncClient, VncClientEvents, VncClientFactory, VncCredentials } from './vnc-client';
-import { copyWithinCanvas } from './canvas-copy';
 
 let noVncPrepared = false;
 /** Where every client's input is encoded (synchronously, then taken): one buffer for the page. */

@@ -171,7 +171,7 @@ export class ReplicaChannel {
     if (this.readyState === 'open') this.held ??= [];
   }
 
-  /** noVNC failed while decoding held-back bytes in a later task: the session ends, as in deliverPiece. */
+  /** noVNC threw while decoding (in a message event, or in the decode pacer's later task): the session ends with its error. */
   fail(error: unknown): void {
     this.closeWithReason(`the VNC session failed: ${errorMessage(error)}`);
   }
@@ -236,7 +236,7 @@ export class ReplicaChannel {
       this.onmessage?.({ data });
     } catch (error) {
       // noVNC throws only on a broken stream (e.g. a message beyond its 40 MiB receive queue).
-      this.closeWithReason(`the VNC session failed: ${errorMessage(error)}`);
+      this.fail(error);
       return false;
     }
     // noVNC parses synchronously (RetroVisor asks for no image-based encodings that would queue), so
