@@ -245,18 +245,22 @@
 
 ;; One run of the batched scan under the exact rule, every other frame in one pass: per 16-pixel
   ;; tile row, `first`'s four vectors are loaded once and XORed with each other frame's (one
-  ;; any-true per frame gives the replicas that differ), and only for those is the 16-bit mask formed. The tile's box
-  ;; grows once per row, to the union of the differing replicas' masks (one box per tile for all
-  ;; replicas), with one vector min and max. Narrower tiles (a frame's right edge): each other frame
-  ;; found, then settled, as the tolerant path does.
+  ;; any-true per frame gives the replicas that differ). Runs reach it only when at most 16 rows
+  ;; high. A 16-pixel tile keeps, while its run is scanned, one packed word in its box's first slot,
+  ;; XORed with 0x7fffffff so that the empty box's left edge reads as nothing found: the columns
+  ;; where some replica differs (bits 0–15, the union of their 16-bit masks, formed only while not
+  ;; all set) and the rows (bit 16 + the row's offset from the run's first row). After the rows, that
+  ;; word becomes the box (one box per tile for all replicas): a store per differing tile row instead
+  ;; of a vector min and max. Narrower tiles (tiles under 16 pixels, or a frame's right edge): each
+  ;; other frame found, then settled, as the tolerant path does.
   (func $scan_exact_run
     (param $first i32) (param $others i32) (param $otherCount i32) (param $fromPx i32) (param $toPx i32)
     (param $firstY i32) (param $endY i32) (param $tileBase i32) (param $widthPx i32) (param $tileSize i32)
     (param $differing i32) (param $boxes i32) (param $limit v128)
     (local $y i32) (local $rowStart i32) (local $rowEnd i32) (local $tileStart i32) (local $tileEnd i32) (local $tile i32)
     (local $cell i32) (local $box i32) (local $p i32) (local $q i32) (local $k i32) (local $othersEnd i32)
-    (local $m i32) (local $union i32) (local $bits i32) (local $x i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $edges v128) (local $old v128)
+    (local $m i32) (local $union i32) (local $bits i32) (local $x i32) (local $word i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local.set $othersEnd (i32.add (local.get $others) (i32.shl (local.get $otherCount) (i32.const 2))))
     (local.set $y (local.get $firstY))
     (block $rows_done
@@ -271,8 +275,6 @@
             (br_if $tiles_done (i32.ge_u (local.get $tileStart) (local.get $rowEnd)))
             (local.set $tileEnd (i32.add (local.get $tileStart) (local.get $tileSize)))
             (if (i32.gt_u (local.get $tileEnd) (local.get $rowEnd)) (then (local.set $tileEnd (local.get $rowEnd))))
-            (local.set $cell (i32.add (local.get $differing) (i32.shl (local.get $tile) (i32.const 2))))
-            (local.set $box (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))))
             (local.set $p (i32.shl (local.get $tileStart) (i32.const 2)))
             (if (i32.eq (i32.sub (local.get $tileEnd) (local.get $tileStart)) (i32.const 16))
               (then
@@ -297,35 +299,29 @@
                   (br_if $each_other (i32.lt_u (local.get $k) (local.get $othersEnd))))
                 (if (local.get $bits)
                   (then
-                    ;; Something differs in this tile row: where, for each replica that differs.
-                    (local.set $union (i32.const 0))
-                    (local.set $m (local.get $bits))
-                    (loop $each_mask
-                      (local.set $k (i32.sub (i32.ctz (local.get $m)) (i32.const 1)))
-                      (local.set $q (i32.add (i32.load (i32.add (local.get $others) (i32.shl (local.get $k) (i32.const 2)))) (local.get $p)))
-                      (local.set $union (i32.or (local.get $union) (i8x16.bitmask (i8x16.narrow_i16x8_s
-                        (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load (local.get $q))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $q))))
-                        (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $q))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $q))))))))
-                      (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
-                      (br_if $each_mask (local.get $m)))
+                    ;; Something differs in this tile row: the replicas, the row, and (while some
+                    ;; column is not yet known to differ) the columns where they differ.
+                    (local.set $cell (i32.add (local.get $differing) (i32.shl (local.get $tile) (i32.const 2))))
+                    (local.set $box (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))))
                     (i32.store (local.get $cell) (i32.or (i32.load (local.get $cell)) (local.get $bits)))
-                    ;; (left, top, right, bottom) = min, min, max, max of the box and this row's edges.
-                    (local.set $x (i32.sub (local.get $tileStart) (local.get $rowStart)))
-                    (local.set $edges
-                      (i32x4.replace_lane 3
-                        (i32x4.replace_lane 2
-                          (i32x4.replace_lane 1
-                            (i32x4.splat (i32.add (local.get $x) (i32.ctz (local.get $union))))
-                            (local.get $y))
-                          (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $union))))
-                        (i32.add (local.get $y) (i32.const 1))))
-                    (local.set $old (v128.load (local.get $box)))
-                    (v128.store (local.get $box)
-                      (v128.bitselect
-                        (i32x4.min_s (local.get $old) (local.get $edges))
-                        (i32x4.max_s (local.get $old) (local.get $edges))
-                        (v128.const i32x4 -1 -1 0 0))))))
+                    (local.set $word (i32.or (i32.xor (i32.load (local.get $box)) (i32.const 0x7fffffff)) (i32.shl (i32.const 0x10000) (i32.sub (local.get $y) (local.get $firstY)))))
+                    (if (i32.ne (i32.and (local.get $word) (i32.const 0xffff)) (i32.const 0xffff))
+                      (then
+                        (local.set $union (i32.const 0))
+                        (local.set $m (local.get $bits))
+                        (loop $each_mask
+                          (local.set $k (i32.sub (i32.ctz (local.get $m)) (i32.const 1)))
+                          (local.set $q (i32.add (i32.load (i32.add (local.get $others) (i32.shl (local.get $k) (i32.const 2)))) (local.get $p)))
+                          (local.set $union (i32.or (local.get $union) (i8x16.bitmask (i8x16.narrow_i16x8_s
+                            (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a0) (v128.load (local.get $q))) (i32x4.ne (local.get $a1) (v128.load offset=16 (local.get $q))))
+                            (i16x8.narrow_i32x4_s (i32x4.ne (local.get $a2) (v128.load offset=32 (local.get $q))) (i32x4.ne (local.get $a3) (v128.load offset=48 (local.get $q))))))))
+                          (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
+                          (br_if $each_mask (local.get $m)))
+                        (local.set $word (i32.or (local.get $word) (local.get $union)))))
+                    (i32.store (local.get $box) (i32.xor (local.get $word) (i32.const 0x7fffffff))))))
               (else
+                (local.set $cell (i32.add (local.get $differing) (i32.shl (local.get $tile) (i32.const 2))))
+                (local.set $box (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))))
                 (local.set $k (i32.const 0))
                 (loop $each_settled
                   (call $settle_row
@@ -340,7 +336,29 @@
             (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
             (br $each_tile)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
-        (br $each_row))))
+        (br $each_row)))
+    ;; Packed words to boxes: (left, top, right, bottom) from the lowest and highest column and row
+    ;; bits; a tile where nothing differed gets its empty box back.
+    (if (i32.eq (local.get $tileSize) (i32.const 16))
+      (then
+        (local.set $tile (local.get $tileBase))
+        (local.set $x (local.get $fromPx))
+        (block $finished
+          (loop $finish
+            (br_if $finished (i32.gt_u (i32.add (local.get $x) (i32.const 16)) (local.get $toPx)))
+            (local.set $box (i32.add (local.get $boxes) (i32.shl (local.get $tile) (i32.const 4))))
+            (local.set $word (i32.xor (i32.load (local.get $box)) (i32.const 0x7fffffff)))
+            (if (local.get $word)
+              (then
+                (local.set $m (i32.shr_u (local.get $word) (i32.const 16)))
+                (local.set $word (i32.and (local.get $word) (i32.const 0xffff)))
+                (i32.store (local.get $box) (i32.add (local.get $x) (i32.ctz (local.get $word))))
+                (i32.store offset=4 (local.get $box) (i32.add (local.get $firstY) (i32.ctz (local.get $m))))
+                (i32.store offset=8 (local.get $box) (i32.sub (i32.add (local.get $x) (i32.const 32)) (i32.clz (local.get $word))))
+                (i32.store offset=12 (local.get $box) (i32.sub (i32.add (local.get $firstY) (i32.const 32)) (i32.clz (local.get $m))))))
+            (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $finish))))))
 
 ;; The batched scan (DivergenceEngine.comparePixelBatch's fast path), every run of one tick in one
   ;; call. `others`: otherCount frame pointers (i32); other k carries bit 1 << (k + 1). `runs`:
@@ -348,8 +366,9 @@
   ;; adjacent tiles of one tile row, fromPx on a tile's left edge. For every tile of a run and every
   ;; other replica differing from `first` in it, sets the replica's bit in differing[tile] (u32 per
   ;; tile) and grows the tile's box in `boxes` (four i32 per tile: left, top, right, bottom) to each
-  ;; row's first and last difference; both are cleared first for every tile of the runs. Exact:
-  ;; every other frame in one pass ($scan_exact_run). Under a tolerance: four other frames at a time
+  ;; row's first and last difference; both are cleared first for every tile of the runs. Exact
+  ;; (tiles up to 16 pixels high): every other frame in one pass ($scan_exact_run). Under a tolerance
+  ;; or with taller tiles: four other frames at a time
   ;; against one read of `first`, row by row, tile by tile (a frame-wide run reads each frame as one
   ;; sequential stream). A 16-pixel tile row is one step: one test for all four, then, only where
   ;; something differs, a 16-bit mask per replica gives its first and last difference at once.
@@ -357,7 +376,7 @@
   (func (export "scan")
     (param $first i32) (param $others i32) (param $otherCount i32) (param $runs i32) (param $runCount i32)
     (param $widthPx i32) (param $tileSize i32) (param $maxDelta i32) (param $differing i32) (param $boxes i32)
-    (local $exact i32) (local $limit v128) (local $record i32) (local $recordsEnd i32)
+    (local $exact i32) (local $packed i32) (local $limit v128) (local $record i32) (local $recordsEnd i32)
     (local $fromPx i32) (local $toPx i32) (local $firstY i32) (local $endY i32) (local $tileBase i32)
     (local $group i32) (local $members i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32)
     (local $y i32) (local $rowStart i32) (local $rowEnd i32) (local $tileStart i32) (local $tileEnd i32) (local $tile i32)
@@ -390,10 +409,11 @@
             (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
             (local.set $x (i32.add (local.get $x) (local.get $tileSize)))
             (br $clear)))
-        ;; Exact: every other frame in one pass ($scan_exact_run); the groups of four below are the
-        ;; tolerant rule's.
-        (local.set $group (select (local.get $otherCount) (i32.const 0) (local.get $exact)))
-        (if (i32.and (local.get $exact) (i32.gt_u (local.get $otherCount) (i32.const 0)))
+        ;; Exact, tiles up to 16 pixels high: every other frame in one pass ($scan_exact_run); the
+        ;; groups of four below are the tolerant rule's and taller tiles'.
+        (local.set $packed (i32.and (local.get $exact) (i32.le_s (i32.sub (local.get $endY) (local.get $firstY)) (i32.const 16))))
+        (local.set $group (select (local.get $otherCount) (i32.const 0) (local.get $packed)))
+        (if (i32.and (local.get $packed) (i32.gt_u (local.get $otherCount) (i32.const 0)))
           (then
             (call $scan_exact_run (local.get $first) (local.get $others) (local.get $otherCount)
               (local.get $fromPx) (local.get $toPx) (local.get $firstY) (local.get $endY) (local.get $tileBase)
