@@ -64,12 +64,12 @@ export async function runCompareBenchmark(options: CompareBenchmarkOptions = {})
           ms(result.floorMs),
           ms(result.jsFloorMs),
           ms(result.exactMs),
-          ratio(result.exactMs / result.floorMs),
+          ratio(result.engineOverFloor),
           ms(result.jsExactMs),
           ms(result.toleranceMs),
           ms(result.pixelmatchMs),
-          ratio(result.pixelmatchMs / result.exactMs),
-          ratio(result.pixelmatchMs / result.toleranceMs),
+          ratio(result.pixelmatchOverEngine),
+          ratio(result.pixelmatchOverTolerant),
           ms(result.copyMs),
         ]);
         await yieldToEventLoop();
@@ -85,7 +85,7 @@ export async function runCompareBenchmark(options: CompareBenchmarkOptions = {})
     `engine: DivergenceEngine.tick with the WebAssembly SIMD kernels, judging every tile of the N frames (exact: classification, batched scan, grouping, difference boxes, verdicts); engine/floor is against the SIMD floor. JS engine: the same tick on the JavaScript loops (the reference, and what runs where WebAssembly SIMD is missing).`,
     `tolerant: the SIMD engine with a tolerance (max channel delta ${TOLERANCE.maxChannelDelta}). pixelmatch: pixelmatch 7 (threshold ${PIXELMATCH_OPTIONS.threshold}, no diff output) of replica 1 against each of the N-1 others; its ratios are against the SIMD engine.`,
     `copy-in: DivergenceEngine.update copying the N full frames into the SIMD engine's WebAssembly memory (the renderer pays it per damaged rectangle; pixelmatch would need the same full frames).`,
-    `${repetitions} rounds after 2 untimed ones (the divergence confirmed), each timing every method once, caches evicted (128 MiB read) before each timed step; medians; ratios of medians (pixelmatch: at least 1 round, more while under ${PIXELMATCH_BUDGET_MS / 1000} s per case).`,
+    `${repetitions} rounds after 2 untimed ones (the divergence confirmed), each timing every method once, caches evicted (128 MiB read) before each timed step; times are medians; a ratio is the median of the rounds' own ratios, each from two figures measured moments apart in one round (the floor right before the engine), so that a burst of load elsewhere on the machine tilts only the rounds it falls in, not the median (pixelmatch: at least 1 round, more while under ${PIXELMATCH_BUDGET_MS / 1000} s per case).`,
     `Damaged-region cost, SIMD engine, 1920×1080, N=3, update+tick: 64×64 ${ms(damage.smallMs)} vs full screen ${ms(damage.fullMs)} — ${ratio(damage.fullMs / damage.smallMs)} for ${ratio((1920 * 1080) / (64 * 64))} the area (${damage.smallTiles} vs ${damage.fullTiles} tiles compared).`,
   ];
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
@@ -101,6 +101,10 @@ interface CaseResult {
   toleranceMs: number;
   pixelmatchMs: number;
   copyMs: number;
+  /** Medians of the per-round ratios. */
+  engineOverFloor: number;
+  pixelmatchOverEngine: number;
+  pixelmatchOverTolerant: number;
 }
 
 function measureCase(kernels: CompareKernels, frames: readonly Uint8ClampedArray[], widthPx: number, heightPx: number, difference: DifferenceCase, repetitions: number): CaseResult {
@@ -124,18 +128,26 @@ function measureCase(kernels: CompareKernels, frames: readonly Uint8ClampedArray
   const copyTimes: number[] = [];
   const pixelmatchTimes: number[] = [];
   let pixelmatchSpentMs = 0;
-  // Interleaved: every method runs once per round, so they share the machine's state.
+  // Per-round ratios: the two figures of a ratio come from one round, measured moments apart, so a
+  // burst of load from elsewhere on the machine (a shared VM) scales both or spoils one round only.
+  const engineOverFloor: number[] = [];
+  const pixelmatchOverEngine: number[] = [];
+  const pixelmatchOverTolerant: number[] = [];
+  // Interleaved: every method runs once per round, so they share the machine's state; the floor
+  // right before the engine it is set against.
   for (let round = 0; round < repetitions; round++) {
     evictCaches();
-    floor.push(time(() => simdFloor.read()));
+    const floorMs = time(() => simdFloor.read());
+    floor.push(floorMs);
+    const exactRound = exact.round();
     evictCaches();
     jsFloor.push(time(() => readFloor(frames)));
-    const exactRound = exact.round();
     const tolerantMs = tolerant.round().compareMs;
     jsExactTimes.push(jsExact.round().compareMs);
     exactTimes.push(exactRound.compareMs);
     copyTimes.push(exactRound.copyMs);
     tolerantTimes.push(tolerantMs);
+    engineOverFloor.push(exactRound.compareMs / floorMs);
     if (pixelmatchTimes.length === 0 || pixelmatchSpentMs < PIXELMATCH_BUDGET_MS) {
       evictCaches();
       const spent = time(() => {
@@ -143,6 +155,8 @@ function measureCase(kernels: CompareKernels, frames: readonly Uint8ClampedArray
       });
       pixelmatchTimes.push(spent);
       pixelmatchSpentMs += spent;
+      pixelmatchOverEngine.push(spent / exactRound.compareMs);
+      pixelmatchOverTolerant.push(spent / tolerantMs);
     }
   }
   // The figures mean something only if every method saw what the frames hold.
@@ -163,6 +177,9 @@ function measureCase(kernels: CompareKernels, frames: readonly Uint8ClampedArray
     toleranceMs: median(tolerantTimes),
     pixelmatchMs: median(pixelmatchTimes),
     copyMs: median(copyTimes),
+    engineOverFloor: median(engineOverFloor),
+    pixelmatchOverEngine: median(pixelmatchOverEngine),
+    pixelmatchOverTolerant: median(pixelmatchOverTolerant),
   };
 }
 
