@@ -23,6 +23,11 @@ export class InputJournal {
   private droppedCount = 0;
   private newestSeq = 0;
   private newestDroppedSeq = 0;
+  /**
+   * The targets of the newest entry, shared by every following entry with the same ones (nearly
+   * all: each arrives with its own copy from the UI, a few hundred bytes for 8 replicas).
+   */
+  private sharedTargets: readonly string[] = Object.freeze([]);
 
   constructor(readonly capacity: number = INPUT_JOURNAL_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`journal capacity must be a positive integer, not ${capacity}`);
@@ -73,7 +78,7 @@ export class InputJournal {
         this.count--;
         this.droppedCount++;
       }
-      this.entries[(this.start + this.count) % this.capacity] = entry;
+      this.entries[(this.start + this.count) % this.capacity] = this.compact(entry);
       this.count++;
     }
     return refused;
@@ -116,6 +121,17 @@ export class InputJournal {
     return this.list()
       .map((entry) => `${JSON.stringify(journalLine(entry))}\n`)
       .join('');
+  }
+
+  /** The entry as held: its targets shared with the entries before it where they are the same. */
+  private compact(entry: InputJournalEntry): InputJournalEntry {
+    const ids = entry.targets;
+    let targets = this.sharedTargets;
+    if (ids.length !== targets.length || ids.some((id, index) => id !== targets[index])) {
+      targets = Object.freeze([...ids]);
+      this.sharedTargets = targets;
+    }
+    return targets === ids ? entry : { ...entry, targets };
   }
 
   /** The entry `index` places after the oldest one held. */

@@ -1,6 +1,7 @@
 // The bounded input journal: entries in sequence order only, the oldest dropped (and counted) when
 // full, and the accessors a replay reads with — entriesAfter, lastSeq, oldestSeq, droppedThroughSeq —
-// across the ring's wrap and with gaps between sequence numbers.
+// across the ring's wrap and with gaps between sequence numbers; entries with the same targets share
+// one array.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -20,6 +21,22 @@ describe('InputJournal', { timeout: 5_000 }, () => {
     assert.equal(journal.oldestSeq, null);
     assert.equal(journal.droppedThroughSeq, 0);
     assert.deepEqual(journal.entriesAfter(0, 10), []);
+  });
+
+  it('holds one targets array for a run of entries with the same targets, and each entry as it came', { timeout: 1_000 }, () => {
+    const journal = new InputJournal(8);
+    // Each with its own array, as entries parsed from the UI's messages arrive.
+    const entries = [move(1), move(2), { ...move(3), targets: ['a'] }, { ...move(4), targets: ['a'] }, move(5)];
+    journal.append(entries);
+    const held = journal.list();
+    assert.deepEqual(held, entries);
+    assert.equal(held[1]!.targets, held[0]!.targets);
+    assert.equal(held[3]!.targets, held[2]!.targets);
+    assert.notEqual(held[2]!.targets, held[1]!.targets);
+    assert.ok(Object.isFrozen(held[0]!.targets), 'shared targets cannot be changed through one entry');
+    // The caller's arrays are neither kept nor changed.
+    assert.notEqual(held[0]!.targets, entries[0]!.targets);
+    assert.deepEqual(entries[0]!.targets, ['a', 'b']);
   });
 
   it('refuses entries not above the last sequence number', { timeout: 1_000 }, () => {
