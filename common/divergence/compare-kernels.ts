@@ -27,6 +27,7 @@ interface KernelExports {
   tiles_agree(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, allowed: number): number;
   grow_box(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, box: number): number;
   xor_reduce(pointer: number, bytes: number): number;
+  hash_tile(pixels: number, stride: number, left: number, top: number, width: number, height: number, scratch: number): void;
   flush_cold(history: number, tiles: number, count: number, blinkMs: number, serials: number, watched: number): bigint;
   classify_many(history: number, tiles: number, list: number, count: number, nowMs: number, halfWindowMs: number, settleMs: number, states: number, latest: number): void;
 }
@@ -80,18 +81,26 @@ export class KernelArena {
   /** Free ranges, sorted by offset, never adjacent (merged). */
   private readonly free: { offset: number; bytes: number }[] = [];
   private readonly kernels: KernelExports;
+  /** hash_tile's lanes and result (allocated on first use). */
+  private hashScratch: ArenaBlock | null = null;
+  /**
+   * The memory's buffer, kept: views check it on every use, and WebAssembly.Memory's `buffer` is
+   * an accessor into the runtime. Only `grow` replaces it (the module never grows its memory).
+   */
+  private currentBuffer: ArrayBuffer;
 
   constructor(
     private readonly memory: WasmMemory,
     kernels: KernelExports,
   ) {
     this.kernels = kernels;
+    this.currentBuffer = memory.buffer;
     this.free.push({ offset: 0, bytes: memory.buffer.byteLength });
   }
 
   /** The memory's current buffer (replaced whenever the memory grows). */
   get buffer(): ArrayBuffer {
-    return this.memory.buffer;
+    return this.currentBuffer;
   }
 
   /** Bytes the memory holds, used or free. */
@@ -144,6 +153,7 @@ export class KernelArena {
     const tailFree = last !== undefined && last.offset + last.bytes === end ? last.bytes : 0;
     const pages = Math.ceil((bytes - tailFree) / PAGE_BYTES);
     this.memory.grow(pages);
+    this.currentBuffer = this.memory.buffer;
     if (tailFree > 0) last!.bytes += pages * PAGE_BYTES;
     else this.free.push({ offset: end, bytes: pages * PAGE_BYTES });
   }
@@ -177,6 +187,19 @@ export class KernelArena {
   /** See classify_many in the .wat: many tiles of one framebuffer history classified at once. */
   classifyMany(history: number, tiles: number, list: number, count: number, nowMs: number, halfWindowMs: number, settleMs: number, states: number, latest: number): void {
     this.kernels.classify_many(history, tiles, list, count, nowMs, halfWindowMs, settleMs, states, latest);
+  }
+
+  /**
+   * See hash_tile in the .wat: the fingerprint of a tile of the framebuffer at byte offset
+   * `pixels` (`stride` words per row), written to out[0..2) as tile-pixels.ts's hashTile would.
+   * No mask; `width` a multiple of 4.
+   */
+  hashTile(pixels: number, stride: number, left: number, top: number, width: number, height: number, out: Uint32Array): void {
+    const scratch = (this.hashScratch ??= this.allocate(128));
+    this.kernels.hash_tile(pixels, stride, left, top, width, height, scratch.offset);
+    const words = scratch.words();
+    out[0] = words[0]!;
+    out[1] = words[1]!;
   }
 
   /** XOR of every word of the block's first `bytes` bytes (the benchmark's memory floor). */

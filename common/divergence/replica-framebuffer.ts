@@ -430,7 +430,16 @@ export class ReplicaFramebuffer {
   }
 
   private hashInto(tile: number): void {
-    hashTile(this.pixels, this.widthPx, this.tileLeft(tile), this.tileTop(tile), this.tileWidth(tile), this.tileHeight(tile), this.masks.maskOf(tile), this.tileSizePx, this.fingerprint);
+    const mask = this.masks.maskOf(tile);
+    const width = this.tileWidth(tile);
+    // The kernels' hash_tile where it applies (the pixels in their memory, no mask, whole 4-pixel
+    // chunks): the same fingerprint, a fraction of the time.
+    const words = this.storage.words();
+    if (this.arena !== null && mask === null && width % 4 === 0 && words.buffer === this.arena.buffer) {
+      this.arena.hashTile(words.byteOffset, this.widthPx, this.tileLeft(tile), this.tileTop(tile), width, this.tileHeight(tile), this.fingerprint);
+      return;
+    }
+    hashTile(words, this.widthPx, this.tileLeft(tile), this.tileTop(tile), width, this.tileHeight(tile), mask, this.tileSizePx, this.fingerprint);
   }
 
   /** The fingerprint of the tile's current state (computed now if it was a cold change), into `out`. */

@@ -144,43 +144,51 @@ function pixelsDiffer(a: number, b: number, maxChannelDelta: number, mask: TileM
   return maxChannelDelta < 0 || channelDelta(a, b) > maxChannelDelta;
 }
 
+/** The fingerprint's lanes: the word in column c of a tile row is mixed into lane c mod HASH_LANES. */
+export const HASH_LANES = 16;
+
 /**
  * A 64-bit fingerprint of a tile's compared pixels, as two 32-bit halves written to `out`.
  * Identifies the states a blinking tile cycles through; never used to declare two settled tiles
  * equal (those are compared pixel by pixel).
+ *
+ * The definition (the kernels' hash_tile computes the same for tiles without a mask): HASH_LANES
+ * lanes, each two multiplicative chains (FNV-1a over words; multiply-add) started from the tile's
+ * width and height; the word in column c of each row, top to bottom, goes into lane c mod 16
+ * (masked words are left out); then the lanes are folded in order, 0 to 15, by the same two steps,
+ * and each half avalanched. Sixteen independent chains instead of one: SIMD does four at a time,
+ * and even this loop is no longer one multiply's latency per word.
  */
 export function hashTile(pixels: Uint32Array, strideWords: number, left: number, top: number, width: number, height: number, mask: TileMask | null, maskStride: number, out: Uint32Array): void {
-  // Two multiplicative lanes (FNV-1a over words; multiply-add), one multiply each per word.
-  let low = 0x811c9dc5 ^ width;
-  let high = 0x9e3779b9 ^ (height << 16);
-  let rowStart = top * strideWords + left;
-  for (let row = 0; row < height; row++) {
-    const rowEnd = rowStart + width;
-    if (mask === null) {
-      for (let index = rowStart; index < rowEnd; index++) {
-        const word = pixels[index]!;
-        low = Math.imul(low ^ word, 0x01000193);
-        high = Math.imul(high + word, 0x5bd1e995);
-      }
-    } else {
-      const maskRow = row * maskStride - rowStart;
-      for (let index = rowStart; index < rowEnd; index++) {
-        if (mask[maskRow + index] === 0) continue;
-        const word = pixels[index]!;
+  const startLow = 0x811c9dc5 ^ width;
+  const startHigh = 0x9e3779b9 ^ (height << 16);
+  let foldLow = 0x811c9dc5;
+  let foldHigh = 0x9e3779b9;
+  const origin = top * strideWords + left;
+  for (let lane = 0; lane < HASH_LANES; lane++) {
+    let low = startLow;
+    let high = startHigh;
+    for (let row = 0; row < height; row++) {
+      const rowStart = origin + row * strideWords;
+      const maskRow = row * maskStride;
+      for (let column = lane; column < width; column += HASH_LANES) {
+        if (mask !== null && mask[maskRow + column] === 0) continue;
+        const word = pixels[rowStart + column]!;
         low = Math.imul(low ^ word, 0x01000193);
         high = Math.imul(high + word, 0x5bd1e995);
       }
     }
-    rowStart += strideWords;
+    foldLow = Math.imul(foldLow ^ low, 0x01000193);
+    foldHigh = Math.imul(foldHigh + high, 0x5bd1e995);
   }
-  low ^= low >>> 16;
-  low = Math.imul(low, 0x85ebca6b);
-  low ^= low >>> 13;
-  high ^= high >>> 15;
-  high = Math.imul(high, 0xc2b2ae35);
-  high ^= high >>> 16;
-  out[0] = low;
-  out[1] = high;
+  foldLow ^= foldLow >>> 16;
+  foldLow = Math.imul(foldLow, 0x85ebca6b);
+  foldLow ^= foldLow >>> 13;
+  foldHigh ^= foldHigh >>> 15;
+  foldHigh = Math.imul(foldHigh, 0xc2b2ae35);
+  foldHigh ^= foldHigh >>> 16;
+  out[0] = foldLow;
+  out[1] = foldHigh;
 }
 
 /** Up to this many replicas are scanned against the first in one pass (see `scanRowDifferences`). */

@@ -707,6 +707,90 @@
         (local.set $index (i32.add (local.get $index) (i32.const 1)))
         (br $each))))
 
+  ;; A tile's fingerprint (tile-pixels.ts's hashTile, the definition; this is its fast path): 16
+  ;; lanes, the word in column c of every row mixed into lane c mod 16, each lane two multiplicative
+  ;; chains (FNV-1a over words; multiply-add), then the lanes folded in order and avalanched. Here
+  ;; the lanes are four vectors, one per 4-word chunk of a 16-word span: one load, two multiplies
+  ;; per 4 words, four independent chains. Only for tiles without a mask whose width is a multiple
+  ;; of 4. `scratch`: 128 bytes (the lanes, then the two halves of the result at scratch[0..8)).
+  (func (export "hash_tile")
+    (param $pixels i32) (param $stride i32) (param $left i32) (param $top i32) (param $width i32) (param $height i32) (param $scratch i32)
+    (local $row i32) (local $p i32) (local $c i32) (local $rowBytes i32) (local $w v128)
+    (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128)
+    (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128)
+    (local $lo i32) (local $hi i32) (local $lane i32)
+    (local.set $l0 (i32x4.splat (i32.xor (i32.const 0x811c9dc5) (local.get $width))))
+    (local.set $l1 (local.get $l0)) (local.set $l2 (local.get $l0)) (local.set $l3 (local.get $l0))
+    (local.set $h0 (i32x4.splat (i32.xor (i32.const 0x9e3779b9) (i32.shl (local.get $height) (i32.const 16)))))
+    (local.set $h1 (local.get $h0)) (local.set $h2 (local.get $h0)) (local.set $h3 (local.get $h0))
+    (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
+    (local.set $p (i32.add (local.get $pixels) (i32.shl (i32.add (i32.mul (local.get $top) (local.get $stride)) (local.get $left)) (i32.const 2))))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $row) (local.get $height)))
+        (local.set $c (i32.const 0))
+        (block $row_done
+          (loop $each_span
+            ;; A whole 16-word span: one chunk into each vector.
+            (if (i32.le_u (i32.add (local.get $c) (i32.const 64)) (local.get $rowBytes))
+              (then
+                (local.set $w (v128.load (i32.add (local.get $p) (local.get $c))))
+                (local.set $l0 (i32x4.mul (v128.xor (local.get $l0) (local.get $w)) (v128.const i32x4 0x01000193 0x01000193 0x01000193 0x01000193)))
+                (local.set $h0 (i32x4.mul (i32x4.add (local.get $h0) (local.get $w)) (v128.const i32x4 0x5bd1e995 0x5bd1e995 0x5bd1e995 0x5bd1e995)))
+                (local.set $w (v128.load offset=16 (i32.add (local.get $p) (local.get $c))))
+                (local.set $l1 (i32x4.mul (v128.xor (local.get $l1) (local.get $w)) (v128.const i32x4 0x01000193 0x01000193 0x01000193 0x01000193)))
+                (local.set $h1 (i32x4.mul (i32x4.add (local.get $h1) (local.get $w)) (v128.const i32x4 0x5bd1e995 0x5bd1e995 0x5bd1e995 0x5bd1e995)))
+                (local.set $w (v128.load offset=32 (i32.add (local.get $p) (local.get $c))))
+                (local.set $l2 (i32x4.mul (v128.xor (local.get $l2) (local.get $w)) (v128.const i32x4 0x01000193 0x01000193 0x01000193 0x01000193)))
+                (local.set $h2 (i32x4.mul (i32x4.add (local.get $h2) (local.get $w)) (v128.const i32x4 0x5bd1e995 0x5bd1e995 0x5bd1e995 0x5bd1e995)))
+                (local.set $w (v128.load offset=48 (i32.add (local.get $p) (local.get $c))))
+                (local.set $l3 (i32x4.mul (v128.xor (local.get $l3) (local.get $w)) (v128.const i32x4 0x01000193 0x01000193 0x01000193 0x01000193)))
+                (local.set $h3 (i32x4.mul (i32x4.add (local.get $h3) (local.get $w)) (v128.const i32x4 0x5bd1e995 0x5bd1e995 0x5bd1e995 0x5bd1e995)))
+                (local.set $c (i32.add (local.get $c) (i32.const 64)))
+                (br $each_span)))
+            ;; The row's last span, partial: one to three chunks, into the first vectors.
+            (br_if $row_done (i32.ge_u (local.get $c) (local.get $rowBytes)))
+            (local.set $w (v128.load (i32.add (local.get $p) (local.get $c))))
+            (local.set $l0 (i32x4.mul (v128.xor (local.get $l0) (local.get $w)) (v128.const i32x4 0x01000193 0x01000193 0x01000193 0x01000193)))
+            (local.set $h0 (i32x4.mul (i32x4.add (local.get $h0) (local.get $w)) (v128.const i32x4 0x5bd1e995 0x5bd1e995 0x5bd1e995 0x5bd1e995)))
+            (br_if $row_done (i32.ge_u (i32.add (local.get $c) (i32.const 16)) (local.get $rowBytes)))
+            (local.set $w (v128.load offset=16 (i32.add (local.get $p) (local.get $c))))
+            (local.set $l1 (i32x4.mul (v128.xor (local.get $l1) (local.get $w)) (v128.const i32x4 0x01000193 0x01000193 0x01000193 0x01000193)))
+            (local.set $h1 (i32x4.mul (i32x4.add (local.get $h1) (local.get $w)) (v128.const i32x4 0x5bd1e995 0x5bd1e995 0x5bd1e995 0x5bd1e995)))
+            (br_if $row_done (i32.ge_u (i32.add (local.get $c) (i32.const 32)) (local.get $rowBytes)))
+            (local.set $w (v128.load offset=32 (i32.add (local.get $p) (local.get $c))))
+            (local.set $l2 (i32x4.mul (v128.xor (local.get $l2) (local.get $w)) (v128.const i32x4 0x01000193 0x01000193 0x01000193 0x01000193)))
+            (local.set $h2 (i32x4.mul (i32x4.add (local.get $h2) (local.get $w)) (v128.const i32x4 0x5bd1e995 0x5bd1e995 0x5bd1e995 0x5bd1e995)))))
+        (local.set $p (i32.add (local.get $p) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $each_row)))
+    ;; The lanes in order (lane c mod 16: vector (c mod 16) / 4, its lane c mod 4), folded.
+    (v128.store (local.get $scratch) (local.get $l0))
+    (v128.store offset=16 (local.get $scratch) (local.get $l1))
+    (v128.store offset=32 (local.get $scratch) (local.get $l2))
+    (v128.store offset=48 (local.get $scratch) (local.get $l3))
+    (v128.store offset=64 (local.get $scratch) (local.get $h0))
+    (v128.store offset=80 (local.get $scratch) (local.get $h1))
+    (v128.store offset=96 (local.get $scratch) (local.get $h2))
+    (v128.store offset=112 (local.get $scratch) (local.get $h3))
+    (local.set $lo (i32.const 0x811c9dc5))
+    (local.set $hi (i32.const 0x9e3779b9))
+    (local.set $lane (local.get $scratch))
+    (local.set $c (i32.add (local.get $scratch) (i32.const 64)))
+    (loop $fold
+      (local.set $lo (i32.mul (i32.xor (local.get $lo) (i32.load (local.get $lane))) (i32.const 0x01000193)))
+      (local.set $hi (i32.mul (i32.add (local.get $hi) (i32.load offset=64 (local.get $lane))) (i32.const 0x5bd1e995)))
+      (local.set $lane (i32.add (local.get $lane) (i32.const 4)))
+      (br_if $fold (i32.lt_u (local.get $lane) (local.get $c))))
+    (local.set $lo (i32.xor (local.get $lo) (i32.shr_u (local.get $lo) (i32.const 16))))
+    (local.set $lo (i32.mul (local.get $lo) (i32.const 0x85ebca6b)))
+    (local.set $lo (i32.xor (local.get $lo) (i32.shr_u (local.get $lo) (i32.const 13))))
+    (local.set $hi (i32.xor (local.get $hi) (i32.shr_u (local.get $hi) (i32.const 15))))
+    (local.set $hi (i32.mul (local.get $hi) (i32.const 0xc2b2ae35)))
+    (local.set $hi (i32.xor (local.get $hi) (i32.shr_u (local.get $hi) (i32.const 16))))
+    (i32.store (local.get $scratch) (local.get $lo))
+    (i32.store offset=4 (local.get $scratch) (local.get $hi)))
+
   ;; The memory floor: XOR of every 32-bit word of [pointer, pointer + bytes) (bytes a multiple of
   ;; 4), 64 bytes per step in four independent accumulators: one read of each byte, nothing else.
   (func (export "xor_reduce") (param $pointer i32) (param $bytes i32) (result i32)

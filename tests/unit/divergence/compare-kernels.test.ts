@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONFIRM_MS, DivergenceEngine, SETTLE_MS } from '../../../common/divergence';
 import { KernelArena, compileCompareKernels, type ArenaBlock } from '../../../common/divergence/compare-kernels';
-import { growDifferenceBox, scanRowDifferences, tilesAgree } from '../../../common/divergence/tile-pixels';
+import { growDifferenceBox, hashTile, scanRowDifferences, tilesAgree } from '../../../common/divergence/tile-pixels';
 import { compileCompareKernelsWasm } from '../../../scripts/wasm.mjs';
 import { seededRandom as random } from '../../fuzz/rfb-mutators';
 import { KERNELS } from './engines';
@@ -238,6 +238,47 @@ describe('compare kernels: same answers as the JavaScript loops', { timeout: 60_
       assert.deepEqual([...boxes.ints()], [...expectedBoxes], label);
       assert.ok(round > 0 || expectedDiffering.some((bits) => bits !== 0), 'the first round has differences to find');
     }
+  });
+
+  it('the tile fingerprint: hash_tile gives what hashTile gives, for every tile width in whole 4-pixel chunks', () => {
+    const next = random(3);
+    const arena = KERNELS.createArena();
+    const out = new Uint32Array(2);
+    const expected = new Uint32Array(2);
+    const seen = new Set<string>();
+    for (let round = 0; round < 300; round++) {
+      const width = 4 * (1 + ((next() * 20) | 0));
+      const height = 1 + ((next() * 40) | 0);
+      const left = (next() * 9) | 0;
+      const top = (next() * 5) | 0;
+      const stride = left + width + ((next() * 7) | 0);
+      const frame = randomFrame(arena, stride * (top + height), next);
+      // Some rounds with few distinct words (flat areas), where lanes get equal inputs.
+      if (round % 3 === 0) for (let index = 0; index < frame.words().length; index++) frame.words()[index] = frame.words()[index]! & 0xff000001;
+      arena.hashTile(frame.offset, stride, left, top, width, height, out);
+      hashTile(frame.words(), stride, left, top, width, height, null, width, expected);
+      const label = `round ${round}: ${width}×${height} at (${left}, ${top}), stride ${stride}`;
+      assert.deepEqual([...out], [...expected], label);
+      seen.add(`${out[0]}:${out[1]}`);
+      // Any one word of the tile changes the print, and so does swapping two columns' words.
+      const column = (next() * width) | 0;
+      const row = (next() * height) | 0;
+      const at = (top + row) * stride + left + column;
+      frame.words()[at] = frame.words()[at]! ^ 0x00010000;
+      arena.hashTile(frame.offset, stride, left, top, width, height, expected);
+      assert.notDeepEqual([...expected], [...out], `${label}: word (${column}, ${row}) changed`);
+      frame.words()[at] = frame.words()[at]! ^ 0x00010000;
+      const other = (column + 1 + ((next() * (width - 1)) | 0)) % width;
+      const words = frame.words();
+      const rowStart = (top + row) * stride + left;
+      if (words[rowStart + column] !== words[rowStart + other]) {
+        [words[rowStart + column], words[rowStart + other]] = [words[rowStart + other]!, words[rowStart + column]!];
+        arena.hashTile(frame.offset, stride, left, top, width, height, expected);
+        assert.notDeepEqual([...expected], [...out], `${label}: columns ${column} and ${other} swapped`);
+      }
+      arena.release(frame);
+    }
+    assert.equal(seen.size, 300, 'every tile got its own print');
   });
 
   it('the memory floor XOR-reduces every word', () => {
