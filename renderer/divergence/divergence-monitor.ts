@@ -27,6 +27,14 @@ export const DIVERGENCE_TICK_MS = 100;
  */
 export const MAX_BYTES_IN_FLIGHT = 8 * 1920 * 1080 * 4;
 
+/**
+ * Damage of at most this many bytes (a typed character, a caret, a cursor cell) is read on the page
+ * with getImageData and posted as pixels, rather than snapshot for the worker to read back: a read
+ * of a few kilobytes costs the page microseconds, while a snapshot costs a bitmap, its transfer and
+ * a VideoFrame in the worker, several times the whole comparison of such a rectangle.
+ */
+export const SMALL_READ_MAX_BYTES = 64 * 1024;
+
 /** Where a replica's pixels are read: its noVNC canvas (see canvasPixelSource). */
 export interface PixelSource {
   /** The current framebuffer size. */
@@ -97,6 +105,8 @@ export interface DivergenceMonitorOptions {
   readonly comparison?: ComparisonLinkFactory;
   /** Bytes of frames in flight to a worker before damage waits (default MAX_BYTES_IN_FLIGHT). */
   readonly maxBytesInFlight?: number;
+  /** Damage up to this many bytes is read on the page rather than snapshot (default SMALL_READ_MAX_BYTES). */
+  readonly smallReadMaxBytes?: number;
   /** Where problems are reported: a canvas that cannot be read (skipped, not fatal), a malformed message, a worker failing. */
   readonly warn?: (message: string) => void;
 }
@@ -495,7 +505,7 @@ export class DivergenceMonitor {
       this.inFlightBytes += bytes;
     }
     const snapshot = tracked.source.snapshot?.bind(tracked.source);
-    if (this.link.readsBitmaps === true && snapshot !== undefined) {
+    if (this.link.readsBitmaps === true && snapshot !== undefined && inFlight !== null && inFlight.bytes > (this.options.smallReadMaxBytes ?? SMALL_READ_MAX_BYTES)) {
       // The snapshots are taken now (the canvas as it is); the worker reads them back.
       const sent = inFlight;
       const pending = Promise.allSettled(damaged.map((rect) => snapshot(rect))).then((results) => {

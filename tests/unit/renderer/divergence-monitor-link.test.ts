@@ -1,6 +1,6 @@
 // The divergence monitor's side of the comparison protocol in plain Node: damage is posted with its
 // buffers in the transfer list (a view into a larger buffer is copied, never detached), snapshots go
-// to a worker in order and paced by what it has carried out, a malformed message from the comparison
+// to a worker in order and paced by what it has carried out, small damage is read on the page, a malformed message from the comparison
 // is dropped with a logged reason, and a comparison that dies or cannot start is replaced by one in
 // the page that gets every screen again and still flags divergences.
 
@@ -163,7 +163,8 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
       return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
     };
     const snapshot = (rect: PixelRect) => Promise.resolve({ width: rect.width, height: rect.height, close: () => undefined });
-    const monitor = new DivergenceMonitor({ clock, onEvents: () => undefined, comparison: worker, maxBytesInFlight: WIDTH * HEIGHT * 4 });
+    // (Every rectangle snapshot, however small.)
+    const monitor = new DivergenceMonitor({ clock, onEvents: () => undefined, comparison: worker, maxBytesInFlight: WIDTH * HEIGHT * 4, smallReadMaxBytes: 0 });
     const screens = ['r1', 'r2'].map((id) => ({ id, source: Object.assign(new FakeScreen(), { snapshot }) }));
     for (const { id, source } of screens) monitor.connect(id, source, WIDTH, HEIGHT);
     monitor.disconnect('r2');
@@ -184,6 +185,42 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
     monitor.dispose();
   });
 
+  it('reads small damage on the page and snapshots the rest, in the order the damage came', async () => {
+    const clock = new IntervalClock(1000);
+    const sent: ComparisonRequest[] = [];
+    let receive: (message: unknown) => void = () => undefined;
+    const worker: ComparisonLinkFactory = (onMessage) => {
+      receive = onMessage;
+      return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
+    };
+    // Snapshots resolve only when the test says: a small read must not overtake one.
+    const pending: (() => void)[] = [];
+    const snapshot = (rect: PixelRect) => new Promise<{ width: number; height: number; close: () => void }>((resolve) => pending.push(() => resolve({ width: rect.width, height: rect.height, close: () => undefined })));
+    const source = Object.assign(new FakeScreen(), { snapshot });
+    const monitor = new DivergenceMonitor({ clock, onEvents: () => undefined, comparison: worker, smallReadMaxBytes: 8 * 8 * 4 });
+    monitor.connect('r1', source, WIDTH, HEIGHT);
+    monitor.damage('r1', [source.paint({ x: 0, y: 0, width: 8, height: 8 })]);
+    await settlePromises();
+    const kinds = (): string[] => sent.flatMap((request) => (request.type === 'frame' || request.type === 'update' ? [`${request.type} ${request.rects.map((rect) => `${rect.width}×${rect.height}`).join(' ')}`] : []));
+    // The small rectangle was read when it was damaged; it waits behind the whole screen's snapshot.
+    assert.equal(source.readPixels, 64);
+    assert.deepEqual(kinds(), [], 'nothing goes before the snapshot of the whole screen is taken');
+    pending.shift()?.();
+    await settlePromises();
+    assert.deepEqual(kinds(), [`frame ${WIDTH}×${HEIGHT}`, 'update 8×8']);
+    const update = sent.at(-1);
+    assert.ok(update?.type === 'update');
+    assert.deepEqual([...update.pixels[0]!.subarray(0, 4)], [0, 0, 0, 0], 'the small rectangle as the canvas held it');
+    // A rectangle one pixel over the limit is snapshot.
+    monitor.damage('r1', [source.paint({ x: 8, y: 8, width: 9, height: 8 })]);
+    pending.shift()?.();
+    await settlePromises();
+    assert.deepEqual(kinds().at(-1), 'frame 9×8');
+    // Both kinds count against the bytes in flight, and are given back by the worker's reports.
+    receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, tickMs: 0, updateMs: 0, updates: 3 });
+    monitor.dispose();
+  });
+
   it('gives a failed snapshot back to the budget and releases the others of its update', async () => {
     const clock = new IntervalClock(1000);
     const sent: ComparisonRequest[] = [];
@@ -197,7 +234,7 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
     const closed: PixelRect[] = [];
     const snapshot = (rect: PixelRect) => (rect.x === 32 ? Promise.reject(new Error('the canvas is gone')) : Promise.resolve({ width: rect.width, height: rect.height, close: () => void closed.push(rect) }));
     const frames = (): number => sent.filter((request) => request.type === 'frame').length;
-    const monitor = new DivergenceMonitor({ clock, onEvents: () => undefined, comparison: worker, maxBytesInFlight: WIDTH * HEIGHT * 4, warn: (message) => void warnings.push(message) });
+    const monitor = new DivergenceMonitor({ clock, onEvents: () => undefined, comparison: worker, maxBytesInFlight: WIDTH * HEIGHT * 4, smallReadMaxBytes: 0, warn: (message) => void warnings.push(message) });
     // r1's whole screen cannot be taken: its frame never goes, and r2's, which waited behind it, does.
     monitor.connect('r1', Object.assign(new FakeScreen(), { snapshot: () => Promise.reject(new Error('no canvas')) }), WIDTH, HEIGHT);
     const source = Object.assign(new FakeScreen(), { snapshot });
