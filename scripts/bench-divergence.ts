@@ -324,7 +324,7 @@ async function measureDetection(page: Page, lab: DemoLab, rounds: number): Promi
 }
 
 /** Renderer CPU over one typing phase: CDP Performance metrics of the page, and every renderer process's CPU time. */
-async function cpuPhase(browser: Browser, browserSession: CDPSession, url: string, seconds: number, source: TypingSource): Promise<{ taskS: number; scriptS: number; rendererCpuS: number; keys: number }> {
+async function cpuPhase(browser: Browser, browserSession: CDPSession, url: string, mode: 'on' | 'off', seconds: number, source: TypingSource): Promise<{ taskS: number; scriptS: number; rendererCpuS: number; keys: number }> {
   const page = await openPage(browser, url);
   try {
     await sleep(3000);
@@ -335,11 +335,17 @@ async function cpuPhase(browser: Browser, browserSession: CDPSession, url: strin
       const info = await browserSession.send('SystemInfo.getProcessInfo');
       return new Map(info.processInfo.filter((process) => process.type === 'renderer').map((process) => [process.id, process.cpuTime]));
     };
+    // To see where the CPU goes: each phase's Chromium trace (every thread of the renderer), for
+    // chrome://tracing or Perfetto. Off by default: tracing costs CPU itself.
+    const traceDir = process.env.RETROVISOR_BENCH_TRACE_DIR;
+    const tracing = traceDir !== undefined && traceDir !== '';
+    if (tracing) await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline'] });
     const beforeMetrics = await metrics();
     const beforeCpu = await rendererCpu();
     const keys = await typeFor(page, source, seconds * 1000);
     const afterMetrics = await metrics();
     const afterCpu = await rendererCpu();
+    if (tracing) writeFileSync(join(traceDir, `typing-${mode}-${Date.now()}.json`), await browser.stopTracing());
     let rendererCpuS = 0;
     for (const [id, cpuTime] of afterCpu) rendererCpuS += cpuTime - (beforeCpu.get(id) ?? cpuTime);
     const delta = (name: string): number => (afterMetrics.get(name) ?? 0) - (beforeMetrics.get(name) ?? 0);
@@ -359,7 +365,7 @@ async function measureCpu(browser: Browser, urls: { on: string; off: string }, r
     const order: ('on' | 'off')[] = round % 2 === 1 ? ['on', 'off'] : ['off', 'on'];
     const result: Partial<Record<'on' | 'off', Awaited<ReturnType<typeof cpuPhase>>>> = {};
     for (const mode of order) {
-      result[mode] = await cpuPhase(browser, browserSession, urls[mode], seconds, source);
+      result[mode] = await cpuPhase(browser, browserSession, urls[mode], mode, seconds, source);
       totals[mode].task += result[mode].taskS;
       totals[mode].cpu += result[mode].rendererCpuS;
     }
