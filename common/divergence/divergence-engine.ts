@@ -113,6 +113,8 @@ export type DivergenceEvent =
 export interface DivergenceStats {
   /** Tiles compared pixel by pixel (across all replicas) since the engine was created. */
   comparedTiles: number;
+  /** Tiles the last tick looked at (its watch list). */
+  lastTickTiles: number;
 }
 
 type RgbaPixels = Uint8Array | Uint8ClampedArray;
@@ -129,7 +131,7 @@ const NEEDS_PIXELS: Observation = { kind: 'unjudgeable' };
  * what changed in the report, and `state` holds the report.
  */
 export class DivergenceEngine {
-  readonly stats: DivergenceStats = { comparedTiles: 0 };
+  readonly stats: DivergenceStats = { comparedTiles: 0, lastTickTiles: 0 };
   private readonly tileSizePx: number;
   private readonly timing: TileTiming;
   private readonly confirmMs: number;
@@ -193,6 +195,12 @@ export class DivergenceEngine {
   private listStates = new Uint8Array(0);
   private listLatestMs = new Float64Array(0);
   private fastTiles = new Int32Array(0);
+  /**
+   * 1 for a tile batched this tick with every replica's tile plainly settled (not changing, not
+   * maybe cycling): its verdict after the comparison cannot change with time alone, so it is not
+   * watched again for the blink window (a new write watches it).
+   */
+  private quietTiles = new Uint8Array(0);
   private differing: Uint32Array = new Uint32Array(0);
   /** The compared replicas after the first, SCAN_WIDTH at a time, with their bits. */
   private scanGroups: { readonly others: Uint32Array[]; readonly bits: number[] }[] = [];
@@ -390,6 +398,7 @@ export class DivergenceEngine {
     // The list is swapped for the empty spare: judging a tile may watch it again, for the next tick.
     const list = this.watchTiles;
     const listed = this.watchCount;
+    this.stats.lastTickTiles = listed;
     this.watchTiles = this.spareWatchTiles;
     this.spareWatchTiles = list;
     this.watchCount = 0;
@@ -410,7 +419,7 @@ export class DivergenceEngine {
     let batched = 0;
     // observe's common case inline (every replica settled, the tile compared whole): a tile whose
     // pixels changed since its last comparison goes to the batch, any other keeps its observation.
-    const { watched, serials, cachedSerials, cachedObservations } = this;
+    const { watched, serials, cachedSerials, cachedObservations, quietTiles } = this;
     const latestChangeMs = this.latestChangeMs;
     const judging = this.participants.length >= 2;
     const kinds = this.masks === null || this.masks.allCompared ? null : this.masks.kinds;
@@ -419,13 +428,17 @@ export class DivergenceEngine {
       watched[tile] = 0;
       if (judging && states[index] === 0 && (kinds === null || kinds[tile] !== TILE_IGNORED)) {
         latestChangeMs[tile] = latestMs[index]!;
-        if (cachedSerials[tile] !== serials[tile]) batch[batched++] = tile;
-        else this.apply(tile, cachedObservations[tile]!, nowMs);
+        if (cachedSerials[tile] !== serials[tile]) {
+          quietTiles[tile] = 1;
+          batch[batched++] = tile;
+        } else this.apply(tile, cachedObservations[tile]!, nowMs, true);
         continue;
       }
       const observation = this.observe(tile, nowMs, states[index]!, latestMs[index]!);
-      if (observation === NEEDS_PIXELS) batch[batched++] = tile;
-      else this.apply(tile, observation, nowMs);
+      if (observation === NEEDS_PIXELS) {
+        quietTiles[tile] = 0;
+        batch[batched++] = tile;
+      } else this.apply(tile, observation, nowMs);
     }
     if (batched > 0) this.comparePixelBatch(batch, batched, nowMs);
     // A held split is looked at again on every tick (its pending tiles may have cleared).
@@ -541,6 +554,7 @@ export class DivergenceEngine {
     this.listStates = new Uint8Array(this.tileCount);
     this.listLatestMs = new Float64Array(this.tileCount);
     this.fastTiles = new Int32Array(this.tileCount);
+    this.quietTiles = new Uint8Array(this.tileCount);
     for (let tile = 0; tile < this.tileCount; tile++) this.watch(tile);
     // Same screen geometry: confirmed divergences stay shown (their splits restated over the
     // replicas now compared) until their tiles are judged again, so a replica joining or leaving
@@ -636,8 +650,12 @@ export class DivergenceEngine {
     this.noteVerdictDecision(next, nowMs);
   }
 
-  /** Applies one tile's observation to its verdict, and keeps watching the tile while needed. */
-  private apply(tile: number, observation: Observation, nowMs: number): void {
+  /**
+   * Applies one tile's observation to its verdict, and keeps watching the tile while needed.
+   * `quiet`: every replica's tile was plainly settled, so nothing but a new write can change the
+   * observation; otherwise a tile that changed within the blink window stays watched.
+   */
+  private apply(tile: number, observation: Observation, nowMs: number, quiet = false): void {
     const before = this.verdicts[tile]!;
     const after = nextVerdict(before, observation, nowMs, this.confirmMs);
     if (after !== before) {
@@ -652,7 +670,7 @@ export class DivergenceEngine {
       return;
     }
     // Recently changed somewhere: it may yet turn out to blink, or a mixed tile may become judgeable.
-    if (nowMs - this.latestChangeMs[tile]! < this.timing.blinkWindowMs) this.watch(tile);
+    if (!quiet && nowMs - this.latestChangeMs[tile]! < this.timing.blinkWindowMs) this.watch(tile);
   }
 
   /** A decision falls due at `dueMs` (ignored unless it is still ahead of `nowMs`). */
@@ -803,7 +821,7 @@ export class DivergenceEngine {
     // lone replica still differs from an already confirmed divergence. Their verdicts cannot change
     // (nextVerdict returns them as they are), so only the cache, the box and the watch are updated;
     // anything else goes through settlePixels.
-    const { verdicts, steadyPartitions, serials, cachedSerials, cachedObservations, latestChangeMs, loneSplits, boxes } = this;
+    const { verdicts, steadyPartitions, serials, cachedSerials, cachedObservations, latestChangeMs, loneSplits, boxes, quietTiles } = this;
     const blinkWindowMs = this.timing.blinkWindowMs;
     for (let index = 0; index < fastCount; index++) {
       const tile = fast[index]!;
@@ -835,8 +853,8 @@ export class DivergenceEngine {
           this.reportChanged = true;
         }
       }
-      // As in apply: recently changed somewhere, so it may yet turn out to blink.
-      if (nowMs - latestChangeMs[tile]! < blinkWindowMs) this.watch(tile);
+      // As in apply: recently changed somewhere, so it may yet turn out to blink (unless quiet).
+      if (quietTiles[tile] === 0 && nowMs - latestChangeMs[tile]! < blinkWindowMs) this.watch(tile);
     }
     this.stats.comparedTiles += batched;
   }
@@ -844,7 +862,7 @@ export class DivergenceEngine {
   private settlePixels(tile: number, observation: Observation, nowMs: number): void {
     this.cachedSerials[tile] = this.serials[tile]!;
     this.cachedObservations[tile] = observation;
-    this.apply(tile, observation, nowMs);
+    this.apply(tile, observation, nowMs, this.quietTiles[tile] === 1);
   }
 
   /**

@@ -234,6 +234,29 @@ function engineSuites(variant: EngineVariant): void {
       assert.deepEqual(flagged.divergence.outliers, ['r2']);
       assert.equal(replicas.engine.nextDecisionMs, Infinity, 'confirmed: nothing more due');
     });
+
+    it('looks again at a compared tile within the blink window only while some replica may be blinking', () => {
+      const replicas = settled();
+      replicas.runUntil(5000);
+      // The same cell repainted on every replica after a quiet while: compared once settled, then left alone.
+      replicas.nowMs = 5010;
+      replicas.paint(THREE, cellRect(2, 1), RED);
+      replicas.runUntil(5010 + SETTLE_MS);
+      assert.ok(replicas.engine.stats.lastTickTiles > 0, 'the settled tile was looked at');
+      const compared = replicas.engine.stats.comparedTiles;
+      replicas.runUntil(5010 + SETTLE_MS + 300);
+      assert.equal(replicas.engine.stats.lastTickTiles, 0, 'every replica plainly settled and agreeing: nothing to watch');
+      assert.equal(replicas.engine.stats.comparedTiles, compared);
+      // Repainted again within the blink window (hot, fingerprinted): it may be a blink, so it is
+      // watched on every tick until the blink window has passed.
+      replicas.nowMs = 5600;
+      replicas.paint(THREE, cellRect(2, 1), [0, 0, 200, 255]);
+      replicas.runUntil(5600 + SETTLE_MS + 300);
+      assert.ok(replicas.engine.stats.lastTickTiles > 0, 'a tile that may be blinking stays watched');
+      replicas.runUntil(5600 + BLINK_WINDOW_MS + 200);
+      assert.equal(replicas.engine.stats.lastTickTiles, 0, 'and is left alone once its blink window has passed');
+      assert.equal(replicas.events.length, 0, 'no divergence all along');
+    });
   });
 }
 
