@@ -35,6 +35,21 @@ class FakeScreen implements PixelSource {
   }
 }
 
+/**
+ * A worker-like link: it takes snapshots and records what it is sent; `report(updates)` posts the
+ * report that says it carried out that many frames.
+ */
+function snapshotWorker(): { sent: ComparisonRequest[]; worker: ComparisonLinkFactory; report: (updates: number) => void } {
+  const sent: ComparisonRequest[] = [];
+  let receive: (message: unknown) => void = () => undefined;
+  const worker: ComparisonLinkFactory = (onMessage) => {
+    receive = onMessage;
+    return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
+  };
+  const report = (updates: number): void => receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, tickMs: 0, updateMs: 0, updates });
+  return { sent, worker, report };
+}
+
 /** What a link was sent, and the hooks to make it misbehave. */
 interface Recorder {
   readonly sent: { request: ComparisonRequest; transfer: readonly Transferable[] }[];
@@ -155,13 +170,8 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
 
   it('sends snapshots in order, and holds damage back past the bytes in flight until the worker reports it caught up', async () => {
     const clock = new IntervalClock(1000);
-    const sent: ComparisonRequest[] = [];
-    let receive: (message: unknown) => void = () => undefined;
-    // A worker-like link: takes snapshots; carries nothing out until the test posts its report.
-    const worker: ComparisonLinkFactory = (onMessage) => {
-      receive = onMessage;
-      return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
-    };
+    // Carries nothing out until the test posts its report.
+    const { sent, worker, report } = snapshotWorker();
     const snapshot = (rect: PixelRect) => Promise.resolve({ width: rect.width, height: rect.height, close: () => undefined });
     // (Every rectangle snapshot, however small.)
     const monitor = new DivergenceMonitor({ clock, onEvents: () => undefined, comparison: worker, maxBytesInFlight: WIDTH * HEIGHT * 4, smallReadMaxBytes: 0 });
@@ -177,7 +187,7 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
     monitor.damage('r1', [r1.paint({ x: 8, y: 0, width: 8, height: 8 })]);
     await settlePromises();
     assert.equal(sent.length, 5, 'nothing more while the budget is spent');
-    receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, tickMs: 0, updateMs: 0, updates: 1 });
+    report(1);
     await settlePromises();
     const last = sent.at(-1);
     assert.ok(last?.type === 'frame' && last.replicaId === 'r1', kinds().join(', '));
@@ -187,12 +197,7 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
 
   it('reads small damage on the page and snapshots the rest, in the order the damage came', async () => {
     const clock = new IntervalClock(1000);
-    const sent: ComparisonRequest[] = [];
-    let receive: (message: unknown) => void = () => undefined;
-    const worker: ComparisonLinkFactory = (onMessage) => {
-      receive = onMessage;
-      return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
-    };
+    const { sent, worker, report } = snapshotWorker();
     // Snapshots resolve only when the test says: a small read must not overtake one.
     const pending: (() => void)[] = [];
     const snapshot = (rect: PixelRect) => new Promise<{ width: number; height: number; close: () => void }>((resolve) => pending.push(() => resolve({ width: rect.width, height: rect.height, close: () => undefined })));
@@ -217,20 +222,14 @@ describe('DivergenceMonitor over the comparison protocol', { timeout: 30_000 }, 
     await settlePromises();
     assert.deepEqual(kinds().at(-1), 'frame 9×8');
     // Both kinds count against the bytes in flight, and are given back by the worker's reports.
-    receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, tickMs: 0, updateMs: 0, updates: 3 });
+    report(3);
     monitor.dispose();
   });
 
   it('gives a failed snapshot back to the budget and releases the others of its update', async () => {
     const clock = new IntervalClock(1000);
-    const sent: ComparisonRequest[] = [];
     const warnings: string[] = [];
-    let receive: (message: unknown) => void = () => undefined;
-    const worker: ComparisonLinkFactory = (onMessage) => {
-      receive = onMessage;
-      return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
-    };
-    const caughtUp = (updates: number) => receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, tickMs: 0, updateMs: 0, updates });
+    const { sent, worker, report: caughtUp } = snapshotWorker();
     const closed: PixelRect[] = [];
     const snapshot = (rect: PixelRect) => (rect.x === 32 ? Promise.reject(new Error('the canvas is gone')) : Promise.resolve({ width: rect.width, height: rect.height, close: () => void closed.push(rect) }));
     const frames = (): number => sent.filter((request) => request.type === 'frame').length;
