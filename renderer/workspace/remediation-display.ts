@@ -322,9 +322,10 @@ export const PANEL_EXTRA_WIDTH_PX = 300 - 38;
 /**
  * Whether the docked panel leaves the stage at least `minStagePx`. `stageWidthPx` is measured with the
  * panel as it is now (docked, or its rail), so the answer does not flip once the panel folds.
- * Before the first layout (0) the panel docks.
+ * A width of 0 is a measurement like any other: the side panels can squeeze the stage to nothing
+ * (a window shrunk in one step with the timeline open), and then the panel must fold. The first
+ * measurement comes in a layout effect, before anything is painted, so no unmeasured 0 is ever shown.
  */
 export function dockedPanelFits(stageWidthPx: number, docked: boolean, extraPx = PANEL_EXTRA_WIDTH_PX, minStagePx = MIN_STAGE_WIDTH_PX): boolean {
-  if (stageWidthPx <= 0) return true;
   return (docked ? stageWidthPx : stageWidthPx - extraPx) >= minStagePx;
 }

@@ -28,7 +28,7 @@ interface Box {
 }
 
 /** What the page shows of its toolbar: overflow, and every control that is out of view or covered. */
-async function toolbarProblems(page: Page): Promise<{ scrollWidth: number; innerWidth: number; controls: number; problems: string[] }> {
+async function toolbarProblems(page: Page): Promise<{ scrollWidth: number; innerWidth: number; controls: number; problems: string[]; overflowing: string[] }> {
   return page.evaluate(() => {
     const problems: string[] = [];
     const controls = [...document.querySelectorAll<HTMLElement>('[role="toolbar"] button, [role="toolbar"] [role="button"]')];
@@ -46,7 +46,20 @@ async function toolbarProblems(page: Page): Promise<{ scrollWidth: number; inner
       const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
       if (hit === null || !(hit === control || control.contains(hit))) problems.push(`${name} is covered by ${hit === null ? 'nothing' : hit.outerHTML.slice(0, 80)}`);
     }
-    return { scrollWidth: document.documentElement.scrollWidth, innerWidth, controls: controls.length, problems };
+    // The outermost elements that reach past the window's right edge, to name what widens the page.
+    const overflowing: string[] = [];
+    for (const element of document.body.querySelectorAll<HTMLElement>('*')) {
+      const box = element.getBoundingClientRect();
+      if (box.right <= innerWidth + 0.5 || (element.parentElement !== null && element.parentElement.getBoundingClientRect().right > innerWidth + 0.5)) continue;
+      const name = element.getAttribute('data-testid') ?? `${element.tagName.toLowerCase()}.${element.className}`;
+      overflowing.push(`${name} ${Math.round(box.left)}–${Math.round(box.right)} (${getComputedStyle(element).position})`);
+    }
+    // And how the row beside the screen shares the width (the stage, the timeline, the side panels).
+    for (const child of document.querySelector('.workspace-body')?.children ?? []) {
+      const box = child.getBoundingClientRect();
+      overflowing.push(`[${child.getAttribute('data-testid') ?? child.className}${child.hasAttribute('data-collapsed') ? ` collapsed=${child.getAttribute('data-collapsed')}` : ''} ${Math.round(box.left)}–${Math.round(box.right)}]`);
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth, controls: controls.length, problems, overflowing };
   });
 }
 
@@ -113,7 +126,7 @@ describe('the workspace layout and keyboard on the demo lab', { timeout: 240_000
         return shown.problems.length === 0 && shown.scrollWidth <= shown.innerWidth;
       }, 3000, 100);
       const at = `${what} at ${viewport.width}×${viewport.height}`;
-      assert.ok(shown.scrollWidth <= shown.innerWidth, `${at}: the page is ${shown.scrollWidth} px wide`);
+      assert.ok(shown.scrollWidth <= shown.innerWidth, `${at}: the page is ${shown.scrollWidth} px wide: ${shown.overflowing.join(', ')}`);
       assert.ok(shown.controls >= 8, `${at}: only ${shown.controls} toolbar controls found`);
       assert.deepEqual(shown.problems, [], at);
       for (const testId of ['close-session', 'fullscreen', 'timeline-toggle', 'export-journal', 'special-keys', 'broadcast-toggle', 'view-fit', 'view-1to1']) {
@@ -150,7 +163,13 @@ describe('the workspace layout and keyboard on the demo lab', { timeout: 240_000
   });
 
   it('wraps the toolbar onto a second row rather than cut a control off, even below 1280 px', async () => {
+    // Wide, the remediation panel docks beside the open timeline. Then straight to 800 px in one step:
+    // the side panels squeeze the stage to 0 px, and the panel must fold rather than keep it there.
+    await page.getByTestId('timeline').waitFor();
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.waitForSelector('[data-testid="remediation-panel"][data-collapsed="false"]', { timeout: 5000 });
     for (const viewport of [
+      { width: 800, height: 720 },
       { width: 1100, height: 720 },
       { width: 800, height: 720 },
     ]) {
@@ -160,7 +179,7 @@ describe('the workspace layout and keyboard on the demo lab', { timeout: 240_000
         shown = await toolbarProblems(page);
         return shown.problems.length === 0 && shown.scrollWidth <= shown.innerWidth;
       }, 3000, 100);
-      assert.ok(shown.scrollWidth <= shown.innerWidth, `${viewport.width}×${viewport.height}: the page is ${shown.scrollWidth} px wide`);
+      assert.ok(shown.scrollWidth <= shown.innerWidth, `${viewport.width}×${viewport.height}: the page is ${shown.scrollWidth} px wide: ${shown.overflowing.join(', ')}`);
       assert.deepEqual(shown.problems, [], `${viewport.width}×${viewport.height}`);
     }
   });
