@@ -327,7 +327,8 @@ export class DivergenceEngine {
 
   /**
    * Copies a damaged rectangle into the replica's framebuffer. `pixels` holds rect.width×rect.height
-   * RGBA pixels, row by row (ImageData.data of that rectangle). Call once per rectangle of a
+   * RGBA pixels, row by row (ImageData.data of that rectangle), or BGRA ones when every pixel this
+   * engine is given is BGRA (the verdicts do not depend on the order: pixel-order.ts). Call once per rectangle of a
    * framebuffer update, all with the same `nowMs`. Parts outside the framebuffer are dropped.
    */
   update(replicaId: string, rect: PixelRect, pixels: RgbaPixels, nowMs: number): void {

@@ -18,4 +18,5 @@ export {
 export { describeDivergence, describeDivergenceState } from './divergence-status';
 export { MAX_REPLICAS } from './partition';
 export { clipToFramebuffer, type PixelRect } from './pixel-rect';
+export { swapRedAndBlue, type PixelOrder } from './pixel-order';
 export { type Tolerance } from './tile-pixels';

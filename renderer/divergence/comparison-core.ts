@@ -4,6 +4,7 @@
 
 import { DivergenceEngine, type DivergenceOptions } from '../../common/divergence';
 import { compileCompareKernels, type CompareKernels, type KernelBytes } from '../../common/divergence/compare-kernels';
+import { swapRedAndBlue, type PixelOrder } from '../../common/divergence/pixel-order';
 import { parseComparisonRequest, type BitmapCheck, type ComparisonReport, type ComparisonRequest, type TransferredBitmap } from '../../common/comparison-protocol';
 
 /** Time, an interval timer and one-shot timers, passed in so tests control them. */
@@ -65,13 +66,20 @@ export interface ComparisonCoreOptions {
   readonly clockFor: (pageTimeOriginMs: number) => ComparisonClock;
   readonly warn?: (message: string) => void;
   /**
+   * The byte order the engine holds (default RGBA). 'update' pixels come as getImageData gives them,
+   * RGBA, and have their red and blue swapped in place when it is BGRA; `bitmaps.read` returns this
+   * order itself. The verdicts are the same in either (pixel-order.ts).
+   */
+  readonly pixelOrder?: PixelOrder;
+  /**
    * Where snapshots ('frame' requests) can be read back (the worker: an OffscreenCanvas): the check
    * that a value is one, and its RGBA pixels. Absent: 'frame' requests are refused.
    */
   readonly bitmaps?: {
     readonly isBitmap: BitmapCheck;
+    /** The snapshot's pixels, in `pixelOrder`. */
     read(bitmap: TransferredBitmap): Uint8ClampedArray;
-    /** Called with what `read` returned once the engine has copied it (the worker frees it at once). */
+    /** Called with what `read` returned (in `pixelOrder`) once the engine has copied it (the worker frees it at once). */
     release?(pixels: Uint8ClampedArray): void;
   };
 }
@@ -153,7 +161,13 @@ export class ComparisonCore {
       case 'update': {
         const nowMs = this.engineTime(request.atMs);
         const startMs = running.clock.now();
-        request.rects.forEach((rect, index) => running.engine.update(request.replicaId, rect, request.pixels[index] as Uint8ClampedArray, nowMs));
+        const bgra = this.options.pixelOrder === 'bgra';
+        request.rects.forEach((rect, index) => {
+          const pixels = request.pixels[index] as Uint8ClampedArray;
+          // The request's buffers were transferred here: they are this core's to convert in place.
+          if (bgra) swapRedAndBlue(pixels);
+          running.engine.update(request.replicaId, rect, pixels, nowMs);
+        });
         this.updateMs += running.clock.now() - startMs;
         break;
       }

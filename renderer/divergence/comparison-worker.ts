@@ -3,6 +3,7 @@
 // ComparisonCore whose clock is converted to the page's time line with performance.timeOrigin;
 // snapshots of the page's canvases are read back here (snapshot-reader.ts: VideoFrame.copyTo into
 // kept buffers, or an OffscreenCanvas where WebCodecs is missing), one message at a time, in order.
+// Its engine holds BGRA pixels, the snapshots' own byte order.
 
 import compareKernelsWasm from 'retrovisor-wasm:compare-kernels';
 import type { TransferredBitmap } from '../../common/comparison-protocol';
@@ -75,9 +76,11 @@ const core = new ComparisonCore({
   post: (report) => scope.postMessage(report),
   // Problems are posted to the page, which logs them.
   clockFor: pageClock,
+  // BGRA: the snapshots' own order, copied without converting (pixel-order.ts).
+  pixelOrder: 'bgra',
 });
 
-const reader = new SnapshotReader({ isBitmap, frameOf, readByCanvas: readBitmap, warn: (message) => core.problem(message) });
+const reader = new SnapshotReader({ order: 'bgra', isBitmap, frameOf, readByCanvas: readBitmap, warn: (message) => core.problem(message) });
 
 // What this worker compares with, for anyone inspecting it (devtools, the e2e tests): the
 // WebAssembly SIMD kernels, or the JavaScript loops where the runtime has no SIMD; and how it reads

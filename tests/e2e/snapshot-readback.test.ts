@@ -1,7 +1,9 @@
 // The comparison worker's snapshot reader in real Chromium, in a dedicated worker as the app runs it:
 // the pixels VideoFrame.copyTo puts in the reader's kept buffers are exactly those getImageData
-// returns for the same snapshot (random opaque pixels, as noVNC's canvases hold), for regions of
-// several sizes one after another, and the reader says it reads by VideoFrame. No app, no lab.
+// returns for the same snapshot (random opaque pixels, as noVNC's canvases hold), in RGBA, and with
+// red and blue swapped in BGRA (the order the worker's engine holds), for regions of several sizes one
+// after another; the canvas fallback in BGRA gives the same bytes; the reader says it reads by
+// VideoFrame. No app, no lab.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -22,26 +24,40 @@ async function workerScript(): Promise<string> {
           return context.getImageData(0, 0, bitmap.width, bitmap.height).data;
         };
         const warnings = [];
-        const reader = new SnapshotReader({
+        const readerIn = (order, frameOf) => new SnapshotReader({
+          order,
           isBitmap: (value) => value instanceof ImageBitmap,
-          frameOf: (bitmap) => new VideoFrame(bitmap, { timestamp: 0 }),
+          frameOf,
           readByCanvas: canvasRead,
           warn: (message) => warnings.push(message),
         });
+        const byVideoFrame = (bitmap) => new VideoFrame(bitmap, { timestamp: 0 });
+        const readers = { rgba: readerIn('rgba', byVideoFrame), bgra: readerIn('bgra', byVideoFrame) };
+        const bgraByCanvas = readerIn('bgra', null);
         onmessage = async (event) => {
           const results = [];
-          let buffer = null;
+          const buffers = { rgba: null, bgra: null };
           for (const bitmap of event.data.bitmaps) {
-            await reader.prepare({ type: 'frame', bitmaps: [bitmap] });
-            const copied = reader.read(bitmap);
-            const expected = canvasRead(bitmap);
-            let differing = 0;
-            for (let index = 0; index < expected.length; index++) if (copied[index] !== expected[index]) differing++;
-            results.push({ width: bitmap.width, height: bitmap.height, length: copied.length, differing, kept: reader.owns(copied), sameBuffer: buffer === null || buffer === copied.buffer });
-            buffer = copied.buffer;
+            const rgba = canvasRead(bitmap);
+            for (const order of ['rgba', 'bgra']) {
+              const reader = readers[order];
+              await reader.prepare({ type: 'frame', bitmaps: [bitmap] });
+              const copied = reader.read(bitmap);
+              // BGRA: bytes 0 and 2 of each pixel swapped against getImageData's RGBA.
+              const expectedAt = (index) => (order === 'rgba' || index % 4 === 1 || index % 4 === 3 ? rgba[index] : rgba[index % 4 === 0 ? index + 2 : index - 2]);
+              let differing = 0;
+              for (let index = 0; index < rgba.length; index++) if (copied[index] !== expectedAt(index)) differing++;
+              let differingByCanvas = 0;
+              if (order === 'bgra') {
+                const fallback = bgraByCanvas.read(bitmap);
+                for (let index = 0; index < rgba.length; index++) if (fallback[index] !== copied[index]) differingByCanvas++;
+              }
+              results.push({ order, width: bitmap.width, height: bitmap.height, length: copied.length, differing, differingByCanvas, kept: reader.owns(copied), sameBuffer: buffers[order] === null || buffers[order] === copied.buffer });
+              buffers[order] = copied.buffer;
+            }
             bitmap.close();
           }
-          postMessage({ results, readback: reader.readback, warnings });
+          postMessage({ results, readback: [readers.rgba.readback, readers.bgra.readback], warnings });
         };`,
       resolveDir: process.cwd(),
       loader: 'ts',
@@ -63,7 +79,7 @@ describe('snapshots read back by VideoFrame in Chromium', { timeout: 60_000 }, (
     await browser?.close();
   });
 
-  it('gives exactly the pixels getImageData gives, into one kept buffer', async () => {
+  it('gives exactly the pixels getImageData gives, RGBA or with red and blue swapped (BGRA), into one kept buffer', async () => {
     const script = await workerScript();
     const page = await browser.newPage();
     try {
@@ -90,14 +106,20 @@ describe('snapshots read back by VideoFrame in Chromium', { timeout: 60_000 }, (
           worker.postMessage({ bitmaps }, bitmaps);
         });
       }, script);
-      const { results, readback, warnings } = outcome as { results: { width: number; height: number; length: number; differing: number; kept: boolean; sameBuffer: boolean }[]; readback: string; warnings: string[] };
+      const { results, readback, warnings } = outcome as {
+        results: { order: string; width: number; height: number; length: number; differing: number; differingByCanvas: number; kept: boolean; sameBuffer: boolean }[];
+        readback: string[];
+        warnings: string[];
+      };
       assert.deepEqual(warnings, []);
-      assert.equal(readback, 'videoframe');
-      assert.equal(results.length, 5);
+      assert.deepEqual(readback, ['videoframe', 'videoframe']);
+      assert.equal(results.length, 10);
       for (const result of results) {
-        assert.equal(result.length, result.width * result.height * 4, `${result.width}×${result.height}`);
-        assert.equal(result.differing, 0, `${result.width}×${result.height}: ${result.differing} bytes differ from getImageData`);
-        assert.ok(result.kept && result.sameBuffer, `${result.width}×${result.height} was not read into the kept buffer`);
+        const what = `${result.order} ${result.width}×${result.height}`;
+        assert.equal(result.length, result.width * result.height * 4, what);
+        assert.equal(result.differing, 0, `${what}: ${result.differing} bytes differ from getImageData's`);
+        assert.equal(result.differingByCanvas, 0, `${what}: ${result.differingByCanvas} bytes differ from the canvas fallback's`);
+        assert.ok(result.kept && result.sameBuffer, `${what} was not read into the kept buffer`);
       }
     } finally {
       await page.close();

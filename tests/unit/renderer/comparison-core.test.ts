@@ -149,18 +149,19 @@ describe('ComparisonCore over a MessageChannel', { timeout: 30_000 }, () => {
   });
 });
 
+/** A stand-in snapshot: the pixels a read-back would give. */
+class FakeBitmap {
+  closed = false;
+  readonly width = WIDTH;
+  readonly height = HEIGHT;
+  constructor(readonly pixels: Uint8ClampedArray) {}
+  close(): void {
+    this.closed = true;
+  }
+}
+
 describe("ComparisonCore reading snapshots back ('frame')", { timeout: 30_000 }, () => {
   it('reads each snapshot, gives the engine its pixels, then releases them, in that order', () => {
-    /** A stand-in snapshot: the pixels a read-back would give. */
-    class FakeBitmap {
-      closed = false;
-      readonly width = WIDTH;
-      readonly height = HEIGHT;
-      constructor(readonly pixels: Uint8ClampedArray) {}
-      close(): void {
-        this.closed = true;
-      }
-    }
     const clock = new IntervalClock();
     const reports: ComparisonReport[] = [];
     const calls: string[] = [];
@@ -204,6 +205,51 @@ describe("ComparisonCore reading snapshots back ('frame')", { timeout: 30_000 },
     } finally {
       core.dispose();
     }
+  });
+
+  /**
+   * Three replicas showing one orange picture: r1 through an 'update' (RGBA, as getImageData reads
+   * it), r2 and r3 through snapshots read back as BGRA (r3 with a black cell). The outliers the core
+   * with `pixelOrder` reports once the divergence is due.
+   */
+  function outliersWhenMixed(pixelOrder: 'rgba' | 'bgra'): string[] {
+    const orange = (black: PixelRect | null, order: 'rgba' | 'bgra'): Uint8ClampedArray => {
+      const pixels = screen(255, black);
+      for (let index = 0; index < pixels.length; index += 4) {
+        if (pixels[index] === 0) continue;
+        pixels.set(order === 'rgba' ? [240, 140, 20, 255] : [20, 140, 240, 255], index);
+      }
+      return pixels;
+    };
+    const clock = new IntervalClock();
+    const reports: ComparisonReport[] = [];
+    const core = new ComparisonCore({
+      post: (report) => reports.push(report),
+      clockFor: () => clock,
+      pixelOrder,
+      bitmaps: { isBitmap: (value): value is never => value instanceof FakeBitmap, read: (bitmap) => (bitmap as unknown as FakeBitmap).pixels },
+    });
+    try {
+      core.handle({ type: 'configure', options: {}, tickMs: 100, pageTimeOriginMs: PAGE_TIME_ORIGIN_MS });
+      core.handle({ type: 'start' });
+      for (const id of ['r1', 'r2', 'r3']) core.handle({ type: 'size', replicaId: id, width: WIDTH, height: HEIGHT, atMs: 0 });
+      core.handle({ type: 'update', replicaId: 'r1', rects: [WHOLE], pixels: [orange(null, 'rgba')], atMs: 0 });
+      core.handle({ type: 'frame', replicaId: 'r2', rects: [WHOLE], bitmaps: [new FakeBitmap(orange(null, 'bgra'))], atMs: 0 });
+      core.handle({ type: 'frame', replicaId: 'r3', rects: [WHOLE], bitmaps: [new FakeBitmap(orange(CELL, 'bgra'))], atMs: 0 });
+      clock.advance(SETTLE_MS + CONFIRM_MS);
+      core.handle({ type: 'tick' });
+      const last = reports.at(-1);
+      assert.ok(last?.type === 'report');
+      return last.state.divergences.flatMap((divergence) => divergence.outliers).sort();
+    } finally {
+      core.dispose();
+    }
+  }
+
+  it('in BGRA order, swaps the red and blue of RGBA updates: they agree with the BGRA snapshots of the same picture', () => {
+    assert.deepEqual(outliersWhenMixed('bgra'), ['r3']);
+    // Without the swap, the update's orange is the snapshots' blue: r1 would be the one that differs.
+    assert.notDeepEqual(outliersWhenMixed('rgba'), ['r3']);
   });
 });
 

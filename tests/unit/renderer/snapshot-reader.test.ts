@@ -1,6 +1,7 @@
 // The comparison worker's snapshot reader, with stand-ins for ImageBitmap and VideoFrame: copies made
 // before the message is handled are what `read` returns, into buffers kept from one message to the
-// next; a runtime whose copyTo fails falls back to the canvas for good, saying so once. The real
+// next; in BGRA order, copyTo is asked for BGRA and the canvas's RGBA is swapped; a runtime whose
+// copyTo fails falls back to the canvas for good, saying so once. The real
 // VideoFrame's pixels against getImageData's are checked in Chromium (tests/e2e/snapshot-readback.test.ts).
 
 import assert from 'node:assert/strict';
@@ -39,7 +40,7 @@ const byCanvas = (log: string[]) => (bitmap: SnapshotBitmap): Uint8ClampedArray 
 describe('the comparison worker reads snapshots back', { timeout: 5000 }, () => {
   it('copies a frame message\'s snapshots before it is handled, into buffers kept for the next message', async () => {
     const log: string[] = [];
-    const reader = new SnapshotReader({ isBitmap, frameOf: frames(log), readByCanvas: byCanvas(log) });
+    const reader = new SnapshotReader({ order: 'rgba', isBitmap, frameOf: frames(log), readByCanvas: byCanvas(log) });
     assert.equal(reader.readback, 'videoframe');
     const big = new FakeBitmap(4, 3, 7);
     const small = new FakeBitmap(2, 2, 9);
@@ -62,7 +63,7 @@ describe('the comparison worker reads snapshots back', { timeout: 5000 }, () => 
 
   it('reads by canvas what it did not copy: other messages, stale bitmaps, no WebCodecs', async () => {
     const log: string[] = [];
-    const reader = new SnapshotReader({ isBitmap, frameOf: frames(log), readByCanvas: byCanvas(log) });
+    const reader = new SnapshotReader({ order: 'rgba', isBitmap, frameOf: frames(log), readByCanvas: byCanvas(log) });
     const bitmap = new FakeBitmap(1, 1, 3);
     await reader.prepare({ type: 'update', bitmaps: [bitmap] });
     await reader.prepare(null);
@@ -76,16 +77,36 @@ describe('the comparison worker reads snapshots back', { timeout: 5000 }, () => 
     reader.read(bitmap);
     assert.deepEqual(log, ['canvas', 'copy 1x1 RGBA srgb', 'close', 'canvas']);
 
-    const without = new SnapshotReader({ isBitmap, frameOf: null, readByCanvas: byCanvas(log) });
+    const without = new SnapshotReader({ order: 'rgba', isBitmap, frameOf: null, readByCanvas: byCanvas(log) });
     assert.equal(without.readback, 'canvas');
     await without.prepare({ type: 'frame', bitmaps: [bitmap] });
     assert.deepEqual([...without.read(bitmap)], [3, 3, 3, 3]);
   });
 
+  it('in BGRA order: asks copyTo for BGRA, and swaps red and blue of what the canvas reads (RGBA)', async () => {
+    const log: string[] = [];
+    // The canvas stand-in gives R, G, B, A = 10, 20, 30, 255 for every pixel.
+    const rgbaCanvas = (bitmap: SnapshotBitmap): Uint8ClampedArray => {
+      log.push('canvas');
+      const pixels = new Uint8ClampedArray(bitmap.width * bitmap.height * 4);
+      for (let index = 0; index < pixels.length; index += 4) pixels.set([10, 20, 30, 255], index);
+      return pixels;
+    };
+    const reader = new SnapshotReader({ order: 'bgra', isBitmap, frameOf: frames(log), readByCanvas: rgbaCanvas });
+    const bitmap = new FakeBitmap(2, 1, 4);
+    await reader.prepare({ type: 'frame', bitmaps: [bitmap] });
+    assert.deepEqual([...reader.read(bitmap)], [4, 4, 4, 4, 4, 4, 4, 4], 'the copy is handed over as copyTo made it');
+    assert.deepEqual([...reader.read(bitmap)], [30, 20, 10, 255, 30, 20, 10, 255], 'the canvas read comes back BGRA');
+    assert.deepEqual(log, ['copy 2x1 BGRA srgb', 'close', 'canvas']);
+    // Without WebCodecs, the same BGRA from the canvas.
+    const without = new SnapshotReader({ order: 'bgra', isBitmap, frameOf: null, readByCanvas: rgbaCanvas });
+    assert.deepEqual([...without.read(new FakeBitmap(1, 1, 0))], [30, 20, 10, 255]);
+  });
+
   it('falls back to the canvas for good when copyTo fails, and says so once', async () => {
     const log: string[] = [];
     const warnings: string[] = [];
-    const reader = new SnapshotReader({ isBitmap, frameOf: frames(log, true), readByCanvas: byCanvas(log), warn: (message) => warnings.push(message) });
+    const reader = new SnapshotReader({ order: 'rgba', isBitmap, frameOf: frames(log, true), readByCanvas: byCanvas(log), warn: (message) => warnings.push(message) });
     const a = new FakeBitmap(1, 1, 5);
     const b = new FakeBitmap(1, 1, 6);
     await reader.prepare({ type: 'frame', bitmaps: [a, b] });
