@@ -5,7 +5,8 @@
 // (the profile's divergence.enabled), alternating: a Chromium trace of the page gives the main
 // thread's tasks (their sum per full-screen update, and the longest), the bench probe counts the
 // full-screen updates and times the page's own share of the comparison (reading the damage back and
-// posting it). Figures only, never pass/fail. Runs in Node: `npm run bench -- --only main-thread`.
+// posting it); the same trace gives the comparison worker's CPU time, which runs on the other core
+// and so shows in the page's figures only as contention. Figures only, never pass/fail. Runs in Node: `npm run bench -- --only main-thread`.
 
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -60,6 +61,8 @@ interface Phase {
   /** The longest task in the thread's CPU time (without the time it waited for a core). */
   readonly longestTaskCpuMs: number;
   readonly tasksOverFrame: number;
+  /** The comparison worker's CPU time in its tasks over the phase, ms (0 with comparison off: no worker). */
+  readonly workerCpuMs: number;
   /** The page's share of the comparison (read back + post) per full-screen update, ms, from the probe. */
   readonly monitorMs: readonly number[];
 }
@@ -82,27 +85,32 @@ function loadText(): string {
 
 /**
  * The renderer main thread's top-level tasks in a trace: the CrRendererMain thread that was busiest
- * (the page under test; other renderers, if any, idle).
+ * (the page under test; other renderers, if any, idle); and the CPU time of the dedicated workers'
+ * top-level tasks in that page's process (the comparison worker).
  */
-function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpuMs: number; longestCpuMs: number } {
+function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpuMs: number; longestCpuMs: number; workerCpuMs: number } {
   const parsed = JSON.parse(traceJson) as { traceEvents?: TraceEvent[] } | TraceEvent[];
   const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
-  const mainThreads = new Set(events.filter((event) => event.ph === 'M' && event.name === 'thread_name' && event.args?.name === 'CrRendererMain').map((event) => `${event.pid}:${event.tid}`));
-  const byThread = new Map<string, { durationsMs: number[]; cpuMs: number; longestCpuMs: number }>();
+  const threadsNamed = (name: string): Set<string> => new Set(events.filter((event) => event.ph === 'M' && event.name === 'thread_name' && event.args?.name === name).map((event) => `${event.pid}:${event.tid}`));
+  const mainThreads = threadsNamed('CrRendererMain');
+  const workerThreads = threadsNamed('DedicatedWorker thread');
+  const byThread = new Map<string, { pid: number; durationsMs: number[]; cpuMs: number; longestCpuMs: number }>();
+  const workerCpuByPid = new Map<number, number>();
   for (const event of events) {
     if (event.name !== 'RunTask' || event.ph !== 'X' || event.dur === undefined) continue;
     const key = `${event.pid}:${event.tid}`;
+    if (workerThreads.has(key)) workerCpuByPid.set(event.pid, (workerCpuByPid.get(event.pid) ?? 0) + (event.tdur ?? Number.NaN) / 1000);
     if (!mainThreads.has(key)) continue;
-    const thread = byThread.get(key) ?? { durationsMs: [], cpuMs: 0, longestCpuMs: 0 };
+    const thread = byThread.get(key) ?? { pid: event.pid, durationsMs: [], cpuMs: 0, longestCpuMs: 0 };
     thread.durationsMs.push(event.dur / 1000);
     thread.cpuMs += (event.tdur ?? Number.NaN) / 1000;
     thread.longestCpuMs = Math.max(thread.longestCpuMs, (event.tdur ?? Number.NaN) / 1000);
     byThread.set(key, thread);
   }
   const total = (thread: { durationsMs: number[] }): number => thread.durationsMs.reduce((a, b) => a + b, 0);
-  let busiest = { durationsMs: [] as number[], cpuMs: Number.NaN, longestCpuMs: Number.NaN };
+  let busiest = { pid: -1, durationsMs: [] as number[], cpuMs: Number.NaN, longestCpuMs: Number.NaN };
   for (const thread of byThread.values()) if (total(thread) > total(busiest)) busiest = thread;
-  return busiest;
+  return { durationsMs: busiest.durationsMs, cpuMs: busiest.cpuMs, longestCpuMs: busiest.longestCpuMs, workerCpuMs: workerCpuByPid.get(busiest.pid) ?? 0 };
 }
 
 async function takeRecords(page: Page): Promise<ProbeRecords> {
@@ -137,7 +145,7 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
     if (traceDir !== undefined && traceDir !== '') writeFileSync(join(traceDir, `main-thread-${Date.now()}.json`), trace);
     const records = await takeRecords(page);
     const full = records.updates.filter((update) => update.areaPx >= FULL_MIN_PX);
-    const { durationsMs, cpuMs, longestCpuMs } = mainThreadTasks(trace);
+    const { durationsMs, cpuMs, longestCpuMs, workerCpuMs } = mainThreadTasks(trace);
     return {
       fullUpdates: full.length,
       mainMs: durationsMs.reduce((a, b) => a + b, 0),
@@ -145,6 +153,7 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
       longestTaskMs: durationsMs.length === 0 ? Number.NaN : Math.max(...durationsMs),
       longestTaskCpuMs: longestCpuMs,
       tasksOverFrame: durationsMs.filter((duration) => duration > FRAME_MS).length,
+      workerCpuMs,
       monitorMs: full.filter((update) => update.replicaId !== null).map((update) => update.monitorMs),
     };
   } finally {
@@ -167,7 +176,7 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
   const lab = await startDemoLab({ replicas, size: { width: WIDTH_PX, height: HEIGHT_PX }, cursorBlinkMs: 0 });
   const on = await startServe(profileOf(lab, `bench main thread on ${replicas}`, true));
   const off = await startServe(profileOf(lab, `bench main thread off ${replicas}`, false));
-  const totals = { on: { mainMs: 0, cpuMs: 0, updates: 0, longest: 0, longestCpu: 0, over: 0 }, off: { mainMs: 0, cpuMs: 0, updates: 0, longest: 0, longestCpu: 0, over: 0 } };
+  const totals = { on: { mainMs: 0, cpuMs: 0, updates: 0, longest: 0, longestCpu: 0, over: 0, workerCpuMs: 0 }, off: { mainMs: 0, cpuMs: 0, updates: 0, longest: 0, longestCpu: 0, over: 0, workerCpuMs: 0 } };
   const monitorMs: number[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
@@ -181,10 +190,12 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
         total.longest = Math.max(total.longest, result.longestTaskMs);
         total.longestCpu = Math.max(total.longestCpu, result.longestTaskCpuMs);
         total.over += result.tasksOverFrame;
+        total.workerCpuMs += result.workerCpuMs;
         if (mode === 'on') monitorMs.push(...result.monitorMs);
         console.log(
           `round ${round} comparison ${mode.padEnd(3)}: ${result.fullUpdates} full-screen updates, main thread ${ms(result.mainMs / result.fullUpdates)} per update (CPU ${ms(result.mainCpuMs / result.fullUpdates)}), ` +
-            `longest task ${ms(result.longestTaskMs)} (CPU ${ms(result.longestTaskCpuMs)}), ${result.tasksOverFrame} tasks > ${FRAME_MS} ms (load ${loadText()})`,
+            `longest task ${ms(result.longestTaskMs)} (CPU ${ms(result.longestTaskCpuMs)}), ${result.tasksOverFrame} tasks > ${FRAME_MS} ms` +
+            `${mode === 'on' ? `, comparison worker CPU ${ms(result.workerCpuMs / result.fullUpdates)} per update` : ''} (load ${loadText()})`,
         );
       }
     }
@@ -201,6 +212,7 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
       `its CPU time on ${ms(cpuOn)} / off ${ms(cpuOff)} = ${times(cpuOn / cpuOff)}; ` +
       `longest main-thread task on ${ms(totals.on.longest)} / off ${ms(totals.off.longest)} (goal < ${FRAME_MS} ms; the longest in the thread's CPU time on ${ms(totals.on.longestCpu)} / off ${ms(totals.off.longestCpu)}); tasks > ${FRAME_MS} ms on ${totals.on.over} / off ${totals.off.over}`,
   );
+  console.log(`    the comparison worker's CPU per full-screen update (on the other core): ${ms(totals.on.workerCpuMs / totals.on.updates)}${totals.off.workerCpuMs > 0 ? ` (and ${ms(totals.off.workerCpuMs / totals.off.updates)} with comparison off?)` : ''}`);
   console.log(`    the comparison's share on the main thread (snapshots + post) per full-screen update: p50 ${ms(percentile(monitorMs, 0.5))}, p90 ${ms(percentile(monitorMs, 0.9))}, max ${ms(Math.max(...monitorMs))}`);
 }
 
