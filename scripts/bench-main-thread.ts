@@ -88,7 +88,7 @@ function loadText(): string {
  * (the page under test; other renderers, if any, idle); and the CPU time of the dedicated workers'
  * top-level tasks in that page's process (the comparison worker).
  */
-function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpuMs: number; longestCpuMs: number; workerCpuMs: number } {
+export function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpuMs: number; longestCpuMs: number; workerCpuMs: number } {
   const parsed = JSON.parse(traceJson) as { traceEvents?: TraceEvent[] } | TraceEvent[];
   const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
   const threadsNamed = (name: string): Set<string> => new Set(events.filter((event) => event.ph === 'M' && event.name === 'thread_name' && event.args?.name === name).map((event) => `${event.pid}:${event.tid}`));
