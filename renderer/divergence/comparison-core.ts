@@ -73,7 +73,7 @@ export interface ComparisonCoreOptions {
   readonly pixelOrder?: PixelOrder;
   /**
    * Where snapshots ('frame' requests) can be read back (the worker: an OffscreenCanvas): the check
-   * that a value is one, and its RGBA pixels. Absent: 'frame' requests are refused.
+   * that a value is one, and its pixels. Absent: 'frame' requests are refused.
    */
   readonly bitmaps?: {
     readonly isBitmap: BitmapCheck;

@@ -65,6 +65,9 @@ const isBitmap = (value: unknown): value is TransferredBitmap => value instanceo
 const frameOf =
   typeof VideoFrame === 'function' ? (bitmap: SnapshotBitmap): SnapshotFrame => new VideoFrame(bitmap as ImageBitmap, { timestamp: 0 }) : null;
 
+/** The byte order of the engine's pixels: BGRA, the snapshots' own, copied without converting (pixel-order.ts). */
+const PIXEL_ORDER = 'bgra';
+
 const core = new ComparisonCore({
   bitmaps: {
     isBitmap,
@@ -76,11 +79,10 @@ const core = new ComparisonCore({
   post: (report) => scope.postMessage(report),
   // Problems are posted to the page, which logs them.
   clockFor: pageClock,
-  // BGRA: the snapshots' own order, copied without converting (pixel-order.ts).
-  pixelOrder: 'bgra',
+  pixelOrder: PIXEL_ORDER,
 });
 
-const reader = new SnapshotReader({ order: 'bgra', isBitmap, frameOf, readByCanvas: readBitmap, warn: (message) => core.problem(message) });
+const reader = new SnapshotReader({ order: PIXEL_ORDER, isBitmap, frameOf, readByCanvas: readBitmap, warn: (message) => core.problem(message) });
 
 // What this worker compares with, for anyone inspecting it (devtools, the e2e tests): the
 // WebAssembly SIMD kernels, or the JavaScript loops where the runtime has no SIMD; and how it reads

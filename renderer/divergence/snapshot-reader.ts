@@ -22,7 +22,7 @@ export interface SnapshotBitmap {
   readonly height: number;
 }
 
-/** A VideoFrame made from a snapshot: copied into `destination` as RGBA, then closed. */
+/** A VideoFrame made from a snapshot: copied into `destination` in the reader's order, then closed. */
 export interface SnapshotFrame {
   copyTo(destination: Uint8ClampedArray, options: { readonly format: 'RGBA' | 'BGRA'; readonly colorSpace: 'srgb' }): Promise<unknown>;
   close(): void;
@@ -81,7 +81,7 @@ export class SnapshotReader {
         await frame.copyTo(target, { format: this.options.order === 'bgra' ? 'BGRA' : 'RGBA', colorSpace: 'srgb' });
         this.copies.set(item, target);
       } catch (error) {
-        // A runtime whose copyTo cannot convert to RGBA fails every time: read by canvas from now on.
+        // A runtime whose copyTo cannot give this format fails every time: read by canvas from now on.
         this.frameOf = null;
         this.options.warn?.(`snapshots are read with getImageData from now on: VideoFrame.copyTo failed (${error instanceof Error ? error.message : String(error)})`);
       } finally {
