@@ -27,6 +27,7 @@ interface KernelExports {
   tiles_agree(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, allowed: number): number;
   grow_box(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, box: number): number;
   xor_reduce(pointer: number, bytes: number): number;
+  changed_tiles(frame: number, stride: number, source: number, sourceStride: number, left: number, top: number, width: number, height: number, tileSize: number, columns: number, out: number): number;
   hash_tile(pixels: number, stride: number, left: number, top: number, width: number, height: number, scratch: number): void;
   flush_cold(history: number, tiles: number, count: number, blinkMs: number, serials: number, watched: number): bigint;
   classify_many(history: number, tiles: number, list: number, count: number, nowMs: number, halfWindowMs: number, settleMs: number, states: number, latest: number): void;
@@ -81,8 +82,11 @@ export class KernelArena {
   /** Free ranges, sorted by offset, never adjacent (merged). */
   private readonly free: { offset: number; bytes: number }[] = [];
   private readonly kernels: KernelExports;
-  /** hash_tile's lanes and result (allocated on first use). */
-  private hashScratch: ArenaBlock | null = null;
+  /**
+   * hash_tile's lanes and result, allocated with the arena: never later, when allocating could grow
+   * the memory and detach the views a caller (a write from a staged source) is using.
+   */
+  private readonly hashScratch: ArenaBlock;
   /**
    * The memory's buffer, kept: views check it on every use, and WebAssembly.Memory's `buffer` is
    * an accessor into the runtime. Only `grow` replaces it (the module never grows its memory).
@@ -96,6 +100,7 @@ export class KernelArena {
     this.kernels = kernels;
     this.currentBuffer = memory.buffer;
     this.free.push({ offset: 0, bytes: memory.buffer.byteLength });
+    this.hashScratch = this.allocate(128);
   }
 
   /** The memory's current buffer (replaced whenever the memory grows). */
@@ -195,11 +200,19 @@ export class KernelArena {
    * No mask; `width` a multiple of 4.
    */
   hashTile(pixels: number, stride: number, left: number, top: number, width: number, height: number, out: Uint32Array): void {
-    const scratch = (this.hashScratch ??= this.allocate(128));
-    this.kernels.hash_tile(pixels, stride, left, top, width, height, scratch.offset);
-    const words = scratch.words();
+    this.kernels.hash_tile(pixels, stride, left, top, width, height, this.hashScratch.offset);
+    const words = this.hashScratch.words();
     out[0] = words[0]!;
     out[1] = words[1]!;
+  }
+
+  /**
+   * See changed_tiles in the .wat: the tiles of the rectangle (left, top, width, height) of the
+   * framebuffer at byte offset `frame` where the source at byte offset `source` differs, written to
+   * `out` (i32 tile numbers); returns how many.
+   */
+  changedTiles(frame: number, stride: number, source: number, sourceStride: number, left: number, top: number, width: number, height: number, tileSizePx: number, columns: number, out: number): number {
+    return this.kernels.changed_tiles(frame, stride, source, sourceStride, left, top, width, height, tileSizePx, columns, out);
   }
 
   /** XOR of every word of the block's first `bytes` bytes (the benchmark's memory floor). */

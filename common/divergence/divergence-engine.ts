@@ -119,6 +119,9 @@ export interface DivergenceStats {
 
 type RgbaPixels = Uint8Array | Uint8ClampedArray;
 
+/** The staging slot `update` copies pixels into when they are not in the kernels' memory yet. */
+const STAGING_FOR_UPDATE = -1;
+
 /** Bits for "every replica may differ from the first" (no fast scan was made). */
 const ALL_DIFFER = 0xffffffff;
 
@@ -225,6 +228,8 @@ export class DivergenceEngine {
   private readonly othersBlock: ArenaBlock | null;
   /** One box for grow_box. */
   private readonly boxBlock: ArenaBlock | null;
+  /** Pixels staged in the kernels' memory before a write, by slot (see stagingPixels). */
+  private readonly staging = new Map<number, ArenaBlock>();
   /**
    * With kernels, `serials` and `watched` live in their memory (views re-bound by bindViews), so
    * that flush_cold notes each replica's cold changes itself (sized by restructure).
@@ -329,7 +334,10 @@ export class DivergenceEngine {
    * Copies a damaged rectangle into the replica's framebuffer. `pixels` holds rect.width×rect.height
    * RGBA pixels, row by row (ImageData.data of that rectangle), or BGRA ones when every pixel this
    * engine is given is BGRA (the verdicts do not depend on the order: pixel-order.ts). Call once per rectangle of a
-   * framebuffer update, all with the same `nowMs`. Parts outside the framebuffer are dropped.
+   * framebuffer update, all with the same `nowMs`. Parts outside the framebuffer are dropped; tiles
+   * whose pixels the rectangle repeats unchanged are not written (no change: ReplicaFramebuffer.write).
+   * With the kernels, pixels not already in their memory (`stagingPixels`) are copied there first,
+   * where changed_tiles compares them with the framebuffer.
    */
   update(replicaId: string, rect: PixelRect, pixels: RgbaPixels, nowMs: number): void {
     const replica = this.replicas.get(replicaId);
@@ -338,14 +346,41 @@ export class DivergenceEngine {
     if (pixels.length !== rect.width * rect.height * 4) throw new RangeError(`expected ${rect.width * rect.height * 4} bytes for a ${rect.width}×${rect.height} rectangle, got ${pixels.length}`);
     const clipped = clipToFramebuffer(rect, replica.widthPx, replica.heightPx);
     if (clipped === null) return;
+    let source: RgbaPixels = pixels;
+    if (this.arena !== null && (pixels.buffer !== this.arena.buffer || pixels.byteOffset % 4 !== 0)) {
+      // Staged in the kernels' memory (this may grow it: before any view is bound below).
+      source = this.stagingPixels(pixels.length, STAGING_FOR_UPDATE)!;
+      source.set(pixels);
+    }
     this.bindViews();
-    const words = pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length / 4) : new Uint32Array(Uint8Array.from(pixels).buffer);
+    const words = source.byteOffset % 4 === 0 ? new Uint32Array(source.buffer, source.byteOffset, source.length / 4) : new Uint32Array(Uint8Array.from(source).buffer);
     const offset = (clipped.y - rect.y) * rect.width + (clipped.x - rect.x);
     this.changedTiles.clear();
-    replica.write(clipped, words, rect.width, offset, nowMs, this.timing.blinkWindowMs, this.changedTiles);
-    // Whether the write changed anything is known only at the next tick: assume it did (at worst one tick for nothing).
-    this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
+    const written = replica.write(clipped, words, rect.width, offset, nowMs, this.timing.blinkWindowMs, this.changedTiles);
+    // Whether a written tile changed is known only at the next tick: assume it did (at worst one tick for nothing).
+    if (written > 0) this.decisionDueMs = Math.min(this.decisionDueMs, nowMs + this.timing.settleMs);
     this.noteChanges(replica);
+  }
+
+  /**
+   * A view of `bytes` bytes in the kernels' memory, for pixels about to be given to `update`: a
+   * snapshot read back straight into it is compared with the framebuffer without another copy.
+   * `slot` tells apart buffers that must coexist (the snapshots of one message; slot 0 and up, one
+   * block each, kept and grown to the largest asked). The view is valid until the next call that
+   * may allocate (another slot growing, a replica resized): ask again rather than keep it. Null
+   * without the kernels (then any array will do).
+   */
+  stagingPixels(bytes: number, slot = 0): Uint8ClampedArray | null {
+    const arena = this.arena;
+    if (arena === null) return null;
+    if (!Number.isInteger(bytes) || bytes < 0 || !Number.isInteger(slot) || slot < -1) throw new RangeError('bad staging request');
+    let block = this.staging.get(slot);
+    if (block === undefined || block.bytes < bytes) {
+      if (block !== undefined) arena.release(block);
+      block = arena.allocate(Math.max(bytes, 16));
+      this.staging.set(slot, block);
+    }
+    return new Uint8ClampedArray(arena.buffer, block.offset, bytes);
   }
 
   /** Registers/resizes a replica and replaces its whole framebuffer (tests, benchmarks, reconnects). */

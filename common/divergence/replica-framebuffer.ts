@@ -290,40 +290,100 @@ export class ReplicaFramebuffer {
   }
 
   /**
-   * Copies `source` (a rect.width×rect.height block of RGBA words) into the framebuffer at `rect`,
-   * which must lie inside it, as one framebuffer update made at `nowMs`. Tiles whose previous write
-   * had another time are flushed first; those that changed are appended to `changedTiles`.
+   * Copies `source` (RGBA words, `sourceStride` per row, the rectangle's top-left corner at
+   * `sourceOffset`) into the framebuffer at `rect`, which must lie inside it, as one framebuffer
+   * update made at `nowMs`. Only the tiles where some pixel differs are written: a repaint of
+   * identical pixels (a server resending what it sent, a damage rectangle wider than the change) is
+   * no change, so it neither restarts a tile's settle clock nor costs a fingerprint. Written tiles
+   * whose previous write had another time are flushed first; those that changed are appended to
+   * `changedTiles`. Returns how many tiles were written.
    */
-  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: TileList): void {
+  write(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number, nowMs: number, blinkWindowMs: number, changedTiles: TileList): number {
     this.bind();
+    if (rect.width === 0 || rect.height === 0) return 0;
     const size = this.tileSizePx;
     const firstColumn = Math.floor(rect.x / size);
     const lastColumn = Math.floor((rect.x + rect.width - 1) / size);
     const firstRow = Math.floor(rect.y / size);
     const lastRow = Math.floor((rect.y + rect.height - 1) / size);
-    for (let row = firstRow; row <= lastRow; row++) {
-      for (let column = firstColumn; column <= lastColumn; column++) this.beforeWrite(row * this.columns + column, nowMs, blinkWindowMs, changedTiles);
-    }
+    // The tiles that differ, listed in `flushed` (free between flushes).
+    const count = this.findChangedTiles(rect, source, sourceStride, sourceOffset);
+    if (count === 0) return 0;
+    const written = this.flushed;
+    for (let index = 0; index < count; index++) this.beforeWrite(written[index]!, nowMs, blinkWindowMs, changedTiles);
     const pixels = this.pixels;
-    if (rect.width === this.widthPx && sourceStride === rect.width) {
-      // Whole rows, contiguous on both sides: one copy (no view per row).
-      pixels.set(source.subarray(sourceOffset, sourceOffset + rect.width * rect.height), rect.y * this.widthPx);
-    } else {
-      for (let y = 0; y < rect.height; y++) {
-        const from = sourceOffset + y * sourceStride;
-        pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
+    if (count === (lastRow - firstRow + 1) * (lastColumn - firstColumn + 1)) {
+      if (rect.width === this.widthPx && sourceStride === rect.width) {
+        // Whole rows, contiguous on both sides: one copy (no view per row).
+        pixels.set(source.subarray(sourceOffset, sourceOffset + rect.width * rect.height), rect.y * this.widthPx);
+      } else {
+        for (let y = 0; y < rect.height; y++) {
+          const from = sourceOffset + y * sourceStride;
+          pixels.set(source.subarray(from, from + rect.width), (rect.y + y) * this.widthPx + rect.x);
+        }
       }
-    }
-    for (let row = firstRow; row <= lastRow; row++) {
-      for (let column = firstColumn; column <= lastColumn; column++) {
-        const tile = row * this.columns + column;
-        this.pendingMs[tile] = nowMs;
-        if (this.listed[tile] === 0) {
-          this.listed[tile] = 1;
-          this.touched[this.touchedCount++] = tile;
+    } else {
+      // Some tiles are unchanged: only the others' parts of the rectangle are copied.
+      for (let index = 0; index < count; index++) {
+        const tile = written[index]!;
+        const x0 = Math.max(rect.x, this.tileLeft(tile));
+        const x1 = Math.min(rect.x + rect.width, this.tileLeft(tile) + size);
+        const y0 = Math.max(rect.y, this.tileTop(tile));
+        const y1 = Math.min(rect.y + rect.height, this.tileTop(tile) + size);
+        for (let y = y0; y < y1; y++) {
+          const from = sourceOffset + (y - rect.y) * sourceStride + (x0 - rect.x);
+          pixels.set(source.subarray(from, from + x1 - x0), y * this.widthPx + x0);
         }
       }
     }
+    for (let index = 0; index < count; index++) {
+      const tile = written[index]!;
+      this.pendingMs[tile] = nowMs;
+      if (this.listed[tile] === 0) {
+        this.listed[tile] = 1;
+        this.touched[this.touchedCount++] = tile;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Lists in `flushed` the tiles of `rect` where `source` differs from the framebuffer (bit for
+   * bit), row by row; returns how many. The kernels' changed_tiles when both are in their memory.
+   */
+  private findChangedTiles(rect: PixelRect, source: Uint32Array, sourceStride: number, sourceOffset: number): number {
+    const pixels = this.pixels;
+    const arena = this.arena;
+    if (arena !== null && this.historyBlock !== null && source.buffer === arena.buffer && pixels.buffer === arena.buffer) {
+      const out = this.historyBlock.offset + HISTORY_LAYOUT.flushed * this.tileCount;
+      return arena.changedTiles(pixels.byteOffset, this.widthPx, source.byteOffset + 4 * sourceOffset, sourceStride, rect.x, rect.y, rect.width, rect.height, this.tileSizePx, this.columns, out);
+    }
+    const size = this.tileSizePx;
+    const right = rect.x + rect.width;
+    const bottom = rect.y + rect.height;
+    const out = this.flushed;
+    let count = 0;
+    for (let row = Math.floor(rect.y / size); row * size < bottom; row++) {
+      const y0 = Math.max(rect.y, row * size);
+      const y1 = Math.min(bottom, (row + 1) * size);
+      for (let column = Math.floor(rect.x / size); column * size < right; column++) {
+        const x0 = Math.max(rect.x, column * size);
+        const width = Math.min(right, (column + 1) * size) - x0;
+        let differs = false;
+        for (let y = y0; y < y1 && !differs; y++) {
+          const at = y * this.widthPx + x0;
+          const from = sourceOffset + (y - rect.y) * sourceStride + (x0 - rect.x);
+          for (let x = 0; x < width; x++) {
+            if (pixels[at + x] !== source[from + x]) {
+              differs = true;
+              break;
+            }
+          }
+        }
+        if (differs) out[count++] = row * this.columns + column;
+      }
+    }
+    return count;
   }
 
   /**

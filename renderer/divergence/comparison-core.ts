@@ -191,6 +191,16 @@ export class ComparisonCore {
     this.scheduleDecision();
   }
 
+  /**
+   * Memory of the engine's for the pixels of a snapshot about to be handled (DivergenceEngine.
+   * stagingPixels): read back straight into it, they are compared without another copy. Null
+   * before 'configure', after 'dispose' and without the kernels.
+   */
+  stagingPixels(bytes: number, slot: number): Uint8ClampedArray | null {
+    if (this.running === null || this.disposed) return null;
+    return this.running.engine.stagingPixels(bytes, slot);
+  }
+
   /** Ticks the engine once and reports (the timers call it). */
   private tick(): void {
     const running = this.running;

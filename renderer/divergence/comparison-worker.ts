@@ -2,7 +2,7 @@
 // runs in a dedicated Web Worker, off the page's main thread, and hands every posted message to a
 // ComparisonCore whose clock is converted to the page's time line with performance.timeOrigin;
 // snapshots of the page's canvases are read back here (snapshot-reader.ts: VideoFrame.copyTo into
-// kept buffers, or an OffscreenCanvas where WebCodecs is missing), one message at a time, in order.
+// the engine's own memory, or an OffscreenCanvas where WebCodecs is missing), one message at a time, in order.
 // Its engine holds BGRA pixels, the snapshots' own byte order.
 
 import compareKernelsWasm from 'retrovisor-wasm:compare-kernels';
@@ -68,7 +68,7 @@ const frameOf =
 /** The byte order of the engine's pixels: BGRA, the snapshots' own, copied without converting (pixel-order.ts). */
 const PIXEL_ORDER = 'bgra';
 
-const core = new ComparisonCore({
+const core: ComparisonCore = new ComparisonCore({
   bitmaps: {
     isBitmap,
     read: (bitmap) => reader.read(bitmap),
@@ -82,7 +82,15 @@ const core = new ComparisonCore({
   pixelOrder: PIXEL_ORDER,
 });
 
-const reader = new SnapshotReader({ order: PIXEL_ORDER, isBitmap, frameOf, readByCanvas: readBitmap, warn: (message) => core.problem(message) });
+const reader: SnapshotReader = new SnapshotReader({
+  order: PIXEL_ORDER,
+  isBitmap,
+  frameOf,
+  readByCanvas: readBitmap,
+  warn: (message) => core.problem(message),
+  // Snapshots are copied straight into the engine's memory, where its write compares them.
+  destination: (bytes, slot) => core.stagingPixels(bytes, slot),
+});
 
 // What this worker compares with, for anyone inspecting it (devtools, the e2e tests): the
 // WebAssembly SIMD kernels, or the JavaScript loops where the runtime has no SIMD; and how it reads

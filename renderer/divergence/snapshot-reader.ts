@@ -10,6 +10,10 @@
 // pixel (0.2 ms for 1920×1080 against 1.6 ms to RGBA); what the canvas fallback reads (RGBA) has its
 // red and blue swapped in place when the order is BGRA.
 //
+// Where the engine offers it (`destination`: the kernels' memory), copyTo writes straight into the
+// engine's own staging memory, where the write compares the snapshot with the framebuffer: no copy
+// of the pixels between the read-back and the comparison.
+//
 // copyTo is asynchronous: `prepare(message)` copies a 'frame' message's snapshots before the message
 // is handed to the comparison core, whose `read` then returns the copies synchronously. The caller
 // runs prepare and the core one message at a time, in order.
@@ -39,6 +43,12 @@ export interface SnapshotReaderOptions {
   readonly readByCanvas: (bitmap: SnapshotBitmap) => Uint8ClampedArray;
   /** Told once when copyTo fails and the reader falls back to the canvas for good. */
   readonly warn?: (message: string) => void;
+  /**
+   * Where the engine wants the snapshot at position `slot` of a message (`bytes` long), or null for
+   * one of the reader's own buffers. Asked again by `read`: a view given earlier may have been
+   * detached since (another slot growing the engine's memory), the bytes stay where they were.
+   */
+  readonly destination?: (bytes: number, slot: number) => Uint8ClampedArray | null;
 }
 
 /** How snapshots are being read: by VideoFrame.copyTo into kept buffers, or by getImageData. */
@@ -47,8 +57,10 @@ export type SnapshotReadback = 'videoframe' | 'canvas';
 export class SnapshotReader {
   /** One kept buffer per snapshot position in a message, grown to the largest seen. */
   private readonly buffers: Uint8ClampedArray[] = [];
-  /** The copies made by `prepare` for the message being handled. */
-  private readonly copies = new Map<SnapshotBitmap, Uint8ClampedArray>();
+  /** The copies made by `prepare` for the message being handled: a buffer of the reader's, or the engine's slot. */
+  private readonly copies = new Map<SnapshotBitmap, Uint8ClampedArray | { readonly slot: number; readonly bytes: number }>();
+  /** Views of the engine's memory handed out by `read` (never to be freed or detached). */
+  private readonly staged = new WeakSet<Uint8ClampedArray>();
   private frameOf: ((bitmap: SnapshotBitmap) => SnapshotFrame) | null;
 
   constructor(private readonly options: SnapshotReaderOptions) {
@@ -69,17 +81,26 @@ export class SnapshotReader {
       if (!this.options.isBitmap(item) || this.frameOf === null) continue;
       const bytes = item.width * item.height * 4;
       if (!(bytes > 0)) continue;
-      let buffer = this.buffers[index];
-      if (buffer === undefined || buffer.length < bytes) {
-        buffer = new Uint8ClampedArray(bytes);
-        this.buffers[index] = buffer;
+      let staging: Uint8ClampedArray | null = null;
+      try {
+        staging = this.options.destination?.(bytes, index) ?? null;
+      } catch {
+        // The engine could not make room (its memory cannot grow that far): a buffer of the reader's.
       }
-      const target = buffer.subarray(0, bytes);
+      let target = staging;
+      if (target === null) {
+        let buffer = this.buffers[index];
+        if (buffer === undefined || buffer.length < bytes) {
+          buffer = new Uint8ClampedArray(bytes);
+          this.buffers[index] = buffer;
+        }
+        target = buffer.subarray(0, bytes);
+      }
       let frame: SnapshotFrame | null = null;
       try {
         frame = this.frameOf(item);
         await frame.copyTo(target, { format: this.options.order === 'bgra' ? 'BGRA' : 'RGBA', colorSpace: 'srgb' });
-        this.copies.set(item, target);
+        this.copies.set(item, staging === null ? target : { slot: index, bytes });
       } catch (error) {
         // A runtime whose copyTo cannot give this format fails every time: read by canvas from now on.
         this.frameOf = null;
@@ -99,11 +120,15 @@ export class SnapshotReader {
       return pixels;
     }
     this.copies.delete(bitmap);
-    return copy;
+    if (copy instanceof Uint8ClampedArray) return copy;
+    const view = this.options.destination?.(copy.bytes, copy.slot) ?? null;
+    if (view === null) throw new Error('the engine no longer offers the memory the snapshot was copied into');
+    this.staged.add(view);
+    return view;
   }
 
-  /** Whether `pixels` is one of the kept buffers (never to be freed or detached). */
+  /** Whether `pixels` is one of the kept buffers or a view of the engine's memory (never to be freed or detached). */
   owns(pixels: Uint8ClampedArray): boolean {
-    return this.buffers.some((buffer) => buffer.buffer === pixels.buffer);
+    return this.staged.has(pixels) || this.buffers.some((buffer) => buffer.buffer === pixels.buffer);
   }
 }

@@ -1,6 +1,7 @@
 ;; The comparison engine's hot loops in WebAssembly with SIMD (v128): the batched scan of settled
 ;; tiles against the first replica, tile comparison under a colour tolerance, difference boxes, the
-;; tile history's bookkeeping and classification, and the memory floor (an XOR-reduce).
+;; tile history's bookkeeping and classification, which tiles a write changes, and the memory floor
+;; (an XOR-reduce).
 ;; Assembled by scripts/wasm.mjs; driven by compare-kernels.ts.
 ;;
 ;; Framebuffers are RGBA words (one 32-bit little-endian word per pixel, R in the low byte), all
@@ -37,7 +38,7 @@
         (v128.or (i8x16.sub_sat_u (local.get $x) (local.get $y)) (i8x16.sub_sat_u (local.get $y) (local.get $x)))
         (local.get $limit))))
 
-;; The limit vector for a tolerance: maxDelta in R, G, B, 255 in alpha.
+  ;; The limit vector for a tolerance: maxDelta in R, G, B, 255 in alpha.
   (func $limit_of (param $maxDelta i32) (result v128)
     (i32x4.splat
       (i32.or
@@ -616,7 +617,7 @@
         (br $each_row)))
     (local.get $found))
 
-;; Tile history (replica-framebuffer.ts, HISTORY_LAYOUT): one block per framebuffer at `history`,
+  ;; Tile history (replica-framebuffer.ts, HISTORY_LAYOUT): one block per framebuffer at `history`,
   ;; `tiles` tiles; byte offsets per tile: startMs f64[12] at 0, pendingMs f64 at 96, touched i32 at
   ;; 200, flushed i32 at 204, flags u8[12] at 208, newest u8 at 220, entries u8 at 221, listed u8 at
   ;; 222; entry p of tile t at p × tiles + t. Flags: 0 unhashed, 1 hashed, 2 initial; 12 entries.
@@ -790,6 +791,100 @@
     (local.set $hi (i32.xor (local.get $hi) (i32.shr_u (local.get $hi) (i32.const 16))))
     (i32.store (local.get $scratch) (local.get $lo))
     (i32.store offset=4 (local.get $scratch) (local.get $hi)))
+
+  ;; Which tiles a write changes. The rectangle (left, top, width, height) of the framebuffer at
+  ;; `frame` (`stride` pixels per row, tiles of `tileSize` pixels, `columns` per row) is compared bit
+  ;; for bit with the source at `source` (`sourceStride` pixels per row, its first pixel the
+  ;; rectangle's top-left corner), one tile's part at a time; each tile where any pixel differs is
+  ;; appended to `out` (i32 tile numbers, row by row) and the next tile is started at once. Returns
+  ;; how many. Nothing is copied: a repaint of identical pixels leaves the tile's history alone.
+  (func (export "changed_tiles")
+    (param $frame i32) (param $stride i32) (param $source i32) (param $sourceStride i32)
+    (param $left i32) (param $top i32) (param $width i32) (param $height i32)
+    (param $tileSize i32) (param $columns i32) (param $out i32) (result i32)
+    (local $tileRow i32) (local $lastTileRow i32) (local $tileColumn i32) (local $firstTileColumn i32) (local $lastTileColumn i32)
+    (local $y0 i32) (local $y1 i32) (local $x0 i32) (local $x1 i32) (local $y i32) (local $count i32)
+    (local.set $tileRow (i32.div_u (local.get $top) (local.get $tileSize)))
+    (local.set $lastTileRow (i32.div_u (i32.sub (i32.add (local.get $top) (local.get $height)) (i32.const 1)) (local.get $tileSize)))
+    (local.set $firstTileColumn (i32.div_u (local.get $left) (local.get $tileSize)))
+    (local.set $lastTileColumn (i32.div_u (i32.sub (i32.add (local.get $left) (local.get $width)) (i32.const 1)) (local.get $tileSize)))
+    (if (i32.or (i32.eqz (local.get $width)) (i32.eqz (local.get $height))) (then (return (i32.const 0))))
+    (block $rows_done
+      (loop $each_tile_row
+        (br_if $rows_done (i32.gt_u (local.get $tileRow) (local.get $lastTileRow)))
+        ;; The rows of this tile row inside the rectangle: [y0, y1).
+        (local.set $y0 (i32.mul (local.get $tileRow) (local.get $tileSize)))
+        (if (i32.lt_u (local.get $y0) (local.get $top)) (then (local.set $y0 (local.get $top))))
+        (local.set $y1 (i32.mul (i32.add (local.get $tileRow) (i32.const 1)) (local.get $tileSize)))
+        (if (i32.gt_u (local.get $y1) (i32.add (local.get $top) (local.get $height))) (then (local.set $y1 (i32.add (local.get $top) (local.get $height)))))
+        (local.set $tileColumn (local.get $firstTileColumn))
+        (block $columns_done
+          (loop $each_tile
+            (br_if $columns_done (i32.gt_u (local.get $tileColumn) (local.get $lastTileColumn)))
+            (local.set $x0 (i32.mul (local.get $tileColumn) (local.get $tileSize)))
+            (if (i32.lt_u (local.get $x0) (local.get $left)) (then (local.set $x0 (local.get $left))))
+            (local.set $x1 (i32.mul (i32.add (local.get $tileColumn) (i32.const 1)) (local.get $tileSize)))
+            (if (i32.gt_u (local.get $x1) (i32.add (local.get $left) (local.get $width))) (then (local.set $x1 (i32.add (local.get $left) (local.get $width)))))
+            (local.set $y (local.get $y0))
+            (block $tile_done
+              (loop $each_row
+                (br_if $tile_done (i32.ge_u (local.get $y) (local.get $y1)))
+                (if (call $bytes_differ
+                      (i32.add (local.get $frame) (i32.shl (i32.add (i32.mul (local.get $y) (local.get $stride)) (local.get $x0)) (i32.const 2)))
+                      (i32.add (local.get $source)
+                        (i32.shl
+                          (i32.add (i32.mul (i32.sub (local.get $y) (local.get $top)) (local.get $sourceStride)) (i32.sub (local.get $x0) (local.get $left)))
+                          (i32.const 2)))
+                      (i32.shl (i32.sub (local.get $x1) (local.get $x0)) (i32.const 2)))
+                  (then
+                    (i32.store
+                      (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2)))
+                      (i32.add (i32.mul (local.get $tileRow) (local.get $columns)) (local.get $tileColumn)))
+                    (local.set $count (i32.add (local.get $count) (i32.const 1)))
+                    (br $tile_done)))
+                (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                (br $each_row)))
+            (local.set $tileColumn (i32.add (local.get $tileColumn) (i32.const 1)))
+            (br $each_tile)))
+        (local.set $tileRow (i32.add (local.get $tileRow) (i32.const 1)))
+        (br $each_tile_row)))
+    (local.get $count))
+
+  ;; 1 when the `bytes` bytes (a multiple of 4) at a and b differ anywhere: 64 bytes per step (one
+  ;; branch), then 16, then 4.
+  (func $bytes_differ (param $a i32) (param $b i32) (param $bytes i32) (result i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $a) (local.get $bytes)))
+    (block $wide_done
+      (loop $wide
+        (br_if $wide_done (i32.gt_u (i32.add (local.get $a) (i32.const 64)) (local.get $end)))
+        (if (v128.any_true
+              (v128.or
+                (v128.or
+                  (v128.xor (v128.load (local.get $a)) (v128.load (local.get $b)))
+                  (v128.xor (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b))))
+                (v128.or
+                  (v128.xor (v128.load offset=32 (local.get $a)) (v128.load offset=32 (local.get $b)))
+                  (v128.xor (v128.load offset=48 (local.get $a)) (v128.load offset=48 (local.get $b))))))
+          (then (return (i32.const 1))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (i32.const 64)))
+        (br $wide)))
+    (block $narrow_done
+      (loop $narrow
+        (br_if $narrow_done (i32.gt_u (i32.add (local.get $a) (i32.const 16)) (local.get $end)))
+        (if (v128.any_true (v128.xor (v128.load (local.get $a)) (v128.load (local.get $b)))) (then (return (i32.const 1))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $narrow)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $a) (local.get $end)))
+        (if (i32.ne (i32.load (local.get $a)) (i32.load (local.get $b))) (then (return (i32.const 1))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $tail)))
+    (i32.const 0))
 
   ;; The memory floor: XOR of every 32-bit word of [pointer, pointer + bytes) (bytes a multiple of
   ;; 4), 64 bytes per step in four independent accumulators: one read of each byte, nothing else.

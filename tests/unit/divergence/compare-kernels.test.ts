@@ -240,6 +240,53 @@ describe('compare kernels: same answers as the JavaScript loops', { timeout: 60_
     }
   });
 
+  it('which tiles a write changes: changed_tiles lists every tile with a differing pixel, row by row, and no other', () => {
+    const next = random(4);
+    const arena = KERNELS.createArena();
+    let some = 0;
+    let none = 0;
+    for (let round = 0; round < 300; round++) {
+      const widthPx = 1 + ((next() * 90) | 0);
+      const heightPx = 1 + ((next() * 50) | 0);
+      const tileSizePx = [4, 5, 7, 16, 17, 32][(next() * 6) | 0]!;
+      const columns = Math.ceil(widthPx / tileSizePx);
+      const frame = randomFrame(arena, widthPx * heightPx, next);
+      const left = (next() * widthPx) | 0;
+      const top = (next() * heightPx) | 0;
+      const width = 1 + ((next() * (widthPx - left)) | 0);
+      const height = 1 + ((next() * (heightPx - top)) | 0);
+      // The source: the rectangle's pixels as they are, in a wider buffer (stride), a few changed
+      // by one bit anywhere in the word (alpha included).
+      const sourceStride = width + ((next() * 5) | 0);
+      const source = arena.allocate(sourceStride * height * 4);
+      for (let y = 0; y < height; y++) source.words().set(frame.words().subarray((top + y) * widthPx + left, (top + y) * widthPx + left + width), y * sourceStride);
+      const changes = next() < 0.3 ? 0 : 1 + ((next() * 6) | 0);
+      for (let change = 0; change < changes; change++) {
+        const at = ((next() * height) | 0) * sourceStride + ((next() * width) | 0);
+        source.words()[at] = source.words()[at]! ^ (1 << ((next() * 32) | 0));
+      }
+      const expected: number[] = [];
+      for (let tileRow = Math.floor(top / tileSizePx); tileRow * tileSizePx < top + height; tileRow++) {
+        for (let tileColumn = Math.floor(left / tileSizePx); tileColumn * tileSizePx < left + width; tileColumn++) {
+          let differs = false;
+          for (let y = Math.max(top, tileRow * tileSizePx); y < Math.min(top + height, (tileRow + 1) * tileSizePx); y++) {
+            for (let x = Math.max(left, tileColumn * tileSizePx); x < Math.min(left + width, (tileColumn + 1) * tileSizePx); x++) {
+              if (frame.words()[y * widthPx + x] !== source.words()[(y - top) * sourceStride + (x - left)]) differs = true;
+            }
+          }
+          if (differs) expected.push(tileRow * columns + tileColumn);
+        }
+      }
+      const out = arena.allocate(columns * Math.ceil(heightPx / tileSizePx) * 4);
+      const count = arena.changedTiles(frame.offset, widthPx, source.offset, sourceStride, left, top, width, height, tileSizePx, columns, out.offset);
+      assert.deepEqual([...out.ints().subarray(0, count)], expected, `round ${round}: ${widthPx}×${heightPx}, tiles of ${tileSizePx}, rect ${left},${top} ${width}×${height}, stride ${sourceStride}`);
+      if (expected.length > 0) some++;
+      else none++;
+      for (const block of [frame, source, out]) arena.release(block);
+    }
+    assert.ok(some > 50 && none > 50, `rounds with and without changes (${some}, ${none})`);
+  });
+
   it('the tile fingerprint: hash_tile gives what hashTile gives, for every tile width in whole 4-pixel chunks', () => {
     const next = random(3);
     const arena = KERNELS.createArena();

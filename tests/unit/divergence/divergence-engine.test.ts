@@ -73,6 +73,44 @@ function engineSuites(variant: EngineVariant): void {
       assert.deepEqual(replicas.events, []);
     });
 
+    it('a repaint of identical pixels is no change: nothing compared, nothing to decide, verdicts not held back', () => {
+      const replicas = lab(3);
+      replicas.paint(['r3'], { x: 40, y: 8, width: 8, height: 8 }, RED);
+      replicas.runUntil(1000 + JUDGED_MS);
+      assert.deepEqual(only(replicas).outliers, ['r3']);
+      const compared = replicas.engine.stats.comparedTiles;
+      // Every replica resends its whole screen, unchanged, long after the last change (a cold write).
+      replicas.runUntil(5000);
+      for (const id of ids(3)) replicas.engine.update(id, { x: 0, y: 0, width: 128, height: 64 }, replicas.frame(id), 5000);
+      assert.equal(replicas.engine.nextDecisionMs, Infinity, 'no tile changed: no decision comes due');
+      replicas.runUntil(5000 + JUDGED_MS);
+      assert.equal(replicas.engine.stats.comparedTiles, compared, 'no tile compared again');
+      assert.deepEqual(only(replicas).outliers, ['r3'], 'the divergence stays');
+      // A repaint that changes one pixel, inside a damage rectangle of the whole screen: that tile alone.
+      replicas.change('r1', { x: 0, y: 0, width: 128, height: 64 }, (frame) => frame.set(RED, (33 * 128 + 70) * 4));
+      replicas.runUntil(5000 + 2 * JUDGED_MS);
+      assert.equal(replicas.engine.stats.comparedTiles - compared, 1, 'one tile changed in a full-screen damage: one compared');
+    });
+
+    it('compares pixels staged in its own memory (stagingPixels) as any others', () => {
+      const replicas = lab(3);
+      const staged = replicas.engine.stagingPixels(128 * 64 * 4, 0);
+      assert.equal(staged === null, variant.name === 'js', 'a staging view with the kernels only');
+      fillRect(replicas.frame('r2'), 128, { x: 64, y: 32, width: 3, height: 3 }, GREEN);
+      const pixels = staged ?? new Uint8ClampedArray(128 * 64 * 4);
+      pixels.set(replicas.frame('r2'));
+      replicas.engine.update('r2', { x: 0, y: 0, width: 128, height: 64 }, pixels, 1000);
+      replicas.runUntil(1000 + JUDGED_MS);
+      assert.deepEqual(only(replicas).regions, [{ x: 64, y: 32, width: 3, height: 3 }]);
+      assert.deepEqual(only(replicas).outliers, ['r2']);
+      if (staged !== null) {
+        assert.throws(() => replicas.engine.stagingPixels(1.5, 0), /bad staging request/);
+        // A bigger request for the same slot moves it; a view asked again sees the memory as it is now.
+        const bigger = replicas.engine.stagingPixels(256 * 256 * 4, 0)!;
+        assert.equal(bigger.length, 256 * 256 * 4);
+      }
+    });
+
     it('handles frames whose size is not a multiple of the tile size', () => {
       const replicas = lab(3, 100, 50);
       replicas.paint(['r2'], { x: 97, y: 47, width: 3, height: 3 }, RED);

@@ -178,3 +178,60 @@ describe('tile history [simd]: the engine noted by flush_cold', { timeout: 30_00
     assert.deepEqual([...changes.tiles.subarray(0, changes.count)].sort(), [0, 1]);
   });
 });
+
+// Three storages: pixels and history in plain arrays (JavaScript compares the write), history in
+// the kernels' memory with pixels in a plain array (still JavaScript), and both in the kernels'
+// memory with the source staged there too (changed_tiles compares).
+for (const storage of ['js', 'history in kernels', 'all in kernels'] as const) {
+  describe(`a write of identical pixels [${storage}]`, { timeout: 30_000 }, () => {
+    const WIDTH = 3 * SIZE;
+    const HEIGHT = 2 * SIZE;
+
+    function setup(): { framebuffer: ReplicaFramebuffer; source: () => Uint32Array } {
+      const arena = storage === 'js' ? null : KERNELS.createArena();
+      const pixels = storage === 'all in kernels' ? arena!.allocate(WIDTH * HEIGHT * 4) : undefined;
+      const framebuffer = new ReplicaFramebuffer('r', WIDTH, HEIGHT, SIZE, new MaskGrid([], WIDTH, HEIGHT, SIZE), 0, MAX_BLINK_STATES, pixels, arena);
+      const staged = storage === 'all in kernels' ? arena!.allocate(WIDTH * HEIGHT * 4) : null;
+      const plain = new Uint32Array(WIDTH * HEIGHT);
+      return { framebuffer, source: () => staged?.words() ?? plain };
+    }
+
+    it('writes only the tiles where a pixel differs: no change, no settle clock restarted, the rest copied', () => {
+      const { framebuffer, source } = setup();
+      const whole = { x: 0, y: 0, width: WIDTH, height: HEIGHT };
+      const changes = new TileList();
+      source().fill(7);
+      assert.equal(framebuffer.write(whole, source(), WIDTH, 0, 100, BLINK_WINDOW_MS, changes), 6, 'the first screen changes every tile');
+      framebuffer.flush(BLINK_WINDOW_MS, changes);
+      assert.equal(framebuffer.lastChangeMs(4), 100);
+      changes.clear();
+      assert.equal(framebuffer.write(whole, source(), WIDTH, 0, 5000, BLINK_WINDOW_MS, changes), 0, 'the same screen again: nothing written');
+      framebuffer.flush(BLINK_WINDOW_MS, changes);
+      assert.equal(changes.count, 0);
+      assert.equal(framebuffer.lastChangeMs(4), 100, 'the settle clock runs on');
+      // One pixel of tile 4 (second row, second column), inside a damage rectangle of the whole screen.
+      source()[SIZE * WIDTH + SIZE + 3] = 9;
+      assert.equal(framebuffer.write(whole, source(), WIDTH, 0, 6000, BLINK_WINDOW_MS, changes), 1);
+      framebuffer.flush(BLINK_WINDOW_MS, changes);
+      assert.deepEqual([...changes.tiles.subarray(0, changes.count)], [4]);
+      assert.equal(framebuffer.lastChangeMs(4), 6000);
+      assert.equal(framebuffer.lastChangeMs(0), 100);
+      assert.equal(framebuffer.pixels[SIZE * WIDTH + SIZE + 3], 9, 'the changed pixel is copied');
+      // A rectangle not aligned to tiles, from a source with a stride of its own: two of its four tiles differ.
+      const rect = { x: 10, y: 10, width: 20, height: 12 };
+      const stride = 23;
+      const block = new Uint32Array(stride * rect.height);
+      for (let y = 0; y < rect.height; y++) block.set(framebuffer.pixels.subarray((rect.y + y) * WIDTH + rect.x, (rect.y + y) * WIDTH + rect.x + rect.width), y * stride);
+      block[0] = 1; // (10, 10): tile 0
+      block[(rect.height - 1) * stride + rect.width - 1] = 2; // (29, 21): tile 4
+      const staged = source();
+      staged.set(block);
+      changes.clear();
+      assert.equal(framebuffer.write(rect, staged, stride, 0, 7000, BLINK_WINDOW_MS, changes), 2);
+      framebuffer.flush(BLINK_WINDOW_MS, changes);
+      assert.deepEqual([...changes.tiles.subarray(0, changes.count)].sort(), [0, 4]);
+      assert.deepEqual([framebuffer.pixels[10 * WIDTH + 10], framebuffer.pixels[21 * WIDTH + 29]], [1, 2]);
+      assert.deepEqual([1, 3].map((tile) => framebuffer.lastChangeMs(tile)), [100, 100], 'the unchanged tiles of the rectangle keep their clock');
+    });
+  });
+}

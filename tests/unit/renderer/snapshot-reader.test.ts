@@ -6,7 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DivergenceEngine } from '../../../common/divergence';
 import { SnapshotReader, type SnapshotBitmap, type SnapshotFrame } from '../../../renderer/divergence/snapshot-reader';
+import { KERNELS } from '../divergence/engines';
 
 class FakeBitmap implements SnapshotBitmap {
   constructor(
@@ -117,5 +119,61 @@ describe('the comparison worker reads snapshots back', { timeout: 5000 }, () => 
     assert.deepEqual(log, ['copy 1x1 RGBA srgb', 'close', 'canvas', 'canvas']);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /getImageData.*format not supported/);
+  });
+});
+
+describe('the comparison worker reads snapshots straight into the engine\'s memory', { timeout: 5000 }, () => {
+  it('copies into the slot the engine offers, hands out a fresh view of it, never frees it, and compares it without a copy', async () => {
+    const log: string[] = [];
+    const engine = new DivergenceEngine({ kernels: KERNELS });
+    const asked: string[] = [];
+    const destination = (bytes: number, slot: number): Uint8ClampedArray | null => {
+      asked.push(`${slot}:${bytes}`);
+      return engine.stagingPixels(bytes, slot);
+    };
+    const reader = new SnapshotReader({ order: 'bgra', isBitmap, frameOf: frames(log), readByCanvas: byCanvas(log), destination });
+    const first = new FakeBitmap(16, 16, 7);
+    const second = new FakeBitmap(64, 64, 9);
+    await reader.prepare({ type: 'frame', bitmaps: [first, second] });
+    // The second slot's block grows the engine's memory, which detaches the first view: read asks again.
+    const pixels = reader.read(first);
+    assert.equal(pixels.length, 16 * 16 * 4);
+    assert.ok(pixels.every((value) => value === 7), 'the bytes copied before the memory grew are still there');
+    assert.ok(reader.read(second).every((value) => value === 9));
+    assert.deepEqual(asked, ['0:1024', '1:16384', '0:1024', '1:16384']);
+    assert.ok(reader.owns(pixels), 'the engine\'s memory is never freed or detached by the worker');
+    assert.deepEqual(log, ['copy 16x16 BGRA srgb', 'close', 'copy 64x64 BGRA srgb', 'close'], 'no canvas read');
+    // The engine takes its own staged pixels as they are; an array of the heap is staged first.
+    const staging = engine.stagingPixels.bind(engine);
+    engine.stagingPixels = (bytes, slot) => {
+      asked.push(`${slot}:${bytes}`);
+      return staging(bytes, slot);
+    };
+    engine.setReplicaSize('a', 16, 16, 0);
+    asked.length = 0;
+    engine.update('a', { x: 0, y: 0, width: 16, height: 16 }, engine.stagingPixels(16 * 16 * 4, 0)!, 0);
+    assert.deepEqual(asked, ['0:1024'], 'pixels in the engine\'s memory: not staged again');
+    engine.update('a', { x: 0, y: 0, width: 16, height: 16 }, new Uint8ClampedArray(16 * 16 * 4), 0);
+    assert.deepEqual(asked, ['0:1024', '-1:1024'], 'pixels from elsewhere: staged');
+  });
+
+  it('uses its own buffers where the engine offers none (no kernels) or cannot make room', async () => {
+    const log: string[] = [];
+    const reader = new SnapshotReader({
+      order: 'rgba',
+      isBitmap,
+      frameOf: frames(log),
+      readByCanvas: byCanvas(log),
+      destination: (bytes) => {
+        if (bytes > 100) throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+        return null;
+      },
+    });
+    const small = new FakeBitmap(2, 2, 3);
+    const big = new FakeBitmap(10, 10, 5);
+    await reader.prepare({ type: 'frame', bitmaps: [small, big] });
+    assert.ok(reader.read(small).every((value) => value === 3));
+    assert.ok(reader.read(big).every((value) => value === 5));
+    assert.equal(reader.readback, 'videoframe', 'still copied by VideoFrame');
   });
 });
