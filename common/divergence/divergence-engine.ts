@@ -115,12 +115,11 @@ export interface DivergenceStats {
   comparedTiles: number;
   /** Tiles the last tick looked at (its watch list). */
   lastTickTiles: number;
+  /** Bytes `update` copied into the kernels' memory before comparing them (pixels not read back there). */
+  stagedBytes: number;
 }
 
 type RgbaPixels = Uint8Array | Uint8ClampedArray;
-
-/** The staging slot `update` copies pixels into when they are not in the kernels' memory yet. */
-const STAGING_FOR_UPDATE = -1;
 
 /** Bits for "every replica may differ from the first" (no fast scan was made). */
 const ALL_DIFFER = 0xffffffff;
@@ -134,7 +133,7 @@ const NEEDS_PIXELS: Observation = { kind: 'unjudgeable' };
  * what changed in the report, and `state` holds the report.
  */
 export class DivergenceEngine {
-  readonly stats: DivergenceStats = { comparedTiles: 0, lastTickTiles: 0 };
+  readonly stats: DivergenceStats = { comparedTiles: 0, lastTickTiles: 0, stagedBytes: 0 };
   private readonly tileSizePx: number;
   private readonly timing: TileTiming;
   private readonly confirmMs: number;
@@ -228,8 +227,10 @@ export class DivergenceEngine {
   private readonly othersBlock: ArenaBlock | null;
   /** One box for grow_box. */
   private readonly boxBlock: ArenaBlock | null;
-  /** Pixels staged in the kernels' memory before a write, by slot (see stagingPixels). */
-  private readonly staging = new Map<number, ArenaBlock>();
+  /** Where a read-back puts the snapshots of one message (see stagingPixels). */
+  private readbackStaging: ArenaBlock | null = null;
+  /** Where `update` copies pixels from elsewhere before comparing them. */
+  private updateStaging: ArenaBlock | null = null;
   /**
    * With kernels, `serials` and `watched` live in their memory (views re-bound by bindViews), so
    * that flush_cold notes each replica's cold changes itself (sized by restructure).
@@ -348,9 +349,13 @@ export class DivergenceEngine {
     if (clipped === null) return;
     let source: RgbaPixels = pixels;
     if (this.arena !== null && (pixels.buffer !== this.arena.buffer || pixels.byteOffset % 4 !== 0)) {
-      // Staged in the kernels' memory (this may grow it: before any view is bound below).
-      source = this.stagingPixels(pixels.length, STAGING_FOR_UPDATE)!;
+      // Staged in the kernels' memory (this may grow it: before any view is bound below). The block
+      // doubles when it grows, so a stream of larger rectangles leaves few holes behind.
+      const block = this.grownStaging(this.updateStaging, pixels.length, 2 * (this.updateStaging?.bytes ?? 0));
+      this.updateStaging = block;
+      source = new Uint8ClampedArray(this.arena.buffer, block.offset, pixels.length);
       source.set(pixels);
+      this.stats.stagedBytes += pixels.length;
     }
     this.bindViews();
     const words = source.byteOffset % 4 === 0 ? new Uint32Array(source.buffer, source.byteOffset, source.length / 4) : new Uint32Array(Uint8Array.from(source).buffer);
@@ -364,23 +369,27 @@ export class DivergenceEngine {
 
   /**
    * A view of `bytes` bytes in the kernels' memory, for pixels about to be given to `update`: a
-   * snapshot read back straight into it is compared with the framebuffer without another copy.
-   * `slot` tells apart buffers that must coexist (the snapshots of one message; slot 0 and up, one
-   * block each, kept and grown to the largest asked). The view is valid until the next call that
-   * may allocate (another slot growing, a replica resized): ask again rather than keep it. Null
-   * without the kernels (then any array will do).
+   * read-back written straight into it is compared with the framebuffer without another copy (the
+   * worker puts all the snapshots of one message there, one after the other). One block, kept and
+   * grown when asked for more, to at least the largest framebuffer's size so that it rarely grows
+   * (the kernels' memory never shrinks: each block it outgrows stays behind as free space). The
+   * view is valid until the next call that may allocate (a larger request, a replica resized): ask
+   * again rather than keep it. Null without the kernels (then any array will do).
    */
-  stagingPixels(bytes: number, slot = 0): Uint8ClampedArray | null {
-    const arena = this.arena;
-    if (arena === null) return null;
-    if (!Number.isInteger(bytes) || bytes < 0 || !Number.isInteger(slot) || slot < -1) throw new RangeError('bad staging request');
-    let block = this.staging.get(slot);
-    if (block === undefined || block.bytes < bytes) {
-      if (block !== undefined) arena.release(block);
-      block = arena.allocate(Math.max(bytes, 16));
-      this.staging.set(slot, block);
-    }
-    return new Uint8ClampedArray(arena.buffer, block.offset, bytes);
+  stagingPixels(bytes: number): Uint8ClampedArray | null {
+    if (this.arena === null) return null;
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`bad staging size ${bytes}`);
+    let largest = 0;
+    for (const replica of this.replicas.values()) largest = Math.max(largest, replica.widthPx * replica.heightPx * 4);
+    this.readbackStaging = this.grownStaging(this.readbackStaging, bytes, largest);
+    return new Uint8ClampedArray(this.arena.buffer, this.readbackStaging.offset, bytes);
+  }
+
+  /** `block` when it holds `bytes`; otherwise it is given back and a block of at least `atLeast` taken. */
+  private grownStaging(block: ArenaBlock | null, bytes: number, atLeast: number): ArenaBlock {
+    if (block !== null && block.bytes >= bytes) return block;
+    if (block !== null) this.arena!.release(block);
+    return this.arena!.allocate(Math.max(bytes, atLeast, 16));
   }
 
   /** Registers/resizes a replica and replaces its whole framebuffer (tests, benchmarks, reconnects). */

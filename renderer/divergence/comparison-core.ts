@@ -196,9 +196,9 @@ export class ComparisonCore {
    * stagingPixels): read back straight into it, they are compared without another copy. Null
    * before 'configure', after 'dispose' and without the kernels.
    */
-  stagingPixels(bytes: number, slot: number): Uint8ClampedArray | null {
+  stagingPixels(bytes: number): Uint8ClampedArray | null {
     if (this.running === null || this.disposed) return null;
-    return this.running.engine.stagingPixels(bytes, slot);
+    return this.running.engine.stagingPixels(bytes);
   }
 
   /** Ticks the engine once and reports (the timers call it). */

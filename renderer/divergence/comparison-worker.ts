@@ -89,7 +89,7 @@ const reader: SnapshotReader = new SnapshotReader({
   readByCanvas: readBitmap,
   warn: (message) => core.problem(message),
   // Snapshots are copied straight into the engine's memory, where its write compares them.
-  destination: (bytes, slot) => core.stagingPixels(bytes, slot),
+  destination: (bytes) => core.stagingPixels(bytes),
 });
 
 // What this worker compares with, for anyone inspecting it (devtools, the e2e tests): the

@@ -44,11 +44,12 @@ export interface SnapshotReaderOptions {
   /** Told once when copyTo fails and the reader falls back to the canvas for good. */
   readonly warn?: (message: string) => void;
   /**
-   * Where the engine wants the snapshot at position `slot` of a message (`bytes` long), or null for
-   * one of the reader's own buffers. Asked again by `read`: a view given earlier may have been
-   * detached since (another slot growing the engine's memory), the bytes stay where they were.
+   * Memory of the engine's for `bytes` bytes, where the snapshots of one message are copied one
+   * after the other, or null for the reader's own buffers. Asked once per message, and again by
+   * `read` (a view given earlier may have been detached since), for the same size: the bytes stay
+   * where they were.
    */
-  readonly destination?: (bytes: number, slot: number) => Uint8ClampedArray | null;
+  readonly destination?: (bytes: number) => Uint8ClampedArray | null;
 }
 
 /** How snapshots are being read: by VideoFrame.copyTo into kept buffers, or by getImageData. */
@@ -58,7 +59,7 @@ export class SnapshotReader {
   /** One kept buffer per snapshot position in a message, grown to the largest seen. */
   private readonly buffers: Uint8ClampedArray[] = [];
   /** The copies made by `prepare` for the message being handled: a buffer of the reader's, or the engine's slot. */
-  private readonly copies = new Map<SnapshotBitmap, Uint8ClampedArray | { readonly slot: number; readonly bytes: number }>();
+  private readonly copies = new Map<SnapshotBitmap, Uint8ClampedArray | { readonly offset: number; readonly bytes: number; readonly total: number }>();
   /** Views of the engine's memory handed out by `read` (never to be freed or detached). */
   private readonly staged = new WeakSet<Uint8ClampedArray>();
   private frameOf: ((bitmap: SnapshotBitmap) => SnapshotFrame) | null;
@@ -77,18 +78,27 @@ export class SnapshotReader {
     if (this.frameOf === null || typeof message !== 'object' || message === null) return;
     const { type, bitmaps } = message as { type?: unknown; bitmaps?: unknown };
     if (type !== 'frame' || !Array.isArray(bitmaps)) return;
+    // Where each snapshot goes in the engine's memory: one after the other, 16-byte aligned.
+    const places: { readonly item: SnapshotBitmap; readonly index: number; readonly bytes: number; readonly offset: number }[] = [];
+    let total = 0;
     for (const [index, item] of (bitmaps as unknown[]).entries()) {
-      if (!this.options.isBitmap(item) || this.frameOf === null) continue;
+      if (!this.options.isBitmap(item)) continue;
       const bytes = item.width * item.height * 4;
       if (!(bytes > 0)) continue;
-      let staging: Uint8ClampedArray | null = null;
-      try {
-        staging = this.options.destination?.(bytes, index) ?? null;
-      } catch {
-        // The engine could not make room (its memory cannot grow that far): a buffer of the reader's.
-      }
-      let target = staging;
-      if (target === null) {
+      places.push({ item, index, bytes, offset: total });
+      total += Math.ceil(bytes / 16) * 16;
+    }
+    let staging: Uint8ClampedArray | null = null;
+    try {
+      if (places.length > 0) staging = this.options.destination?.(total) ?? null;
+    } catch {
+      // The engine could not make room (its memory cannot grow that far): the reader's own buffers.
+    }
+    for (const { item, index, bytes, offset } of places) {
+      if (this.frameOf === null) break;
+      let target: Uint8ClampedArray;
+      if (staging !== null) target = staging.subarray(offset, offset + bytes);
+      else {
         let buffer = this.buffers[index];
         if (buffer === undefined || buffer.length < bytes) {
           buffer = new Uint8ClampedArray(bytes);
@@ -100,7 +110,7 @@ export class SnapshotReader {
       try {
         frame = this.frameOf(item);
         await frame.copyTo(target, { format: this.options.order === 'bgra' ? 'BGRA' : 'RGBA', colorSpace: 'srgb' });
-        this.copies.set(item, staging === null ? target : { slot: index, bytes });
+        this.copies.set(item, staging === null ? target : { offset, bytes, total });
       } catch (error) {
         // A runtime whose copyTo cannot give this format fails every time: read by canvas from now on.
         this.frameOf = null;
@@ -121,8 +131,9 @@ export class SnapshotReader {
     }
     this.copies.delete(bitmap);
     if (copy instanceof Uint8ClampedArray) return copy;
-    const view = this.options.destination?.(copy.bytes, copy.slot) ?? null;
-    if (view === null) throw new Error('the engine no longer offers the memory the snapshot was copied into');
+    const memory = this.options.destination?.(copy.total) ?? null;
+    if (memory === null) throw new Error('the engine no longer offers the memory the snapshot was copied into');
+    const view = memory.subarray(copy.offset, copy.offset + copy.bytes);
     this.staged.add(view);
     return view;
   }

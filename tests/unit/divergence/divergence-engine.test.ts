@@ -92,21 +92,27 @@ function engineSuites(variant: EngineVariant): void {
       assert.equal(replicas.engine.stats.comparedTiles - compared, 1, 'one tile changed in a full-screen damage: one compared');
     });
 
-    it('compares pixels staged in its own memory (stagingPixels) as any others', () => {
+    it('compares pixels read back into its own memory (stagingPixels) in place, and stages the others', () => {
       const replicas = lab(3);
-      const staged = replicas.engine.stagingPixels(128 * 64 * 4, 0);
+      const staged = replicas.engine.stagingPixels(128 * 64 * 4);
       assert.equal(staged === null, variant.name === 'js', 'a staging view with the kernels only');
       fillRect(replicas.frame('r2'), 128, { x: 64, y: 32, width: 3, height: 3 }, GREEN);
       const pixels = staged ?? new Uint8ClampedArray(128 * 64 * 4);
       pixels.set(replicas.frame('r2'));
+      const stagedBefore = replicas.engine.stats.stagedBytes;
       replicas.engine.update('r2', { x: 0, y: 0, width: 128, height: 64 }, pixels, 1000);
+      assert.equal(replicas.engine.stats.stagedBytes, stagedBefore, 'pixels in its memory, or no kernels: nothing staged');
       replicas.runUntil(1000 + JUDGED_MS);
       assert.deepEqual(only(replicas).regions, [{ x: 64, y: 32, width: 3, height: 3 }]);
       assert.deepEqual(only(replicas).outliers, ['r2']);
+      replicas.paint(['r1'], { x: 0, y: 0, width: 8, height: 8 }, GREEN);
+      assert.equal(replicas.engine.stats.stagedBytes - stagedBefore, variant.name === 'js' ? 0 : 8 * 8 * 4, 'pixels from the heap are staged with the kernels');
       if (staged !== null) {
-        assert.throws(() => replicas.engine.stagingPixels(1.5, 0), /bad staging request/);
-        // A bigger request for the same slot moves it; a view asked again sees the memory as it is now.
-        const bigger = replicas.engine.stagingPixels(256 * 256 * 4, 0)!;
+        assert.throws(() => replicas.engine.stagingPixels(1.5), /bad staging size/);
+        assert.equal(replicas.engine.stagingPixels(16)!.byteOffset, staged.byteOffset, 'a smaller request: the same block');
+        // Sized to the largest framebuffer from the first request: a full frame does not move it.
+        assert.equal(replicas.engine.stagingPixels(128 * 64 * 4)!.byteOffset, staged.byteOffset);
+        const bigger = replicas.engine.stagingPixels(256 * 256 * 4)!;
         assert.equal(bigger.length, 256 * 256 * 4);
       }
     });

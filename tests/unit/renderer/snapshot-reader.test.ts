@@ -123,38 +123,38 @@ describe('the comparison worker reads snapshots back', { timeout: 5000 }, () => 
 });
 
 describe('the comparison worker reads snapshots straight into the engine\'s memory', { timeout: 5000 }, () => {
-  it('copies into the slot the engine offers, hands out a fresh view of it, never frees it, and compares it without a copy', async () => {
+  it('copies a message\'s snapshots one after the other into the memory the engine offers, hands out fresh views, never frees them', async () => {
     const log: string[] = [];
     const engine = new DivergenceEngine({ kernels: KERNELS });
-    const asked: string[] = [];
-    const destination = (bytes: number, slot: number): Uint8ClampedArray | null => {
-      asked.push(`${slot}:${bytes}`);
-      return engine.stagingPixels(bytes, slot);
+    const asked: number[] = [];
+    const destination = (bytes: number): Uint8ClampedArray | null => {
+      asked.push(bytes);
+      return engine.stagingPixels(bytes);
     };
     const reader = new SnapshotReader({ order: 'bgra', isBitmap, frameOf: frames(log), readByCanvas: byCanvas(log), destination });
-    const first = new FakeBitmap(16, 16, 7);
+    // 3×3 pixels = 36 bytes, placed at a 16-byte boundary: the next snapshot starts at 48.
+    const first = new FakeBitmap(3, 3, 7);
     const second = new FakeBitmap(64, 64, 9);
-    await reader.prepare({ type: 'frame', bitmaps: [first, second] });
-    // The second slot's block grows the engine's memory, which detaches the first view: read asks again.
+    await reader.prepare({ type: 'frame', bitmaps: [first, 'not a bitmap', second] });
+    assert.deepEqual(asked, [48 + 16384], 'asked once for the whole message');
     const pixels = reader.read(first);
-    assert.equal(pixels.length, 16 * 16 * 4);
-    assert.ok(pixels.every((value) => value === 7), 'the bytes copied before the memory grew are still there');
-    assert.ok(reader.read(second).every((value) => value === 9));
-    assert.deepEqual(asked, ['0:1024', '1:16384', '0:1024', '1:16384']);
-    assert.ok(reader.owns(pixels), 'the engine\'s memory is never freed or detached by the worker');
-    assert.deepEqual(log, ['copy 16x16 BGRA srgb', 'close', 'copy 64x64 BGRA srgb', 'close'], 'no canvas read');
-    // The engine takes its own staged pixels as they are; an array of the heap is staged first.
-    const staging = engine.stagingPixels.bind(engine);
-    engine.stagingPixels = (bytes, slot) => {
-      asked.push(`${slot}:${bytes}`);
-      return staging(bytes, slot);
-    };
-    engine.setReplicaSize('a', 16, 16, 0);
-    asked.length = 0;
-    engine.update('a', { x: 0, y: 0, width: 16, height: 16 }, engine.stagingPixels(16 * 16 * 4, 0)!, 0);
-    assert.deepEqual(asked, ['0:1024'], 'pixels in the engine\'s memory: not staged again');
-    engine.update('a', { x: 0, y: 0, width: 16, height: 16 }, new Uint8ClampedArray(16 * 16 * 4), 0);
-    assert.deepEqual(asked, ['0:1024', '-1:1024'], 'pixels from elsewhere: staged');
+    assert.equal(pixels.length, 36);
+    assert.ok(pixels.every((value) => value === 7));
+    const other = reader.read(second);
+    assert.equal(other.byteOffset - pixels.byteOffset, 48);
+    assert.ok(other.every((value) => value === 9));
+    assert.deepEqual(asked, [16432, 16432, 16432], 'asked again by each read, for the same size');
+    assert.ok(reader.owns(pixels) && reader.owns(other), 'the engine\'s memory is never freed or detached by the worker');
+    assert.deepEqual(log, ['copy 3x3 BGRA srgb', 'close', 'copy 64x64 BGRA srgb', 'close'], 'no canvas read');
+    // A bigger message moves the block (the memory may grow): read asks again and finds its bytes.
+    const big = new FakeBitmap(300, 300, 5);
+    await reader.prepare({ type: 'frame', bitmaps: [big] });
+    assert.ok(reader.read(big).every((value) => value === 5));
+    // The engine takes pixels in its memory as they are: nothing staged.
+    engine.setReplicaSize('a', 64, 64, 0);
+    await reader.prepare({ type: 'frame', bitmaps: [second] });
+    engine.update('a', { x: 0, y: 0, width: 64, height: 64 }, reader.read(second), 0);
+    assert.equal(engine.stats.stagedBytes, 0);
   });
 
   it('uses its own buffers where the engine offers none (no kernels) or cannot make room', async () => {
@@ -175,5 +175,9 @@ describe('the comparison worker reads snapshots straight into the engine\'s memo
     assert.ok(reader.read(small).every((value) => value === 3));
     assert.ok(reader.read(big).every((value) => value === 5));
     assert.equal(reader.readback, 'videoframe', 'still copied by VideoFrame');
+    await reader.prepare({ type: 'frame', bitmaps: [small] });
+    const again = reader.read(small);
+    assert.ok(again.every((value) => value === 3));
+    assert.ok(reader.owns(again), 'a kept buffer of the reader\'s');
   });
 });
