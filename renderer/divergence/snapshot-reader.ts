@@ -96,17 +96,22 @@ export class SnapshotReader {
     }
     for (const { item, index, bytes, offset } of places) {
       if (this.frameOf === null) break;
-      let target: Uint8ClampedArray;
-      if (staging !== null) target = staging.subarray(offset, offset + bytes);
-      else {
-        let buffer = this.buffers[index];
-        if (buffer === undefined || buffer.length < bytes) {
-          buffer = new Uint8ClampedArray(bytes);
-          this.buffers[index] = buffer;
-        }
-        target = buffer.subarray(0, bytes);
-      }
       let frame: SnapshotFrame | null = null;
+      let target: Uint8ClampedArray | null = null;
+      try {
+        target = staging?.subarray(offset, offset + bytes) ?? null;
+        if (target === null) {
+          let buffer = this.buffers[index];
+          if (buffer === undefined || buffer.length < bytes) {
+            buffer = new Uint8ClampedArray(bytes);
+            this.buffers[index] = buffer;
+          }
+          target = buffer.subarray(0, bytes);
+        }
+      } catch {
+        // No memory for a copy this large: `read` gets it from the canvas, or the core reports why not.
+        continue;
+      }
       try {
         frame = this.frameOf(item);
         await frame.copyTo(target, { format: this.options.order === 'bgra' ? 'BGRA' : 'RGBA', colorSpace: 'srgb' });

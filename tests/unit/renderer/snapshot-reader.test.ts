@@ -179,5 +179,11 @@ describe('the comparison worker reads snapshots straight into the engine\'s memo
     const again = reader.read(small);
     assert.ok(again.every((value) => value === 3));
     assert.ok(reader.owns(again), 'a kept buffer of the reader\'s');
+    // A snapshot too large for any buffer (a hostile desktop size): not copied, the message still prepared.
+    const huge = new FakeBitmap(100_000, 100_000, 1);
+    log.length = 0;
+    await reader.prepare({ type: 'frame', bitmaps: [huge, small] });
+    assert.deepEqual(log, ['copy 2x2 RGBA srgb', 'close'], 'the huge one skipped, the next one copied');
+    assert.ok(reader.read(small).every((value) => value === 3));
   });
 });
