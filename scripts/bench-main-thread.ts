@@ -1,7 +1,9 @@
 // Benchmark section "main-thread time": what divergence detection costs the renderer's main thread
 // (the thread that decodes every replica, draws the composite and takes the input) now that the
 // comparison runs in its worker. N = 3 and 8 demo replicas at 1920×1080 under a sustained stream of
-// full-screen repaints (every guest reset in place, again and again), comparison on vs off
+// full-screen repaints (every guest reset in place, again and again: the same screen each time; or
+// every guest's colours shifted by one step each time: every pixel changes, no screen repeats),
+// comparison on vs off
 // (the profile's divergence.enabled), alternating: a Chromium trace of the page gives the main
 // thread's tasks (their sum per full-screen update, and the longest), the bench probe counts the
 // full-screen updates and times the page's own share of the comparison (reading the damage back and
@@ -25,7 +27,17 @@ export interface MainThreadBenchOptions {
   readonly seconds?: number;
   /** Rounds of (on, off) phases per replica count, the order alternating. Default 2. */
   readonly rounds?: number;
+  /** Which streams: the same screen repainted, a screen that changes every pixel each time. Default both. */
+  readonly streams?: readonly Stream[];
 }
+
+/**
+ * 'same': every guest reset in place each time, its boot screen repainted with the same pixels (a
+ * guest redrawing what it shows; the engine finds no tile changed). 'changing': every guest's
+ * colours shifted by one step each time, so every pixel changes with each repaint and no screen
+ * comes back within the blink window (video, a scroll): the comparison's whole work.
+ */
+export type Stream = 'same' | 'changing';
 
 const WIDTH_PX = 1920;
 const HEIGHT_PX = 1080;
@@ -122,7 +134,7 @@ async function takeRecords(page: Page): Promise<ProbeRecords> {
 }
 
 /** One phase: open the app, stream full-screen repaints for `seconds` under a trace, close. */
-async function phase(browser: Browser, url: string, lab: DemoLab, seconds: number): Promise<Phase> {
+async function phase(browser: Browser, url: string, lab: DemoLab, seconds: number, stream: Stream): Promise<Phase> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   page.on('pageerror', (error) => console.error(`page error: ${error.stack ?? error.message}`));
   try {
@@ -134,7 +146,11 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
     await browser.startTracing(page, { categories: TRACE_CATEGORIES });
     const endAt = Date.now() + seconds * 1000;
     while (Date.now() < endAt) {
-      for (const replica of lab.replicas) lab.replica(replica.id).resetInPlace();
+      for (const replica of lab.replicas) {
+        const demo = lab.replica(replica.id);
+        if (stream === 'changing') demo.guest?.shiftColours(1);
+        else demo.resetInPlace();
+      }
       await sleep(REPAINT_EVERY_MS);
     }
     // The last repaints decoded and compared.
@@ -171,8 +187,8 @@ function profileOf(lab: DemoLab, name: string, comparison: boolean): unknown {
 }
 
 /** One replica count: alternating on/off phases, then the summary row. */
-async function measureCount(browser: Browser, replicas: number, seconds: number, rounds: number): Promise<void> {
-  console.log(`\n### N = ${replicas} (load ${loadText()})`);
+async function measureCount(browser: Browser, replicas: number, seconds: number, rounds: number, stream: Stream): Promise<void> {
+  console.log(`\n### N = ${replicas}, ${stream === 'same' ? 'the same screen repainted' : 'every pixel changing'} (load ${loadText()})`);
   const lab = await startDemoLab({ replicas, size: { width: WIDTH_PX, height: HEIGHT_PX }, cursorBlinkMs: 0 });
   const on = await startServe(profileOf(lab, `bench main thread on ${replicas}`, true));
   const off = await startServe(profileOf(lab, `bench main thread off ${replicas}`, false));
@@ -184,7 +200,7 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
     for (let round = 1; round <= rounds; round++) {
       const order: ('on' | 'off')[] = round % 2 === 1 ? ['on', 'off'] : ['off', 'on'];
       for (const mode of order) {
-        const result = await phase(browser, mode === 'on' ? on.url : off.url, lab, seconds);
+        const result = await phase(browser, mode === 'on' ? on.url : off.url, lab, seconds, stream);
         const total = totals[mode];
         total.mainMs += result.mainMs;
         total.cpuMs += result.mainCpuMs;
@@ -212,7 +228,7 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
   const cpuOn = totals.on.cpuMs / totals.on.updates;
   const cpuOff = totals.off.cpuMs / totals.off.updates;
   console.log(
-    `N = ${replicas}: main thread per full-screen update on ${ms(perOn)} / off ${ms(perOff)} = ${times(perOn / perOff)} (goal ≤ 1.1×); ` +
+    `N = ${replicas}, ${stream} screen: main thread per full-screen update on ${ms(perOn)} / off ${ms(perOff)} = ${times(perOn / perOff)} (goal ≤ 1.1×); ` +
       `its CPU time on ${ms(cpuOn)} / off ${ms(cpuOff)} = ${times(cpuOn / cpuOff)}; ` +
       `longest main-thread task on ${ms(totals.on.longest)} / off ${ms(totals.off.longest)} (goal < ${FRAME_MS} ms; the longest in the thread's CPU time on ${ms(totals.on.longestCpu)} / off ${ms(totals.off.longestCpu)}); tasks > ${FRAME_MS} ms on ${totals.on.over} / off ${totals.off.over}`,
   );
@@ -225,13 +241,19 @@ export async function runMainThreadBenchmark(browser: Browser, options: MainThre
   const counts = options.replicaCounts ?? [3, 8];
   const seconds = options.seconds ?? 10;
   const rounds = options.rounds ?? 2;
+  const streams = options.streams ?? ['same', 'changing'];
   console.log(`\n## Main-thread time: full-screen repaints of N replicas at ${WIDTH_PX}×${HEIGHT_PX} every ${REPAINT_EVERY_MS} ms for ${seconds} s per phase, comparison on vs off\n`);
-  for (const count of counts) await measureCount(browser, count, seconds, rounds);
+  for (const stream of streams) for (const count of counts) await measureCount(browser, count, seconds, rounds, stream);
 }
 
 /** Parses this section's command-line options (shared with scripts/bench.ts). */
-export function mainThreadBenchOptions(values: { 'stream-seconds'?: string; replicas?: string }): MainThreadBenchOptions {
-  const options: { seconds?: number; replicaCounts?: number[] } = {};
+export function mainThreadBenchOptions(values: { 'stream-seconds'?: string; replicas?: string; stream?: string }): MainThreadBenchOptions {
+  const options: { seconds?: number; replicaCounts?: number[]; streams?: Stream[] } = {};
+  if (values.stream !== undefined) {
+    if (values.stream === 'both') options.streams = ['same', 'changing'];
+    else if (values.stream === 'same' || values.stream === 'changing') options.streams = [values.stream];
+    else throw new Error(`--stream is same, changing or both, not ${JSON.stringify(values.stream)}`);
+  }
   if (values['stream-seconds'] !== undefined) {
     const seconds = Number(values['stream-seconds']);
     if (!(seconds > 0) || !Number.isFinite(seconds)) throw new Error(`--stream-seconds takes a number > 0, not ${JSON.stringify(values['stream-seconds'])}`);

@@ -306,6 +306,23 @@ export class GuestDesktop implements FramebufferSource {
     this.drawClipboardLine();
   }
 
+  /**
+   * Adds `amount` to every colour channel of every pixel (modulo 256, alpha kept) and damages the
+   * whole screen: a full-screen change on demand, the stand-in for video or a scroll in the
+   * benchmarks. Steps of 1 give 256 different screens before one repeats, so nothing looks like a
+   * blink; shifting back by the same amount gives the screen back.
+   */
+  shiftColours(amount: number): void {
+    const step = ((Math.trunc(amount) % 256) + 256) % 256;
+    const pixels = this.framebuffer.pixels;
+    for (let offset = 0; offset < pixels.length; offset += 4) {
+      pixels[offset] = (pixels[offset]! + step) & 255;
+      pixels[offset + 1] = (pixels[offset + 1]! + step) & 255;
+      pixels[offset + 2] = (pixels[offset + 2]! + step) & 255;
+    }
+    this.damage(this.framebuffer.bounds);
+  }
+
   /** Paints an unexpected banner (a fault): a red box with `text` across the middle of the screen. */
   paintBanner(text: string, colour: Rgb = COLOUR.banner): void {
     const maxChars = Math.max(1, Math.floor((this.width - 2 * MARGIN_PX - 32) / FONT_WIDTH_PX));

@@ -189,6 +189,23 @@ describe('guest desktop: pointer, clipboard, banner', { timeout: 60_000 }, () =>
     assertSamePixels(guest.pixels, reference.pixels, guest.width);
   });
 
+  it('shifts every pixel\'s colour on demand, alpha kept, and damages the whole screen; shifting back gives it back', () => {
+    const guest = newGuest();
+    const events: FramebufferEvent[] = [];
+    guest.subscribe((event) => events.push(event));
+    const before = guest.pixels.slice();
+    guest.shiftColours(3);
+    assert.deepEqual(events, [{ kind: 'damage', rect: { x: 0, y: 0, width: guest.width, height: guest.height } }]);
+    for (let offset = 0; offset < before.length; offset += 4) {
+      const expected = [(before[offset]! + 3) % 256, (before[offset + 1]! + 3) % 256, (before[offset + 2]! + 3) % 256, before[offset + 3]!];
+      if (expected.some((value, channel) => guest.pixels[offset + channel] !== value)) assert.fail(`pixel ${offset / 4} not shifted`);
+    }
+    guest.shiftColours(-3);
+    assertSamePixels(guest.pixels, before, guest.width);
+    guest.shiftColours(256);
+    assertSamePixels(guest.pixels, before, guest.width);
+  });
+
   it('paints a banner in the middle of the screen', () => {
     const guest = newGuest();
     const before = guest.pixels.slice();

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mainThreadTasks } from '../../../scripts/bench-main-thread';
+import { mainThreadBenchOptions, mainThreadTasks } from '../../../scripts/bench-main-thread';
 
 const thread = (pid: number, tid: number, name: string) => ({ ph: 'M', name: 'thread_name', pid, tid, ts: 0, args: { name } });
 const task = (pid: number, tid: number, durUs: number, tdurUs: number, name = 'RunTask') => ({ ph: 'X', name, pid, tid, ts: 0, dur: durUs, tdur: tdurUs });
@@ -41,5 +41,16 @@ describe('the main-thread bench: tasks in a trace', { timeout: 5000 }, () => {
     const tasks = mainThreadTasks(JSON.stringify([thread(10, 1, 'CrRendererMain'), task(10, 1, 2_000, 1_000)]));
     assert.deepEqual(tasks.durationsMs, [2]);
     assert.equal(tasks.workerCpuMs, 0);
+  });
+});
+
+describe('the main-thread bench: options', { timeout: 5000 }, () => {
+  it('streams the same screen and a changing one by default, or the one asked for; refuses others', () => {
+    assert.equal(mainThreadBenchOptions({}).streams, undefined, 'the default: both, chosen by the section');
+    assert.deepEqual(mainThreadBenchOptions({ stream: 'changing' }).streams, ['changing']);
+    assert.deepEqual(mainThreadBenchOptions({ stream: 'same' }).streams, ['same']);
+    assert.deepEqual(mainThreadBenchOptions({ stream: 'both' }).streams, ['same', 'changing']);
+    assert.throws(() => mainThreadBenchOptions({ stream: 'video' }), /--stream is same, changing or both/);
+    assert.deepEqual(mainThreadBenchOptions({ replicas: '3,8', 'stream-seconds': '5' }), { replicaCounts: [3, 8], seconds: 5 });
   });
 });
