@@ -313,12 +313,13 @@ export class GuestDesktop implements FramebufferSource {
    * blink; shifting back by the same amount gives the screen back.
    */
   shiftColours(amount: number): void {
-    const step = ((Math.trunc(amount) % 256) + 256) % 256;
+    const step = Math.trunc(amount);
+    // A Uint8Array stores every value modulo 256: the sum wraps by itself, negative steps included.
     const pixels = this.framebuffer.pixels;
     for (let offset = 0; offset < pixels.length; offset += 4) {
-      pixels[offset] = (pixels[offset]! + step) & 255;
-      pixels[offset + 1] = (pixels[offset + 1]! + step) & 255;
-      pixels[offset + 2] = (pixels[offset + 2]! + step) & 255;
+      pixels[offset] = pixels[offset]! + step;
+      pixels[offset + 1] = pixels[offset + 1]! + step;
+      pixels[offset + 2] = pixels[offset + 2]! + step;
     }
     this.damage(this.framebuffer.bounds);
   }
