@@ -6,15 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { compareFramebuffers, readFramebuffer, startXvnc, type XvncHandle } from '../lab/components';
+import { startXvnc, type XvncHandle } from '../lab/components';
 import { loadLabDescription, type LabDescription } from '../lab/lab';
 import {
   assertCanvasShowsServer,
-  describeFramebufferDifference,
-  eventually,
   launchBrowser,
   openAppPage,
-  readCanvas,
   startApp,
   thumbnailCanvas,
   waitForReplicaState,
@@ -109,11 +106,7 @@ describe('viewing N real replicas', { timeout: 7 * 60_000 }, () => {
     }
     await own.restart();
     await waitForReplicaState(page, 'own', 'connected', 30_000);
-    const same = await eventually(async () => {
-      const [shown, server] = await Promise.all([readCanvas(page, thumbnailCanvas('own')), readFramebuffer(own)]);
-      return compareFramebuffers(shown, server).identical;
-    }, 15_000);
-    assert.ok(same, 'the reconnected replica shows its screen again');
+    await assertCanvasShowsServer(page, thumbnailCanvas('own'), own, 'the reconnected replica shows its screen again');
   });
 
   it('refuses HTTP and WebSocket requests without the launch secret or from another origin', async () => {
@@ -190,7 +183,7 @@ describe('quick connect, password prompt and profile problems', { timeout: 7 * 6
     await page.fill('[data-testid="password-input"]', xpw.password);
     await page.click('[data-testid="password-submit"]');
     await waitForReplicaState(page, 'r1', 'connected');
-    const [shown, server] = await Promise.all([readCanvas(page, thumbnailCanvas('r1')), readFramebuffer(xpw)]);
-    assert.ok(compareFramebuffers(shown, server).identical, describeFramebufferDifference(shown, server));
+    // Connected means the server's init arrived; its first framebuffer update may still be on its way.
+    await assertCanvasShowsServer(page, thumbnailCanvas('r1'), xpw, 'r1 after the right password');
   });
 });
