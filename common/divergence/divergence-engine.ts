@@ -483,7 +483,7 @@ export class DivergenceEngine {
       if (observation === NEEDS_PIXELS) {
         quietTiles[tile] = 0;
         batch[batched++] = tile;
-      } else this.apply(tile, observation, nowMs);
+      } else this.apply(tile, observation, nowMs, false, latestMs[index]! + this.timing.settleMs);
     }
     if (batched > 0) this.comparePixelBatch(batch, batched, nowMs);
     // A held split is looked at again on every tick (its pending tiles may have cleared).
@@ -699,8 +699,10 @@ export class DivergenceEngine {
    * Applies one tile's observation to its verdict, and keeps watching the tile while needed.
    * `quiet`: every replica's tile was plainly settled, so nothing but a new write can change the
    * observation; otherwise a tile that changed within the blink window stays watched.
+   * `settleDueMs`: when the tile will have been still for settleMs on every compared replica, if the
+   * caller knows (classifyMany found the latest change); looked up otherwise.
    */
-  private apply(tile: number, observation: Observation, nowMs: number, quiet = false): void {
+  private apply(tile: number, observation: Observation, nowMs: number, quiet = false, settleDueMs = Number.NaN): void {
     const before = this.verdicts[tile]!;
     const after = nextVerdict(before, observation, nowMs, this.confirmMs);
     if (after !== before) {
@@ -709,7 +711,7 @@ export class DivergenceEngine {
       if (after.name === 'diverged' || before.name === 'diverged') this.reportChanged = true;
     }
     if (observation === UNJUDGEABLE || after.name === 'pending' || (after.name === 'diverged' && after.next !== null)) {
-      if (observation === UNJUDGEABLE) this.noteDecision(this.settleDueMs(tile), nowMs);
+      if (observation === UNJUDGEABLE) this.noteDecision(Number.isNaN(settleDueMs) ? this.settleDueMs(tile) : settleDueMs, nowMs);
       this.noteVerdictDecision(after, nowMs);
       this.watch(tile);
       return;

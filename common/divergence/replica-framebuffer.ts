@@ -25,9 +25,10 @@ export const HISTORY_LAYOUT = {
   newest: 17 * HISTORY_LENGTH + 16,
   entries: 17 * HISTORY_LENGTH + 17,
   listed: 17 * HISTORY_LENGTH + 18,
+  echo: 17 * HISTORY_LENGTH + 19,
 } as const;
 /** Bytes of history per tile. */
-export const HISTORY_BYTES_PER_TILE = 17 * HISTORY_LENGTH + 19;
+export const HISTORY_BYTES_PER_TILE = 17 * HISTORY_LENGTH + 20;
 
 /** Tile classification at one instant, per replica (see `ReplicaFramebuffer.classify`). */
 export const TILE_SETTLED = 0;
@@ -185,6 +186,12 @@ export class ReplicaFramebuffer {
   private flags!: Uint8Array;
   private newest!: Uint8Array;
   private entries!: Uint8Array;
+  // 1 when the tile's newest state is fingerprinted and another fingerprinted entry of its history
+  // has the same fingerprint: the state came back. A tile cycles only through states that come back,
+  // so without an echo the cycle search is skipped (a tile redrawn with new pixels every time, such as
+  // video, costs no search on each tick). Set whenever the newest entry is fingerprinted, 0 for a new
+  // unfingerprinted one.
+  private echo!: Uint8Array;
   // Tiles written since their last flush, and when (one write time per tile: one framebuffer update).
   private pendingMs!: Float64Array;
   private listed!: Uint8Array;
@@ -245,6 +252,7 @@ export class ReplicaFramebuffer {
     this.newest = new Uint8Array(buffer, offset + HISTORY_LAYOUT.newest * tiles, tiles);
     this.entries = new Uint8Array(buffer, offset + HISTORY_LAYOUT.entries * tiles, tiles);
     this.listed = new Uint8Array(buffer, offset + HISTORY_LAYOUT.listed * tiles, tiles);
+    this.echo = new Uint8Array(buffer, offset + HISTORY_LAYOUT.echo * tiles, tiles);
   }
 
   /** Re-binds the history's views if the kernels' memory grew since (it detaches the old ones). */
@@ -421,6 +429,7 @@ export class ReplicaFramebuffer {
       if (entries[tile]! < HISTORY_LENGTH) entries[tile] = entries[tile]! + 1;
       startMs[next * tileCount + tile] = writtenMs;
       flags[next * tileCount + tile] = UNHASHED;
+      this.echo[tile] = 0;
       changed[changedTiles.count++] = tile;
     }
   }
@@ -453,12 +462,7 @@ export class ReplicaFramebuffer {
     // The tile is about to leave a state that began recently: fingerprint it while its pixels are
     // still here, in case the tile turns out to be blinking (cold tiles are never hashed).
     const slot = this.newest[tile]! * this.tileCount + tile;
-    if (this.flags[slot] === UNHASHED && nowMs - this.startMs[slot]! < blinkWindowMs) {
-      this.hashInto(tile);
-      this.hashLow[slot] = this.fingerprint[0]!;
-      this.hashHigh[slot] = this.fingerprint[1]!;
-      this.flags[slot] = HASHED;
-    }
+    if (this.flags[slot] === UNHASHED && nowMs - this.startMs[slot]! < blinkWindowMs) this.fingerprintNewest(tile, slot);
   }
 
   /** Ends the pending write of a tile: a new history entry, unless a fingerprint proves nothing changed. */
@@ -486,7 +490,31 @@ export class ReplicaFramebuffer {
     }
     this.startMs[nextSlot] = writtenMs;
     this.flags[nextSlot] = hot ? HASHED : UNHASHED;
+    this.echo[tile] = hot && this.echoes(tile, next, low, high) ? 1 : 0;
     return true;
+  }
+
+  /** Fingerprints the tile's newest entry (at `slot`), which was not yet, and notes its echo. */
+  private fingerprintNewest(tile: number, slot: number): void {
+    this.hashInto(tile);
+    const low = this.fingerprint[0]!;
+    const high = this.fingerprint[1]!;
+    this.hashLow[slot] = low;
+    this.hashHigh[slot] = high;
+    this.flags[slot] = HASHED;
+    this.echo[tile] = this.echoes(tile, this.newest[tile]!, low, high) ? 1 : 0;
+  }
+
+  /** Whether another fingerprinted entry of the tile's history than the one at `position` has fingerprint (low, high). */
+  private echoes(tile: number, position: number, low: number, high: number): boolean {
+    const { tileCount, flags, hashLow, hashHigh } = this;
+    let at = position;
+    for (let step = this.entries[tile]! - 1; step > 0; step--) {
+      at = at === 0 ? HISTORY_LENGTH - 1 : at - 1;
+      const slot = at * tileCount + tile;
+      if (flags[slot] === HASHED && hashLow[slot] === low && hashHigh[slot] === high) return true;
+    }
+    return false;
   }
 
   private hashInto(tile: number): void {
@@ -506,12 +534,7 @@ export class ReplicaFramebuffer {
   currentFingerprint(tile: number, out: Uint32Array, offset: number): void {
     this.bind();
     const slot = this.newest[tile]! * this.tileCount + tile;
-    if (this.flags[slot] !== HASHED) {
-      this.hashInto(tile);
-      this.hashLow[slot] = this.fingerprint[0]!;
-      this.hashHigh[slot] = this.fingerprint[1]!;
-      this.flags[slot] = HASHED;
-    }
+    if (this.flags[slot] !== HASHED) this.fingerprintNewest(tile, slot);
     out[offset] = this.hashLow[slot]!;
     out[offset + 1] = this.hashHigh[slot]!;
   }
@@ -520,6 +543,7 @@ export class ReplicaFramebuffer {
   forgetFingerprints(): void {
     this.bind();
     for (let slot = 0; slot < this.flags.length; slot++) if (this.flags[slot] === HASHED) this.flags[slot] = UNHASHED;
+    this.echo.fill(0);
   }
 
   /**
@@ -536,19 +560,19 @@ export class ReplicaFramebuffer {
     const newest = this.newest[tile]! * this.tileCount + tile;
     const age = nowMs - this.startMs[newest]!;
     // A cycle needs its newest state fingerprinted (cold changes never are): checked inline first.
-    if (age < timing.blinkWindowMs / 2 && this.flags[newest] === HASHED && this.findCycle(tile, nowMs, timing, signature, offset)) return TILE_CYCLING;
+    if (age < timing.blinkWindowMs / 2 && this.flags[newest] === HASHED && this.echo[tile] === 1 && this.findCycle(tile, nowMs, timing, signature, offset)) return TILE_CYCLING;
     return age >= timing.settleMs ? TILE_SETTLED : TILE_CHANGING;
   }
 
   /**
    * The common case of `classify` for many tiles at once (`tiles[0..count)`), in one loop: per list
    * index, ORs CLASSIFY_CHANGING into `states` when the tile is changing here, CLASSIFY_MAYBE_CYCLING
-   * when its newest state is fingerprinted and recent (then only `classify` can tell), and raises
-   * `latestMs` to the tile's last change here.
+   * when its newest state is fingerprinted, recent and an echo of an older one (then only `classify`
+   * can tell), and raises `latestMs` to the tile's last change here.
    */
   classifyMany(tiles: Int32Array, count: number, nowMs: number, timing: TileTiming, states: Uint8Array, latestMs: Float64Array): void {
     this.bind();
-    const { newest, startMs, flags, tileCount } = this;
+    const { newest, startMs, flags, echo, tileCount } = this;
     const halfWindowMs = timing.blinkWindowMs / 2;
     const settleMs = timing.settleMs;
     for (let index = 0; index < count; index++) {
@@ -557,7 +581,7 @@ export class ReplicaFramebuffer {
       const changedMs = startMs[slot]!;
       if (changedMs > latestMs[index]!) latestMs[index] = changedMs;
       const age = nowMs - changedMs;
-      if (age < halfWindowMs && flags[slot] === HASHED) states[index] = states[index]! | CLASSIFY_MAYBE_CYCLING;
+      if (age < halfWindowMs && flags[slot] === HASHED && echo[tile] === 1) states[index] = states[index]! | CLASSIFY_MAYBE_CYCLING;
       else if (age < settleMs) states[index] = states[index]! | CLASSIFY_CHANGING;
     }
   }

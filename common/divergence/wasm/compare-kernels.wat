@@ -620,7 +620,8 @@
   ;; Tile history (replica-framebuffer.ts, HISTORY_LAYOUT): one block per framebuffer at `history`,
   ;; `tiles` tiles; byte offsets per tile: startMs f64[12] at 0, pendingMs f64 at 96, touched i32 at
   ;; 200, flushed i32 at 204, flags u8[12] at 208, newest u8 at 220, entries u8 at 221, listed u8 at
-  ;; 222; entry p of tile t at p × tiles + t. Flags: 0 unhashed, 1 hashed, 2 initial; 12 entries.
+  ;; 222, echo u8 at 223; entry p of tile t at p × tiles + t. Flags: 0 unhashed, 1 hashed, 2 initial;
+  ;; 12 entries.
 
   ;; ReplicaFramebuffer.flush's cold path over touched[0..count): a change written at least
   ;; blinkMs after its tile's newest entry began (or after the initial blank state) becomes a new
@@ -666,6 +667,8 @@
         (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
         (f64.store (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))) (local.get $writtenMs))
         (i32.store8 (i32.add (local.get $flags) (local.get $slot)) (i32.const 0))
+        ;; echo[tile] = 0: the new entry is not fingerprinted
+        (i32.store8 (i32.add (i32.add (local.get $entries) (i32.shl (local.get $tiles) (i32.const 1))) (local.get $tile)) (i32.const 0))
         (if (local.get $serials)
           (then
             (local.set $at (i32.add (local.get $serials) (i32.shl (local.get $tile) (i32.const 2))))
@@ -680,7 +683,7 @@
 
   ;; ReplicaFramebuffer.classifyMany: for list[0..count) (i32 tiles), ORs into states[i] (u8) 1 when
   ;; the tile is changing (newest entry younger than settleMs), 2 when it may be cycling (newest entry
-  ;; hashed and younger than halfWindowMs: JavaScript decides), and raises latest[i] (f64) to the
+  ;; hashed, younger than halfWindowMs, and echoing an older entry: JavaScript decides), and raises latest[i] (f64) to the
   ;; newest entry's start.
   (func (export "classify_many")
     (param $history i32) (param $tiles i32) (param $list i32) (param $count i32) (param $nowMs f64) (param $halfWindowMs f64) (param $settleMs f64)
@@ -700,7 +703,9 @@
         (local.set $at (i32.add (local.get $states) (local.get $index)))
         (if (i32.and
               (f64.lt (local.get $age) (local.get $halfWindowMs))
-              (i32.eq (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))) (local.get $slot))) (i32.const 1)))
+              (i32.and
+                (i32.eq (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))) (local.get $slot))) (i32.const 1))
+                (i32.eq (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 223))) (local.get $tile))) (i32.const 1))))
           (then (i32.store8 (local.get $at) (i32.or (i32.load8_u (local.get $at)) (i32.const 2))))
           (else
             (if (f64.lt (local.get $age) (local.get $settleMs))

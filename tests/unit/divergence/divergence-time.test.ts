@@ -247,13 +247,19 @@ function engineSuites(variant: EngineVariant): void {
       replicas.runUntil(5010 + SETTLE_MS + 300);
       assert.equal(replicas.engine.stats.lastTickTiles, 0, 'every replica plainly settled and agreeing: nothing to watch');
       assert.equal(replicas.engine.stats.comparedTiles, compared);
-      // Repainted again within the blink window (hot, fingerprinted): it may be a blink, so it is
-      // watched on every tick until the blink window has passed.
+      // Repainted within the blink window with new pixels (hot, fingerprinted, but no earlier state
+      // came back): no blink is possible before the next write, so once compared it is left alone.
       replicas.nowMs = 5600;
       replicas.paint(THREE, cellRect(2, 1), [0, 0, 200, 255]);
-      replicas.runUntil(5600 + SETTLE_MS + 300);
+      replicas.runUntil(5600 + SETTLE_MS + 100);
+      assert.equal(replicas.engine.stats.lastTickTiles, 0, 'a new state on every replica, compared: nothing to watch');
+      // Back to red within the blink window: an earlier state came back, so it may be a blink, and
+      // the tile is watched on every tick until the blink window has passed.
+      replicas.nowMs = 6200;
+      replicas.paint(THREE, cellRect(2, 1), RED);
+      replicas.runUntil(6200 + SETTLE_MS + 300);
       assert.ok(replicas.engine.stats.lastTickTiles > 0, 'a tile that may be blinking stays watched');
-      replicas.runUntil(5600 + BLINK_WINDOW_MS + 200);
+      replicas.runUntil(6200 + BLINK_WINDOW_MS + 200);
       assert.equal(replicas.engine.stats.lastTickTiles, 0, 'and is left alone once its blink window has passed');
       assert.equal(replicas.events.length, 0, 'no divergence all along');
     });

@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BLINK_WINDOW_MS, MAX_BLINK_STATES, SETTLE_MS } from '../../../common/divergence';
 import { type KernelArena } from '../../../common/divergence/compare-kernels';
-import { HISTORY_LENGTH, MaskGrid, ReplicaFramebuffer, TILE_CHANGING, TILE_CYCLING, TILE_SETTLED, TileList } from '../../../common/divergence/replica-framebuffer';
+import {
+  CLASSIFY_CHANGING,
+  CLASSIFY_MAYBE_CYCLING,
+  HISTORY_LENGTH,
+  MaskGrid,
+  ReplicaFramebuffer,
+  TILE_CHANGING,
+  TILE_CYCLING,
+  TILE_SETTLED,
+  TileList,
+} from '../../../common/divergence/replica-framebuffer';
 import { KERNELS } from './engines';
 
 const TIMING = { settleMs: SETTLE_MS, blinkWindowMs: BLINK_WINDOW_MS, maxBlinkStates: MAX_BLINK_STATES };
@@ -55,6 +65,14 @@ class OneTile {
       for (const block of [list, states, latest]) this.arena.release(block);
     }
     return this.framebuffer.classify(0, nowMs, TIMING, signature, 0);
+  }
+
+  /** classifyMany's bits for the tile at `nowMs` (checked against the kernel's by `classify`). */
+  bits(nowMs: number): number {
+    this.classify(nowMs);
+    const states = new Uint8Array(1);
+    this.framebuffer.classifyMany(new Int32Array(1), 1, nowMs, TIMING, states, new Float64Array([-Infinity]));
+    return states[0]!;
   }
 
   signature(nowMs: number): string {
@@ -135,6 +153,27 @@ function historySuites(variant: 'js' | 'simd'): void {
       tile.cycle([1, 2, 3, 4], 1000, 5001, 120);
       assert.equal(HISTORY_LENGTH < BLINK_WINDOW_MS / 120, true);
       assert.equal(tile.classify(5000), TILE_CHANGING);
+    });
+
+    it('only a state that came back makes a tile a candidate for a cycle', () => {
+      // New pixels on every redraw (video, a colour ramp): changing, never worth a cycle search.
+      const tile = newTile();
+      tile.show(1, 1000);
+      for (const [state, atMs] of [[2, 1300], [3, 1600], [4, 1900]] as const) {
+        tile.show(state, atMs);
+        assert.equal(tile.bits(atMs + 100), CLASSIFY_CHANGING, `state ${state} is new`);
+        assert.equal(tile.classify(atMs + 100), TILE_CHANGING);
+      }
+      // An earlier state again: it may be a blink, and only the one-by-one classification can tell.
+      tile.show(2, 2200);
+      assert.equal(tile.bits(2300), CLASSIFY_MAYBE_CYCLING);
+      tile.show(5, 2500);
+      assert.equal(tile.bits(2600), CLASSIFY_CHANGING, 'a new state again');
+      // Fingerprints forgotten (the ignore regions changed): no state is known to come back.
+      tile.show(4, 2800);
+      assert.equal(tile.bits(2900), CLASSIFY_MAYBE_CYCLING);
+      tile.framebuffer.forgetFingerprints();
+      assert.equal(tile.bits(2900), CLASSIFY_CHANGING);
     });
 
     it('a blink that stops is settled one half-window later', () => {
