@@ -30,6 +30,7 @@ interface KernelExports {
   changed_tiles(frame: number, stride: number, source: number, sourceStride: number, left: number, top: number, width: number, height: number, tileSize: number, columns: number, out: number): number;
   hash_tile(pixels: number, stride: number, left: number, top: number, width: number, height: number, scratch: number): void;
   flush_cold(history: number, tiles: number, count: number, blinkMs: number, serials: number, watched: number): bigint;
+  flush_hot(history: number, tiles: number, count: number, pixels: number, widthPx: number, heightPx: number, tileSize: number, columns: number, scratch: number): bigint;
   classify_many(history: number, tiles: number, list: number, count: number, nowMs: number, halfWindowMs: number, settleMs: number, states: number, latest: number): void;
 }
 
@@ -187,6 +188,16 @@ export class KernelArena {
   flushCold(history: number, tiles: number, count: number, blinkWindowMs: number, serials = 0, watched = 0): { cold: number; hot: number } {
     const packed = this.kernels.flush_cold(history, tiles, count, blinkWindowMs, serials, watched);
     return { cold: Number(packed & 0xffffffffn), hot: Number(packed >> 32n) };
+  }
+
+  /**
+   * See flush_hot in the .wat: the hot changes flush_cold left at the head of a framebuffer history's
+   * `touched`, fingerprinted and recorded; how many changed (listed in `flushed`) and how many were
+   * left for JavaScript (at the head of `touched`).
+   */
+  flushHot(history: number, tiles: number, count: number, pixels: number, widthPx: number, heightPx: number, tileSizePx: number, columns: number): { changed: number; left: number } {
+    const packed = this.kernels.flush_hot(history, tiles, count, pixels, widthPx, heightPx, tileSizePx, columns, this.hashScratch.offset);
+    return { changed: Number(packed & 0xffffffffn), left: Number(packed >> 32n) };
   }
 
   /** See classify_many in the .wat: many tiles of one framebuffer history classified at once. */

@@ -436,7 +436,8 @@ export class ReplicaFramebuffer {
 
   /**
    * `flush` with the kernels: cold changes (the common case) are recorded by flush_cold; the hot
-   * ones it leaves (at the head of `touched`) are fingerprinted here, one by one, as in `flush`.
+   * ones it leaves (at the head of `touched`) by flush_hot when the pixels are in the kernels' memory
+   * and no tile is masked, else (and for tiles it cannot fingerprint) here, one by one, as in `flush`.
    */
   private flushInKernel(blinkWindowMs: number, changedTiles: TileList, noting: KernelNoting | null): void {
     const count = this.touchedCount;
@@ -449,7 +450,18 @@ export class ReplicaFramebuffer {
     coldList.tiles.set(this.flushed.subarray(0, cold), coldList.count);
     coldList.count += cold;
     changedTiles.reserve(changedTiles.count + hot);
-    for (let index = 0; index < hot; index++) {
+    let left = hot;
+    // The hot ones in the kernel too, where hash_tile applies (the pixels in the kernels' memory, no
+    // masks): it leaves the tiles it cannot fingerprint at the head of `touched`.
+    const words = this.storage.words();
+    if (hot > 0 && this.masks.allCompared && words.buffer === this.arena!.buffer) {
+      const flushed = this.arena!.flushHot(this.historyBlock!.offset, this.tileCount, hot, words.byteOffset, this.widthPx, this.heightPx, this.tileSizePx, this.columns);
+      this.bind();
+      changedTiles.tiles.set(this.flushed.subarray(0, flushed.changed), changedTiles.count);
+      changedTiles.count += flushed.changed;
+      left = flushed.left;
+    }
+    for (let index = 0; index < left; index++) {
       const tile = this.touched[index]!;
       if (this.flushTile(tile, blinkWindowMs)) changedTiles.push(tile);
     }

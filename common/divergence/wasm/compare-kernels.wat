@@ -681,6 +681,96 @@
         (br $each)))
     (i64.or (i64.shl (i64.extend_i32_u (local.get $hot)) (i64.const 32)) (i64.extend_i32_u (local.get $cold))))
 
+  ;; ReplicaFramebuffer.flush's hot path over touched[0..count) (the hot tiles flush_cold left at its
+  ;; head): each tile of the framebuffer at `pixels` (`widthPx` × `heightPx`, tiles of `tileSize`,
+  ;; `columns` per row) is fingerprinted with hash_tile (`scratch`: its 128 bytes); the same
+  ;; fingerprint as the newest entry's is no change; otherwise it becomes a new fingerprinted entry,
+  ;; its echo noted (some older fingerprinted entry has the same fingerprint), and the tile is appended
+  ;; to `flushed`. A tile whose width is not a multiple of 4 (hash_tile's chunks) is left for
+  ;; JavaScript, moved to the head of `touched`. Only for a framebuffer without masks. Returns
+  ;; left << 32 | changed.
+  (func (export "flush_hot")
+    (param $history i32) (param $tiles i32) (param $count i32) (param $pixels i32) (param $widthPx i32) (param $heightPx i32)
+    (param $tileSize i32) (param $columns i32) (param $scratch i32) (result i64)
+    (local $index i32) (local $tile i32) (local $slot i32) (local $position i32) (local $left i32) (local $top i32)
+    (local $width i32) (local $height i32) (local $lo i32) (local $hi i32) (local $writtenMs f64) (local $changed i32)
+    (local $leftOver i32) (local $echo i32) (local $step i32) (local $at i32) (local $older i32)
+    (local $pending i32) (local $hashLow i32) (local $hashHigh i32) (local $touched i32) (local $flushed i32)
+    (local $flags i32) (local $newest i32) (local $entries i32)
+    (local.set $pending (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 96))))
+    (local.set $hashLow (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 104))))
+    (local.set $hashHigh (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 152))))
+    (local.set $touched (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 200))))
+    (local.set $flushed (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 204))))
+    (local.set $flags (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))))
+    (local.set $newest (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 220))))
+    (local.set $entries (i32.add (local.get $newest) (local.get $tiles)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $index) (local.get $count)))
+        (local.set $tile (i32.load (i32.add (local.get $touched) (i32.shl (local.get $index) (i32.const 2)))))
+        (local.set $index (i32.add (local.get $index) (i32.const 1)))
+        (local.set $left (i32.mul (i32.rem_u (local.get $tile) (local.get $columns)) (local.get $tileSize)))
+        (local.set $top (i32.mul (i32.div_u (local.get $tile) (local.get $columns)) (local.get $tileSize)))
+        (local.set $width (i32.sub (local.get $widthPx) (local.get $left)))
+        (if (i32.gt_s (local.get $width) (local.get $tileSize)) (then (local.set $width (local.get $tileSize))))
+        (local.set $height (i32.sub (local.get $heightPx) (local.get $top)))
+        (if (i32.gt_s (local.get $height) (local.get $tileSize)) (then (local.set $height (local.get $tileSize))))
+        (if (i32.and (local.get $width) (i32.const 3))
+          (then
+            (i32.store (i32.add (local.get $touched) (i32.shl (local.get $leftOver) (i32.const 2))) (local.get $tile))
+            (local.set $leftOver (i32.add (local.get $leftOver) (i32.const 1)))
+            (br $each)))
+        (local.set $writtenMs (f64.load (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3)))))
+        (f64.store (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3))) (f64.const nan))
+        (call $hash_tile (local.get $pixels) (local.get $widthPx) (local.get $left) (local.get $top) (local.get $width) (local.get $height) (local.get $scratch))
+        (local.set $lo (i32.load (local.get $scratch)))
+        (local.set $hi (i32.load offset=4 (local.get $scratch)))
+        (local.set $position (i32.load8_u (i32.add (local.get $newest) (local.get $tile))))
+        (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
+        ;; The newest state again: no change.
+        (br_if $each (i32.and
+          (i32.eq (i32.load8_u (i32.add (local.get $flags) (local.get $slot))) (i32.const 1))
+          (i32.and
+            (i32.eq (i32.load (i32.add (local.get $hashLow) (i32.shl (local.get $slot) (i32.const 2)))) (local.get $lo))
+            (i32.eq (i32.load (i32.add (local.get $hashHigh) (i32.shl (local.get $slot) (i32.const 2)))) (local.get $hi)))))
+        ;; The echo: an entry older than the new one with the same fingerprint (all the tile holds now
+        ;; but, when the ring is full, the oldest, which the new entry replaces).
+        (local.set $echo (i32.const 0))
+        (local.set $step (i32.load8_u (i32.add (local.get $entries) (local.get $tile))))
+        (if (i32.eq (local.get $step) (i32.const 12)) (then (local.set $step (i32.const 11))))
+        (local.set $at (local.get $position))
+        (block $echo_done
+          (loop $each_older
+            (br_if $echo_done (i32.eqz (local.get $step)))
+            (local.set $older (i32.add (i32.mul (local.get $at) (local.get $tiles)) (local.get $tile)))
+            (if (i32.and
+                  (i32.eq (i32.load8_u (i32.add (local.get $flags) (local.get $older))) (i32.const 1))
+                  (i32.and
+                    (i32.eq (i32.load (i32.add (local.get $hashLow) (i32.shl (local.get $older) (i32.const 2)))) (local.get $lo))
+                    (i32.eq (i32.load (i32.add (local.get $hashHigh) (i32.shl (local.get $older) (i32.const 2)))) (local.get $hi))))
+              (then (local.set $echo (i32.const 1)) (br $echo_done)))
+            (local.set $at (select (i32.const 11) (i32.sub (local.get $at) (i32.const 1)) (i32.eqz (local.get $at))))
+            (local.set $step (i32.sub (local.get $step) (i32.const 1)))
+            (br $each_older)))
+        ;; The new entry.
+        (local.set $position (i32.add (local.get $position) (i32.const 1)))
+        (if (i32.eq (local.get $position) (i32.const 12)) (then (local.set $position (i32.const 0))))
+        (i32.store8 (i32.add (local.get $newest) (local.get $tile)) (local.get $position))
+        (local.set $step (i32.load8_u (i32.add (local.get $entries) (local.get $tile))))
+        (if (i32.lt_u (local.get $step) (i32.const 12))
+          (then (i32.store8 (i32.add (local.get $entries) (local.get $tile)) (i32.add (local.get $step) (i32.const 1)))))
+        (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
+        (f64.store (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))) (local.get $writtenMs))
+        (i32.store (i32.add (local.get $hashLow) (i32.shl (local.get $slot) (i32.const 2))) (local.get $lo))
+        (i32.store (i32.add (local.get $hashHigh) (i32.shl (local.get $slot) (i32.const 2))) (local.get $hi))
+        (i32.store8 (i32.add (local.get $flags) (local.get $slot)) (i32.const 1))
+        (i32.store8 (i32.add (i32.add (local.get $entries) (i32.shl (local.get $tiles) (i32.const 1))) (local.get $tile)) (local.get $echo))
+        (i32.store (i32.add (local.get $flushed) (i32.shl (local.get $changed) (i32.const 2))) (local.get $tile))
+        (local.set $changed (i32.add (local.get $changed) (i32.const 1)))
+        (br $each)))
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $leftOver)) (i64.const 32)) (i64.extend_i32_u (local.get $changed))))
+
   ;; ReplicaFramebuffer.classifyMany: for list[0..count) (i32 tiles), ORs into states[i] (u8) 1 when
   ;; the tile is changing (newest entry younger than settleMs), 2 when it may be cycling (newest entry
   ;; hashed, younger than halfWindowMs, and echoing an older entry: JavaScript decides), and raises latest[i] (f64) to the
@@ -719,7 +809,7 @@
   ;; the lanes are four vectors, one per 4-word chunk of a 16-word span: one load, two multiplies
   ;; per 4 words, four independent chains. Only for tiles without a mask whose width is a multiple
   ;; of 4. `scratch`: 128 bytes (the lanes, then the two halves of the result at scratch[0..8)).
-  (func (export "hash_tile")
+  (func $hash_tile (export "hash_tile")
     (param $pixels i32) (param $stride i32) (param $left i32) (param $top i32) (param $width i32) (param $height i32) (param $scratch i32)
     (local $row i32) (local $p i32) (local $c i32) (local $rowBytes i32) (local $w v128)
     (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128)

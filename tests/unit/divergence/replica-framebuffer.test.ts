@@ -30,9 +30,16 @@ function solid(value: number): Uint32Array {
 class OneTile {
   readonly framebuffer: ReplicaFramebuffer;
 
-  /** With `arena`, the history lives in the kernels' memory and flush/classify run there. */
-  constructor(private readonly arena: KernelArena | null) {
-    this.framebuffer = new ReplicaFramebuffer('r', SIZE, SIZE, SIZE, new MaskGrid([], SIZE, SIZE, SIZE), 0, MAX_BLINK_STATES, undefined, arena);
+  /**
+   * With `arena`, the history lives in the kernels' memory and flush/classify run there; with
+   * `pixelsThere` too, the pixels as well, so that hot changes are fingerprinted by flush_hot.
+   */
+  constructor(
+    private readonly arena: KernelArena | null,
+    pixelsThere = false,
+  ) {
+    const storage = pixelsThere && arena !== null ? arena.allocate(SIZE * SIZE * 4) : undefined;
+    this.framebuffer = new ReplicaFramebuffer('r', SIZE, SIZE, SIZE, new MaskGrid([], SIZE, SIZE, SIZE), 0, MAX_BLINK_STATES, storage, arena);
   }
 
   readonly changes = new TileList();
@@ -82,9 +89,12 @@ class OneTile {
   }
 }
 
-/** The suite below on a framebuffer whose history is in a JavaScript buffer, or in the kernels' memory. */
-function historySuites(variant: 'js' | 'simd'): void {
-  const newTile = (): OneTile => new OneTile(variant === 'simd' ? KERNELS.createArena() : null);
+/**
+ * The suite below on a framebuffer whose history is in a JavaScript buffer, or in the kernels'
+ * memory (its pixels on the heap, or there too).
+ */
+function historySuites(variant: 'js' | 'simd' | 'simd, pixels in the kernels\' memory'): void {
+  const newTile = (): OneTile => new OneTile(variant === 'js' ? null : KERNELS.createArena(), variant !== 'js' && variant !== 'simd');
 
   describe(`tile history [${variant}]`, { timeout: 60_000 }, () => {
     it('a new framebuffer is unsettled for the settle window', () => {
@@ -176,6 +186,20 @@ function historySuites(variant: 'js' | 'simd'): void {
       assert.equal(tile.bits(2900), CLASSIFY_CHANGING);
     });
 
+    it('a state is an echo only while the history still holds it', () => {
+      // HISTORY_LENGTH - 1 states and the blank one fill the history: the first state is still there.
+      const remembered = newTile();
+      remembered.cycle(Array.from({ length: HISTORY_LENGTH - 1 }, (_, index) => index + 1), 1000, 1000 + 100 * HISTORY_LENGTH, 100);
+      assert.equal(remembered.bits(1000 + 100 * HISTORY_LENGTH - 50), CLASSIFY_MAYBE_CYCLING);
+      // One state more: each one comes back just as the new entry replaces it.
+      const forgotten = newTile();
+      const states = Array.from({ length: HISTORY_LENGTH }, (_, index) => index + 1);
+      for (const endMs of [1000 + 100 * HISTORY_LENGTH, 1000 + 100 * (HISTORY_LENGTH + 3)]) {
+        forgotten.cycle(states, 1000, endMs + 1, 100);
+        assert.equal(forgotten.bits(endMs + 50), CLASSIFY_CHANGING, `at ${endMs}`);
+      }
+    });
+
     it('a blink that stops is settled one half-window later', () => {
       const tile = newTile();
       tile.cycle([1, 2], 1000, 4000);
@@ -187,6 +211,7 @@ function historySuites(variant: 'js' | 'simd'): void {
 
 historySuites('js');
 historySuites('simd');
+historySuites('simd, pixels in the kernels\' memory');
 
 describe('tile history [simd]: the engine noted by flush_cold', { timeout: 30_000 }, () => {
   it('counts every cold change in the serials and lists only tiles not watched yet; hot changes stay for JavaScript', () => {
