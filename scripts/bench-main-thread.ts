@@ -45,6 +45,8 @@ const HEIGHT_PX = 1080;
 const FULL_MIN_PX = 0.9 * WIDTH_PX * HEIGHT_PX;
 /** Every guest is reset this often during the stream: a full-screen repaint of each, back to back. */
 const REPAINT_EVERY_MS = 500;
+/** Seconds of each untimed warm-up phase before the counted rounds. */
+const WARM_UP_SECONDS = 4;
 /** A frame at 60 Hz: a main-thread task longer than this drops one. */
 const FRAME_MS = 16;
 /** Trace categories holding the main thread's top-level tasks (RunTask). */
@@ -134,7 +136,7 @@ async function takeRecords(page: Page): Promise<ProbeRecords> {
 }
 
 /** One phase: open the app, stream full-screen repaints for `seconds` under a trace, close. */
-async function phase(browser: Browser, url: string, lab: DemoLab, seconds: number, stream: Stream): Promise<Phase> {
+async function phase(browser: Browser, url: string, lab: DemoLab, seconds: number, stream: Stream, keepTrace = true): Promise<Phase> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   page.on('pageerror', (error) => console.error(`page error: ${error.stack ?? error.message}`));
   try {
@@ -158,7 +160,7 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
     const trace = (await browser.stopTracing()).toString('utf8');
     // To see what the long tasks are: the phase's trace, for chrome://tracing or Perfetto.
     const traceDir = process.env.RETROVISOR_BENCH_TRACE_DIR;
-    if (traceDir !== undefined && traceDir !== '') writeFileSync(join(traceDir, `main-thread-${Date.now()}.json`), trace);
+    if (keepTrace && traceDir !== undefined && traceDir !== '') writeFileSync(join(traceDir, `main-thread-${Date.now()}.json`), trace);
     const records = await takeRecords(page);
     const full = records.updates.filter((update) => update.areaPx >= FULL_MIN_PX);
     const { durationsMs, cpuMs, longestCpuMs, workerCpuMs } = mainThreadTasks(trace);
@@ -197,6 +199,10 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
   // The comparison worker's CPU over the phases with comparison on (off, there is no worker).
   let workerCpuOnMs = 0;
   try {
+    // Not counted: the first phase of a run pays for warming up (the lab's encoders, the back end,
+    // the browser), which would tilt the ratio against whichever mode comes first.
+    for (const mode of ['on', 'off'] as const) await phase(browser, mode === 'on' ? on.url : off.url, lab, WARM_UP_SECONDS, stream, false);
+    console.log(`warm-up: ${WARM_UP_SECONDS} s with comparison on, then off, not counted (load ${loadText()})`);
     for (let round = 1; round <= rounds; round++) {
       const order: ('on' | 'off')[] = round % 2 === 1 ? ['on', 'off'] : ['off', 'on'];
       for (const mode of order) {
