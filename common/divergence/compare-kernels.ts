@@ -2,6 +2,8 @@
 // compiling the module, one memory per engine holding its framebuffers and tile histories (an arena
 // of blocks), and typed calls. Pure: WebAssembly is a JavaScript global in every runtime RetroVisor uses.
 
+import { UNSEEDED, type FingerprintSeed } from './tile-pixels';
+
 /** Module bytes, as `WebAssembly.validate` takes them (BufferSource without the DOM's types). */
 export type KernelBytes = ArrayBuffer | ArrayBufferView;
 
@@ -28,9 +30,9 @@ interface KernelExports {
   grow_box(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, box: number): number;
   xor_reduce(pointer: number, bytes: number): number;
   changed_tiles(frame: number, stride: number, source: number, sourceStride: number, left: number, top: number, width: number, height: number, tileSize: number, columns: number, out: number): number;
-  hash_tile(pixels: number, stride: number, left: number, top: number, width: number, height: number, scratch: number): void;
+  hash_tile(pixels: number, stride: number, left: number, top: number, width: number, height: number, seedLow: number, seedHigh: number, scratch: number): void;
   flush_cold(history: number, tiles: number, count: number, blinkMs: number, serials: number, watched: number): bigint;
-  flush_hot(history: number, tiles: number, count: number, pixels: number, widthPx: number, heightPx: number, tileSize: number, columns: number, scratch: number): bigint;
+  flush_hot(history: number, tiles: number, count: number, pixels: number, widthPx: number, heightPx: number, tileSize: number, columns: number, seedLow: number, seedHigh: number, scratch: number): bigint;
   classify_many(history: number, tiles: number, list: number, count: number, nowMs: number, halfWindowMs: number, settleMs: number, states: number, latest: number): void;
 }
 
@@ -195,8 +197,8 @@ export class KernelArena {
    * `touched`, fingerprinted and recorded; how many changed (listed in `flushed`) and how many were
    * left for JavaScript (at the head of `touched`).
    */
-  flushHot(history: number, tiles: number, count: number, pixels: number, widthPx: number, heightPx: number, tileSizePx: number, columns: number): { changed: number; left: number } {
-    const packed = this.kernels.flush_hot(history, tiles, count, pixels, widthPx, heightPx, tileSizePx, columns, this.hashScratch.offset);
+  flushHot(history: number, tiles: number, count: number, pixels: number, widthPx: number, heightPx: number, tileSizePx: number, columns: number, seed: FingerprintSeed): { changed: number; left: number } {
+    const packed = this.kernels.flush_hot(history, tiles, count, pixels, widthPx, heightPx, tileSizePx, columns, seed.low, seed.high, this.hashScratch.offset);
     return { changed: Number(packed & 0xffffffffn), left: Number(packed >> 32n) };
   }
 
@@ -207,11 +209,11 @@ export class KernelArena {
 
   /**
    * See hash_tile in the .wat: the fingerprint of a tile of the framebuffer at byte offset
-   * `pixels` (`stride` words per row), written to out[0..2) as tile-pixels.ts's hashTile would.
-   * No mask; `width` a multiple of 4.
+   * `pixels` (`stride` words per row), written to out[0..2) as tile-pixels.ts's hashTile would
+   * with the same seed. No mask; `width` a multiple of 4.
    */
-  hashTile(pixels: number, stride: number, left: number, top: number, width: number, height: number, out: Uint32Array): void {
-    this.kernels.hash_tile(pixels, stride, left, top, width, height, this.hashScratch.offset);
+  hashTile(pixels: number, stride: number, left: number, top: number, width: number, height: number, out: Uint32Array, seed: FingerprintSeed = UNSEEDED): void {
+    this.kernels.hash_tile(pixels, stride, left, top, width, height, seed.low, seed.high, this.hashScratch.offset);
     const words = this.hashScratch.words();
     out[0] = words[0]!;
     out[1] = words[1]!;

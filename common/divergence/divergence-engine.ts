@@ -19,7 +19,7 @@ import {
   type KernelNoting,
   type TileTiming,
 } from './replica-framebuffer';
-import { SCAN_WIDTH, growDifferenceBox, scanRowDifferences, tilesAgree, type TileMask, type Tolerance } from './tile-pixels';
+import { SCAN_WIDTH, growDifferenceBox, randomFingerprintSeed, scanRowDifferences, tilesAgree, type FingerprintSeed, type TileMask, type Tolerance } from './tile-pixels';
 import { AGREE, AGREED, UNJUDGEABLE, UNJUDGED, nextVerdict, type Observation, type Verdict } from './tile-verdict';
 
 /**
@@ -212,6 +212,8 @@ export class DivergenceEngine {
 
   // With kernels: the memory holding every framebuffer and the scan's buffers (null: JavaScript).
   private readonly arena: KernelArena | null;
+  /** This engine's secret for tile fingerprints, drawn once (see FingerprintSeed). */
+  private readonly fingerprintSeed: FingerprintSeed = randomFingerprintSeed();
   private readonly pixelBlocks = new Map<ReplicaFramebuffer, ArenaBlock>();
   /** The scan's inputs and outputs in the kernels' memory (sized by restructure). */
   private scanBlocks: {
@@ -302,7 +304,7 @@ export class DivergenceEngine {
     let replica: ReplicaFramebuffer;
     try {
       block = this.arena?.allocate(widthPx * heightPx * 4);
-      replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block, this.arena);
+      replica = new ReplicaFramebuffer(replicaId, widthPx, heightPx, this.tileSizePx, this.maskGrid(widthPx, heightPx), nowMs, this.timing.maxBlinkStates, block, this.arena, this.fingerprintSeed);
     } catch (error) {
       // The memory could not grow (the runtime's limit): nothing is kept half made, and the replica,
       // its old blocks already given back, is dropped rather than left pointing at freed memory.

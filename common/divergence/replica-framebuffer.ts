@@ -4,7 +4,7 @@
 
 import { type ArenaBlock, type KernelArena } from './compare-kernels';
 import { clipToFramebuffer, type PixelRect } from './pixel-rect';
-import { hashTile, type TileMask } from './tile-pixels';
+import { hashTile, UNSEEDED, type FingerprintSeed, type TileMask } from './tile-pixels';
 
 /** How many past states each tile remembers (a 250 ms blink makes ~7 changes in a 1.6 s window). */
 export const HISTORY_LENGTH = 12;
@@ -219,6 +219,8 @@ export class ReplicaFramebuffer {
     storage?: PixelStorage,
     /** The kernels' memory: the tile history is kept there (a block `release` gives back). */
     private readonly arena: KernelArena | null = null,
+    /** The engine's secret for fingerprints (see FingerprintSeed). */
+    private readonly seed: FingerprintSeed = UNSEEDED,
   ) {
     this.columns = Math.ceil(widthPx / tileSizePx);
     this.rows = Math.ceil(heightPx / tileSizePx);
@@ -455,7 +457,7 @@ export class ReplicaFramebuffer {
     // masks): it leaves the tiles it cannot fingerprint at the head of `touched`.
     const words = this.storage.words();
     if (hot > 0 && this.masks.allCompared && words.buffer === this.arena!.buffer) {
-      const flushed = this.arena!.flushHot(this.historyBlock!.offset, this.tileCount, hot, words.byteOffset, this.widthPx, this.heightPx, this.tileSizePx, this.columns);
+      const flushed = this.arena!.flushHot(this.historyBlock!.offset, this.tileCount, hot, words.byteOffset, this.widthPx, this.heightPx, this.tileSizePx, this.columns, this.seed);
       this.bind();
       changedTiles.tiles.set(this.flushed.subarray(0, flushed.changed), changedTiles.count);
       changedTiles.count += flushed.changed;
@@ -536,10 +538,10 @@ export class ReplicaFramebuffer {
     // chunks): the same fingerprint, a fraction of the time.
     const words = this.storage.words();
     if (this.arena !== null && mask === null && width % 4 === 0 && words.buffer === this.arena.buffer) {
-      this.arena.hashTile(words.byteOffset, this.widthPx, this.tileLeft(tile), this.tileTop(tile), width, this.tileHeight(tile), this.fingerprint);
+      this.arena.hashTile(words.byteOffset, this.widthPx, this.tileLeft(tile), this.tileTop(tile), width, this.tileHeight(tile), this.fingerprint, this.seed);
       return;
     }
-    hashTile(words, this.widthPx, this.tileLeft(tile), this.tileTop(tile), width, this.tileHeight(tile), mask, this.tileSizePx, this.fingerprint);
+    hashTile(words, this.widthPx, this.tileLeft(tile), this.tileTop(tile), width, this.tileHeight(tile), mask, this.tileSizePx, this.fingerprint, this.seed);
   }
 
   /** The fingerprint of the tile's current state (computed now if it was a cold change), into `out`. */

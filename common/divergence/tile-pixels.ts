@@ -148,22 +148,62 @@ function pixelsDiffer(a: number, b: number, maxChannelDelta: number, mask: TileM
 export const HASH_LANES = 16;
 
 /**
+ * A secret mixed into every fingerprint's start (two 32-bit words). The fingerprint is no
+ * cryptographic hash: with the constants alone public, a hostile server could search offline for
+ * two screens of a tile with the same fingerprint and pass one for the other (a change taken for
+ * none, or a state taken for one of a blink's). Each engine draws its own seed, so the search
+ * would have to be made against a value it never sees. Fingerprints are only ever compared within
+ * one engine.
+ */
+export interface FingerprintSeed {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** No seed: the fingerprint of the constants alone (tests; hashTile's default). */
+export const UNSEEDED: FingerprintSeed = { low: 0, high: 0 };
+
+/** The Web Crypto global every runtime RetroVisor uses has (Node 20, Chromium, workers), typed locally: common/ is compiled without the DOM's declarations. */
+interface RandomSource {
+  getRandomValues(array: Uint32Array): Uint32Array;
+}
+
+/** A fresh seed from the runtime's cryptographic random source. */
+export function randomFingerprintSeed(): FingerprintSeed {
+  const source = (globalThis as { crypto?: RandomSource }).crypto;
+  if (source === undefined) throw new Error('no cryptographic random source (globalThis.crypto) in this runtime');
+  const words = source.getRandomValues(new Uint32Array(2));
+  return { low: words[0]! | 0, high: words[1]! | 0 };
+}
+
+/**
  * A 64-bit fingerprint of a tile's compared pixels, as two 32-bit halves written to `out`.
  * Identifies the states a blinking tile cycles through; never used to declare two settled tiles
  * equal (those are compared pixel by pixel).
  *
  * The definition (the kernels' hash_tile computes the same for tiles without a mask): HASH_LANES
  * lanes, each two multiplicative chains (FNV-1a over words; multiply-add) started from the tile's
- * width and height; the word in column c of each row, top to bottom, goes into lane c mod 16
+ * width and height and the seed; the word in column c of each row, top to bottom, goes into lane c mod 16
  * (masked words are left out); then the lanes are folded in order, 0 to 15, by the same two steps,
  * and each half avalanched. Sixteen independent chains instead of one, so that SIMD runs four at
  * a time (hash_tile: 1.3 ms for a 1080p screen of tiles, this loop 3.9–5.8 ms, in Node). This loop
  * is the reference, and serves masked tiles, widths not in whole 4-pixel chunks and runtimes
  * without SIMD; it costs about 1.4 times what the former single chain did.
  */
-export function hashTile(pixels: Uint32Array, strideWords: number, left: number, top: number, width: number, height: number, mask: TileMask | null, maskStride: number, out: Uint32Array): void {
-  const startLow = 0x811c9dc5 ^ width;
-  const startHigh = 0x9e3779b9 ^ (height << 16);
+export function hashTile(
+  pixels: Uint32Array,
+  strideWords: number,
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+  mask: TileMask | null,
+  maskStride: number,
+  out: Uint32Array,
+  seed: FingerprintSeed = UNSEEDED,
+): void {
+  const startLow = 0x811c9dc5 ^ width ^ seed.low;
+  const startHigh = 0x9e3779b9 ^ (height << 16) ^ seed.high;
   let foldLow = 0x811c9dc5;
   let foldHigh = 0x9e3779b9;
   const origin = top * strideWords + left;

@@ -683,7 +683,7 @@
 
   ;; ReplicaFramebuffer.flush's hot path over touched[0..count) (the hot tiles flush_cold left at its
   ;; head): each tile of the framebuffer at `pixels` (`widthPx` × `heightPx`, tiles of `tileSize`,
-  ;; `columns` per row) is fingerprinted with hash_tile (`scratch`: its 128 bytes); the same
+  ;; `columns` per row) is fingerprinted with hash_tile (the engine's seed; `scratch`: its 128 bytes); the same
   ;; fingerprint as the newest entry's is no change; otherwise it becomes a new fingerprinted entry,
   ;; its echo noted (some older fingerprinted entry has the same fingerprint), and the tile is appended
   ;; to `flushed`. A tile whose width is not a multiple of 4 (hash_tile's chunks) is left for
@@ -691,7 +691,7 @@
   ;; left << 32 | changed.
   (func (export "flush_hot")
     (param $history i32) (param $tiles i32) (param $count i32) (param $pixels i32) (param $widthPx i32) (param $heightPx i32)
-    (param $tileSize i32) (param $columns i32) (param $scratch i32) (result i64)
+    (param $tileSize i32) (param $columns i32) (param $seedLow i32) (param $seedHigh i32) (param $scratch i32) (result i64)
     (local $index i32) (local $tile i32) (local $slot i32) (local $position i32) (local $left i32) (local $top i32)
     (local $width i32) (local $height i32) (local $lo i32) (local $hi i32) (local $writtenMs f64) (local $changed i32)
     (local $leftOver i32) (local $echo i32) (local $step i32) (local $at i32) (local $older i32)
@@ -723,7 +723,8 @@
             (br $each)))
         (local.set $writtenMs (f64.load (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3)))))
         (f64.store (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3))) (f64.const nan))
-        (call $hash_tile (local.get $pixels) (local.get $widthPx) (local.get $left) (local.get $top) (local.get $width) (local.get $height) (local.get $scratch))
+        (call $hash_tile (local.get $pixels) (local.get $widthPx) (local.get $left) (local.get $top) (local.get $width) (local.get $height)
+          (local.get $seedLow) (local.get $seedHigh) (local.get $scratch))
         (local.set $lo (i32.load (local.get $scratch)))
         (local.set $hi (i32.load offset=4 (local.get $scratch)))
         (local.set $position (i32.load8_u (i32.add (local.get $newest) (local.get $tile))))
@@ -810,14 +811,15 @@
   ;; per 4 words, four independent chains. Only for tiles without a mask whose width is a multiple
   ;; of 4. `scratch`: 128 bytes (the lanes, then the two halves of the result at scratch[0..8)).
   (func $hash_tile (export "hash_tile")
-    (param $pixels i32) (param $stride i32) (param $left i32) (param $top i32) (param $width i32) (param $height i32) (param $scratch i32)
+    (param $pixels i32) (param $stride i32) (param $left i32) (param $top i32) (param $width i32) (param $height i32)
+    (param $seedLow i32) (param $seedHigh i32) (param $scratch i32)
     (local $row i32) (local $p i32) (local $c i32) (local $rowBytes i32) (local $w v128)
     (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128)
     (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128)
     (local $lo i32) (local $hi i32) (local $lane i32)
-    (local.set $l0 (i32x4.splat (i32.xor (i32.const 0x811c9dc5) (local.get $width))))
+    (local.set $l0 (i32x4.splat (i32.xor (i32.xor (i32.const 0x811c9dc5) (local.get $width)) (local.get $seedLow))))
     (local.set $l1 (local.get $l0)) (local.set $l2 (local.get $l0)) (local.set $l3 (local.get $l0))
-    (local.set $h0 (i32x4.splat (i32.xor (i32.const 0x9e3779b9) (i32.shl (local.get $height) (i32.const 16)))))
+    (local.set $h0 (i32x4.splat (i32.xor (i32.xor (i32.const 0x9e3779b9) (i32.shl (local.get $height) (i32.const 16))) (local.get $seedHigh))))
     (local.set $h1 (local.get $h0)) (local.set $h2 (local.get $h0)) (local.set $h3 (local.get $h0))
     (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
     (local.set $p (i32.add (local.get $pixels) (i32.shl (i32.add (i32.mul (local.get $top) (local.get $stride)) (local.get $left)) (i32.const 2))))

@@ -287,7 +287,7 @@ describe('compare kernels: same answers as the JavaScript loops', { timeout: 60_
     assert.ok(some > 50 && none > 50, `rounds with and without changes (${some}, ${none})`);
   });
 
-  it('the tile fingerprint: hash_tile gives what hashTile gives, for every tile width in whole 4-pixel chunks', () => {
+  it('the tile fingerprint: hash_tile gives what hashTile gives, for every tile width in whole 4-pixel chunks and any seed', () => {
     const next = random(3);
     const arena = KERNELS.createArena();
     const out = new Uint32Array(2);
@@ -302,9 +302,16 @@ describe('compare kernels: same answers as the JavaScript loops', { timeout: 60_
       const frame = randomFrame(arena, stride * (top + height), next);
       // Some rounds with few distinct words (flat areas), where lanes get equal inputs.
       if (round % 3 === 0) for (let index = 0; index < frame.words().length; index++) frame.words()[index] = frame.words()[index]! & 0xff000001;
+      const label = `round ${round}: ${width}×${height} at (${left}, ${top}), stride ${stride}`;
+      // Half the rounds under a seed: both sides mix it in alike.
+      if (round % 2 === 1) {
+        const seed = { low: (next() * 2 ** 32) | 0, high: (next() * 2 ** 32) | 0 };
+        arena.hashTile(frame.offset, stride, left, top, width, height, out, seed);
+        hashTile(frame.words(), stride, left, top, width, height, null, width, expected, seed);
+        assert.deepEqual([...out], [...expected], `${label}, seed ${seed.low}:${seed.high}`);
+      }
       arena.hashTile(frame.offset, stride, left, top, width, height, out);
       hashTile(frame.words(), stride, left, top, width, height, null, width, expected);
-      const label = `round ${round}: ${width}×${height} at (${left}, ${top}), stride ${stride}`;
       assert.deepEqual([...out], [...expected], label);
       seen.add(`${out[0]}:${out[1]}`);
       // Any one word of the tile changes the print, and so does swapping two columns' words.

@@ -3,7 +3,17 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { channelDelta, growDifferenceBox, hashTile, scanRowDifferences, tilesAgree, tilesEqual } from '../../../common/divergence/tile-pixels';
+import {
+  UNSEEDED,
+  channelDelta,
+  growDifferenceBox,
+  hashTile,
+  randomFingerprintSeed,
+  scanRowDifferences,
+  tilesAgree,
+  tilesEqual,
+  type FingerprintSeed,
+} from '../../../common/divergence/tile-pixels';
 
 const WIDTH = 48;
 const HEIGHT = 32;
@@ -94,6 +104,23 @@ describe('tile comparison', { timeout: 60_000 }, () => {
     const mask = new Uint8Array(16 * 16).fill(1);
     mask[4 * 16 + 4] = 0;
     assert.equal(printOf(first, mask), printOf(second, mask));
+  });
+
+  it('fingerprints under a seed: the same pixels agree under one seed and not across seeds', () => {
+    const pixels = frame();
+    const printOf = (seed: FingerprintSeed): string => {
+      const out = new Uint32Array(2);
+      hashTile(pixels, WIDTH, 16, 16, 16, 16, null, 16, out, seed);
+      return `${out[0]}:${out[1]}`;
+    };
+    const [one, two] = [randomFingerprintSeed(), randomFingerprintSeed()];
+    assert.notDeepEqual(one, two, 'each engine draws its own seed');
+    assert.equal(printOf(one), printOf({ ...one }));
+    assert.notEqual(printOf(one), printOf(two));
+    assert.notEqual(printOf(one), printOf(UNSEEDED));
+    // Each half of the seed reaches its half of the print.
+    assert.notEqual(printOf({ low: one.low, high: 0 }).split(':')[0], printOf(UNSEEDED).split(':')[0]);
+    assert.notEqual(printOf({ low: 0, high: one.high }).split(':')[1], printOf(UNSEEDED).split(':')[1]);
   });
 });
 
