@@ -11,8 +11,8 @@ export const HISTORY_LENGTH = 12;
 
 /**
  * Where each history array starts, in bytes per tile, inside a framebuffer's history buffer (the
- * kernels' flush_cold and classify_many read the same layout: keep both in step). f64 arrays first,
- * then 32-bit, then bytes, so every array is aligned.
+ * kernels' flush_cold, flush_hot and classify_many read the same layout: keep both in step). f64
+ * arrays first, then 32-bit, then bytes, so every array is aligned.
  */
 export const HISTORY_LAYOUT = {
   startMs: 0,
@@ -179,7 +179,7 @@ export class ReplicaFramebuffer {
   // position-major (entry `position` of `tile` at position × tileCount + tile): a full-screen update
   // moves every tile one position on, and then writes consecutive memory instead of one cache line
   // per tile. All of it lives in one buffer (HISTORY_LAYOUT): with the kernels, a block of their
-  // memory, where flush_cold and classify_many work on it; views re-bound after the memory grows.
+  // memory, where flush_cold, flush_hot and classify_many work on it; views re-bound after the memory grows.
   private hashLow!: Uint32Array;
   private hashHigh!: Uint32Array;
   private startMs!: Float64Array;
@@ -455,8 +455,8 @@ export class ReplicaFramebuffer {
     let left = hot;
     // The hot ones in the kernel too, where hash_tile applies (the pixels in the kernels' memory, no
     // masks): it leaves the tiles it cannot fingerprint at the head of `touched`.
-    const words = this.storage.words();
-    if (hot > 0 && this.masks.allCompared && words.buffer === this.arena!.buffer) {
+    const words = hot > 0 && this.masks.allCompared ? this.storage.words() : null;
+    if (words !== null && words.buffer === this.arena!.buffer) {
       const flushed = this.arena!.flushHot(this.historyBlock!.offset, this.tileCount, hot, words.byteOffset, this.widthPx, this.heightPx, this.tileSizePx, this.columns, this.seed);
       this.bind();
       changedTiles.tiles.set(this.flushed.subarray(0, flushed.changed), changedTiles.count);
