@@ -25,7 +25,7 @@ export interface MainThreadBenchOptions {
   readonly replicaCounts?: readonly number[];
   /** Seconds of the full-screen stream per phase. Default 10. */
   readonly seconds?: number;
-  /** Rounds of (on, off) phases per replica count, the order alternating. Default 2. */
+  /** Rounds of (on, off) phases per replica count, the order alternating. Default 4. */
   readonly rounds?: number;
   /** Which streams: the same screen repainted, a screen that changes every pixel each time. Default both. */
   readonly streams?: readonly Stream[];
@@ -62,7 +62,7 @@ interface TraceEvent {
   readonly dur?: number;
   /** The thread's CPU time in the event (absent when the platform gives no thread clock). */
   readonly tdur?: number;
-  readonly args?: { readonly name?: string };
+  readonly args?: { readonly name?: string; readonly data?: { readonly functionName?: string } };
 }
 
 /** One phase's figures. */
@@ -77,6 +77,9 @@ interface Phase {
   readonly tasksOverFrame: number;
   /** The comparison worker's CPU time in its tasks over the phase, ms (0 with comparison off: no worker). */
   readonly workerCpuMs: number;
+  /** The main thread's time in the comparison worker's messages (its reports) over the phase, ms: wall and CPU. */
+  readonly reportsMs: number;
+  readonly reportsCpuMs: number;
   /** The page's share of the comparison (read back + post) per full-screen update, ms, from the probe. */
   readonly monitorMs: readonly number[];
 }
@@ -98,11 +101,30 @@ function loadText(): string {
 }
 
 /**
- * The renderer main thread's top-level tasks in a trace: the CrRendererMain thread that was busiest
- * (the page under test; other renderers, if any, idle); and the CPU time of the dedicated workers'
- * top-level tasks in that page's process (the comparison worker).
+ * The median of `values` (NaN when empty): the figure a run's rounds are summed up by, so that one
+ * round tilted by load from elsewhere does not move it.
  */
-export function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpuMs: number; longestCpuMs: number; workerCpuMs: number } {
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/**
+ * The function name V8 gives the page's handler of the comparison worker's messages
+ * (`worker.onmessage = …` in comparison-worker-link.ts): the trace's FunctionCall events of that
+ * name are the main thread's time in the worker's reports.
+ */
+const REPORT_HANDLER = 'worker.onmessage';
+
+/**
+ * The renderer main thread's top-level tasks in a trace: the CrRendererMain thread that was busiest
+ * (the page under test; other renderers, if any, idle); its time in the comparison worker's
+ * reports; and the CPU time of the dedicated workers' top-level tasks in that page's process (the
+ * comparison worker).
+ */
+export function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpuMs: number; longestCpuMs: number; workerCpuMs: number; reportsMs: number; reportsCpuMs: number } {
   const parsed = JSON.parse(traceJson) as { traceEvents?: TraceEvent[] } | TraceEvent[];
   const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
   const threadsNamed = (name: string): Set<string> => new Set(events.filter((event) => event.ph === 'M' && event.name === 'thread_name' && event.args?.name === name).map((event) => `${event.pid}:${event.tid}`));
@@ -110,7 +132,15 @@ export function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpu
   const workerThreads = threadsNamed('DedicatedWorker thread');
   const byThread = new Map<string, { pid: number; durationsMs: number[]; cpuMs: number; longestCpuMs: number }>();
   const workerCpuByPid = new Map<number, number>();
+  const reportsByThread = new Map<string, { ms: number; cpuMs: number }>();
   for (const event of events) {
+    if (event.name === 'FunctionCall' && event.ph === 'X' && event.dur !== undefined && event.args?.data?.functionName === REPORT_HANDLER) {
+      const key = `${event.pid}:${event.tid}`;
+      const reports = reportsByThread.get(key) ?? { ms: 0, cpuMs: 0 };
+      reports.ms += event.dur / 1000;
+      reports.cpuMs += (event.tdur ?? Number.NaN) / 1000;
+      reportsByThread.set(key, reports);
+    }
     if (event.name !== 'RunTask' || event.ph !== 'X' || event.dur === undefined) continue;
     const key = `${event.pid}:${event.tid}`;
     if (workerThreads.has(key)) workerCpuByPid.set(event.pid, (workerCpuByPid.get(event.pid) ?? 0) + (event.tdur ?? Number.NaN) / 1000);
@@ -123,8 +153,14 @@ export function mainThreadTasks(traceJson: string): { durationsMs: number[]; cpu
   }
   const total = (thread: { durationsMs: number[] }): number => thread.durationsMs.reduce((a, b) => a + b, 0);
   let busiest = { pid: -1, durationsMs: [] as number[], cpuMs: Number.NaN, longestCpuMs: Number.NaN };
-  for (const thread of byThread.values()) if (total(thread) > total(busiest)) busiest = thread;
-  return { durationsMs: busiest.durationsMs, cpuMs: busiest.cpuMs, longestCpuMs: busiest.longestCpuMs, workerCpuMs: workerCpuByPid.get(busiest.pid) ?? 0 };
+  let busiestKey = '';
+  for (const [key, thread] of byThread) {
+    if (total(thread) <= total(busiest)) continue;
+    busiest = thread;
+    busiestKey = key;
+  }
+  const reports = reportsByThread.get(busiestKey) ?? { ms: 0, cpuMs: 0 };
+  return { durationsMs: busiest.durationsMs, cpuMs: busiest.cpuMs, longestCpuMs: busiest.longestCpuMs, workerCpuMs: workerCpuByPid.get(busiest.pid) ?? 0, reportsMs: reports.ms, reportsCpuMs: reports.cpuMs };
 }
 
 async function takeRecords(page: Page): Promise<ProbeRecords> {
@@ -135,8 +171,25 @@ async function takeRecords(page: Page): Promise<ProbeRecords> {
   });
 }
 
+/**
+ * The guests' colours, shifted step by step by the changing stream. Every phase starts from the
+ * same colours (the steps of the phase before are undone first), so that every phase, on or off,
+ * streams the same sequence of screens: the encoders' and noVNC's work depends on the colours, and
+ * a run whose screens drifted from phase to phase measured the drift along with the comparison.
+ */
+interface ColourShift {
+  steps: number;
+}
+
+function restoreColours(lab: DemoLab, shift: ColourShift): void {
+  if (shift.steps === 0) return;
+  for (const replica of lab.replicas) lab.replica(replica.id).guest?.shiftColours(-shift.steps);
+  shift.steps = 0;
+}
+
 /** One phase: open the app, stream full-screen repaints for `seconds` under a trace, close. */
-async function phase(browser: Browser, url: string, lab: DemoLab, seconds: number, stream: Stream, keepTrace = true): Promise<Phase> {
+async function phase(browser: Browser, url: string, lab: DemoLab, seconds: number, stream: Stream, shift: ColourShift, keepTrace = true): Promise<Phase> {
+  restoreColours(lab, shift);
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   page.on('pageerror', (error) => console.error(`page error: ${error.stack ?? error.message}`));
   try {
@@ -153,6 +206,7 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
         if (stream === 'changing') demo.guest?.shiftColours(1);
         else demo.resetInPlace();
       }
+      if (stream === 'changing') shift.steps++;
       await sleep(REPAINT_EVERY_MS);
     }
     // The last repaints decoded and compared.
@@ -163,7 +217,7 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
     if (keepTrace && traceDir !== undefined && traceDir !== '') writeFileSync(join(traceDir, `main-thread-${Date.now()}.json`), trace);
     const records = await takeRecords(page);
     const full = records.updates.filter((update) => update.areaPx >= FULL_MIN_PX);
-    const { durationsMs, cpuMs, longestCpuMs, workerCpuMs } = mainThreadTasks(trace);
+    const { durationsMs, cpuMs, longestCpuMs, workerCpuMs, reportsMs, reportsCpuMs } = mainThreadTasks(trace);
     return {
       fullUpdates: full.length,
       mainMs: durationsMs.reduce((a, b) => a + b, 0),
@@ -172,6 +226,8 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
       longestTaskCpuMs: longestCpuMs,
       tasksOverFrame: durationsMs.filter((duration) => duration > FRAME_MS).length,
       workerCpuMs,
+      reportsMs,
+      reportsCpuMs,
       monitorMs: full.filter((update) => update.replicaId !== null).map((update) => update.monitorMs),
     };
   } finally {
@@ -188,73 +244,83 @@ function profileOf(lab: DemoLab, name: string, comparison: boolean): unknown {
   };
 }
 
-/** One replica count: alternating on/off phases, then the summary row. */
+/** One replica count: alternating on/off phases, then the summary rows. */
 async function measureCount(browser: Browser, replicas: number, seconds: number, rounds: number, stream: Stream): Promise<void> {
   console.log(`\n### N = ${replicas}, ${stream === 'same' ? 'the same screen repainted' : 'every pixel changing'} (load ${loadText()})`);
   const lab = await startDemoLab({ replicas, size: { width: WIDTH_PX, height: HEIGHT_PX }, cursorBlinkMs: 0 });
   const on = await startServe(profileOf(lab, `bench main thread on ${replicas}`, true));
   const off = await startServe(profileOf(lab, `bench main thread off ${replicas}`, false));
-  const totals = { on: { mainMs: 0, cpuMs: 0, updates: 0, longest: 0, longestCpu: 0, over: 0 }, off: { mainMs: 0, cpuMs: 0, updates: 0, longest: 0, longestCpu: 0, over: 0 } };
-  const monitorMs: number[] = [];
-  // The comparison worker's CPU over the phases with comparison on (off, there is no worker).
-  let workerCpuOnMs = 0;
+  const shift: ColourShift = { steps: 0 };
+  const results: { on: Phase; off: Phase }[] = [];
   try {
     // Not counted: the first phase of a run pays for warming up (the lab's encoders, the back end,
     // the browser), which would tilt the ratio against whichever mode comes first.
-    for (const mode of ['on', 'off'] as const) await phase(browser, mode === 'on' ? on.url : off.url, lab, WARM_UP_SECONDS, stream, false);
+    for (const mode of ['on', 'off'] as const) await phase(browser, mode === 'on' ? on.url : off.url, lab, WARM_UP_SECONDS, stream, shift, false);
     console.log(`warm-up: ${WARM_UP_SECONDS} s with comparison on, then off, not counted (load ${loadText()})`);
     for (let round = 1; round <= rounds; round++) {
       const order: ('on' | 'off')[] = round % 2 === 1 ? ['on', 'off'] : ['off', 'on'];
+      const pair: Partial<Record<'on' | 'off', Phase>> = {};
       for (const mode of order) {
-        const result = await phase(browser, mode === 'on' ? on.url : off.url, lab, seconds, stream);
-        const total = totals[mode];
-        total.mainMs += result.mainMs;
-        total.cpuMs += result.mainCpuMs;
-        total.updates += result.fullUpdates;
-        total.longest = Math.max(total.longest, result.longestTaskMs);
-        total.longestCpu = Math.max(total.longestCpu, result.longestTaskCpuMs);
-        total.over += result.tasksOverFrame;
-        if (mode === 'on') {
-          monitorMs.push(...result.monitorMs);
-          workerCpuOnMs += result.workerCpuMs;
-        }
+        const result = await phase(browser, mode === 'on' ? on.url : off.url, lab, seconds, stream, shift);
+        pair[mode] = result;
         console.log(
           `round ${round} comparison ${mode.padEnd(3)}: ${result.fullUpdates} full-screen updates, main thread ${ms(result.mainMs / result.fullUpdates)} per update (CPU ${ms(result.mainCpuMs / result.fullUpdates)}), ` +
             `longest task ${ms(result.longestTaskMs)} (CPU ${ms(result.longestTaskCpuMs)}), ${result.tasksOverFrame} tasks > ${FRAME_MS} ms` +
             `${mode === 'on' ? `, comparison worker CPU ${ms(result.workerCpuMs / result.fullUpdates)} per update` : ''} (load ${loadText()})`,
         );
       }
+      results.push({ on: pair.on!, off: pair.off! });
+      const last = results.at(-1)!;
+      console.log(`round ${round}: on / off ${times(perUpdate(last.on, 'mainMs') / perUpdate(last.off, 'mainMs'))} (CPU ${times(perUpdate(last.on, 'mainCpuMs') / perUpdate(last.off, 'mainCpuMs'))})`);
     }
   } finally {
     await Promise.all([on.stop(), off.stop()]);
     await lab.stop();
   }
-  const perOn = totals.on.mainMs / totals.on.updates;
-  const perOff = totals.off.mainMs / totals.off.updates;
-  const cpuOn = totals.on.cpuMs / totals.on.updates;
-  const cpuOff = totals.off.cpuMs / totals.off.updates;
+  const ons = results.map((result) => result.on);
+  const offs = results.map((result) => result.off);
+  const pooled = (phases: readonly Phase[], field: PhaseTotal): number => sum(phases, field) / sum(phases, 'fullUpdates');
+  const roundRatios = (field: PhaseTotal): number[] => results.map((result) => perUpdate(result.on, field) / perUpdate(result.off, field));
+  const wallRatios = roundRatios('mainMs');
+  const cpuRatios = roundRatios('mainCpuMs');
+  const longest = (phases: readonly Phase[], field: 'longestTaskMs' | 'longestTaskCpuMs'): number => Math.max(...phases.map((item) => item[field]));
+  const over = (phases: readonly Phase[]): number => phases.reduce((total, item) => total + item.tasksOverFrame, 0);
+  const range = (values: readonly number[]): string => `${times(Math.min(...values))}–${times(Math.max(...values))}`;
   console.log(
-    `N = ${replicas}, ${stream} screen: main thread per full-screen update on ${ms(perOn)} / off ${ms(perOff)} = ${times(perOn / perOff)} (goal ≤ 1.1×); ` +
-      `its CPU time on ${ms(cpuOn)} / off ${ms(cpuOff)} = ${times(cpuOn / cpuOff)}; ` +
-      `longest main-thread task on ${ms(totals.on.longest)} / off ${ms(totals.off.longest)} (goal < ${FRAME_MS} ms; the longest in the thread's CPU time on ${ms(totals.on.longestCpu)} / off ${ms(totals.off.longestCpu)}); tasks > ${FRAME_MS} ms on ${totals.on.over} / off ${totals.off.over}`,
+    `N = ${replicas}, ${stream} screen: main thread per full-screen update, median of the ${results.length} rounds' on / off: ${times(median(wallRatios))} (goal ≤ 1.1×; rounds ${range(wallRatios)}), ` +
+      `its CPU time ${times(median(cpuRatios))} (rounds ${range(cpuRatios)}); all rounds pooled: on ${ms(pooled(ons, 'mainMs'))} / off ${ms(pooled(offs, 'mainMs'))} = ${times(pooled(ons, 'mainMs') / pooled(offs, 'mainMs'))}, ` +
+      `CPU on ${ms(pooled(ons, 'mainCpuMs'))} / off ${ms(pooled(offs, 'mainCpuMs'))} = ${times(pooled(ons, 'mainCpuMs') / pooled(offs, 'mainCpuMs'))}`,
   );
-  console.log(`    the comparison worker's CPU per full-screen update (on the other core): ${ms(workerCpuOnMs / totals.on.updates)}`);
-  console.log(`    the comparison's share on the main thread (snapshots + post) per full-screen update: p50 ${ms(percentile(monitorMs, 0.5))}, p90 ${ms(percentile(monitorMs, 0.9))}, max ${ms(Math.max(...monitorMs))}`);
+  console.log(
+    `    longest main-thread task on ${ms(longest(ons, 'longestTaskMs'))} / off ${ms(longest(offs, 'longestTaskMs'))} (goal < ${FRAME_MS} ms; the longest in the thread's CPU time on ${ms(longest(ons, 'longestTaskCpuMs'))} / off ${ms(longest(offs, 'longestTaskCpuMs'))}); tasks > ${FRAME_MS} ms on ${over(ons)} / off ${over(offs)}`,
+  );
+  console.log(`    the comparison worker's CPU per full-screen update (on the other core): ${ms(pooled(ons, 'workerCpuMs'))}`);
+  const monitorMs = ons.flatMap((item) => item.monitorMs);
+  console.log(
+    `    the comparison's own work on the main thread per full-screen update: snapshots + post p50 ${ms(percentile(monitorMs, 0.5))}, p90 ${ms(percentile(monitorMs, 0.9))}, max ${ms(Math.max(...monitorMs))}; ` +
+      `the worker's reports ${ms(pooled(ons, 'reportsMs'))} (CPU ${ms(pooled(ons, 'reportsCpuMs'))})`,
+  );
 }
+
+/** The phase figures that are totals over a phase. */
+type PhaseTotal = 'fullUpdates' | 'mainMs' | 'mainCpuMs' | 'workerCpuMs' | 'reportsMs' | 'reportsCpuMs';
+
+const sum = (phases: readonly Phase[], field: PhaseTotal): number => phases.reduce((total, item) => total + item[field], 0);
+const perUpdate = (result: Phase, field: PhaseTotal): number => result[field] / result.fullUpdates;
 
 /** Runs the section on `browser` and prints it. */
 export async function runMainThreadBenchmark(browser: Browser, options: MainThreadBenchOptions = {}): Promise<void> {
   const counts = options.replicaCounts ?? [3, 8];
   const seconds = options.seconds ?? 10;
-  const rounds = options.rounds ?? 2;
+  const rounds = options.rounds ?? 4;
   const streams = options.streams ?? ['same', 'changing'];
   console.log(`\n## Main-thread time: full-screen repaints of N replicas at ${WIDTH_PX}×${HEIGHT_PX} every ${REPAINT_EVERY_MS} ms for ${seconds} s per phase, comparison on vs off\n`);
   for (const stream of streams) for (const count of counts) await measureCount(browser, count, seconds, rounds, stream);
 }
 
 /** Parses this section's command-line options (shared with scripts/bench.ts). */
-export function mainThreadBenchOptions(values: { 'stream-seconds'?: string; replicas?: string; stream?: string }): MainThreadBenchOptions {
-  const options: { seconds?: number; replicaCounts?: number[]; streams?: Stream[] } = {};
+export function mainThreadBenchOptions(values: { 'stream-seconds'?: string; 'stream-rounds'?: string; replicas?: string; stream?: string }): MainThreadBenchOptions {
+  const options: { seconds?: number; rounds?: number; replicaCounts?: number[]; streams?: Stream[] } = {};
   if (values.stream !== undefined) {
     if (values.stream === 'both') options.streams = ['same', 'changing'];
     else if (values.stream === 'same' || values.stream === 'changing') options.streams = [values.stream];
@@ -264,6 +330,11 @@ export function mainThreadBenchOptions(values: { 'stream-seconds'?: string; repl
     const seconds = Number(values['stream-seconds']);
     if (!(seconds > 0) || !Number.isFinite(seconds)) throw new Error(`--stream-seconds takes a number > 0, not ${JSON.stringify(values['stream-seconds'])}`);
     options.seconds = seconds;
+  }
+  if (values['stream-rounds'] !== undefined) {
+    const rounds = Number(values['stream-rounds']);
+    if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--stream-rounds takes a whole number ≥ 1, not ${JSON.stringify(values['stream-rounds'])}`);
+    options.rounds = rounds;
   }
   if (values.replicas !== undefined) {
     const counts = values.replicas.split(',').map(Number);

@@ -9,7 +9,7 @@
 //        [-- --only divergence] [-- --soak-minutes M (default 10; 0: no soak)] [-- --cpu-seconds S (default 20)]
 //        [-- --only remediation] [-- --rounds N (default 5)] [-- --targets demo,libvirt]
 //        [-- --only memory] [-- --memory-minutes M (default 10)]
-//        [-- --only main-thread] [-- --stream-seconds S (default 10)] [-- --replicas 3,8] [-- --stream same|changing|both]
+//        [-- --only main-thread] [-- --stream-seconds S (default 10)] [-- --stream-rounds N (default 4)] [-- --replicas 3,8] [-- --stream same|changing|both]
 // Runs in Node (through tsx).
 
 import os from 'node:os';
@@ -26,7 +26,7 @@ import { remediationBenchOptions, runRemediationBenchmark } from './bench-remedi
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { only: { type: 'string' }, blocks: { type: 'string' }, spaced: { type: 'string' }, delivery: { type: 'string' }, receiver: { type: 'string' }, apparatus: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' }, rounds: { type: 'string' }, targets: { type: 'string' }, 'memory-minutes': { type: 'string' }, 'stream-seconds': { type: 'string' }, stream: { type: 'string' }, replicas: { type: 'string' } },
+  options: { only: { type: 'string' }, blocks: { type: 'string' }, spaced: { type: 'string' }, delivery: { type: 'string' }, receiver: { type: 'string' }, apparatus: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cpu-seconds': { type: 'string' }, rounds: { type: 'string' }, targets: { type: 'string' }, 'memory-minutes': { type: 'string' }, 'stream-seconds': { type: 'string' }, 'stream-rounds': { type: 'string' }, stream: { type: 'string' }, replicas: { type: 'string' } },
 });
 
 const DELIVERIES: readonly Delivery[] =
