@@ -51,9 +51,11 @@ export type ComparisonRequest =
 /** What the worker sends the page. */
 export type ComparisonReport =
   /**
-   * After every tick: what changed (events, possibly none), the report, the held-back divergences,
-   * how many 'update' and 'frame' requests were carried out (or failed) since the last report (the
-   * page paces its frames by it), and how long the tick and those took in the worker (for the bench).
+   * After a tick that has something to tell (see ComparisonCore.tick): what changed (events, possibly
+   * none), the report, the held-back divergences, how many 'update' and 'frame' requests were carried
+   * out (or failed) since the last report (the page paces its frames by it), and how long those and
+   * the ticks since the last report took in the worker (for the bench): `ticks` of them (at least
+   * one), the latest starting at `tickStartMs`.
    */
   | {
       readonly type: 'report';
@@ -61,6 +63,7 @@ export type ComparisonReport =
       readonly state: DivergenceState;
       readonly held: readonly Divergence[];
       readonly tickStartMs: number;
+      readonly ticks: number;
       readonly tickMs: number;
       readonly updateMs: number;
       readonly updates: number;
@@ -299,16 +302,17 @@ export function parseComparisonRequest(input: unknown, isBitmap: BitmapCheck | n
 /** Parses what the worker posted to the page; refuses anything but a well-formed ComparisonReport. */
 export function parseComparisonReport(input: unknown): ComparisonParse<ComparisonReport> {
   return parseWith(input, (value): ComparisonReport => {
-    const type = record(value, '$', ['type'], ['events', 'state', 'held', 'tickStartMs', 'tickMs', 'updateMs', 'updates', 'problem']).type;
+    const type = record(value, '$', ['type'], ['events', 'state', 'held', 'tickStartMs', 'ticks', 'tickMs', 'updateMs', 'updates', 'problem']).type;
     switch (type) {
       case 'report': {
-        const fields = record(value, '$', ['type', 'events', 'state', 'held', 'tickStartMs', 'tickMs', 'updateMs', 'updates']);
+        const fields = record(value, '$', ['type', 'events', 'state', 'held', 'tickStartMs', 'ticks', 'tickMs', 'updateMs', 'updates']);
         return {
           type,
           events: list(fields.events, '$.events').map((item, index) => event(item, `$.events[${index}]`)),
           state: state(fields.state, '$.state'),
           held: list(fields.held, '$.held').map((item, index) => divergence(item, `$.held[${index}]`)),
           tickStartMs: finite(fields.tickStartMs, '$.tickStartMs'),
+          ticks: integer(fields.ticks, '$.ticks', 1, Number.MAX_SAFE_INTEGER),
           tickMs: nonNegative(fields.tickMs, '$.tickMs'),
           updateMs: nonNegative(fields.updateMs, '$.updateMs'),
           updates: integer(fields.updates, '$.updates', 0, Number.MAX_SAFE_INTEGER),

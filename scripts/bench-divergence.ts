@@ -222,7 +222,7 @@ function describeUpdates(label: string, updates: readonly UpdateTiming[], ticks:
     `    snapshot/read + post       p50 ${ms(percentile(read, 0.5))}  p90 ${ms(percentile(read, 0.9))}`,
     `    engine.update on the page  p50 ${ms(percentile(engine, 0.5))}  p90 ${ms(percentile(engine, 0.9))}`,
     `    page's share in all       p50 ${ms(percentile(monitor, 0.5))}  p90 ${ms(percentile(monitor, 0.9))}  max ${ms(Math.max(...monitor))}  mean ${ms(sum(monitor) / compared.length)}`,
-    `    ticks meanwhile (worker)   ${ticks.length} ticks, ${ms(sum(ticks.map((tick) => tick.durationMs)))} in all, p50 ${ms(percentile(ticks.map((tick) => tick.durationMs), 0.5))}, max ${ms(Math.max(...ticks.map((tick) => tick.durationMs)))} → share per update ${ms(tickShare)}`,
+    `    ticks meanwhile (worker)   ${sum(ticks.map((tick) => tick.ticks))} ticks in ${ticks.length} reports, ${ms(sum(ticks.map((tick) => tick.durationMs)))} in all, per report p50 ${ms(percentile(ticks.map((tick) => tick.durationMs), 0.5))}, max ${ms(Math.max(...ticks.map((tick) => tick.durationMs)))} → share per update ${ms(tickShare)}`,
     `    comparison ÷ noVNC         (read + update + tick share) ÷ noVNC: p50 ${times(percentile(perUpdateRatios, 0.5))}  p90 ${times(percentile(perUpdateRatios, 0.9))}; ratio of means ${times((sum(monitor) / compared.length + tickShare) / (sum(noVnc) / compared.length))}`,
   ];
 }
@@ -253,7 +253,7 @@ async function measurePerUpdate(page: Page, lab: DemoLab): Promise<void> {
   console.log(`full-screen: ${rounds} resets of every guest in place (the boot screen repainted whole), 2.5 s apart`);
   for (const line of describeUpdates(`full-screen updates (${WIDTH_PX}×${HEIGHT_PX})`, full, fullTicks)) console.log(line);
   const heavyTicks = fullTicks.map((tick) => tick.durationMs).sort((a, b) => b - a).slice(0, rounds);
-  console.log(`    the ${rounds} heaviest ticks (judging the repainted screens once settled): ${heavyTicks.map((value) => value.toFixed(1)).join(', ')} ms`);
+  console.log(`    the ${rounds} heaviest reports' ticks (judging the repainted screens once settled): ${heavyTicks.map((value) => value.toFixed(1)).join(', ')} ms`);
   console.log(`(load ${loadText()})`);
 }
 
@@ -402,7 +402,7 @@ async function measureSoak(page: Page, lab: DemoLab, minutes: number): Promise<v
       else totals.large++;
     }
     for (const tick of records.ticks) {
-      totals.ticks++;
+      totals.ticks += tick.ticks;
       totals.tickMs += tick.durationMs;
       events.push(...tick.events);
       for (const divergence of tick.divergences) flagged.push(`${new Date(tick.startEpochMs).toISOString()} ${divergence.id} outliers ${divergence.outliers.join(',')} regions ${JSON.stringify(divergence.regions)}`);

@@ -43,8 +43,11 @@ export interface UpdateTiming {
 }
 
 /** One engine tick. */
+/** One report of the comparison: the engine ticks since the report before, the latest starting at `startEpochMs`. */
 export interface TickTiming {
   readonly startEpochMs: number;
+  /** How many ticks the report covers (a quiet tick is not reported on its own), and their time in all. */
+  readonly ticks: number;
   readonly durationMs: number;
   /** Event types the tick returned ('divergence:new', 'divergence:changed', 'divergence-resolved', 'consensus'). */
   readonly events: readonly string[];
@@ -122,14 +125,15 @@ export class BenchProbe {
     };
   }
 
-  /** One engine tick, as its report told it: when it started (page clock), how long it took, what it returned. */
-  recordTick(startMs: number, durationMs: number, events: readonly DivergenceEvent[]): void {
+  /** One report's ticks: when the latest started (page clock), how many and how long in all, what they returned. */
+  recordTick(startMs: number, ticks: number, durationMs: number, events: readonly DivergenceEvent[]): void {
     const divergences = [];
     for (const event of events) {
       if (event.type === 'divergence') divergences.push({ id: event.divergence.id, outliers: event.divergence.outliers, regions: event.divergence.regions });
     }
     this.ticks.push({
       startEpochMs: this.clock.originEpochMs + startMs,
+      ticks,
       durationMs,
       events: events.map((event) => (event.type === 'divergence' ? `divergence:${event.change}` : event.type)),
       divergences,

@@ -1,5 +1,6 @@
 // The comparison worker's brain: owns the DivergenceEngine and its tick timing, takes the page's
-// requests (parsed strictly, a bad one is dropped and reported) and posts a report after every tick.
+// requests (parsed strictly, a bad one is dropped and reported) and posts a report after every tick
+// that has something to tell the page (and at least once a second, so the page knows it is alive).
 // DOM-free, clock passed in: runs in the dedicated worker, in the page as a fallback, and in plain Node tests.
 
 import { DivergenceEngine, type DivergenceOptions } from '../../common/divergence';
@@ -59,6 +60,12 @@ export function createDivergenceEngine(options: DivergenceOptions): DivergenceEn
   return new DivergenceEngine({ kernels: comparisonKernels(), ...options });
 }
 
+/**
+ * The longest a running comparison stays silent: a report goes out at least this often even when no
+ * tick had anything to tell, well within the page's watchdog (WORKER_SILENCE_MS).
+ */
+export const REPORT_HEARTBEAT_MS = 1000;
+
 /** What the core needs: where its reports go, its clock (given the page's clock origin), and where problems are logged. */
 export interface ComparisonCoreOptions {
   readonly post: (report: ComparisonReport) => void;
@@ -101,6 +108,12 @@ export class ComparisonCore {
   private engineNowMs = -Infinity;
   private updateMs = 0;
   private updates = 0;
+  /** The ticks since the last report and their time; the divergences that report held, and when it went. */
+  private ticksUnreported = 0;
+  private tickMsUnreported = 0;
+  private reportedDivergences: unknown = null;
+  private reportedHeld = 0;
+  private reportedAtMs = -Infinity;
   private disposed = false;
 
   constructor(private readonly options: ComparisonCoreOptions) {}
@@ -185,7 +198,8 @@ export class ComparisonCore {
         break;
       }
       case 'tick':
-        this.tick();
+        // Asked for: answered with a report, whatever it holds.
+        this.tick(true);
         return;
     }
     this.scheduleDecision();
@@ -202,24 +216,51 @@ export class ComparisonCore {
   }
 
   /** Ticks the engine once and reports (the timers call it). */
-  private tick(): void {
+  /**
+   * Ticks the engine, then reports when the page has something to learn: events, requests carried out
+   * (the page paces its frames by them), other divergences than last reported (the engine builds a
+   * new list whenever its report may have changed), held-back divergences (and once more when they
+   * are gone), `always`, or REPORT_HEARTBEAT_MS since the last report. A quiet tick posts nothing:
+   * each report costs the page's main thread a task, ten times a second per open session before.
+   */
+  private tick(always = false): void {
     const running = this.running;
     if (running === null || this.disposed) return;
     const startMs = this.engineTime(running.clock.now());
     const events = running.engine.tick(startMs);
-    const report: ComparisonReport = {
-      type: 'report',
-      events,
-      state: running.engine.state,
-      held: running.engine.heldDivergences,
-      tickStartMs: startMs,
-      tickMs: Math.max(0, running.clock.now() - startMs),
-      updateMs: this.updateMs,
-      updates: this.updates,
-    };
-    this.updateMs = 0;
-    this.updates = 0;
-    this.options.post(report);
+    const state = running.engine.state;
+    const held = running.engine.heldDivergences;
+    this.ticksUnreported++;
+    this.tickMsUnreported += Math.max(0, running.clock.now() - startMs);
+    const tells =
+      always ||
+      events.length > 0 ||
+      this.updates > 0 ||
+      state.divergences !== this.reportedDivergences ||
+      held.length > 0 ||
+      this.reportedHeld > 0 ||
+      startMs - this.reportedAtMs >= REPORT_HEARTBEAT_MS;
+    if (tells) {
+      const report: ComparisonReport = {
+        type: 'report',
+        events,
+        state,
+        held,
+        tickStartMs: startMs,
+        ticks: this.ticksUnreported,
+        tickMs: this.tickMsUnreported,
+        updateMs: this.updateMs,
+        updates: this.updates,
+      };
+      this.updateMs = 0;
+      this.updates = 0;
+      this.ticksUnreported = 0;
+      this.tickMsUnreported = 0;
+      this.reportedDivergences = state.divergences;
+      this.reportedHeld = held.length;
+      this.reportedAtMs = startMs;
+      this.options.post(report);
+    }
     this.scheduleDecision();
   }
 

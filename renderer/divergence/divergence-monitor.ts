@@ -158,6 +158,11 @@ export class DivergenceMonitor {
   /** Replicas out of the vote (the manager isolated them): tracked, but not in the engine. */
   private readonly nonVoting = new Set<string>();
   private readonly agreementWaiters = new Set<AgreementWaiter>();
+  /**
+   * Checks the waiters every tick interval while there are any: the comparison reports only what
+   * changes, and a quiet period ends, or a replica's screen becomes judged, with no report at all.
+   */
+  private agreementTimer: unknown = null;
   /** A screen the engine just got is judged only after it settled and a disagreement had time to confirm. */
   private readonly judgeMs: number;
   /** Bench only (off in normal use): records the reports' tick timings. */
@@ -280,18 +285,26 @@ export class DivergenceMonitor {
         agreeingSinceMs: null,
         finish: (result) => {
           this.clock.clearTimeout(timer);
-          this.agreementWaiters.delete(waiter);
+          this.forgetWaiter(waiter);
           resolve(result);
         },
         fail: (error) => {
           this.clock.clearTimeout(timer);
-          this.agreementWaiters.delete(waiter);
+          this.forgetWaiter(waiter);
           reject(error);
         },
       };
       this.agreementWaiters.add(waiter);
+      this.agreementTimer ??= this.clock.setInterval(() => this.checkAgreement(), this.options.tickMs ?? DIVERGENCE_TICK_MS);
       this.checkAgreement();
     });
+  }
+
+  private forgetWaiter(waiter: AgreementWaiter): void {
+    this.agreementWaiters.delete(waiter);
+    if (this.agreementWaiters.size > 0 || this.agreementTimer === null) return;
+    this.clock.clearInterval(this.agreementTimer);
+    this.agreementTimer = null;
   }
 
   /** Asks the comparison to tick once now (its own timers tick it regularly; tests may call this). */
@@ -383,7 +396,7 @@ export class DivergenceMonitor {
     this.mirror = report.state;
     this.held = report.held;
     this.caughtUp(report.updates);
-    this.probe?.recordTick(report.tickStartMs, report.tickMs, report.events);
+    this.probe?.recordTick(report.tickStartMs, report.ticks, report.tickMs, report.events);
     if (report.events.length > 0) this.options.onEvents(report.events, report.state);
     this.checkAgreement();
   }

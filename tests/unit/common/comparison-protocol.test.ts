@@ -18,7 +18,7 @@ function engineReport() {
     engine.update(id, { x: 0, y: 0, width: 64, height: 48 }, pixels, 0);
   }
   const events = [...engine.tick(1), ...engine.tick(2)];
-  return { type: 'report', events, state: engine.state, held: engine.heldDivergences, tickStartMs: 2, tickMs: 0.5, updateMs: 1, updates: 3 };
+  return { type: 'report', events, state: engine.state, held: engine.heldDivergences, tickStartMs: 2, ticks: 1, tickMs: 0.5, updateMs: 1, updates: 3 };
 }
 
 function problemOf(result: { ok: boolean; problem?: string }): string {
@@ -97,6 +97,7 @@ describe('parseComparisonReport', { timeout: 10_000 }, () => {
       [{ ...report, events: [{ type: 'consensus' }] }, /\$\.events\[0\]: missing field "atMs"/],
       [{ ...report, events: [{ type: 'divergence', change: 'gone', divergence, atMs: 1 }] }, /\$\.events\[0\]\.change/],
       [{ ...report, tickMs: -1 }, /\$\.tickMs: expected a number ≥ 0/],
+      [{ ...report, ticks: 0 }, /\$\.ticks: expected an integer from 1/],
       [{ type: 'problem', problem: 42 }, /\$\.problem: expected a string/],
       [{ type: 'ready' }, /unexpected message type/],
     ];

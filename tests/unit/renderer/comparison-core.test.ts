@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { parseComparisonReport, type ComparisonReport, type ComparisonRequest } from '../../../common/comparison-protocol';
 import { CONFIRM_MS, SETTLE_MS, type PixelRect } from '../../../common/divergence';
-import { ComparisonCore, onPageTimeline } from '../../../renderer/divergence/comparison-core';
+import { ComparisonCore, onPageTimeline, REPORT_HEARTBEAT_MS } from '../../../renderer/divergence/comparison-core';
 import { IntervalClock } from '../support/fake-clocks';
 
 const WIDTH = 64;
@@ -131,6 +131,47 @@ describe('ComparisonCore over a MessageChannel', { timeout: 30_000 }, () => {
     assert.match(problems[4] ?? '', /unexpected field "extra"/);
     assert.equal(reports[5]?.type, 'report', 'a good tick after the bad requests is answered');
     assert.equal(warnings.length, 5, 'each drop is logged');
+  });
+
+  it('reports what the page must learn at once, and a quiet tick only with the heartbeat', async (t) => {
+    const { clock, core, posted, close } = connect();
+    t.after(close);
+    core.handle({ type: 'configure', options: {}, tickMs: 100, pageTimeOriginMs: 0 });
+    core.handle({ type: 'start' });
+    for (const id of ['r1', 'r2', 'r3']) {
+      core.handle({ type: 'size', replicaId: id, width: WIDTH, height: HEIGHT, atMs: 0 });
+      core.handle({ type: 'update', replicaId: id, rects: [WHOLE], pixels: [screen(255)], atMs: 0 });
+    }
+    // The first tick carries the three updates (the page paces its frames by them).
+    clock.advance(100);
+    const first = posted.at(-1);
+    assert.ok(first?.type === 'report' && first.updates === 3 && first.ticks === 1, JSON.stringify(first));
+    // Agreement is judged (settle + confirm); from then on nothing changes.
+    clock.advance(SETTLE_MS + CONFIRM_MS + 100);
+    const settled = posted.length;
+    clock.advance(5 * REPORT_HEARTBEAT_MS);
+    const quiet = posted.slice(settled);
+    assert.equal(quiet.length, 5, `one report per heartbeat, not one per tick: ${JSON.stringify(quiet)}`);
+    for (const report of quiet) {
+      assert.ok(report.type === 'report' && report.events.length === 0 && report.updates === 0);
+      assert.equal(report.ticks, REPORT_HEARTBEAT_MS / 100, 'each covers the quiet ticks since the one before');
+    }
+    // An update is told on the next tick, whenever the heartbeat is due.
+    const updatedAtMs = clock.now();
+    const reportsBefore = posted.length;
+    core.handle({ type: 'update', replicaId: 'r2', rects: [CELL], pixels: [screen(0).subarray(0, CELL.width * CELL.height * 4)], atMs: updatedAtMs });
+    clock.advance(100);
+    assert.equal(posted.length, reportsBefore + 1);
+    const told = posted.at(-1);
+    assert.ok(told?.type === 'report' && told.updates === 1 && told.tickStartMs - updatedAtMs <= 100, JSON.stringify(told));
+    // Asked for, a tick is answered whatever it holds.
+    const before = posted.length;
+    core.handle({ type: 'tick' });
+    assert.equal(posted.length, before + 1);
+    // The changed cell confirms as r2's divergence: reported as it happens.
+    clock.advance(SETTLE_MS + CONFIRM_MS + 100);
+    const flagged = posted.slice(before + 1).find((report) => report.type === 'report' && report.events.some((event) => event.type === 'divergence'));
+    assert.ok(flagged?.type === 'report' && flagged.state.divergences[0]?.outliers.join() === 'r2', JSON.stringify(posted.slice(before + 1)));
   });
 
   it('stops its timers on dispose and ignores what comes after', async (t) => {

@@ -46,7 +46,7 @@ function snapshotWorker(): { sent: ComparisonRequest[]; worker: ComparisonLinkFa
     receive = onMessage;
     return { readsBitmaps: true, send: (request) => void sent.push(request), close: () => undefined };
   };
-  const report = (updates: number): void => receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, tickMs: 0, updateMs: 0, updates });
+  const report = (updates: number): void => receive({ type: 'report', events: [], state: { divergences: [], allAgree: true }, held: [], tickStartMs: 0, ticks: 1, tickMs: 0, updateMs: 0, updates });
   return { sent, worker, report };
 }
 

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CONFIRM_MS, SETTLE_MS, type DivergenceEvent, type PixelRect } from '../../../common/divergence';
-import { DIVERGENCE_TICK_MS, DivergenceMonitor, type AgreementResult, type MonitorClock, type PixelSource } from '../../../renderer/divergence/divergence-monitor';
+import { DIVERGENCE_TICK_MS, DivergenceMonitor, type AgreementResult, type PixelSource } from '../../../renderer/divergence/divergence-monitor';
+import { IntervalClock } from '../support/fake-clocks';
 
 const WIDTH = 64;
 const HEIGHT = 48;
@@ -41,72 +42,12 @@ class FakeScreen implements PixelSource {
   }
 }
 
-/** A clock whose time moves only when the test says; the interval and one-shot timers run on advance(). */
-class FakeClock implements MonitorClock {
-  nowMs = 1000;
-  private interval: { callback: () => void; everyMs: number; nextMs: number } | null = null;
-  private readonly timeouts = new Map<number, { atMs: number; callback: () => void }>();
-  private nextId = 1;
-  now(): number {
-    return this.nowMs;
-  }
-  setInterval(callback: () => void, everyMs: number): unknown {
-    this.interval = { callback, everyMs, nextMs: this.nowMs + everyMs };
-    return 0;
-  }
-  clearInterval(): void {
-    this.interval = null;
-  }
-  setTimeout(callback: () => void, delayMs: number): unknown {
-    const id = this.nextId++;
-    this.timeouts.set(id, { atMs: this.nowMs + delayMs, callback });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timeouts.delete(handle as number);
-  }
-  get pendingTimeouts(): number {
-    return this.timeouts.size;
-  }
-  /** Moves time on by `ms`, running the interval and the one-shot timers in time order. */
-  advance(ms: number): void {
-    const end = this.nowMs + ms;
-    for (;;) {
-      let next: { atMs: number; run: () => void } | null = null;
-      const interval = this.interval;
-      if (interval !== null && interval.nextMs <= end) {
-        next = {
-          atMs: interval.nextMs,
-          run: () => {
-            interval.nextMs += interval.everyMs;
-            interval.callback();
-          },
-        };
-      }
-      for (const [id, timeout] of this.timeouts) {
-        if (timeout.atMs <= end && (next === null || timeout.atMs < next.atMs)) {
-          next = {
-            atMs: timeout.atMs,
-            run: () => {
-              this.timeouts.delete(id);
-              timeout.callback();
-            },
-          };
-        }
-      }
-      if (next === null) break;
-      this.nowMs = next.atMs;
-      next.run();
-    }
-    this.nowMs = end;
-  }
-}
-
 /** Lets promise continuations run. */
 const settlePromises = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function setup(options: { enabled?: boolean } = {}) {
-  const clock = new FakeClock();
+  // The comparison's tick interval and the monitor's agreement check both run on it.
+  const clock = new IntervalClock(1000);
   const events: DivergenceEvent[] = [];
   const monitor = new DivergenceMonitor({ clock, onEvents: (batch) => void events.push(...batch), ...(options.enabled === false ? { enabled: false } : {}) });
   const screens = new Map(['r1', 'r2', 'r3'].map((id) => [id, new FakeScreen()]));
@@ -196,7 +137,8 @@ describe('DivergenceMonitor voting and agreement', { timeout: 30_000 }, () => {
     clock.advance(1100 + DIVERGENCE_TICK_MS);
     await settlePromises();
     assert.deepEqual(again.result, { agreed: true, outliers: [] });
-    assert.equal(clock.pendingTimeouts <= 1, true, 'answered waits leave no timer behind (one decision tick at most)');
+    assert.equal(clock.intervals, 1, "answered waits leave no check behind: only the comparison's tick runs");
+    assert.equal(clock.timeouts <= 1, true, 'and no timeout (one decision tick at most)');
     monitor.dispose();
   });
 

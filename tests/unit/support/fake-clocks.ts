@@ -107,6 +107,16 @@ export class IntervalClock {
     return this.timers.size;
   }
 
+  /** Intervals not cleared. */
+  get intervals(): number {
+    return [...this.timers.values()].filter((timer) => timer.everyMs !== null).length;
+  }
+
+  /** One-shot timers neither fired nor cleared. */
+  get timeouts(): number {
+    return this.pending - this.intervals;
+  }
+
   advance(ms: number): void {
     const end = this.nowMs + ms;
     for (;;) {
