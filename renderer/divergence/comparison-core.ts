@@ -3,7 +3,7 @@
 // that has something to tell the page (and at least once a second, so the page knows it is alive).
 // DOM-free, clock passed in: runs in the dedicated worker, in the page as a fallback, and in plain Node tests.
 
-import { DivergenceEngine, type DivergenceOptions } from '../../common/divergence';
+import { DivergenceEngine, type DivergenceOptions, type DivergenceState } from '../../common/divergence';
 import { compileCompareKernels, type CompareKernels, type KernelBytes } from '../../common/divergence/compare-kernels';
 import { swapRedAndBlue, type PixelOrder } from '../../common/divergence/pixel-order';
 import { parseComparisonRequest, type BitmapCheck, type ComparisonReport, type ComparisonRequest, type TransferredBitmap } from '../../common/comparison-protocol';
@@ -111,7 +111,7 @@ export class ComparisonCore {
   /** The ticks since the last report and their time; the divergences that report held, and when it went. */
   private ticksUnreported = 0;
   private tickMsUnreported = 0;
-  private reportedDivergences: unknown = null;
+  private reportedDivergences: DivergenceState['divergences'] | null = null;
   private reportedHeld = 0;
   private reportedAtMs = -Infinity;
   private disposed = false;
@@ -215,13 +215,12 @@ export class ComparisonCore {
     return this.running.engine.stagingPixels(bytes);
   }
 
-  /** Ticks the engine once and reports (the timers call it). */
   /**
    * Ticks the engine, then reports when the page has something to learn: events, requests carried out
    * (the page paces its frames by them), other divergences than last reported (the engine builds a
    * new list whenever its report may have changed), held-back divergences (and once more when they
    * are gone), `always`, or REPORT_HEARTBEAT_MS since the last report. A quiet tick posts nothing:
-   * each report costs the page's main thread a task, ten times a second per open session before.
+   * each report is a task on the page's main thread.
    */
   private tick(always = false): void {
     const running = this.running;
