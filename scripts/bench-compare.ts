@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import pixelmatch from 'pixelmatch';
 import { DivergenceEngine, SETTLE_MS, TILE_SIZE_PX, type Tolerance } from '../common/divergence';
 import { compileCompareKernels, type ArenaBlock, type CompareKernels, type KernelArena } from '../common/divergence/compare-kernels';
+import { median } from './bench-stats';
 import { compileCompareKernelsWasm } from './wasm.mjs';
 
 /** One benchmark section, ready to print or to merge into a report. */
@@ -390,12 +391,6 @@ function time(work: () => unknown): number {
   const started = performance.now();
   work();
   return performance.now() - started;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function ms(value: number): string {

@@ -18,6 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startDemoLab, type DemoLab } from '../main/demo/demo-lab';
 import type { ProbeRecords } from '../renderer/divergence/bench-probe';
 import { startServe } from './bench-divergence';
+import { median } from './bench-stats';
 
 /** How the section is run; every field has a default. */
 export interface MainThreadBenchOptions {
@@ -98,17 +99,6 @@ function loadText(): string {
     .loadavg()
     .map((load) => load.toFixed(2))
     .join(' / ');
-}
-
-/**
- * The median of `values` (NaN when empty): the figure a run's rounds are summed up by, so that one
- * round tilted by load from elsewhere does not move it.
- */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /**
@@ -269,9 +259,9 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
             `${mode === 'on' ? `, comparison worker CPU ${ms(result.workerCpuMs / result.fullUpdates)} per update` : ''} (load ${loadText()})`,
         );
       }
-      results.push({ on: pair.on!, off: pair.off! });
-      const last = results.at(-1)!;
-      console.log(`round ${round}: on / off ${times(perUpdate(last.on, 'mainMs') / perUpdate(last.off, 'mainMs'))} (CPU ${times(perUpdate(last.on, 'mainCpuMs') / perUpdate(last.off, 'mainCpuMs'))})`);
+      const result = { on: pair.on!, off: pair.off! };
+      results.push(result);
+      console.log(`round ${round}: on / off ${times(perUpdate(result.on, 'mainMs') / perUpdate(result.off, 'mainMs'))} (CPU ${times(perUpdate(result.on, 'mainCpuMs') / perUpdate(result.off, 'mainCpuMs'))})`);
     }
   } finally {
     await Promise.all([on.stop(), off.stop()]);

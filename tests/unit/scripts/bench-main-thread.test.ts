@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mainThreadBenchOptions, mainThreadTasks, median } from '../../../scripts/bench-main-thread';
+import { mainThreadBenchOptions, mainThreadTasks } from '../../../scripts/bench-main-thread';
+import { median } from '../../../scripts/bench-stats';
 
 const thread = (pid: number, tid: number, name: string) => ({ ph: 'M', name: 'thread_name', pid, tid, ts: 0, args: { name } });
 const task = (pid: number, tid: number, durUs: number, tdurUs: number, name = 'RunTask') => ({ ph: 'X', name, pid, tid, ts: 0, dur: durUs, tdur: tdurUs });
@@ -81,7 +82,7 @@ describe('the main-thread bench: options', { timeout: 5000 }, () => {
   });
 });
 
-describe('the main-thread bench: rounds summed up', { timeout: 5000 }, () => {
+describe('the benches: rounds summed up', { timeout: 5000 }, () => {
   it('by their median: the middle one, or the mean of the middle two; NaN for none', () => {
     assert.equal(median([1.3, 0.9, 1.05]), 1.05);
     assert.equal(median([1.2, 1, 2, 1.1]), 1.15);
