@@ -29,6 +29,7 @@ interface KernelExports {
   tiles_agree(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, allowed: number): number;
   grow_box(a: number, b: number, stride: number, left: number, top: number, width: number, height: number, maxDelta: number, box: number): number;
   xor_reduce(pointer: number, bytes: number): number;
+  copy_tiles(frame: number, stride: number, source: number, sourceStride: number, left: number, top: number, width: number, height: number, tileSize: number, columns: number, widthPx: number, heightPx: number, list: number, count: number, history: number, tiles: number, nowMs: number, blinkMs: number, hashing: number, seedLow: number, seedHigh: number, scratch: number): void;
   changed_tiles(frame: number, stride: number, source: number, sourceStride: number, left: number, top: number, width: number, height: number, tileSize: number, columns: number, out: number): number;
   hash_tile(pixels: number, stride: number, left: number, top: number, width: number, height: number, seedLow: number, seedHigh: number, scratch: number): void;
   flush_cold(history: number, tiles: number, count: number, blinkMs: number, serials: number, watched: number): bigint;
@@ -226,6 +227,16 @@ export class KernelArena {
    */
   changedTiles(frame: number, stride: number, source: number, sourceStride: number, left: number, top: number, width: number, height: number, tileSizePx: number, columns: number, out: number): number {
     return this.kernels.changed_tiles(frame, stride, source, sourceStride, left, top, width, height, tileSizePx, columns, out);
+  }
+
+  /**
+   * See copy_tiles in the .wat: the listed tiles' parts of the rectangle copied from the source (byte
+   * offset `source`, its first pixel the rectangle's top-left corner) into the framebuffer at
+   * `frame`; with `hashing`, each tile covered whole whose flush will be hot (blinkWindowMs) is
+   * fingerprinted in the same pass, into the history at `history` (write fingerprint and time).
+   */
+  copyTiles(frame: number, stride: number, source: number, sourceStride: number, rect: { readonly x: number; readonly y: number; readonly width: number; readonly height: number }, tileSizePx: number, columns: number, widthPx: number, heightPx: number, list: number, count: number, history: number, tiles: number, nowMs: number, blinkWindowMs: number, hashing: boolean, seed: FingerprintSeed): void {
+    this.kernels.copy_tiles(frame, stride, source, sourceStride, rect.x, rect.y, rect.width, rect.height, tileSizePx, columns, widthPx, heightPx, list, count, history, tiles, nowMs, blinkWindowMs, hashing ? 1 : 0, seed.low, seed.high, this.hashScratch.offset);
   }
 
   /** XOR of every word of the block's first `bytes` bytes (the benchmark's memory floor). */

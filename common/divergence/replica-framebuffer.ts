@@ -26,9 +26,14 @@ export const HISTORY_LAYOUT = {
   entries: 17 * HISTORY_LENGTH + 17,
   listed: 17 * HISTORY_LENGTH + 18,
   echo: 17 * HISTORY_LENGTH + 19,
+  // The fingerprint the kernels' copy_tiles took of a tile's last write, and that write's time (NaN
+  // when it took none): flush_hot uses it when the time is the pending write's.
+  writeMs: 17 * HISTORY_LENGTH + 20,
+  writeLow: 17 * HISTORY_LENGTH + 28,
+  writeHigh: 17 * HISTORY_LENGTH + 32,
 } as const;
 /** Bytes of history per tile. */
-export const HISTORY_BYTES_PER_TILE = 17 * HISTORY_LENGTH + 20;
+export const HISTORY_BYTES_PER_TILE = 17 * HISTORY_LENGTH + 36;
 
 /** Tile classification at one instant, per replica (see `ReplicaFramebuffer.classify`). */
 export const TILE_SETTLED = 0;
@@ -194,6 +199,9 @@ export class ReplicaFramebuffer {
   private echo!: Uint8Array;
   // Tiles written since their last flush, and when (one write time per tile: one framebuffer update).
   private pendingMs!: Float64Array;
+  // When copy_tiles last fingerprinted the tile's pixels as it copied them (see HISTORY_LAYOUT); NaN
+  // after any other write. Only flush_hot reads it (and the fingerprint beside it, kept in the history).
+  private writeMs!: Float64Array;
   private listed!: Uint8Array;
   /** Tiles written since the last flush, each once (`listed`), in the order first written. */
   private touched!: Int32Array;
@@ -231,6 +239,7 @@ export class ReplicaFramebuffer {
     this.makeViews(this.historyBlock?.arena.buffer ?? new ArrayBuffer(bytes), this.historyBlock?.offset ?? 0);
     this.entries.fill(1);
     this.pendingMs.fill(NaN);
+    this.writeMs.fill(NaN);
     // A new framebuffer counts as just changed: nothing is judged before its first pixels settle.
     for (let tile = 0; tile < this.tileCount; tile++) {
       this.startMs[tile] = nowMs;
@@ -246,6 +255,7 @@ export class ReplicaFramebuffer {
     const slots = tiles * HISTORY_LENGTH;
     this.startMs = new Float64Array(buffer, offset + HISTORY_LAYOUT.startMs * tiles, slots);
     this.pendingMs = new Float64Array(buffer, offset + HISTORY_LAYOUT.pendingMs * tiles, tiles);
+    this.writeMs = new Float64Array(buffer, offset + HISTORY_LAYOUT.writeMs * tiles, tiles);
     this.hashLow = new Uint32Array(buffer, offset + HISTORY_LAYOUT.hashLow * tiles, slots);
     this.hashHigh = new Uint32Array(buffer, offset + HISTORY_LAYOUT.hashHigh * tiles, slots);
     this.touched = new Int32Array(buffer, offset + HISTORY_LAYOUT.touched * tiles, tiles);
@@ -322,6 +332,15 @@ export class ReplicaFramebuffer {
     const written = this.flushed;
     for (let index = 0; index < count; index++) this.beforeWrite(written[index]!, nowMs, blinkWindowMs, changedTiles);
     const pixels = this.pixels;
+    const arena = this.arena;
+    if (arena !== null && this.historyBlock !== null && source.buffer === arena.buffer && pixels.buffer === arena.buffer) {
+      // In the kernels: the listed tiles copied, and those whose flush will be hot fingerprinted as
+      // they are copied (flush_hot then need not read them again).
+      arena.copyTiles(pixels.byteOffset, this.widthPx, source.byteOffset + 4 * sourceOffset, sourceStride, rect, this.tileSizePx, this.columns, this.widthPx, this.heightPx,
+        written.byteOffset, count, this.historyBlock.offset, this.tileCount, nowMs, blinkWindowMs, this.masks.allCompared, this.seed);
+      this.noteWritten(count, nowMs, false);
+      return count;
+    }
     if (count === (lastRow - firstRow + 1) * (lastColumn - firstColumn + 1)) {
       if (rect.width === this.widthPx && sourceStride === rect.width) {
         // Whole rows, contiguous on both sides: one copy (no view per row).
@@ -346,15 +365,22 @@ export class ReplicaFramebuffer {
         }
       }
     }
+    this.noteWritten(count, nowMs, true);
+    return count;
+  }
+
+  /** Marks the tiles listed in `flushed[0..count)` written at `nowMs` (`unhashed`: with no write fingerprint). */
+  private noteWritten(count: number, nowMs: number, unhashed: boolean): void {
+    const written = this.flushed;
     for (let index = 0; index < count; index++) {
       const tile = written[index]!;
       this.pendingMs[tile] = nowMs;
+      if (unhashed) this.writeMs[tile] = NaN;
       if (this.listed[tile] === 0) {
         this.listed[tile] = 1;
         this.touched[this.touchedCount++] = tile;
       }
     }
-    return count;
   }
 
   /**
@@ -558,6 +584,7 @@ export class ReplicaFramebuffer {
     this.bind();
     for (let slot = 0; slot < this.flags.length; slot++) if (this.flags[slot] === HASHED) this.flags[slot] = UNHASHED;
     this.echo.fill(0);
+    this.writeMs.fill(NaN);
   }
 
   /**

@@ -723,10 +723,16 @@
             (br $each)))
         (local.set $writtenMs (f64.load (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3)))))
         (f64.store (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3))) (f64.const nan))
-        (call $hash_tile (local.get $pixels) (local.get $widthPx) (local.get $left) (local.get $top) (local.get $width) (local.get $height)
-          (local.get $seedLow) (local.get $seedHigh) (local.get $scratch))
-        (local.set $lo (i32.load (local.get $scratch)))
-        (local.set $hi (i32.load offset=4 (local.get $scratch)))
+        ;; The fingerprint copy_tiles took of this very write, or the tile read again.
+        (if (f64.eq (local.get $writtenMs) (f64.load (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 224))) (i32.shl (local.get $tile) (i32.const 3)))))
+          (then
+            (local.set $lo (i32.load (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 232))) (i32.shl (local.get $tile) (i32.const 2)))))
+            (local.set $hi (i32.load (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 236))) (i32.shl (local.get $tile) (i32.const 2))))))
+          (else
+            (call $hash_tile (local.get $pixels) (local.get $widthPx) (local.get $left) (local.get $top) (local.get $width) (local.get $height)
+              (local.get $seedLow) (local.get $seedHigh) (local.get $scratch))
+            (local.set $lo (i32.load (local.get $scratch)))
+            (local.set $hi (i32.load offset=4 (local.get $scratch)))))
         (local.set $position (i32.load8_u (i32.add (local.get $newest) (local.get $tile))))
         (local.set $slot (i32.add (i32.mul (local.get $position) (local.get $tiles)) (local.get $tile)))
         ;; The newest state again: no change.
@@ -961,6 +967,156 @@
         (local.set $tileRow (i32.add (local.get $tileRow) (i32.const 1)))
         (br $each_tile_row)))
     (local.get $count))
+
+  ;; The copy that follows changed_tiles: for each tile of list[0..count) (i32 tile numbers, row by
+  ;; row, as changed_tiles lists them), its part of the rectangle (left, top, width, height) is
+  ;; copied from `source` (`sourceStride` pixels per row, its first pixel the rectangle's top-left
+  ;; corner) into the framebuffer at `frame` (`stride` pixels per row, `widthPx` × `heightPx`, tiles
+  ;; of `tileSize`, `columns` per row). One band of tiles at a time: when the band's listed tiles are
+  ;; side by side, its rows are copied whole, in address order (a tile's 16 rows lie a framebuffer
+  ;; row apart: read tile by tile from memory, a frame took nearly three times as long as a plain
+  ;; copy); otherwise tile by tile. Then, with the band still in the cache, each tile the rectangle
+  ;; covers whole, whose width is a multiple of 4 (hash_tile's chunks), whose change will be hot
+  ;; when flushed (flush_cold's test: its newest entry is not the initial state and began less than
+  ;; blinkMs before nowMs) and when `hashing` is not 0 (no masks), is fingerprinted (the engine's
+  ;; seed; `scratch`: hash_tile's 128 bytes): the history's write fingerprint (writeLow, writeHigh)
+  ;; and its time writeMs = nowMs, which flush_hot takes instead of reading the tile again. Any other
+  ;; tile's writeMs becomes NaN: its flush fingerprints it.
+  (func (export "copy_tiles")
+    (param $frame i32) (param $stride i32) (param $source i32) (param $sourceStride i32)
+    (param $left i32) (param $top i32) (param $width i32) (param $height i32)
+    (param $tileSize i32) (param $columns i32) (param $widthPx i32) (param $heightPx i32)
+    (param $list i32) (param $count i32) (param $history i32) (param $tiles i32)
+    (param $nowMs f64) (param $blinkMs f64) (param $hashing i32) (param $seedLow i32) (param $seedHigh i32) (param $scratch i32)
+    (local $index i32) (local $first i32) (local $end i32) (local $band i32) (local $tile i32)
+    (local $tx i32) (local $ty i32) (local $tw i32) (local $th i32) (local $x0 i32) (local $x1 i32) (local $y0 i32) (local $y1 i32)
+    (local $slot i32) (local $writeMs i32) (local $writeLow i32) (local $writeHigh i32)
+    (local.set $writeMs (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 224))))
+    (local.set $writeLow (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 232))))
+    (local.set $writeHigh (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 236))))
+    (block $done
+      (loop $each_band
+        (br_if $done (i32.ge_u (local.get $index) (local.get $count)))
+        ;; The band's tiles: list[first..end).
+        (local.set $first (local.get $index))
+        (local.set $band (i32.div_u (i32.load (i32.add (local.get $list) (i32.shl (local.get $first) (i32.const 2)))) (local.get $columns)))
+        (local.set $end (i32.add (local.get $first) (i32.const 1)))
+        (block $band_found
+          (loop $each_member
+            (br_if $band_found (i32.ge_u (local.get $end) (local.get $count)))
+            (br_if $band_found (i32.ne (i32.div_u (i32.load (i32.add (local.get $list) (i32.shl (local.get $end) (i32.const 2)))) (local.get $columns)) (local.get $band)))
+            (local.set $end (i32.add (local.get $end) (i32.const 1)))
+            (br $each_member)))
+        (local.set $index (local.get $end))
+        (local.set $ty (i32.mul (local.get $band) (local.get $tileSize)))
+        (local.set $th (i32.sub (local.get $heightPx) (local.get $ty)))
+        (if (i32.gt_s (local.get $th) (local.get $tileSize)) (then (local.set $th (local.get $tileSize))))
+        (local.set $y0 (select (local.get $top) (local.get $ty) (i32.gt_u (local.get $top) (local.get $ty))))
+        (local.set $y1 (i32.add (local.get $ty) (local.get $th)))
+        (if (i32.gt_u (local.get $y1) (i32.add (local.get $top) (local.get $height))) (then (local.set $y1 (i32.add (local.get $top) (local.get $height)))))
+        (if (i32.eq
+              (i32.sub (i32.load (i32.add (local.get $list) (i32.shl (i32.sub (local.get $end) (i32.const 1)) (i32.const 2))))
+                (i32.load (i32.add (local.get $list) (i32.shl (local.get $first) (i32.const 2)))))
+              (i32.sub (i32.sub (local.get $end) (local.get $first)) (i32.const 1)))
+          (then
+            ;; Side by side: from the first tile's left part to the last one's right, row by row.
+            (call $tile_span (local.get $columns) (local.get $tileSize) (local.get $widthPx) (local.get $left) (local.get $width)
+              (i32.load (i32.add (local.get $list) (i32.shl (local.get $first) (i32.const 2)))))
+            (local.set $x0 (global.get $span_x0))
+            (call $tile_span (local.get $columns) (local.get $tileSize) (local.get $widthPx) (local.get $left) (local.get $width)
+              (i32.load (i32.add (local.get $list) (i32.shl (i32.sub (local.get $end) (i32.const 1)) (i32.const 2)))))
+            (call $copy_rows (local.get $frame) (local.get $stride) (local.get $source) (local.get $sourceStride) (local.get $left) (local.get $top)
+              (local.get $x0) (global.get $span_x1) (local.get $y0) (local.get $y1)))
+          (else
+            (local.set $tile (local.get $first))
+            (loop $each_tile
+              (call $tile_span (local.get $columns) (local.get $tileSize) (local.get $widthPx) (local.get $left) (local.get $width)
+                (i32.load (i32.add (local.get $list) (i32.shl (local.get $tile) (i32.const 2)))))
+              (call $copy_rows (local.get $frame) (local.get $stride) (local.get $source) (local.get $sourceStride) (local.get $left) (local.get $top)
+                (global.get $span_x0) (global.get $span_x1) (local.get $y0) (local.get $y1))
+              (local.set $tile (i32.add (local.get $tile) (i32.const 1)))
+              (br_if $each_tile (i32.lt_u (local.get $tile) (local.get $end))))))
+        ;; The band's write fingerprints.
+        (loop $each_hash
+          (local.set $tile (i32.load (i32.add (local.get $list) (i32.shl (local.get $first) (i32.const 2)))))
+          (local.set $first (i32.add (local.get $first) (i32.const 1)))
+          (call $tile_span (local.get $columns) (local.get $tileSize) (local.get $widthPx) (local.get $left) (local.get $width) (local.get $tile))
+          (local.set $tx (i32.mul (i32.rem_u (local.get $tile) (local.get $columns)) (local.get $tileSize)))
+          (local.set $tw (i32.sub (local.get $widthPx) (local.get $tx)))
+          (if (i32.gt_s (local.get $tw) (local.get $tileSize)) (then (local.set $tw (local.get $tileSize))))
+          (local.set $slot (i32.add
+            (i32.mul (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 220))) (local.get $tile))) (local.get $tiles))
+            (local.get $tile)))
+          (if (i32.and
+                (i32.and
+                  (i32.and (local.get $hashing) (i32.eqz (i32.and (local.get $tw) (i32.const 3))))
+                  (i32.and
+                    (i32.and (i32.eq (global.get $span_x0) (local.get $tx)) (i32.eq (global.get $span_x1) (i32.add (local.get $tx) (local.get $tw))))
+                    (i32.and (i32.eq (local.get $y0) (local.get $ty)) (i32.eq (local.get $y1) (i32.add (local.get $ty) (local.get $th))))))
+                (i32.and
+                  (i32.ne (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))) (local.get $slot))) (i32.const 2))
+                  (f64.lt (f64.sub (local.get $nowMs) (f64.load (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))))) (local.get $blinkMs))))
+            (then
+              (call $hash_tile (local.get $frame) (local.get $stride) (local.get $tx) (local.get $ty) (local.get $tw) (local.get $th)
+                (local.get $seedLow) (local.get $seedHigh) (local.get $scratch))
+              (i32.store (i32.add (local.get $writeLow) (i32.shl (local.get $tile) (i32.const 2))) (i32.load (local.get $scratch)))
+              (i32.store (i32.add (local.get $writeHigh) (i32.shl (local.get $tile) (i32.const 2))) (i32.load offset=4 (local.get $scratch)))
+              (f64.store (i32.add (local.get $writeMs) (i32.shl (local.get $tile) (i32.const 3))) (local.get $nowMs)))
+            (else (f64.store (i32.add (local.get $writeMs) (i32.shl (local.get $tile) (i32.const 3))) (f64.const nan))))
+          (br_if $each_hash (i32.lt_u (local.get $first) (local.get $end))))
+        (br $each_band))))
+
+  ;; copy_tiles' helper: the columns [span_x0, span_x1) that the tile's column and the rectangle's
+  ;; columns [left, left + width) share (the tile narrower at the framebuffer's right edge).
+  (global $span_x0 (mut i32) (i32.const 0))
+  (global $span_x1 (mut i32) (i32.const 0))
+  (func $tile_span (param $columns i32) (param $tileSize i32) (param $widthPx i32) (param $left i32) (param $width i32) (param $tile i32)
+    (local $tx i32) (local $x1 i32)
+    (local.set $tx (i32.mul (i32.rem_u (local.get $tile) (local.get $columns)) (local.get $tileSize)))
+    (global.set $span_x0 (select (local.get $left) (local.get $tx) (i32.gt_u (local.get $left) (local.get $tx))))
+    (local.set $x1 (i32.add (local.get $tx) (local.get $tileSize)))
+    (if (i32.gt_u (local.get $x1) (local.get $widthPx)) (then (local.set $x1 (local.get $widthPx))))
+    (if (i32.gt_u (local.get $x1) (i32.add (local.get $left) (local.get $width))) (then (local.set $x1 (i32.add (local.get $left) (local.get $width)))))
+    (global.set $span_x1 (local.get $x1)))
+
+  ;; copy_tiles' helper: framebuffer rows [y0, y1), columns [x0, x1), copied from the source (its
+  ;; first pixel the rectangle's (left, top)): 64 bytes at a time, then 16, then words.
+  (func $copy_rows (param $frame i32) (param $stride i32) (param $source i32) (param $sourceStride i32) (param $left i32) (param $top i32)
+    (param $x0 i32) (param $x1 i32) (param $y0 i32) (param $y1 i32)
+    (local $src i32) (local $dst i32) (local $rowBytes i32) (local $c i32)
+    (local.set $rowBytes (i32.shl (i32.sub (local.get $x1) (local.get $x0)) (i32.const 2)))
+    (local.set $src (i32.add (local.get $source)
+      (i32.shl (i32.add (i32.mul (i32.sub (local.get $y0) (local.get $top)) (local.get $sourceStride)) (i32.sub (local.get $x0) (local.get $left))) (i32.const 2))))
+    (local.set $dst (i32.add (local.get $frame) (i32.shl (i32.add (i32.mul (local.get $y0) (local.get $stride)) (local.get $x0)) (i32.const 2))))
+    (block $rows_done
+      (loop $each_row
+        (br_if $rows_done (i32.ge_u (local.get $y0) (local.get $y1)))
+        (local.set $c (i32.const 0))
+        (block $wide_done
+          (loop $wide
+            (br_if $wide_done (i32.gt_u (i32.add (local.get $c) (i32.const 64)) (local.get $rowBytes)))
+            (v128.store (i32.add (local.get $dst) (local.get $c)) (v128.load (i32.add (local.get $src) (local.get $c))))
+            (v128.store offset=16 (i32.add (local.get $dst) (local.get $c)) (v128.load offset=16 (i32.add (local.get $src) (local.get $c))))
+            (v128.store offset=32 (i32.add (local.get $dst) (local.get $c)) (v128.load offset=32 (i32.add (local.get $src) (local.get $c))))
+            (v128.store offset=48 (i32.add (local.get $dst) (local.get $c)) (v128.load offset=48 (i32.add (local.get $src) (local.get $c))))
+            (local.set $c (i32.add (local.get $c) (i32.const 64)))
+            (br $wide)))
+        (block $narrow_done
+          (loop $narrow
+            (br_if $narrow_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $rowBytes)))
+            (v128.store (i32.add (local.get $dst) (local.get $c)) (v128.load (i32.add (local.get $src) (local.get $c))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $narrow)))
+        (block $words_done
+          (loop $words
+            (br_if $words_done (i32.ge_u (local.get $c) (local.get $rowBytes)))
+            (i32.store (i32.add (local.get $dst) (local.get $c)) (i32.load (i32.add (local.get $src) (local.get $c))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $words)))
+        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $sourceStride) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $stride) (i32.const 2))))
+        (local.set $y0 (i32.add (local.get $y0) (i32.const 1)))
+        (br $each_row))))
 
   ;; 1 when the `bytes` bytes (a multiple of 4) at a and b differ anywhere: 64 bytes per step (one
   ;; branch), then 16, then 4.

@@ -17,6 +17,7 @@ import {
   TILE_SETTLED,
   TileList,
 } from '../../../common/divergence/replica-framebuffer';
+import { seededRandom } from '../../fuzz/rfb-mutators';
 import { KERNELS } from './engines';
 
 const TIMING = { settleMs: SETTLE_MS, blinkWindowMs: BLINK_WINDOW_MS, maxBlinkStates: MAX_BLINK_STATES };
@@ -299,3 +300,106 @@ for (const storage of ['js', 'history in kernels', 'all in kernels'] as const) {
     });
   });
 }
+
+// A write staged in the kernels' memory is copied by copy_tiles, which fingerprints the tiles whose
+// flush will be hot as it copies them; flush_hot then takes that fingerprint instead of reading the
+// tile again. The same writes on a framebuffer kept in JavaScript must leave the same pixels and
+// the same history: every tile's current fingerprint and classification after every flush.
+describe('a write copied by the kernels: fingerprinted in the same pass', { timeout: 60_000 }, () => {
+  // Three columns of tiles, the last 6 pixels wide (not whole 4-pixel chunks: never fingerprinted
+  // in a copy), two rows, the last 10 pixels high.
+  const WIDTH = 2 * SIZE + 6;
+  const HEIGHT = SIZE + 10;
+
+  function twins(): { js: ReplicaFramebuffer; kernels: ReplicaFramebuffer; staged: () => Uint32Array } {
+    const arena = KERNELS.createArena();
+    const grid = (): MaskGrid => new MaskGrid([], WIDTH, HEIGHT, SIZE);
+    const js = new ReplicaFramebuffer('r', WIDTH, HEIGHT, SIZE, grid(), 0, MAX_BLINK_STATES);
+    const kernels = new ReplicaFramebuffer('r', WIDTH, HEIGHT, SIZE, grid(), 0, MAX_BLINK_STATES, arena.allocate(WIDTH * HEIGHT * 4), arena);
+    const block = arena.allocate(WIDTH * HEIGHT * 4);
+    return { js, kernels, staged: () => block.words() };
+  }
+
+  function assertSame(js: ReplicaFramebuffer, kernels: ReplicaFramebuffer, nowMs: number, what: string): void {
+    assert.deepEqual([...kernels.pixels.subarray(0, WIDTH * HEIGHT)], [...js.pixels], `${what}: pixels`);
+    const tiles = js.tileCount;
+    const expected = new Uint32Array(2 * tiles);
+    const actual = new Uint32Array(2 * tiles);
+    for (let tile = 0; tile < tiles; tile++) {
+      js.currentFingerprint(tile, expected, 2 * tile);
+      kernels.currentFingerprint(tile, actual, 2 * tile);
+      assert.equal(kernels.lastChangeMs(tile), js.lastChangeMs(tile), `${what}: tile ${tile}'s last change`);
+    }
+    assert.deepEqual([...actual], [...expected], `${what}: fingerprints`);
+    const list = Int32Array.from({ length: tiles }, (_, tile) => tile);
+    const bits = (framebuffer: ReplicaFramebuffer): number[] => {
+      const states = new Uint8Array(tiles);
+      framebuffer.classifyMany(list, tiles, nowMs, TIMING, states, new Float64Array(tiles).fill(-Infinity));
+      return [...states];
+    };
+    assert.deepEqual(bits(kernels), bits(js), `${what}: classification`);
+  }
+
+  /** Writes `rect` of `screen` (whole-framebuffer words) to both at `nowMs`; the kernels' copy from its staging memory. */
+  function writeBoth(pair: ReturnType<typeof twins>, screen: Uint32Array, rect: { x: number; y: number; width: number; height: number }, nowMs: number, changes: TileList): void {
+    const block = new Uint32Array(rect.width * rect.height);
+    for (let y = 0; y < rect.height; y++) block.set(screen.subarray((rect.y + y) * WIDTH + rect.x, (rect.y + y) * WIDTH + rect.x + rect.width), y * rect.width);
+    const staged = pair.staged();
+    staged.set(block);
+    pair.js.write(rect, block, rect.width, 0, nowMs, BLINK_WINDOW_MS, changes);
+    pair.kernels.write(rect, staged, rect.width, 0, nowMs, BLINK_WINDOW_MS, changes);
+  }
+
+  it('a tile written whole and then in part at the same time is fingerprinted from its final pixels', () => {
+    const pair = twins();
+    const whole = { x: 0, y: 0, width: WIDTH, height: HEIGHT };
+    const changes = new TileList();
+    const screen = (value: number): Uint32Array => new Uint32Array(WIDTH * HEIGHT).fill(value);
+    const flush = (nowMs: number, what: string): void => {
+      pair.js.flush(BLINK_WINDOW_MS, changes);
+      pair.kernels.flush(BLINK_WINDOW_MS, changes);
+      assertSame(pair.js, pair.kernels, nowMs, what);
+    };
+    writeBoth(pair, screen(1), whole, 10_000, changes);
+    flush(10_000, 'A, a cold change');
+    writeBoth(pair, screen(2), whole, 10_100, changes);
+    flush(10_100, 'B, hot');
+    // A again, whole (fingerprinted as copied), then one pixel of tile 0 changed in the same update:
+    // the tile's state is neither A nor B, and must not be taken for A's echo.
+    writeBoth(pair, screen(1), whole, 10_200, changes);
+    const last = screen(1);
+    last[3 * WIDTH + 5] = 3;
+    writeBoth(pair, last, { x: 4, y: 2, width: 4, height: 4 }, 10_200, changes);
+    flush(10_200, 'A, then a pixel of tile 0 in the same update');
+    const bits = new Uint8Array(2);
+    pair.kernels.classifyMany(Int32Array.of(0, 1), 2, 10_250, TIMING, bits, new Float64Array(2).fill(-Infinity));
+    assert.equal(bits[0]! & CLASSIFY_MAYBE_CYCLING, 0, 'tile 0 holds a new state: no echo');
+    assert.equal(bits[1]! & CLASSIFY_MAYBE_CYCLING, CLASSIFY_MAYBE_CYCLING, 'tile 1 is A again: an echo');
+  });
+
+  it('random writes, whole screens and rectangles, hot and cold, leave the same history as in JavaScript', () => {
+    const next = seededRandom(20261204);
+    for (let session = 0; session < 40; session++) {
+      const pair = twins();
+      const changes = new TileList();
+      // A few screens to choose from, so that states come back (echoes, cycles).
+      const screens = Array.from({ length: 3 }, () => Uint32Array.from({ length: WIDTH * HEIGHT }, () => Math.floor(next() * 4)));
+      let nowMs = 1_000;
+      for (let step = 0; step < 30; step++) {
+        // Often within the blink window (hot), sometimes long after (cold), sometimes no time at all.
+        const gap = [0, 50, 150, 400, 5_000][Math.floor(next() * 5)]!;
+        nowMs += gap;
+        const screen = screens[Math.floor(next() * screens.length)]!;
+        const x = next() < 0.5 ? 0 : Math.floor(next() * WIDTH);
+        const y = next() < 0.5 ? 0 : Math.floor(next() * HEIGHT);
+        const rect = next() < 0.5 ? { x: 0, y: 0, width: WIDTH, height: HEIGHT } : { x, y, width: 1 + Math.floor(next() * (WIDTH - x)), height: 1 + Math.floor(next() * (HEIGHT - y)) };
+        writeBoth(pair, screen, rect, nowMs, changes);
+        if (next() < 0.7) {
+          pair.js.flush(BLINK_WINDOW_MS, changes);
+          pair.kernels.flush(BLINK_WINDOW_MS, changes);
+          assertSame(pair.js, pair.kernels, nowMs, `session ${session}, step ${step}`);
+        }
+      }
+    }
+  });
+});
