@@ -8,7 +8,10 @@
 // thread's tasks (their sum per full-screen update, and the longest), the bench probe counts the
 // full-screen updates and times the page's own share of the comparison (reading the damage back and
 // posting it); the same trace gives the comparison worker's CPU time, which runs on the other core
-// and so shows in the page's figures only as contention. Figures only, never pass/fail. Runs in Node: `npm run bench -- --only main-thread`.
+// and so shows in the page's figures only as contention. Then two more rounds of the same stream with
+// a Shift key pressed every 50 ms on the composite give the input delay (the key event's creation
+// to the page's first listener), on vs off; their main-thread figures are not counted (the presses
+// cost the thread too). Figures only, never pass/fail. Runs in Node: `npm run bench -- --only main-thread`.
 
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -83,6 +86,31 @@ interface Phase {
   readonly reportsCpuMs: number;
   /** The page's share of the comparison (read back + post) per full-screen update, ms, from the probe. */
   readonly monitorMs: readonly number[];
+  /** Input delay of each key pressed during the stream, ms (see INPUT_PROBE_SCRIPT). */
+  readonly inputDelaysMs: readonly number[];
+}
+
+/** A Shift key pressed and released on the focused composite this often during the input-delay phases. */
+const KEY_EVERY_MS = 50;
+/** Rounds of (on, off) phases with keys pressed, after the counted ones. */
+const KEY_ROUNDS = 2;
+
+/**
+ * Records each Shift keydown's input delay: from the event's creation in the browser process
+ * (`timeStamp`) to the first listener on the page's main thread (capture, on the window) — how long
+ * the user's keystroke waits for the thread that forwards it to the replicas. Shift alone draws
+ * nothing in the guests, so the presses leave the stream's screens as they are.
+ */
+const INPUT_PROBE_SCRIPT = `globalThis.__retrovisorInputDelays = [];
+window.addEventListener('keydown', (event) => { if (event.key === 'Shift') globalThis.__retrovisorInputDelays.push(performance.now() - event.timeStamp); }, { capture: true });`;
+
+/** Presses and releases Shift every KEY_EVERY_MS until `endAt` (Date.now()). */
+async function pressKeysUntil(page: Page, endAt: number): Promise<void> {
+  while (Date.now() < endAt) {
+    await page.keyboard.down('Shift');
+    await page.keyboard.up('Shift');
+    await sleep(KEY_EVERY_MS);
+  }
 }
 
 function percentile(values: readonly number[], fraction: number): number {
@@ -178,18 +206,24 @@ function restoreColours(lab: DemoLab, shift: ColourShift): void {
 }
 
 /** One phase: open the app, stream full-screen repaints for `seconds` under a trace, close. */
-async function phase(browser: Browser, url: string, lab: DemoLab, seconds: number, stream: Stream, shift: ColourShift, keepTrace = true): Promise<Phase> {
+async function phase(browser: Browser, url: string, lab: DemoLab, seconds: number, stream: Stream, shift: ColourShift, keepTrace = true, withKeys = false): Promise<Phase> {
   restoreColours(lab, shift);
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   page.on('pageerror', (error) => console.error(`page error: ${error.stack ?? error.message}`));
   try {
     await page.addInitScript(PROBE_INIT_SCRIPT);
+    await page.addInitScript(INPUT_PROBE_SCRIPT);
     await page.goto(url);
     for (const replica of lab.replicas) await page.waitForSelector(`[data-replica-id="${replica.id}"][data-state="connected"]`, { timeout: 60_000, state: 'attached' });
+    await page.focus('#composite');
     await sleep(3000);
     await takeRecords(page);
+    await page.evaluate(() => ((globalThis as unknown as { __retrovisorInputDelays: number[] }).__retrovisorInputDelays.length = 0));
     await browser.startTracing(page, { categories: TRACE_CATEGORIES });
     const endAt = Date.now() + seconds * 1000;
+    // Key presses cost the main thread too (their handlers, a frame each): only in the phases that
+    // measure input delay, whose main-thread figures are not counted.
+    const typing = withKeys ? pressKeysUntil(page, endAt) : Promise.resolve();
     while (Date.now() < endAt) {
       for (const replica of lab.replicas) {
         const demo = lab.replica(replica.id);
@@ -199,6 +233,7 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
       if (stream === 'changing') shift.steps++;
       await sleep(REPAINT_EVERY_MS);
     }
+    await typing;
     // The last repaints decoded and compared.
     await sleep(1500);
     const trace = (await browser.stopTracing()).toString('utf8');
@@ -206,6 +241,7 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
     const traceDir = process.env.RETROVISOR_BENCH_TRACE_DIR;
     if (keepTrace && traceDir !== undefined && traceDir !== '') writeFileSync(join(traceDir, `main-thread-${Date.now()}.json`), trace);
     const records = await takeRecords(page);
+    const inputDelaysMs = await page.evaluate(() => [...(globalThis as unknown as { __retrovisorInputDelays: number[] }).__retrovisorInputDelays]);
     const full = records.updates.filter((update) => update.areaPx >= FULL_MIN_PX);
     const { durationsMs, cpuMs, longestCpuMs, workerCpuMs, reportsMs, reportsCpuMs } = mainThreadTasks(trace);
     return {
@@ -219,6 +255,7 @@ async function phase(browser: Browser, url: string, lab: DemoLab, seconds: numbe
       reportsMs,
       reportsCpuMs,
       monitorMs: full.filter((update) => update.replicaId !== null).map((update) => update.monitorMs),
+      inputDelaysMs,
     };
   } finally {
     await page.close();
@@ -242,6 +279,8 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
   const off = await startServe(profileOf(lab, `bench main thread off ${replicas}`, false));
   const shift: ColourShift = { steps: 0 };
   const results: { on: Phase; off: Phase }[] = [];
+  const keyOns: Phase[] = [];
+  const keyOffs: Phase[] = [];
   try {
     // Not counted: the first phase of a run pays for warming up (the lab's encoders, the back end,
     // the browser), which would tilt the ratio against whichever mode comes first.
@@ -262,6 +301,17 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
       const result = { on: pair.on!, off: pair.off! };
       results.push(result);
       console.log(`round ${round}: on / off ${times(perUpdate(result.on, 'mainMs') / perUpdate(result.off, 'mainMs'))} (CPU ${times(perUpdate(result.on, 'mainCpuMs') / perUpdate(result.off, 'mainCpuMs'))})`);
+    }
+    // Input delay: the same stream with a key pressed every KEY_EVERY_MS, two more rounds, the order alternating.
+    for (let round = 1; round <= KEY_ROUNDS; round++) {
+      for (const mode of round % 2 === 1 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        const result = await phase(browser, mode === 'on' ? on.url : off.url, lab, seconds, stream, shift, true, true);
+        (mode === 'on' ? keyOns : keyOffs).push(result);
+        console.log(
+          `keys round ${round} comparison ${mode.padEnd(3)}: input delay p50 ${ms(percentile(result.inputDelaysMs, 0.5))}, p99 ${ms(percentile(result.inputDelaysMs, 0.99))}, ` +
+            `max ${ms(Math.max(...result.inputDelaysMs))} (${result.inputDelaysMs.length} keys) (load ${loadText()})`,
+        );
+      }
     }
   } finally {
     await Promise.all([on.stop(), off.stop()]);
@@ -284,6 +334,12 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
   console.log(
     `    longest main-thread task on ${ms(longest(ons, 'longestTaskMs'))} / off ${ms(longest(offs, 'longestTaskMs'))} (goal < ${FRAME_MS} ms; the longest in the thread's CPU time on ${ms(longest(ons, 'longestTaskCpuMs'))} / off ${ms(longest(offs, 'longestTaskCpuMs'))}); tasks > ${FRAME_MS} ms on ${over(ons)} / off ${over(offs)}`,
   );
+  const delays = (phases: readonly Phase[]): number[] => phases.flatMap((item) => item.inputDelaysMs);
+  const delayText = (phases: readonly Phase[]): string => {
+    const values = delays(phases);
+    return `p50 ${ms(percentile(values, 0.5))}, p90 ${ms(percentile(values, 0.9))}, p99 ${ms(percentile(values, 0.99))}, max ${ms(Math.max(...values))} (${values.length} keys)`;
+  };
+  console.log(`    input delay of a key pressed every ${KEY_EVERY_MS} ms during the stream (its event's creation to the page's first listener): on ${delayText(keyOns)}; off ${delayText(keyOffs)}`);
   console.log(`    the comparison worker's CPU per full-screen update (on the other core): ${ms(pooled(ons, 'workerCpuMs'))}`);
   const monitorMs = ons.flatMap((item) => item.monitorMs);
   console.log(
