@@ -232,8 +232,9 @@ export class KernelArena {
   /**
    * See copy_tiles in the .wat: the listed tiles' parts of the rectangle copied from the source (byte
    * offset `source`, its first pixel the rectangle's top-left corner) into the framebuffer at
-   * `frame`; with `hashing`, each tile covered whole whose flush will be hot (blinkWindowMs) is
-   * fingerprinted in the same pass, into the history at `history` (write fingerprint and time).
+   * `frame`, a band of tiles at a time; with `hashing`, each tile covered whole whose flush will be
+   * hot (blinkWindowMs) is fingerprinted while its band is in the cache, into the history at
+   * `history` (write fingerprint and time).
    */
   copyTiles(frame: number, stride: number, source: number, sourceStride: number, rect: { readonly x: number; readonly y: number; readonly width: number; readonly height: number }, tileSizePx: number, columns: number, widthPx: number, heightPx: number, list: number, count: number, history: number, tiles: number, nowMs: number, blinkWindowMs: number, hashing: boolean, seed: FingerprintSeed): void {
     this.kernels.copy_tiles(frame, stride, source, sourceStride, rect.x, rect.y, rect.width, rect.height, tileSizePx, columns, widthPx, heightPx, list, count, history, tiles, nowMs, blinkWindowMs, hashing ? 1 : 0, seed.low, seed.high, this.hashScratch.offset);

@@ -199,8 +199,8 @@ export class ReplicaFramebuffer {
   private echo!: Uint8Array;
   // Tiles written since their last flush, and when (one write time per tile: one framebuffer update).
   private pendingMs!: Float64Array;
-  // When copy_tiles last fingerprinted the tile's pixels as it copied them (see HISTORY_LAYOUT); NaN
-  // after any other write. Only flush_hot reads it (and the fingerprint beside it, kept in the history).
+  // When copy_tiles last fingerprinted the tile's pixels right after copying them (see
+  // HISTORY_LAYOUT); NaN after any other write. Only flush_hot reads it (and the fingerprint beside it, kept in the history).
   private writeMs!: Float64Array;
   private listed!: Uint8Array;
   /** Tiles written since the last flush, each once (`listed`), in the order first written. */
@@ -334,8 +334,8 @@ export class ReplicaFramebuffer {
     const pixels = this.pixels;
     const arena = this.arena;
     if (arena !== null && this.historyBlock !== null && source.buffer === arena.buffer && pixels.buffer === arena.buffer) {
-      // In the kernels: the listed tiles copied, and those whose flush will be hot fingerprinted as
-      // they are copied (flush_hot then need not read them again).
+      // In the kernels: the listed tiles copied a band at a time, and those whose flush will be hot
+      // fingerprinted while the band is in the cache (flush_hot then need not read them again).
       arena.copyTiles(pixels.byteOffset, this.widthPx, source.byteOffset + 4 * sourceOffset, sourceStride, rect, this.tileSizePx, this.columns, this.widthPx, this.heightPx,
         written.byteOffset, count, this.historyBlock.offset, this.tileCount, nowMs, blinkWindowMs, this.masks.allCompared, this.seed);
       this.noteWritten(count, nowMs, false);

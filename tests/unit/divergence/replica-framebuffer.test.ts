@@ -302,10 +302,10 @@ for (const storage of ['js', 'history in kernels', 'all in kernels'] as const) {
 }
 
 // A write staged in the kernels' memory is copied by copy_tiles, which fingerprints the tiles whose
-// flush will be hot as it copies them; flush_hot then takes that fingerprint instead of reading the
-// tile again. The same writes on a framebuffer kept in JavaScript must leave the same pixels and
+// flush will be hot right after copying them; flush_hot then takes that fingerprint instead of
+// reading the tile again. The same writes on a framebuffer kept in JavaScript must leave the same pixels and
 // the same history: every tile's current fingerprint and classification after every flush.
-describe('a write copied by the kernels: fingerprinted in the same pass', { timeout: 60_000 }, () => {
+describe('a write copied by the kernels: fingerprinted while in the cache', { timeout: 60_000 }, () => {
   // Three columns of tiles, the last 6 pixels wide (not whole 4-pixel chunks: never fingerprinted
   // in a copy), two rows, the last 10 pixels high.
   const WIDTH = 2 * SIZE + 6;
