@@ -53,8 +53,18 @@ const REPAINT_EVERY_MS = 500;
 const WARM_UP_SECONDS = 4;
 /** A frame at 60 Hz: a main-thread task longer than this drops one. */
 const FRAME_MS = 16;
-/** Trace categories holding the main thread's top-level tasks (RunTask). */
-const TRACE_CATEGORIES = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'];
+/**
+ * Trace categories holding the main thread's top-level tasks (RunTask). With
+ * RETROVISOR_BENCH_CPU_PROFILE=1, V8's sampling profiler too (ProfileChunk events per thread, for the
+ * kept traces: which functions the page and the worker spend their time in). It slows the page's
+ * JavaScript, so that run's figures are not comparable with others.
+ */
+const TRACE_CATEGORIES = [
+  'toplevel',
+  'devtools.timeline',
+  'disabled-by-default-devtools.timeline',
+  ...(process.env.RETROVISOR_BENCH_CPU_PROFILE === '1' ? ['disabled-by-default-v8.cpu_profiler'] : []),
+];
 const PROBE_INIT_SCRIPT = 'globalThis.__retrovisorBenchProbe = { enabled: true };';
 
 interface TraceEvent {
