@@ -315,7 +315,7 @@ async function measureCount(browser: Browser, replicas: number, seconds: number,
     // Input delay: the same stream with a key pressed every KEY_EVERY_MS, two more rounds, the order alternating.
     for (let round = 1; round <= KEY_ROUNDS; round++) {
       for (const mode of round % 2 === 1 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
-        const result = await phase(browser, mode === 'on' ? on.url : off.url, lab, seconds, stream, shift, true, true);
+        const result = await phase(browser, mode === 'on' ? on.url : off.url, lab, seconds, stream, shift, false, true);
         (mode === 'on' ? keyOns : keyOffs).push(result);
         console.log(
           `keys round ${round} comparison ${mode.padEnd(3)}: input delay p50 ${ms(percentile(result.inputDelaysMs, 0.5))}, p99 ${ms(percentile(result.inputDelaysMs, 0.99))}, ` +

@@ -696,8 +696,11 @@
     (local $width i32) (local $height i32) (local $lo i32) (local $hi i32) (local $writtenMs f64) (local $changed i32)
     (local $leftOver i32) (local $echo i32) (local $step i32) (local $at i32) (local $older i32)
     (local $pending i32) (local $hashLow i32) (local $hashHigh i32) (local $touched i32) (local $flushed i32)
-    (local $flags i32) (local $newest i32) (local $entries i32)
+    (local $flags i32) (local $newest i32) (local $entries i32) (local $writeMs i32) (local $writeLow i32) (local $writeHigh i32)
     (local.set $pending (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 96))))
+    (local.set $writeMs (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 224))))
+    (local.set $writeLow (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 232))))
+    (local.set $writeHigh (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 236))))
     (local.set $hashLow (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 104))))
     (local.set $hashHigh (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 152))))
     (local.set $touched (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 200))))
@@ -724,10 +727,10 @@
         (local.set $writtenMs (f64.load (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3)))))
         (f64.store (i32.add (local.get $pending) (i32.shl (local.get $tile) (i32.const 3))) (f64.const nan))
         ;; The fingerprint copy_tiles took of this very write, or the tile read again.
-        (if (f64.eq (local.get $writtenMs) (f64.load (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 224))) (i32.shl (local.get $tile) (i32.const 3)))))
+        (if (f64.eq (local.get $writtenMs) (f64.load (i32.add (local.get $writeMs) (i32.shl (local.get $tile) (i32.const 3)))))
           (then
-            (local.set $lo (i32.load (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 232))) (i32.shl (local.get $tile) (i32.const 2)))))
-            (local.set $hi (i32.load (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 236))) (i32.shl (local.get $tile) (i32.const 2))))))
+            (local.set $lo (i32.load (i32.add (local.get $writeLow) (i32.shl (local.get $tile) (i32.const 2)))))
+            (local.set $hi (i32.load (i32.add (local.get $writeHigh) (i32.shl (local.get $tile) (i32.const 2))))))
           (else
             (call $hash_tile (local.get $pixels) (local.get $widthPx) (local.get $left) (local.get $top) (local.get $width) (local.get $height)
               (local.get $seedLow) (local.get $seedHigh) (local.get $scratch))
@@ -990,7 +993,9 @@
     (param $nowMs f64) (param $blinkMs f64) (param $hashing i32) (param $seedLow i32) (param $seedHigh i32) (param $scratch i32)
     (local $index i32) (local $first i32) (local $end i32) (local $band i32) (local $tile i32)
     (local $tx i32) (local $ty i32) (local $tw i32) (local $th i32) (local $x0 i32) (local $x1 i32) (local $y0 i32) (local $y1 i32)
-    (local $slot i32) (local $writeMs i32) (local $writeLow i32) (local $writeHigh i32)
+    (local $slot i32) (local $flags i32) (local $newest i32) (local $writeMs i32) (local $writeLow i32) (local $writeHigh i32)
+    (local.set $flags (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))))
+    (local.set $newest (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 220))))
     (local.set $writeMs (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 224))))
     (local.set $writeLow (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 232))))
     (local.set $writeHigh (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 236))))
@@ -1040,21 +1045,21 @@
         (loop $each_hash
           (local.set $tile (i32.load (i32.add (local.get $list) (i32.shl (local.get $first) (i32.const 2)))))
           (local.set $first (i32.add (local.get $first) (i32.const 1)))
-          (call $tile_span (local.get $columns) (local.get $tileSize) (local.get $widthPx) (local.get $left) (local.get $width) (local.get $tile))
           (local.set $tx (i32.mul (i32.rem_u (local.get $tile) (local.get $columns)) (local.get $tileSize)))
           (local.set $tw (i32.sub (local.get $widthPx) (local.get $tx)))
           (if (i32.gt_s (local.get $tw) (local.get $tileSize)) (then (local.set $tw (local.get $tileSize))))
           (local.set $slot (i32.add
-            (i32.mul (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 220))) (local.get $tile))) (local.get $tiles))
+            (i32.mul (i32.load8_u (i32.add (local.get $newest) (local.get $tile))) (local.get $tiles))
             (local.get $tile)))
+          ;; Covered whole: the rectangle holds the tile's columns [tx, tx + tw) and its rows [ty, ty + th).
           (if (i32.and
                 (i32.and
                   (i32.and (local.get $hashing) (i32.eqz (i32.and (local.get $tw) (i32.const 3))))
                   (i32.and
-                    (i32.and (i32.eq (global.get $span_x0) (local.get $tx)) (i32.eq (global.get $span_x1) (i32.add (local.get $tx) (local.get $tw))))
+                    (i32.and (i32.le_u (local.get $left) (local.get $tx)) (i32.ge_u (i32.add (local.get $left) (local.get $width)) (i32.add (local.get $tx) (local.get $tw))))
                     (i32.and (i32.eq (local.get $y0) (local.get $ty)) (i32.eq (local.get $y1) (i32.add (local.get $ty) (local.get $th))))))
                 (i32.and
-                  (i32.ne (i32.load8_u (i32.add (i32.add (local.get $history) (i32.mul (local.get $tiles) (i32.const 208))) (local.get $slot))) (i32.const 2))
+                  (i32.ne (i32.load8_u (i32.add (local.get $flags) (local.get $slot))) (i32.const 2))
                   (f64.lt (f64.sub (local.get $nowMs) (f64.load (i32.add (local.get $history) (i32.shl (local.get $slot) (i32.const 3))))) (local.get $blinkMs))))
             (then
               (call $hash_tile (local.get $frame) (local.get $stride) (local.get $tx) (local.get $ty) (local.get $tw) (local.get $th)
