@@ -75,8 +75,12 @@ function processTable(): { pid: number; ppid: number; cmdline: string; environ: 
       let environ: string | null = null;
       try {
         environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
-      } catch {
-        // Another user's process: not readable, and not one RetroVisor started.
+      } catch (error) {
+        // Another user's process: not readable, and not one RetroVisor started. Any other error is
+        // a process that ended between reading its argv and its environment (a short-lived
+        // Chromium helper): thrown on, to be skipped like one that ended earlier.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EACCES' && code !== 'EPERM') throw error;
       }
       table.push({ pid: Number(entry), ppid, cmdline, environ });
     } catch {
