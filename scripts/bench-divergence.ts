@@ -14,7 +14,7 @@
 // `node --import tsx scripts/bench-divergence.ts [--soak-minutes M] [--cpu-seconds S]` after `npm run build`.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -137,7 +137,8 @@ async function typeFor(page: Page, source: TypingSource, durationMs: number): Pr
 
 /** `retrovisor serve` on a profile, as its own process (also used by the memory and main-thread sections). */
 export async function startServe(profile: unknown): Promise<{ url: string; stop(): Promise<void> }> {
-  const profilePath = join(mkdtempSync(join(os.tmpdir(), 'retrovisor-bench-divergence-')), 'profile.json');
+  const profileFolder = mkdtempSync(join(os.tmpdir(), 'retrovisor-bench-divergence-'));
+  const profilePath = join(profileFolder, 'profile.json');
   writeFileSync(profilePath, JSON.stringify(profile));
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'retrovisor.mjs'), 'serve', '--profile', profilePath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -154,10 +155,12 @@ export async function startServe(profile: unknown): Promise<{ url: string; stop(
   return {
     url,
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null) {
+        const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(profileFolder, { recursive: true, force: true });
     },
   };
 }

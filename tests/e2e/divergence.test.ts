@@ -5,8 +5,7 @@
 // and exits 3.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -14,6 +13,7 @@ import sharp from 'sharp';
 import { compareFramebuffers, startXvnc, typeWithXdotool, waitForStableFramebuffer, type Framebuffer, type XvncHandle } from '../lab/components';
 import { eventually, launchBrowser, openAppPage, runCli, startApp, typeLikeAPerson, waitForReplicaState, writeProfile, type RunningApp } from './support/app';
 import { divergenceStatus, divergentIds, type Region, regionsShown, union, waitForFlag } from './support/divergence-page';
+import { scratchFolder } from './support/scratch';
 
 const IDS = ['x1', 'x2', 'x3'] as const;
 const PROFILE_NAME = 'divergence e2e';
@@ -34,7 +34,7 @@ describe('divergence detection against real replicas', { timeout: 7 * 60_000 }, 
   let browser: Browser;
   let page: Page;
   let profilePath: string;
-  const dataDir = mkdtempSync(join(tmpdir(), 'retrovisor-data-'));
+  const dataDir = scratchFolder('data');
 
   /** Waits until every server's screen is settled and identical; returns x1's. */
   async function settledIdentical(what: string): Promise<Framebuffer> {
@@ -138,7 +138,7 @@ describe('divergence detection against real replicas', { timeout: 7 * 60_000 }, 
   it('`retrovisor run --json` against a diverged set prints the divergence and exits 3', async () => {
     await typeWithXdotool(servers[2]?.display as number, 'Q');
     await waitForStableFramebuffer(servers[2] as XvncHandle, { quietMs: 300 });
-    const runDataDir = mkdtempSync(join(tmpdir(), 'retrovisor-run-data-'));
+    const runDataDir = scratchFolder('run-data');
     const result = await runCli(['run', '--profile', profilePath, '--duration', '10', '--json'], { RETROVISOR_DATA_DIR: runDataDir });
     assert.equal(result.status, 3, `exit status; stderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
     const divergence = result.events.find((event) => event.type === 'divergence');

@@ -6,13 +6,13 @@
 // file, a vnc:// URI and dropped files; a save that meets another's; export; set-aside files shown.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadLabDescription, type LabDescription } from '../lab/lab';
 import { launchBrowser, openAppPage, runCli, startApp, waitForReplicaState, type RunningApp } from './support/app';
+import { scratchFolder } from './support/scratch';
 
 const PASSWORD = 'retro-pw';
 
@@ -76,7 +76,7 @@ describe('the profile library and editor', { timeout: 300_000 }, () => {
     lab = loadLabDescription();
     assert.equal(lab.xvnc.length >= 3, true, 'the lab needs 3 Xvnc servers (the third with a password)');
     assert.ok(lab.sshd, 'the lab needs its sshd: start it with "sshd": true');
-    dataDirectory = mkdtempSync(join(tmpdir(), 'retrovisor-library-ui-'));
+    dataDirectory = scratchFolder('library-ui');
     // No D-Bus session: no Secret Service, so typed passwords cannot be kept.
     [app, browser] = await Promise.all([startApp({ env: { RETROVISOR_DATA_DIR: dataDirectory, DBUS_SESSION_BUS_ADDRESS: '' } }), launchBrowser()]);
     page = await openAppPage(browser, app);
@@ -255,7 +255,7 @@ describe('the profile library and editor', { timeout: 300_000 }, () => {
   it('imports a .vv file through the file picker and a vnc:// URI', { timeout: 60_000 }, async () => {
     const [, plain2] = lab.xvnc;
     assert.ok(plain2);
-    const folder = mkdtempSync(join(tmpdir(), 'retrovisor-import-'));
+    const folder = scratchFolder('import');
     const vv = join(folder, 'console.vv');
     writeFileSync(vv, `[virt-viewer]\ntype=vnc\nhost=${plain2.host}\nport=${plain2.port}\ntitle=console vm\n`);
     await page.getByTestId('library-import-toggle').click();

@@ -4,13 +4,13 @@
 // finds the file beside it and connects to a real Xvnc that wants that password.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { loadLabDescription, type LabDescription } from '../lab/lab';
 import { eventually, launchBrowser, openAppPage, startApp, waitForReplicaState, type RunningApp } from './support/app';
+import { scratchFolder } from './support/scratch';
 
 describe('serve --profile with a profile that cannot be opened', { timeout: 120_000 }, () => {
   let browser: Browser;
@@ -18,7 +18,7 @@ describe('serve --profile with a profile that cannot be opened', { timeout: 120_
 
   before(async () => {
     browser = await launchBrowser();
-    folder = mkdtempSync(join(tmpdir(), 'retrovisor-bad-profiles-'));
+    folder = scratchFolder('bad-profiles');
   });
 
   after(async () => {
@@ -66,12 +66,12 @@ describe('a profile naming its password file relative to its own folder', { time
     assert.ok(xpw?.password, 'the lab must have an Xvnc with a password');
     // The profile and its password file in a folder of their own; the server runs elsewhere
     // (the checkout), where a file of the same name holds a wrong password.
-    const folder = mkdtempSync(join(tmpdir(), 'retrovisor-relative-'));
+    const folder = scratchFolder('relative');
     writeFileSync(join(folder, 'pwplain'), `${xpw.password}\n`);
     profilePath = join(folder, 'profile.json');
     profileText = JSON.stringify({ version: 1, name: 'relative', replicas: [{ id: 'xpw', vnc: { host: xpw.host, port: xpw.port, password: { file: 'pwplain' } } }] });
     writeFileSync(profilePath, profileText);
-    const elsewhere = mkdtempSync(join(tmpdir(), 'retrovisor-cwd-'));
+    const elsewhere = scratchFolder('cwd');
     writeFileSync(join(elsewhere, 'pwplain'), 'not-the-password\n');
     [app, browser] = await Promise.all([startApp({ cwd: elsewhere }), launchBrowser()]);
   });

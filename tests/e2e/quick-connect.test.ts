@@ -5,13 +5,13 @@
 // a remembered set can be forgotten.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadLabDescription } from '../lab/lab';
 import { launchBrowser, openAppPage, startApp, waitForReplicaState, type RunningApp } from './support/app';
+import { scratchFolder } from './support/scratch';
 
 /** Every file under `folder`, read whole (as Latin-1: any byte sequence is text). */
 function everyFileText(folder: string): string {
@@ -38,7 +38,7 @@ describe('quick connect: Ctrl+Enter, recent endpoint sets, refused passwords', {
     password = xpw.password;
     endpoints = `127.0.0.1::${xpw.port}\n127.0.0.1:${plain.port}`;
     setText = `127.0.0.1::${xpw.port}, 127.0.0.1::${plain.port}`;
-    dataDir = mkdtempSync(join(tmpdir(), 'retrovisor-quick-data-'));
+    dataDir = scratchFolder('quick-data');
     [app, browser] = await Promise.all([startApp({ env: { RETROVISOR_DATA_DIR: dataDir } }), launchBrowser()]);
     page = await openAppPage(browser, app);
   });

@@ -5,8 +5,7 @@
 // is refused with exit 2.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -14,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { compareFramebuffers, startXvnc, waitForStableFramebuffer, type XvncHandle } from '../lab/components';
 import { runCli, writeProfile } from './support/app';
+import { scratchFolder } from './support/scratch';
 
 const run = promisify(execFile);
 
@@ -30,7 +30,7 @@ function closedPort(): Promise<number> {
 }
 
 function writeScript(steps: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'retrovisor-script-')), 'steps.json');
+  const path = join(scratchFolder('script'), 'steps.json');
   writeFileSync(path, JSON.stringify(steps));
   return path;
 }

@@ -4,13 +4,13 @@
 // Close asks while replicas are connected, and not when none is.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { loadLabDescription } from '../lab/lab';
 import { eventually, launchBrowser, openAppPage, startApp, waitForReplicaState, type RunningApp } from './support/app';
+import { scratchFolder } from './support/scratch';
 
 const DELETE_KEYSYM = 0xffff;
 const PRINT_KEYSYM = 0xff61;
@@ -25,7 +25,7 @@ describe('Keys menu and confirmations', { timeout: 180_000 }, () => {
     const lab = loadLabDescription();
     const plain = lab.xvnc.filter((server) => server.password === undefined);
     assert.ok(plain.length >= 2, 'the lab must have two Xvnc servers without a password');
-    dataDir = mkdtempSync(join(tmpdir(), 'retrovisor-confirm-data-'));
+    dataDir = scratchFolder('confirm-data');
     [app, browser] = await Promise.all([startApp({ env: { RETROVISOR_DATA_DIR: dataDir } }), launchBrowser()]);
     page = await openAppPage(browser, app);
     await page.fill('[data-testid="quick-connect-endpoints"]', plain.map((server) => `127.0.0.1::${server.port}`).join('\n'));

@@ -3,14 +3,14 @@
 // and reads replica pixels out of the page. Runs in Node.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { charKey } from '../../../common/input/text-keystrokes';
 import { headlessChromiumFlags } from '../../../main/chromium';
 import { compareFramebuffers, readFramebuffer, type Framebuffer, type VncTarget } from '../../lab/components';
+import { scratchFolder } from './scratch';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const CLI = join(REPO_ROOT, 'bin', 'retrovisor.mjs');
@@ -27,7 +27,7 @@ export interface RunningApp {
 
 /** Writes a profile document to a temporary file and returns its path. */
 export function writeProfile(document: unknown): string {
-  const folder = mkdtempSync(join(tmpdir(), 'retrovisor-profile-'));
+  const folder = scratchFolder('profile');
   const path = join(folder, 'profile.json');
   writeFileSync(path, JSON.stringify(document, null, 2));
   return path;
