@@ -31,7 +31,14 @@ export class CompositeRenderer {
   private frame: number | null = null;
   private sizeListener: ((width: number, height: number) => void) | null = null;
 
-  constructor(private readonly frames: FrameScheduler = ANIMATION_FRAMES) {}
+  /**
+   * `alsoInFrame` runs in every animation frame the composite paints, after it: what else the page
+   * paints goes in the same frame rather than one of its own (the thumbnails).
+   */
+  constructor(
+    private readonly frames: FrameScheduler = ANIMATION_FRAMES,
+    private readonly alsoInFrame: (() => void) | null = null,
+  ) {}
 
   /** The composite canvas to paint (null when it unmounts). */
   attachCanvas(canvas: HTMLCanvasElement | null): void {
@@ -77,7 +84,11 @@ export class CompositeRenderer {
     if (this.frame !== null || this.canvas === null || this.source === null) return;
     this.frame = this.frames.request(() => {
       this.frame = null;
-      this.paint();
+      try {
+        this.paint();
+      } finally {
+        this.alsoInFrame?.();
+      }
     });
   }
 

@@ -22,8 +22,8 @@ import type { AppStore } from '../store';
 import type { KeyboardCaptureFactory, VncClient, VncClientFactory, VncCredentials } from '../vnc/vnc-client';
 import { ReplicaSession, SYSTEM_CLOCK } from '../vnc/replica-session';
 import { ManagerCommandExecutor } from '../remediation/manager-command-executor';
-import { CompositeRenderer } from './composite-renderer';
-import { ThumbnailRenderer } from './thumbnail-renderer';
+import { ANIMATION_FRAMES, CompositeRenderer } from './composite-renderer';
+import { ThumbnailPacer, ThumbnailRenderer } from './thumbnail-renderer';
 
 /**
  * The remediation manager's side of the back end, for one session: its commands, the answers, and
@@ -52,7 +52,9 @@ interface ReplicaEntry {
 
 /** Owns the hot side of one open session; the UI reaches it through the app controller. */
 export class WorkspaceController {
-  readonly composite = new CompositeRenderer();
+  /** Paints the replicas' thumbnails in the composite's frames, or together at most THUMBNAIL_MAX_WAIT_MS later. */
+  private readonly thumbnailPacer = new ThumbnailPacer();
+  readonly composite = new CompositeRenderer(ANIMATION_FRAMES, () => this.thumbnailPacer.paintWaiting());
   /** Input broadcast: one capture on the composite, delivered to every target replica. */
   readonly broadcast: BroadcastController;
   /** Divergence detection: fed with every replica's damaged rectangles, ticked by its own timer. */
@@ -122,7 +124,7 @@ export class WorkspaceController {
       host.className = 'replica-host';
       const entry: ReplicaEntry = {
         host,
-        thumbnail: new ThumbnailRenderer(),
+        thumbnail: new ThumbnailRenderer(this.thumbnailPacer),
         client: null,
         session: new ReplicaSession({
           sessionId: info.sessionId,
@@ -329,6 +331,7 @@ export class WorkspaceController {
       entry.session.close();
       entry.thumbnail.dispose();
     }
+    this.thumbnailPacer.dispose();
     this.composite.dispose();
   }
 

@@ -1,11 +1,12 @@
 // The thumbnail painter: its bitmap is the size the thumbnail is shown at (never the framebuffer's),
-// and after the first full draw it redraws only the damaged part, scaled. Plain Node: fake canvases
-// record what is drawn, a fake scheduler runs the animation frames.
+// and after the first full draw it redraws only the damaged part, scaled; the pacer paints a
+// workspace's thumbnails together, at most once per interval. Plain Node: fake canvases record what
+// is drawn, a fake scheduler runs the animation frames, a hand-driven clock runs the timers.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FrameScheduler } from '../../../renderer/workspace/composite-renderer';
-import { ThumbnailRenderer, thumbnailBitmapSize, thumbnailDamage } from '../../../renderer/workspace/thumbnail-renderer';
+import { ThumbnailPacer, ThumbnailRenderer, thumbnailBitmapSize, thumbnailDamage, type PacerClock } from '../../../renderer/workspace/thumbnail-renderer';
 
 class ManualFrames implements FrameScheduler {
   private callbacks = new Map<number, () => void>();
@@ -18,6 +19,11 @@ class ManualFrames implements FrameScheduler {
 
   cancel(handle: number): void {
     this.callbacks.delete(handle);
+  }
+
+  /** How many frames are requested and not run yet. */
+  get requested(): number {
+    return this.callbacks.size;
   }
 
   /** Runs the frames requested so far. */
@@ -110,5 +116,160 @@ describe('ThumbnailRenderer', { timeout: 5000 }, () => {
 
     renderer.setSource(null);
     assert.deepEqual([thumbnail.canvas.width, thumbnail.canvas.height], [0, 0]);
+  });
+});
+
+/** Timers fired by moving a hand-driven clock past their time. */
+class ManualTimers implements PacerClock {
+  private timers = new Map<number, { atMs: number; callback: () => void }>();
+  private nextTimer = 1;
+  private nowMs = 0;
+
+  setTimer(callback: () => void, delayMs: number): unknown {
+    const handle = this.nextTimer++;
+    this.timers.set(handle, { atMs: this.nowMs + delayMs, callback });
+    return handle;
+  }
+
+  clearTimer(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  advance(ms: number): void {
+    this.nowMs += ms;
+    for (const [handle, timer] of [...this.timers]) {
+      if (timer.atMs > this.nowMs) continue;
+      this.timers.delete(handle);
+      timer.callback();
+    }
+  }
+}
+
+interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Whether some draw's source rectangle (its first four numbers) covers `rect`. */
+function drawnOver(draws: readonly Draw[], rect: Rect): boolean {
+  return draws.some(([x = 0, y = 0, width = 0, height = 0]) => x <= rect.x && y <= rect.y && x + width >= rect.x + rect.width && y + height >= rect.y + rect.height);
+}
+
+describe('ThumbnailPacer', { timeout: 5000 }, () => {
+  it('waits for a frame the composite paints and paints every waiting thumbnail in it, in the order asked', () => {
+    const frames = new ManualFrames();
+    const timers = new ManualTimers();
+    const pacer = new ThumbnailPacer(frames, 200, timers);
+    const painted: string[] = [];
+    pacer.request(() => painted.push('r2'));
+    pacer.request(() => painted.push('r1'));
+    pacer.request(() => painted.push('r3'));
+    assert.equal(frames.requested, 0, 'no frame of their own yet');
+    assert.equal(timers.pending, 1, 'one timer for all of them');
+    timers.advance(150);
+    pacer.paintWaiting();
+    assert.deepEqual(painted, ['r2', 'r1', 'r3']);
+    assert.equal(timers.pending, 0, 'nothing left waiting');
+    timers.advance(1000);
+    assert.equal(frames.requested, 0);
+  });
+
+  it('paints them in a frame of their own when no composite frame comes within the wait', () => {
+    const frames = new ManualFrames();
+    const timers = new ManualTimers();
+    const pacer = new ThumbnailPacer(frames, 200, timers);
+    const painted: string[] = [];
+    pacer.request(() => painted.push('r1'));
+    timers.advance(120);
+    pacer.request(() => painted.push('r2'));
+    timers.advance(79);
+    assert.equal(frames.requested, 0);
+    timers.advance(1);
+    assert.equal(frames.requested, 1, 'one frame, 200 ms after the first paint asked');
+    frames.run();
+    assert.deepEqual(painted, ['r1', 'r2']);
+    // The next paint waits again, from when it is asked.
+    pacer.request(() => painted.push('r3'));
+    assert.equal(timers.pending, 1);
+  });
+
+  it('drops a cancelled paint, keeps painting the others when one throws, and stops on dispose', () => {
+    const frames = new ManualFrames();
+    const timers = new ManualTimers();
+    const errors: unknown[] = [];
+    const pacer = new ThumbnailPacer(frames, 200, timers, (error) => errors.push(error));
+    const painted: string[] = [];
+    const cancelled = pacer.request(() => painted.push('cancelled'));
+    pacer.request(() => {
+      throw new Error('broken canvas');
+    });
+    pacer.request(() => painted.push('r3'));
+    pacer.cancel(cancelled);
+    pacer.paintWaiting();
+    assert.deepEqual(painted, ['r3']);
+    assert.deepEqual(errors.map((error) => (error as Error).message), ['broken canvas']);
+
+    pacer.request(() => painted.push('never'));
+    timers.advance(200);
+    assert.equal(frames.requested, 1);
+    pacer.dispose();
+    assert.equal(frames.requested, 0, 'its frame cancelled');
+    timers.advance(1000);
+    pacer.paintWaiting();
+    assert.deepEqual(painted, ['r3']);
+  });
+
+  it('paints thumbnails in the composite\'s frames, and five times a second while the composite is still, losing no damage', () => {
+    for (const compositeLive of [true, false]) {
+      const frames = new ManualFrames();
+      const timers = new ManualTimers();
+      const pacer = new ThumbnailPacer(frames, 200, timers);
+      const thumbnails = [0, 1, 2].map(() => {
+        const renderer = new ThumbnailRenderer(pacer);
+        const thumbnail = fakeCanvas(0, 0);
+        renderer.attachCanvas(thumbnail.canvas);
+        renderer.setBox(192, 128, 1);
+        renderer.setSource({ canvas: fakeCanvas(1920, 1080).canvas });
+        return { renderer, thumbnail };
+      });
+      // The first full draws, out of the way.
+      pacer.paintWaiting();
+      for (const { thumbnail } of thumbnails) thumbnail.draws.length = 0;
+      let ownFrames = 0;
+      let batches = 0;
+      const damaged: Rect[] = [];
+      // One second of every replica drawing a new rectangle each 16 ms.
+      for (let step = 0; step < 62; step++) {
+        const rect = { x: (step * 40) % 1880, y: (step * 40) % 1040, width: 20, height: 20 };
+        damaged.push(rect);
+        for (const { renderer } of thumbnails) renderer.damage([rect]);
+        if (compositeLive) {
+          // The reference changes too: the composite paints a frame, the thumbnails go in it.
+          pacer.paintWaiting();
+          batches++;
+        }
+        if (frames.requested > 0) {
+          ownFrames++;
+          batches++;
+        }
+        frames.run();
+        timers.advance(16);
+      }
+      if (compositeLive) assert.equal(ownFrames, 0, 'no frame of their own while the composite paints');
+      else assert.ok(ownFrames >= 4 && ownFrames <= 5, `about five frames in a second, not ${ownFrames}`);
+      assert.ok(batches > 0);
+      // What was still waiting goes in the next frame.
+      timers.advance(200);
+      frames.run();
+      for (const { thumbnail } of thumbnails) {
+        for (const rect of damaged) assert.ok(drawnOver(thumbnail.draws, rect), `rectangle ${JSON.stringify(rect)} was painted (composite ${compositeLive ? 'live' : 'still'})`);
+      }
+    }
   });
 });
