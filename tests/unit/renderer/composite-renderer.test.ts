@@ -4,27 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompositeRenderer, type FrameScheduler } from '../../../renderer/workspace/composite-renderer';
-
-class ManualFrames implements FrameScheduler {
-  private callbacks = new Map<number, () => void>();
-  private next = 1;
-
-  request(callback: () => void): number {
-    this.callbacks.set(this.next, callback);
-    return this.next++;
-  }
-
-  cancel(handle: number): void {
-    this.callbacks.delete(handle);
-  }
-
-  run(): void {
-    const callbacks = [...this.callbacks.values()];
-    this.callbacks.clear();
-    for (const callback of callbacks) callback();
-  }
-}
+import { CompositeRenderer } from '../../../renderer/workspace/composite-renderer';
+import { ManualFrames } from './manual-frames';
 
 function fakeCanvas(width: number, height: number, log: string[], failing = false): HTMLCanvasElement {
   const context = {

@@ -5,34 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FrameScheduler } from '../../../renderer/workspace/composite-renderer';
 import { ThumbnailPacer, ThumbnailRenderer, thumbnailBitmapSize, thumbnailDamage, type PacerClock } from '../../../renderer/workspace/thumbnail-renderer';
-
-class ManualFrames implements FrameScheduler {
-  private callbacks = new Map<number, () => void>();
-  private next = 1;
-
-  request(callback: () => void): number {
-    this.callbacks.set(this.next, callback);
-    return this.next++;
-  }
-
-  cancel(handle: number): void {
-    this.callbacks.delete(handle);
-  }
-
-  /** How many frames are requested and not run yet. */
-  get requested(): number {
-    return this.callbacks.size;
-  }
-
-  /** Runs the frames requested so far. */
-  run(): void {
-    const callbacks = [...this.callbacks.values()];
-    this.callbacks.clear();
-    for (const callback of callbacks) callback();
-  }
-}
+import { ManualFrames } from './manual-frames';
 
 type Draw = readonly number[];
 
