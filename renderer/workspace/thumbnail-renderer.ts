@@ -5,6 +5,7 @@
 // renderer (DOM canvas).
 
 import { DamageCollector, type DamageRect } from '../vnc/damage';
+import { SYSTEM_CLOCK, type Clock } from '../vnc/replica-session';
 import { ANIMATION_FRAMES, type CompositeSource, type FrameScheduler } from './composite-renderer';
 
 /**
@@ -16,17 +17,6 @@ import { ANIMATION_FRAMES, type CompositeSource, type FrameScheduler } from './c
  * in its frames; otherwise they still show a live view, five times a second.
  */
 export const THUMBNAIL_MAX_WAIT_MS = 200;
-
-/** The page's clock and timers, as the pacer uses them (a hand-driven clock in tests). */
-export interface PacerClock {
-  setTimer(callback: () => void, delayMs: number): unknown;
-  clearTimer(handle: unknown): void;
-}
-
-const PAGE_TIMERS: PacerClock = {
-  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** An error surfaces as uncaught (the console, window.onerror), as it would from an animation frame of its own. */
 function reportUncaught(error: unknown): void {
@@ -49,7 +39,7 @@ export class ThumbnailPacer implements FrameScheduler {
   constructor(
     private readonly frames: FrameScheduler = ANIMATION_FRAMES,
     private readonly maxWaitMs = THUMBNAIL_MAX_WAIT_MS,
-    private readonly clock: PacerClock = PAGE_TIMERS,
+    private readonly clock: Pick<Clock, 'setTimeout' | 'clearTimeout'> = SYSTEM_CLOCK,
     private readonly reportError: (error: unknown) => void = reportUncaught,
   ) {}
 
@@ -57,7 +47,7 @@ export class ThumbnailPacer implements FrameScheduler {
     const handle = this.nextHandle++;
     this.waiting.set(handle, callback);
     if (this.frame === null && this.timer === null) {
-      this.timer = this.clock.setTimer(() => {
+      this.timer = this.clock.setTimeout(() => {
         this.timer = null;
         if (this.waiting.size > 0) this.frame = this.frames.request(() => this.paintWaiting());
       }, this.maxWaitMs);
@@ -92,7 +82,7 @@ export class ThumbnailPacer implements FrameScheduler {
 
   private stopWaiting(): void {
     if (this.frame !== null) this.frames.cancel(this.frame);
-    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.frame = null;
     this.timer = null;
   }

@@ -1,11 +1,12 @@
 // The thumbnail painter: its bitmap is the size the thumbnail is shown at (never the framebuffer's),
 // and after the first full draw it redraws only the damaged part, scaled; the pacer paints a
 // workspace's thumbnails together, at most once per interval. Plain Node: fake canvases record what
-// is drawn, a fake scheduler runs the animation frames, a hand-driven clock runs the timers.
+// is drawn, a fake scheduler runs the animation frames, a hand-driven clock (ManualClock) runs the timers.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ThumbnailPacer, ThumbnailRenderer, thumbnailBitmapSize, thumbnailDamage, type PacerClock } from '../../../renderer/workspace/thumbnail-renderer';
+import { ThumbnailPacer, ThumbnailRenderer, thumbnailBitmapSize, thumbnailDamage } from '../../../renderer/workspace/thumbnail-renderer';
+import { ManualClock } from '../support/fake-clocks';
 import { ManualFrames } from './manual-frames';
 
 type Draw = readonly number[];
@@ -93,36 +94,6 @@ describe('ThumbnailRenderer', { timeout: 5000 }, () => {
   });
 });
 
-/** Timers fired by moving a hand-driven clock past their time. */
-class ManualTimers implements PacerClock {
-  private timers = new Map<number, { atMs: number; callback: () => void }>();
-  private nextTimer = 1;
-  private nowMs = 0;
-
-  setTimer(callback: () => void, delayMs: number): unknown {
-    const handle = this.nextTimer++;
-    this.timers.set(handle, { atMs: this.nowMs + delayMs, callback });
-    return handle;
-  }
-
-  clearTimer(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  get pending(): number {
-    return this.timers.size;
-  }
-
-  advance(ms: number): void {
-    this.nowMs += ms;
-    for (const [handle, timer] of [...this.timers]) {
-      if (timer.atMs > this.nowMs) continue;
-      this.timers.delete(handle);
-      timer.callback();
-    }
-  }
-}
-
 interface Rect {
   readonly x: number;
   readonly y: number;
@@ -138,7 +109,7 @@ function drawnOver(draws: readonly Draw[], rect: Rect): boolean {
 describe('ThumbnailPacer', { timeout: 5000 }, () => {
   it('waits for a frame the composite paints and paints every waiting thumbnail in it, in the order asked', () => {
     const frames = new ManualFrames();
-    const timers = new ManualTimers();
+    const timers = new ManualClock();
     const pacer = new ThumbnailPacer(frames, 200, timers);
     const painted: string[] = [];
     pacer.request(() => painted.push('r2'));
@@ -156,7 +127,7 @@ describe('ThumbnailPacer', { timeout: 5000 }, () => {
 
   it('paints them in a frame of their own when no composite frame comes within the wait', () => {
     const frames = new ManualFrames();
-    const timers = new ManualTimers();
+    const timers = new ManualClock();
     const pacer = new ThumbnailPacer(frames, 200, timers);
     const painted: string[] = [];
     pacer.request(() => painted.push('r1'));
@@ -175,7 +146,7 @@ describe('ThumbnailPacer', { timeout: 5000 }, () => {
 
   it('drops a cancelled paint, keeps painting the others when one throws, and stops on dispose', () => {
     const frames = new ManualFrames();
-    const timers = new ManualTimers();
+    const timers = new ManualClock();
     const errors: unknown[] = [];
     const pacer = new ThumbnailPacer(frames, 200, timers, (error) => errors.push(error));
     const painted: string[] = [];
@@ -202,7 +173,7 @@ describe('ThumbnailPacer', { timeout: 5000 }, () => {
   it('paints thumbnails in the composite\'s frames, and five times a second while the composite is still, losing no damage', () => {
     for (const compositeLive of [true, false]) {
       const frames = new ManualFrames();
-      const timers = new ManualTimers();
+      const timers = new ManualClock();
       const pacer = new ThumbnailPacer(frames, 200, timers);
       const thumbnails = [0, 1, 2].map(() => {
         const renderer = new ThumbnailRenderer(pacer);

@@ -1,5 +1,6 @@
 // Clocks whose time moves only when a test says so, shared by the plain-Node tests of code that takes
-// a clock (the input fan-out, the broadcast's replay, the manager's command executor). Test support.
+// a clock (the input fan-out, the broadcast's replay, the manager's command executor, the thumbnail
+// pacer). Test support.
 
 interface Timer {
   readonly at: number;
